@@ -1,0 +1,58 @@
+# DHTN — the two commands: `make run` and `make test`. Everything else is a helper of those.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | sha1sum | cut -c1-12)
+PYTEST_ARGS ?=
+
+.PHONY: run test lint typecheck imports unit bench services services-stop system-deps clean help
+
+help:
+	@echo "make run   — start DHTN locally (SQLite, local files, demo data) on http://127.0.0.1:5000"
+	@echo "make test  — install what the tests need, start the services, lint, type-check, run every test"
+	@echo "make bench — run the benchmarks in bench/ and print their figures"
+
+$(STAMP): pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[test,dev]'
+	rm -f $(VENV)/.installed-*
+	touch $(STAMP)
+
+run: $(STAMP)
+	$(VENV)/bin/dhtn run
+
+system-deps:
+	scripts/install-system-deps.sh
+
+services: $(STAMP)
+	scripts/services.sh start
+
+services-stop:
+	scripts/services.sh stop
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+typecheck: $(STAMP)
+	$(VENV)/bin/mypy app docflow storage signing interop migrations
+
+imports: $(STAMP)
+	$(VENV)/bin/lint-imports
+
+test: system-deps $(STAMP)
+	scripts/services.sh start
+	$(MAKE) --no-print-directory lint typecheck imports
+	set -a; source var/services.env; set +a; $(VENV)/bin/pytest $(PYTEST_ARGS)
+
+unit: $(STAMP)
+	set -a; source var/services.env; set +a; $(VENV)/bin/pytest -m "not browser and not slow" $(PYTEST_ARGS)
+
+bench: $(STAMP) services
+	set -a; source var/services.env; set +a; \
+	for b in bench/*.py; do [ "$$(basename $$b)" = "__init__.py" ] || $(PY) -m bench.$$(basename $$b .py) --quick || exit 1; done
+
+clean:
+	rm -rf var/test var/screenshots .pytest_cache .mypy_cache .ruff_cache

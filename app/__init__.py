@@ -1,0 +1,61 @@
+"""app: the composition root of DHTN (Flask).
+
+``create_app`` reads the settings, builds the runtime (database, object store, outbox
+publisher), and mounts the JSON API, the pages, health checks and metrics. Views parse input,
+call one docflow service and render; they never commit and hold no business rule.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+
+from flask import Flask
+from sqlalchemy.orm import Session, sessionmaker
+
+from app.config import Settings, ensure_data_dir
+
+
+def create_app(
+    settings: Settings | None = None,
+    *,
+    session_factory: sessionmaker[Session] | None = None,
+    clock: Callable[[], dt.datetime] | None = None,
+) -> Flask:
+    """Build the application. Tests pass their own session factory and clock."""
+    from app.api import init_api
+    from app.auth import init_auth
+    from app.celery_app import make_celery
+    from app.errors import init_errors
+    from app.health import init_health
+    from app.logs import configure_logging, init_request_ids
+    from app.pages import init_pages
+    from app.runtime import build_runtime
+    from app.security import init_security
+
+    settings = ensure_data_dir(settings or Settings.from_env())
+    configure_logging(settings.log_level)
+    app = Flask(__name__)
+    app.config.update(
+        SECRET_KEY=settings.secret_key,
+        MAX_CONTENT_LENGTH=(settings.max_upload_mb + 5) * 1024 * 1024,
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_SECURE=settings.session_cookie_secure,
+        SESSION_COOKIE_NAME="dhtn_session",
+        PERMANENT_SESSION_LIFETIME=dt.timedelta(hours=settings.token_ttl_hours),
+        BOOTSTRAP_SERVE_LOCAL=True,
+        WTF_CSRF_TIME_LIMIT=None,  # the token lives as long as the session
+        JSON_SORT_KEYS=False,
+    )
+    app.json.ensure_ascii = False  # type: ignore[attr-defined]
+    app.extensions["dhtn"] = build_runtime(settings, session_factory=session_factory, clock=clock)
+    init_request_ids(app)
+    init_security(app)
+    init_errors(app)
+    init_auth(app)
+    init_health(app)
+    init_api(app)
+    init_pages(app)
+    make_celery(app)
+    return app

@@ -1,0 +1,256 @@
+"""Administration through the API: organisations, units, users, registers, delegations, holidays.
+
+Every rule (who may do what, which values are valid) lives in docflow; these views parse, call
+one service and render.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from app.api import bp
+from app.api.schemas import (
+    DelegationList,
+    DelegationOut,
+    Empty,
+    HolidayList,
+    HolidayOut,
+    OrganizationOut,
+    RegisterList,
+    RegisterOut,
+    UnitOut,
+    UserOut,
+)
+from app.api.spec import parse_body, parse_query, registry
+from app.auth import actor_required, api_auth
+from app.runtime import make_uow
+from docflow.commands import (
+    CreateDelegation,
+    CreateOrganization,
+    CreateRegister,
+    CreateUnit,
+    CreateUser,
+    SetHoliday,
+    SetPassword,
+    UpdateOrganization,
+    UpdateUnit,
+    UpdateUser,
+)
+from docflow.enums import Direction
+from docflow.services import orgs, registers, users
+
+WRITE_ERRORS = (403, 404, 409, 422)
+
+
+def _dump(model: BaseModel) -> object:
+    return model.model_dump(mode="json")
+
+
+@registry.operation(
+    bp, "/organizations", "POST", summary="Thêm tổ chức", tag="admin",
+    body=CreateOrganization, response=OrganizationOut, status=201, errors=WRITE_ERRORS,
+)
+@api_auth
+def create_organization() -> object:
+    org = orgs.create_organization(make_uow(), actor_required(), parse_body(CreateOrganization))
+    return _dump(OrganizationOut.model_validate(org)), 201
+
+
+@registry.operation(
+    bp, "/organizations/<uuid:org_id>", "PATCH", summary="Sửa tổ chức", tag="admin",
+    body=UpdateOrganization, response=OrganizationOut, errors=WRITE_ERRORS,
+)
+@api_auth
+def update_organization(org_id: uuid.UUID) -> object:
+    org = orgs.update_organization(
+        make_uow(), actor_required(), org_id, parse_body(UpdateOrganization)
+    )
+    return _dump(OrganizationOut.model_validate(org))
+
+
+@registry.operation(
+    bp, "/units", "POST", summary="Thêm đơn vị", tag="admin",
+    body=CreateUnit, response=UnitOut, status=201, errors=WRITE_ERRORS,
+)
+@api_auth
+def create_unit() -> object:
+    unit = orgs.create_unit(make_uow(), actor_required(), parse_body(CreateUnit))
+    return _dump(UnitOut.model_validate(unit)), 201
+
+
+@registry.operation(
+    bp, "/units/<uuid:unit_id>", "PATCH", summary="Sửa đơn vị", tag="admin",
+    body=UpdateUnit, response=UnitOut, errors=WRITE_ERRORS,
+)
+@api_auth
+def update_unit(unit_id: uuid.UUID) -> object:
+    unit = orgs.update_unit(make_uow(), actor_required(), unit_id, parse_body(UpdateUnit))
+    return _dump(UnitOut.model_validate(unit))
+
+
+@registry.operation(
+    bp, "/users", "POST", summary="Thêm người dùng", tag="admin",
+    body=CreateUser, response=UserOut, status=201, errors=WRITE_ERRORS,
+)
+@api_auth
+def create_user() -> object:
+    user = users.create_user(make_uow(), actor_required(), parse_body(CreateUser))
+    return _dump(UserOut.of(users.get_user(make_uow(), actor_required(), user.id))), 201
+
+
+@registry.operation(
+    bp, "/users/<uuid:user_id>", "PATCH", summary="Sửa người dùng, vai trò, độ mật được xem",
+    tag="admin", body=UpdateUser, response=UserOut, errors=WRITE_ERRORS,
+)
+@api_auth
+def update_user(user_id: uuid.UUID) -> object:
+    users.update_user(make_uow(), actor_required(), user_id, parse_body(UpdateUser))
+    return _dump(UserOut.of(users.get_user(make_uow(), actor_required(), user_id)))
+
+
+@registry.operation(
+    bp, "/users/<uuid:user_id>/password", "POST", summary="Đặt lại mật khẩu", tag="admin",
+    body=SetPassword, response=Empty, errors=WRITE_ERRORS,
+)
+@api_auth
+def set_password(user_id: uuid.UUID) -> object:
+    users.set_password(make_uow(), actor_required(), user_id, parse_body(SetPassword))
+    return {}
+
+
+class RegisterQuery(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    direction: Direction | None = None
+    year: int | None = None
+
+
+@registry.operation(
+    bp, "/organizations/<uuid:org_id>/registers", "GET", summary="Sổ văn bản của tổ chức",
+    tag="admin", query=RegisterQuery, response=RegisterList, errors=(404, 422),
+)
+@api_auth
+def list_registers(org_id: uuid.UUID) -> object:
+    q = parse_query(RegisterQuery)
+    items = registers.list_registers(
+        make_uow(), actor_required(), org_id, direction=q.direction, year=q.year
+    )
+    return _dump(RegisterList(items=[RegisterOut.model_validate(r) for r in items]))
+
+
+@registry.operation(
+    bp, "/registers", "POST", summary="Mở sổ văn bản", tag="admin",
+    body=CreateRegister, response=RegisterOut, status=201, errors=WRITE_ERRORS,
+)
+@api_auth
+def create_register() -> object:
+    reg = registers.create_register(make_uow(), actor_required(), parse_body(CreateRegister))
+    return _dump(RegisterOut.model_validate(reg)), 201
+
+
+@registry.operation(
+    bp, "/organizations/<uuid:org_id>/delegations", "GET", summary="Ủy quyền trong tổ chức",
+    tag="admin", response=DelegationList, errors=(404,),
+)
+@api_auth
+def list_delegations(org_id: uuid.UUID) -> object:
+    items = users.list_delegations(make_uow(), actor_required(), org_id)
+    return _dump(DelegationList(items=[DelegationOut.model_validate(d) for d in items]))
+
+
+@registry.operation(
+    bp, "/delegations", "POST", summary="Ủy quyền", tag="admin",
+    body=CreateDelegation, response=DelegationOut, status=201, errors=WRITE_ERRORS,
+)
+@api_auth
+def create_delegation() -> object:
+    d = users.create_delegation(make_uow(), actor_required(), parse_body(CreateDelegation))
+    return _dump(DelegationOut.model_validate(d)), 201
+
+
+@registry.operation(
+    bp, "/delegations/<uuid:delegation_id>/revoke", "POST", summary="Thu hồi ủy quyền",
+    tag="admin", response=DelegationOut, errors=WRITE_ERRORS,
+)
+@api_auth
+def revoke_delegation(delegation_id: uuid.UUID) -> object:
+    d = users.revoke_delegation(make_uow(), actor_required(), delegation_id)
+    return _dump(DelegationOut.model_validate(d))
+
+
+class HolidayQuery(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    year: int = Field(ge=2000, le=2100)
+
+
+@registry.operation(
+    bp, "/holidays", "GET", summary="Lịch nghỉ lễ, ngày làm bù của một năm", tag="calendar",
+    query=HolidayQuery, response=HolidayList, errors=(422,),
+)
+@api_auth
+def list_holidays() -> object:
+    q = parse_query(HolidayQuery)
+    items = registers.list_holidays(make_uow(), q.year)
+    return _dump(HolidayList(items=[HolidayOut.model_validate(h) for h in items]))
+
+
+@registry.operation(
+    bp, "/holidays", "PUT", summary="Đặt một ngày nghỉ lễ hoặc ngày làm bù", tag="calendar",
+    body=SetHoliday, response=HolidayOut, errors=WRITE_ERRORS,
+)
+@api_auth
+def set_holiday() -> object:
+    row = registers.set_holiday(make_uow(), actor_required(), parse_body(SetHoliday))
+    return _dump(HolidayOut.model_validate(row))
+
+
+@registry.operation(
+    bp, "/holidays/<day>", "DELETE", summary="Xóa một ngày khỏi lịch", tag="calendar",
+    status=204, errors=(403, 404, 422),
+)
+@api_auth
+def delete_holiday(day: str) -> object:
+    registers.delete_holiday(make_uow(), actor_required(), _parse_day(day))
+    return "", 204
+
+
+class WorkingDaysQuery(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    start: dt.date
+    add: int | None = Field(default=None, ge=0, le=3650)
+    end: dt.date | None = None
+
+
+class WorkingDaysOut(BaseModel):
+    start: dt.date
+    add: int | None = None
+    due_date: dt.date | None = None
+    end: dt.date | None = None
+    working_days: int | None = None
+
+
+@registry.operation(
+    bp, "/calendar/working-days", "GET",
+    summary="Tính hạn theo ngày làm việc (start + add) hoặc đếm ngày làm việc (start → end)",
+    tag="calendar", query=WorkingDaysQuery, response=WorkingDaysOut, errors=(422,),
+)
+@api_auth
+def working_days() -> object:
+    q = parse_query(WorkingDaysQuery)
+    out = WorkingDaysOut(start=q.start, add=q.add, end=q.end)
+    if q.add is not None:
+        out.due_date = registers.due_date(make_uow(), q.start, q.add)
+    if q.end is not None:
+        out.working_days = registers.count_working_days(make_uow(), q.start, q.end)
+    return _dump(out)
+
+
+def _parse_day(day: str) -> dt.date:
+    from docflow.errors import ValidationError
+
+    try:
+        return dt.date.fromisoformat(day)
+    except ValueError as exc:
+        raise ValidationError.field("day", "Ngày phải có dạng YYYY-MM-DD.") from exc

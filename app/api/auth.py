@@ -1,0 +1,93 @@
+"""Tokens and the caller's own account."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from app.api import bp
+from app.api.schemas import Empty, MeOut, TokenOut, UserOut
+from app.api.spec import parse_body, registry
+from app.auth import actor_required, api_auth, bearer_token
+from app.runtime import make_uow, runtime
+from docflow.commands import ChangeOwnPassword
+from docflow.services import identity, users
+
+
+class TokenRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    username: str = Field(min_length=1, max_length=128)
+    password: str = Field(min_length=1, max_length=256)
+
+
+@registry.operation(
+    bp,
+    "/auth/token",
+    "POST",
+    summary="Đăng nhập, nhận mã truy cập (Bearer)",
+    tag="auth",
+    body=TokenRequest,
+    response=TokenOut,
+    auth=False,
+    errors=(401, 429),
+)
+def create_token() -> object:
+    body = parse_body(TokenRequest)
+    user = identity.authenticate(make_uow(), body.username, body.password, channel="api")
+    ttl = dt.timedelta(hours=runtime().settings.token_ttl_hours)
+    issued = identity.issue_token(make_uow(), user.id, ttl=ttl)
+    return TokenOut(
+        access_token=issued.token, expires_at=issued.expires_at, user=UserOut.of(user)
+    ).model_dump(mode="json")
+
+
+@registry.operation(
+    bp, "/auth/token", "DELETE", summary="Thu hồi mã truy cập đang dùng", tag="auth", status=204
+)
+@api_auth
+def delete_token() -> object:
+    token = bearer_token()
+    assert token is not None
+    identity.revoke_token(make_uow(), token)
+    return "", 204
+
+
+@registry.operation(
+    bp,
+    "/auth/logout-everywhere",
+    "POST",
+    summary="Đăng xuất mọi phiên và thu hồi mọi mã truy cập",
+    tag="auth",
+    status=204,
+)
+@api_auth
+def logout_everywhere() -> object:
+    identity.logout_everywhere(make_uow(), actor_required())
+    return "", 204
+
+
+@registry.operation(bp, "/me", "GET", summary="Tài khoản đang đăng nhập", tag="auth", response=MeOut)
+@api_auth
+def me() -> object:
+    actor = actor_required()
+    user = users.get_user(make_uow(), actor, actor.user_id)
+    return MeOut.of_actor(user, actor).model_dump(mode="json")
+
+
+@registry.operation(
+    bp,
+    "/me/password",
+    "POST",
+    summary="Đổi mật khẩu của mình (mọi phiên khác kết thúc)",
+    tag="auth",
+    body=ChangeOwnPassword,
+    response=Empty,
+    errors=(422,),
+)
+@api_auth
+def change_password() -> object:
+    identity.change_own_password(make_uow(), actor_required(), parse_body(ChangeOwnPassword))
+    return {}
+
+

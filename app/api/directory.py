@@ -1,0 +1,127 @@
+"""The directory: organisations (for addressing), units and people."""
+
+from __future__ import annotations
+
+import uuid
+
+from pydantic import BaseModel, ConfigDict
+
+from app.api import bp
+from app.api.schemas import (
+    OrganizationOut,
+    OrganizationPage,
+    UnitList,
+    UnitOut,
+    UserList,
+    UserOut,
+)
+from app.api.spec import parse_query, registry
+from app.auth import actor_required, api_auth
+from app.runtime import make_uow
+from docflow.enums import Role
+from docflow.services import orgs, users
+
+
+class OrganizationQuery(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    q: str | None = None
+    parent_id: uuid.UUID | None = None
+    limit: int | None = None
+    cursor: str | None = None
+
+
+class UserQuery(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    unit_id: uuid.UUID | None = None
+    role: Role | None = None
+    include_inactive: bool = False
+
+
+@registry.operation(
+    bp,
+    "/organizations",
+    "GET",
+    summary="Danh bạ tổ chức (để chọn nơi nhận)",
+    tag="directory",
+    query=OrganizationQuery,
+    response=OrganizationPage,
+    errors=(422,),
+)
+@api_auth
+def list_organizations() -> object:
+    q = parse_query(OrganizationQuery)
+    page = orgs.list_organizations(
+        make_uow(), actor_required(), q=q.q, parent_id=q.parent_id, limit=q.limit, cursor=q.cursor
+    )
+    return OrganizationPage(
+        items=[OrganizationOut.model_validate(o) for o in page.items],
+        next_cursor=page.next_cursor,
+    ).model_dump(mode="json")
+
+
+@registry.operation(
+    bp,
+    "/organizations/<uuid:org_id>",
+    "GET",
+    summary="Một tổ chức",
+    tag="directory",
+    response=OrganizationOut,
+    errors=(404,),
+)
+@api_auth
+def get_organization(org_id: uuid.UUID) -> object:
+    org = orgs.get_organization(make_uow(), actor_required(), org_id)
+    return OrganizationOut.model_validate(org).model_dump(mode="json")
+
+
+@registry.operation(
+    bp,
+    "/organizations/<uuid:org_id>/units",
+    "GET",
+    summary="Các đơn vị của tổ chức",
+    tag="directory",
+    response=UnitList,
+    errors=(404,),
+)
+@api_auth
+def list_units(org_id: uuid.UUID) -> object:
+    items = orgs.list_units(make_uow(), actor_required(), org_id)
+    return UnitList(items=[UnitOut.model_validate(u) for u in items]).model_dump(mode="json")
+
+
+@registry.operation(
+    bp,
+    "/organizations/<uuid:org_id>/users",
+    "GET",
+    summary="Người dùng của tổ chức",
+    tag="directory",
+    query=UserQuery,
+    response=UserList,
+    errors=(404, 422),
+)
+@api_auth
+def list_users(org_id: uuid.UUID) -> object:
+    q = parse_query(UserQuery)
+    items = users.list_users(
+        make_uow(),
+        actor_required(),
+        org_id,
+        unit_id=q.unit_id,
+        role=q.role,
+        include_inactive=q.include_inactive,
+    )
+    return UserList(items=[UserOut.of(u) for u in items]).model_dump(mode="json")
+
+
+@registry.operation(
+    bp,
+    "/users/<uuid:user_id>",
+    "GET",
+    summary="Một người dùng",
+    tag="directory",
+    response=UserOut,
+    errors=(404,),
+)
+@api_auth
+def get_user(user_id: uuid.UUID) -> object:
+    return UserOut.of(users.get_user(make_uow(), actor_required(), user_id)).model_dump(mode="json")

@@ -1,0 +1,82 @@
+"""Celery wired to Flask: tasks run inside the app context; the outbox feeds them.
+
+The embedded profile uses kombu's SQLAlchemy transport on a SQLite file in the data dir (no
+broker to install); production and the integration tests use Redis or RabbitMQ.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import uuid
+from collections.abc import Sequence
+from typing import Any
+
+from celery import Celery, Task
+from flask import Flask
+
+from app.runtime import runtime
+from docflow.outbox import Outcome, due_messages, process_message
+
+log = logging.getLogger(__name__)
+
+PROCESS_TASK = "dhtn.outbox.process"
+RELAY_TASK = "dhtn.outbox.relay"
+# Leave freshly published messages to the workers that already have them.
+RELAY_GRACE = dt.timedelta(seconds=30)
+
+
+def make_celery(app: Flask) -> Celery:
+    settings = runtime(app).settings
+
+    class FlaskTask(Task):  # type: ignore[misc]
+        def __call__(self, *args: Any, **kwargs: Any) -> Any:
+            with app.app_context():
+                return self.run(*args, **kwargs)
+
+    celery = Celery(app.import_name, task_cls=FlaskTask)
+    celery.conf.update(
+        broker_url=settings.celery_broker_url,
+        broker_connection_retry_on_startup=True,
+        broker_connection_timeout=3,
+        task_ignore_result=True,
+        task_always_eager=settings.tasks_eager,
+        task_acks_late=True,
+        task_reject_on_worker_lost=True,
+        worker_prefetch_multiplier=1,
+        worker_hijack_root_logger=False,
+        timezone="Asia/Ho_Chi_Minh",
+        beat_schedule={
+            "outbox-relay": {"task": RELAY_TASK, "schedule": 15.0},
+        },
+    )
+
+    @celery.task(name=PROCESS_TASK, bind=True)
+    def process(self: Task, message_id: str) -> str:
+        rt = runtime()
+        outcome = process_message(rt.uow(), uuid.UUID(message_id), rt.handlers)
+        if outcome is Outcome.GAVE_UP:
+            log.error("outbox message %s failed for good", message_id)
+        return outcome.value
+
+    @celery.task(name=RELAY_TASK)
+    def relay() -> int:
+        """Republish what the after-commit publish missed (broker down, crash)."""
+        rt = runtime()
+        ids = due_messages(rt.uow(), older_than=RELAY_GRACE)
+        for message_id in ids:
+            process.apply_async(args=[str(message_id)])
+        return len(ids)
+
+    def publish(ids: Sequence[uuid.UUID]) -> None:
+        for message_id in ids:
+            process.apply_async(args=[str(message_id)])
+
+    runtime(app).publisher = publish
+    app.extensions["celery"] = celery
+    return celery
+
+
+def celery_of(app: Flask) -> Celery:
+    celery: Celery = app.extensions["celery"]
+    return celery

@@ -1,0 +1,175 @@
+"""The ``dhtn`` command (API.md §1). ``dhtn --help`` lists the commands."""
+
+from __future__ import annotations
+
+import signal
+import subprocess
+import sys
+from typing import Any
+
+import click
+
+from app.config import Settings, demo_password, ensure_data_dir
+
+
+def _settings() -> Settings:
+    return ensure_data_dir(Settings.from_env())
+
+
+@click.group(help="DHTN — hệ thống thông tin điều hành tác nghiệp.")
+def main() -> None:
+    pass
+
+
+@main.group(help="Database schema.")
+def db() -> None:
+    pass
+
+
+@db.command("upgrade", help="Apply every pending migration to DHTN_DATABASE_URL.")
+def db_upgrade() -> None:
+    from migrations import upgrade
+
+    settings = _settings()
+    upgrade(settings.database_url)
+    click.echo("Đã cập nhật cơ sở dữ liệu.")
+
+
+@main.group(help="The demo dataset.")
+def demo() -> None:
+    pass
+
+
+def _seed(settings: Settings, suffix: str) -> dict[str, Any]:
+    from app.runtime import build_runtime
+    from docflow.demo import seed_demo
+
+    rt = build_runtime(settings)
+    result = seed_demo(rt.uow(), password=demo_password(settings), suffix=suffix)
+    if rt.engine is not None:
+        rt.engine.dispose()
+    return vars(result)
+
+
+@demo.command("seed", help="Create the demo organisations, users and registers (idempotent).")
+@click.option("--suffix", default=None, help="Replaces Z01 in the demo codes (e.g. Z02).")
+def demo_seed(suffix: str | None) -> None:
+    settings = _settings()
+    result = _seed(settings, suffix or settings.demo_suffix)
+    created = {k: v for k, v in result.items() if k != "codes" and v}
+    click.echo(f"Dữ liệu mẫu: {created or 'đã có đủ, không tạo thêm'}")
+    _print_accounts(settings, suffix or settings.demo_suffix)
+
+
+def _print_accounts(settings: Settings, suffix: str) -> None:
+    from docflow.demo import DEMO_USERNAMES
+
+    names = [u if suffix == "Z01" else f"{u}.{suffix.lower()}" for u in DEMO_USERNAMES]
+    click.echo("Tài khoản mẫu: " + ", ".join(names))
+    click.echo(f"Mật khẩu của mọi tài khoản mẫu: {demo_password(settings)}")
+
+
+@main.group(help="The audit log.")
+def audit() -> None:
+    pass
+
+
+@audit.command("verify", help="Recompute the hash chains of the audit log; exit 1 if broken.")
+def audit_verify() -> None:
+    from app.runtime import build_runtime
+    from docflow.audit import verify
+
+    rt = build_runtime(_settings())
+    with rt.session_factory() as session:
+        report = verify(session)
+    click.echo(f"Đã kiểm tra {report.entries} bản ghi trong {report.chains} chuỗi.")
+    for p in report.problems:
+        click.echo(f"  LỖI chuỗi {p.chain} #{p.seq}: {p.problem}")
+    if not report.ok:
+        sys.exit(1)
+    click.echo("Nhật ký toàn vẹn.")
+
+
+@main.command(help="Web server only (gunicorn).")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=5000, show_default=True, type=int)
+@click.option("--workers", default=2, show_default=True, type=int)
+def serve(host: str, port: int, workers: int) -> None:
+    _serve(host, port, workers)
+
+
+def _serve(host: str, port: int, workers: int) -> None:
+    from gunicorn.app.base import BaseApplication
+
+    class Server(BaseApplication):  # type: ignore[misc]
+        def load_config(self) -> None:
+            self.cfg.set("bind", f"{host}:{port}")
+            self.cfg.set("workers", workers)
+            self.cfg.set("threads", 4)
+            self.cfg.set("worker_class", "gthread")
+            self.cfg.set("timeout", 120)
+            self.cfg.set("accesslog", None)
+
+        def load(self) -> Any:
+            from app import create_app
+
+            return create_app()
+
+    Server().run()
+
+
+@main.command(help="Background worker with its scheduler (Celery worker + beat).")
+@click.option("--concurrency", default=2, show_default=True, type=int)
+@click.option("--beat/--no-beat", default=True, show_default=True)
+def worker(concurrency: int, beat: bool) -> None:
+    from app import create_app
+    from app.celery_app import celery_of
+
+    app = create_app()
+    argv = ["worker", "--loglevel=INFO", f"--concurrency={concurrency}", "--pool=threads"]
+    if beat:
+        settings = _settings()
+        argv += ["--beat", f"--schedule={settings.data_dir / 'celerybeat-schedule'}"]
+    celery_of(app).worker_main(argv)
+
+
+@main.command(help="Everything for a local try-out: migrate, seed, web server and worker.")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=5000, show_default=True, type=int)
+def run(host: str, port: int) -> None:
+    from sqlalchemy import func, select
+
+    from app.runtime import build_runtime
+    from docflow.models import Organization
+    from migrations import upgrade
+
+    settings = _settings()
+    upgrade(settings.database_url)
+    rt = build_runtime(settings)
+    with rt.session_factory() as session:
+        empty = session.scalar(select(func.count()).select_from(Organization)) == 0
+    if rt.engine is not None:
+        rt.engine.dispose()
+    if empty:
+        _seed(settings, settings.demo_suffix)
+        click.echo("Đã tạo dữ liệu mẫu.")
+    worker_proc = subprocess.Popen(
+        [sys.executable, "-m", "app.cli", "worker", "--concurrency=1"],
+        stdout=subprocess.DEVNULL,
+        stderr=open(settings.data_dir / "worker.log", "ab"),  # noqa: SIM115
+    )
+    click.echo(f"DHTN đang chạy: http://{host}:{port}/  (Ctrl+C để dừng)")
+    click.echo(f"Dữ liệu: {settings.data_dir}  ·  nhật ký nền: {settings.data_dir / 'worker.log'}")
+    _print_accounts(settings, settings.demo_suffix)
+    try:
+        _serve(host, port, workers=2)
+    finally:
+        worker_proc.send_signal(signal.SIGTERM)
+        try:
+            worker_proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            worker_proc.kill()
+
+
+if __name__ == "__main__":
+    main()

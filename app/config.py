@@ -1,0 +1,119 @@
+"""Typed settings, read once from the environment (API.md §1). Nothing else reads os.environ."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+
+def _bool(value: str | None, default: bool = False) -> bool:
+    if value is None or value == "":
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Every knob of DHTN. Defaults give the embedded profile (SQLite, files, embedded broker).
+
+    Attributes mirror the ``DHTN_*`` variables of API.md §1; extra ones are documented inline.
+    """
+
+    data_dir: Path
+    database_url: str
+    storage_url: str
+    broker_url: str  # "" = embedded broker in the data dir
+    secret_key: str
+    axis_url: str | None = None
+    axis_system_id: str | None = None
+    axis_secret: str | None = None
+    demo_password: str | None = None
+    demo_suffix: str = "Z01"
+    secret_network: bool = False
+    master_key_file: Path | None = None
+    tsa_url: str | None = None
+    trust_roots: Path | None = None
+    smtp_url: str | None = None
+    # Not in API.md §1 (added): token lifetime, upload limit, cookie flag, log level, eager tasks.
+    token_ttl_hours: int = 12
+    max_upload_mb: int = 100
+    session_cookie_secure: bool = False
+    log_level: str = "INFO"
+    tasks_eager: bool = False
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def embedded_broker(self) -> bool:
+        return not self.broker_url
+
+    @property
+    def celery_broker_url(self) -> str:
+        if self.broker_url:
+            return self.broker_url
+        return f"sqla+sqlite:///{self.data_dir / 'broker.sqlite'}"
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+    def with_overrides(self, **changes: Any) -> Settings:
+        return replace(self, **changes)
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
+        env = os.environ if environ is None else environ
+        data_dir = Path(env.get("DHTN_DATA_DIR") or "./var").resolve()
+        master = env.get("DHTN_MASTER_KEY_FILE")
+        roots = env.get("DHTN_TRUST_ROOTS")
+        return cls(
+            data_dir=data_dir,
+            database_url=env.get("DHTN_DATABASE_URL") or f"sqlite:///{data_dir / 'dhtn.sqlite'}",
+            storage_url=env.get("DHTN_STORAGE_URL") or f"file://{data_dir / 'objects'}",
+            broker_url=env.get("DHTN_BROKER_URL") or "",
+            secret_key=env.get("DHTN_SECRET_KEY") or "",
+            axis_url=env.get("DHTN_AXIS_URL") or None,
+            axis_system_id=env.get("DHTN_AXIS_SYSTEM_ID") or None,
+            axis_secret=env.get("DHTN_AXIS_SECRET") or None,
+            demo_password=env.get("DHTN_DEMO_PASSWORD") or None,
+            demo_suffix=env.get("DHTN_DEMO_SUFFIX") or "Z01",
+            secret_network=_bool(env.get("DHTN_SECRET_NETWORK")),
+            master_key_file=Path(master) if master else None,
+            tsa_url=env.get("DHTN_TSA_URL") or None,
+            trust_roots=Path(roots) if roots else None,
+            smtp_url=env.get("DHTN_SMTP_URL") or None,
+            token_ttl_hours=int(env.get("DHTN_TOKEN_TTL_HOURS") or 12),
+            max_upload_mb=int(env.get("DHTN_MAX_UPLOAD_MB") or 100),
+            session_cookie_secure=_bool(env.get("DHTN_SESSION_COOKIE_SECURE")),
+            log_level=(env.get("DHTN_LOG_LEVEL") or "INFO").upper(),
+            tasks_eager=_bool(env.get("DHTN_TASKS_EAGER")),
+        )
+
+
+def ensure_data_dir(settings: Settings) -> Settings:
+    """Create the data dir; generate the secret key once into it when none is configured."""
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    if settings.secret_key:
+        return settings
+    key_file = settings.data_dir / "secret_key"
+    if not key_file.exists():
+        fd = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as fh:
+            fh.write(secrets.token_urlsafe(48))
+    return settings.with_overrides(secret_key=key_file.read_text().strip())
+
+
+def demo_password(settings: Settings) -> str:
+    """DHTN_DEMO_PASSWORD, or one generated once into the data dir (printed by ``dhtn demo``)."""
+    if settings.demo_password:
+        return settings.demo_password
+    pw_file = settings.data_dir / "demo-password"
+    if not pw_file.exists():
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        fd = os.open(pw_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as fh:
+            fh.write("Demo-" + secrets.token_urlsafe(9))
+    return pw_file.read_text().strip()

@@ -1,0 +1,54 @@
+"""Server-rendered pages (Vietnamese, phone-friendly). Each view parses, calls one service,
+renders; rules live in docflow."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from flask import Blueprint, Flask
+from flask_bootstrap import Bootstrap5
+
+from app.auth import current_actor
+from docflow.enums import ROLE_LABELS, Role
+from docflow.workdays import local_date
+
+bp = Blueprint("pages", __name__, template_folder="../templates")
+bootstrap = Bootstrap5()
+
+
+WEEKDAYS = ["Thứ Hai", "Thứ Ba", "Thứ Tư", "Thứ Năm", "Thứ Sáu", "Thứ Bảy", "Chủ nhật"]
+
+
+def vn_date(value: dt.date | dt.datetime | None, *, weekday: bool = False, short: bool = False) -> str:
+    """"ngày 05 tháng 3 năm 2026" as Decree 30 writes dates (leading zero for days < 10 and
+    months 1-2), or "05/3/2026" when short."""
+    if value is None:
+        return ""
+    if isinstance(value, dt.datetime):
+        value = local_date(value)
+    month = f"{value.month:02d}" if value.month < 3 else str(value.month)
+    text = (
+        f"{value.day:02d}/{month}/{value.year}"
+        if short
+        else f"ngày {value.day:02d} tháng {month} năm {value.year}"
+    )
+    return f"{WEEKDAYS[value.weekday()]}, {text}" if weekday else text
+
+
+def init_pages(app: Flask) -> None:
+    from app.pages import account, admin, home  # noqa: F401  (routes register on import)
+
+    bootstrap.init_app(app)
+    app.register_blueprint(bp)
+    app.add_template_filter(vn_date, "vn_date")
+    app.add_template_filter(lambda values, labels: list(zip(values, labels, strict=True)), "zip_options")
+
+    @app.context_processor
+    def _inject() -> dict[str, Any]:
+        actor = current_actor()
+        return {
+            "actor": actor,
+            "Role": Role,
+            "role_labels": ROLE_LABELS,
+        }

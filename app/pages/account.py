@@ -1,0 +1,42 @@
+"""The user's own account: password, delegations they gave or received."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import flash, redirect, render_template, request, url_for
+
+from app.auth import actor_required, login_session, page_auth
+from app.pages import bp
+from app.pages.forms import domain_errors, parse_form
+from app.runtime import make_uow
+from docflow import DomainError
+from docflow.commands import ChangeOwnPassword
+from docflow.services import identity, users
+
+
+@bp.route("/account", methods=["GET", "POST"])
+@page_auth
+def account() -> Any:
+    actor = actor_required()
+    errors: dict[str, str] = {}
+    status = 200
+    if request.method == "POST":
+        cmd, errors = parse_form(ChangeOwnPassword)
+        if cmd is not None:
+            try:
+                identity.change_own_password(make_uow(), actor, cmd)
+            except DomainError as exc:
+                errors = domain_errors(exc)
+            else:
+                # Other sessions ended; keep this one alive with the new epoch.
+                user = users.get_user(make_uow(), actor, actor.user_id)
+                login_session(user.id, user.session_epoch)
+                flash("Đã đổi mật khẩu. Các phiên đăng nhập khác đã kết thúc.", "success")
+                return redirect(url_for("pages.account"))
+        status = 422
+    user = users.get_user(make_uow(), actor, actor.user_id)
+    delegations = users.list_delegations(make_uow(), actor, actor.organization_id)
+    return render_template(
+        "account.html", user=user, errors=errors, delegations=delegations
+    ), status

@@ -1,0 +1,45 @@
+"""Turning a submitted form into a docflow command, and its errors into per-field messages."""
+
+from __future__ import annotations
+
+from typing import Any, TypeVar
+
+import pydantic
+from flask import request
+
+from app.errors import pydantic_fields
+from docflow import DomainError
+
+M = TypeVar("M", bound=pydantic.BaseModel)
+
+LIST_FIELDS = {"roles"}
+
+
+def form_data(*, drop: tuple[str, ...] = ("csrf_token",)) -> dict[str, Any]:
+    """The form as a dict: empty strings become None, list fields keep every value."""
+    data: dict[str, Any] = {}
+    for key in request.form:
+        if key in drop:
+            continue
+        if key in LIST_FIELDS:
+            data[key] = request.form.getlist(key)
+            continue
+        value = request.form.get(key, "").strip()
+        data[key] = value if value != "" else None
+    return data
+
+
+def parse_form(model: type[M], **extra: Any) -> tuple[M | None, dict[str, str]]:
+    data = {k: v for k, v in form_data().items() if v is not None}
+    data.update(extra)
+    try:
+        return model.model_validate(data), {}
+    except pydantic.ValidationError as exc:
+        return None, pydantic_fields(exc)
+
+
+def domain_errors(exc: DomainError) -> dict[str, str]:
+    fields = exc.details.get("fields") if isinstance(exc.details, dict) else None
+    if isinstance(fields, dict) and fields:
+        return {str(k): str(v) for k, v in fields.items()}
+    return {"__all__": exc.message}

@@ -1,0 +1,67 @@
+"""The composition root's state: engine, sessions, clock, object store and outbox publisher.
+
+Built once per app by :func:`build_runtime` and kept in ``app.extensions["dhtn"]``; views and
+tasks get a fresh :class:`docflow.UnitOfWork` from :func:`make_uow`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from flask import Flask, current_app, g, has_request_context, request
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from app.config import Settings
+from docflow import UnitOfWork, make_engine, make_session_factory, utcnow
+from docflow.outbox import Handler
+
+
+@dataclass
+class Runtime:
+    settings: Settings
+    engine: Engine | None
+    session_factory: sessionmaker[Session]
+    clock: Callable[[], dt.datetime] = utcnow
+    store: Any = None
+    publisher: Callable[[Sequence[uuid.UUID]], None] | None = None
+    handlers: dict[str, Handler] = field(default_factory=dict)
+
+    def uow(self, context: dict[str, Any] | None = None) -> UnitOfWork:
+        return UnitOfWork(
+            self.session_factory,
+            publisher=self.publisher,
+            clock=self.clock,
+            store=self.store,
+            context=context,
+        )
+
+
+def build_runtime(
+    settings: Settings,
+    *,
+    session_factory: sessionmaker[Session] | None = None,
+    clock: Callable[[], dt.datetime] | None = None,
+) -> Runtime:
+    engine = None
+    if session_factory is None:
+        engine = make_engine(settings.database_url)
+        session_factory = make_session_factory(engine)
+    return Runtime(settings=settings, engine=engine, session_factory=session_factory, clock=clock or utcnow)
+
+
+def runtime(app: Flask | None = None) -> Runtime:
+    rt: Runtime = (app or current_app).extensions["dhtn"]
+    return rt
+
+
+def make_uow() -> UnitOfWork:
+    """A unit of work carrying the request's ip and id for the audit log."""
+    context: dict[str, Any] = {}
+    if has_request_context():
+        context = {"ip": request.remote_addr, "request_id": g.get("request_id")}
+    return runtime().uow(context)

@@ -1,0 +1,1 @@
+"""Benchmarks: scripts that print figures (p50/p95, throughput, peak memory, ratios)."""

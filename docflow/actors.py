@@ -1,0 +1,109 @@
+"""Who is acting: a user with their own roles and the roles delegated to them today."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from docflow.enums import Role, Secrecy
+from docflow.errors import AuthenticationError
+from docflow.models import Delegation, Organization, User
+
+
+@dataclass(frozen=True)
+class DelegatedRole:
+    """A role held through a delegation: the trail shows both names and the competence."""
+
+    role: Role
+    delegator_id: uuid.UUID
+    delegator_name: str
+    competence: str
+    delegation_id: uuid.UUID
+
+
+@dataclass(frozen=True)
+class Actor:
+    """The person behind a service call.
+
+    Attributes:
+        user_id, username, full_name: the person.
+        organization_id, organization_path: their organisation and its place in the tree.
+        unit_id: their unit, if any.
+        roles: the roles they hold themselves.
+        delegated: roles held today through a delegation.
+        clearance: the highest secrecy level they may see.
+    """
+
+    user_id: uuid.UUID
+    username: str
+    full_name: str
+    organization_id: uuid.UUID
+    organization_path: str
+    unit_id: uuid.UUID | None
+    roles: frozenset[Role]
+    delegated: tuple[DelegatedRole, ...] = ()
+    clearance: Secrecy = Secrecy.NONE
+
+    def has_role(self, role: Role) -> bool:
+        return role in self.roles or any(d.role is role for d in self.delegated)
+
+    def acting_for(self, role: Role) -> DelegatedRole | None:
+        """The delegation used to act in ``role``, or None when the role is the actor's own."""
+        if role in self.roles:
+            return None
+        return next((d for d in self.delegated if d.role is role), None)
+
+    @property
+    def effective_roles(self) -> frozenset[Role]:
+        return self.roles | {d.role for d in self.delegated}
+
+    def in_subtree(self, org: Organization) -> bool:
+        return org.path.startswith(self.organization_path)
+
+
+def actor_from_user(session: Session, user: User, today: dt.date) -> Actor:
+    """Build the actor for ``user`` on ``today`` (local date), with active delegations."""
+    if not user.active:
+        raise AuthenticationError()
+    rows = session.scalars(
+        select(Delegation).where(
+            Delegation.delegate_id == user.id,
+            Delegation.revoked_at.is_(None),
+            Delegation.start_date <= today,
+            Delegation.end_date >= today,
+        )
+    ).all()
+    delegated = tuple(
+        DelegatedRole(
+            role=Role(role),
+            delegator_id=d.delegator_id,
+            delegator_name=d.delegator.full_name,
+            competence=d.competence,
+            delegation_id=d.id,
+        )
+        for d in rows
+        if d.delegator.active
+        for role in d.roles
+    )
+    return Actor(
+        user_id=user.id,
+        username=user.username,
+        full_name=user.full_name,
+        organization_id=user.organization_id,
+        organization_path=user.organization.path,
+        unit_id=user.unit_id,
+        roles=user.roles,
+        delegated=delegated,
+        clearance=user.clearance_level,
+    )
+
+
+def load_actor(session: Session, user_id: uuid.UUID, today: dt.date) -> Actor:
+    user = session.get(User, user_id)
+    if user is None:
+        raise AuthenticationError()
+    return actor_from_user(session, user, today)

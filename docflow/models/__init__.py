@@ -1,0 +1,26 @@
+"""The persistent model of docflow (SQLAlchemy 2 declarative, one module per aggregate)."""
+
+from docflow.db import Base
+from docflow.models.audit import AuditChainHead, AuditEntry
+from docflow.models.calendar import DocumentType, Holiday
+from docflow.models.identity import ApiToken, Delegation, LoginThrottle, User, UserRole
+from docflow.models.org import Organization, Unit
+from docflow.models.outbox import OutboxMessage
+from docflow.models.registers import Register
+
+__all__ = [
+    "ApiToken",
+    "AuditChainHead",
+    "AuditEntry",
+    "Base",
+    "Delegation",
+    "DocumentType",
+    "Holiday",
+    "LoginThrottle",
+    "Organization",
+    "OutboxMessage",
+    "Register",
+    "Unit",
+    "User",
+    "UserRole",
+]

@@ -1,0 +1,158 @@
+"""Registers (sổ văn bản) and the national holiday calendar."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from docflow import audit
+from docflow.actors import Actor
+from docflow.commands import CreateRegister, SetHoliday
+from docflow.enums import Direction, Role
+from docflow.errors import ConflictError, NotFoundError, PermissionDeniedError
+from docflow.models import Holiday, Organization, Register
+from docflow.policies import (
+    ensure_can_edit_calendar,
+    ensure_can_manage_org,
+    ensure_can_view_org_internals,
+)
+from docflow.uow import UnitOfWork
+from docflow.workdays import WorkCalendar, load_calendar
+
+
+def create_register(uow: UnitOfWork, actor: Actor, cmd: CreateRegister) -> Register:
+    with uow:
+        s = uow.session
+        org = ensure_can_manage_org(actor, s.get(Organization, cmd.organization_id))
+        reg = Register(
+            organization_id=org.id,
+            direction=cmd.direction.value,
+            year=cmd.year,
+            name=cmd.name,
+            secret_series=cmd.secret_series,
+        )
+        s.add(reg)
+        try:
+            s.flush()
+        except IntegrityError as exc:
+            raise ConflictError(
+                "Sổ văn bản cùng tên đã có trong năm.", code="duplicate_register"
+            ) from exc
+        audit.record(
+            uow,
+            "register_created",
+            actor=actor,
+            organization_id=org.id,
+            object_type="register",
+            object_id=reg.id,
+            details=cmd.model_dump(mode="json"),
+        )
+        uow.commit()
+        return reg
+
+
+def list_registers(
+    uow: UnitOfWork,
+    actor: Actor,
+    org_id: uuid.UUID,
+    *,
+    direction: Direction | None = None,
+    year: int | None = None,
+) -> list[Register]:
+    """Registers are the clerk's, the leaders' and the admins' business, not everyone's."""
+    with uow:
+        org = ensure_can_view_org_internals(actor, uow.session.get(Organization, org_id))
+        if org.id == actor.organization_id and not any(
+            actor.has_role(r) for r in (Role.CLERK, Role.LEADER, Role.ADMIN)
+        ):
+            raise NotFoundError()
+        stmt = select(Register).where(Register.organization_id == org.id)
+        if direction is not None:
+            stmt = stmt.where(Register.direction == direction.value)
+        if year is not None:
+            stmt = stmt.where(Register.year == year)
+        return list(
+            uow.session.scalars(
+                stmt.order_by(Register.year.desc(), Register.direction, Register.name)
+            )
+        )
+
+
+def _root_id(uow: UnitOfWork) -> uuid.UUID | None:
+    return uow.session.scalars(
+        select(Organization.id).where(Organization.parent_id.is_(None)).limit(1)
+    ).first()
+
+
+def can_edit_calendar(uow: UnitOfWork, actor: Actor) -> bool:
+    with uow:
+        try:
+            ensure_can_edit_calendar(actor, _root_id(uow))
+        except PermissionDeniedError:
+            return False
+        return True
+
+
+def set_holiday(uow: UnitOfWork, actor: Actor, cmd: SetHoliday) -> Holiday:
+    with uow:
+        ensure_can_edit_calendar(actor, _root_id(uow))
+        row = uow.session.get(Holiday, cmd.day)
+        if row is None:
+            row = Holiday(day=cmd.day, name=cmd.name, kind=cmd.kind.value)
+            uow.session.add(row)
+        else:
+            row.name, row.kind = cmd.name, cmd.kind.value
+        audit.record(
+            uow,
+            "holiday_set",
+            actor=actor,
+            object_type="holiday",
+            object_id=cmd.day.isoformat(),
+            details=cmd.model_dump(mode="json"),
+        )
+        uow.commit()
+        return row
+
+
+def delete_holiday(uow: UnitOfWork, actor: Actor, day: dt.date) -> None:
+    with uow:
+        ensure_can_edit_calendar(actor, _root_id(uow))
+        row = uow.session.get(Holiday, day)
+        if row is None:
+            raise NotFoundError()
+        uow.session.delete(row)
+        audit.record(
+            uow, "holiday_deleted", actor=actor, object_type="holiday", object_id=day.isoformat()
+        )
+        uow.commit()
+
+
+def list_holidays(uow: UnitOfWork, year: int) -> list[Holiday]:
+    with uow:
+        return list(
+            uow.session.scalars(
+                select(Holiday)
+                .where(Holiday.day >= dt.date(year, 1, 1), Holiday.day <= dt.date(year, 12, 31))
+                .order_by(Holiday.day)
+            )
+        )
+
+
+def work_calendar(uow: UnitOfWork, start: dt.date, end: dt.date) -> WorkCalendar:
+    with uow:
+        return load_calendar(uow.session, start, end)
+
+
+def due_date(uow: UnitOfWork, start: dt.date, working_days: int) -> dt.date:
+    """The deadline ``working_days`` working days after ``start`` (start not counted)."""
+    # Even Tết leaves at least one working day in three, so this horizon covers the answer.
+    horizon = start + dt.timedelta(days=working_days * 3 + 60)
+    return work_calendar(uow, start, horizon).add_working_days(start, working_days)
+
+
+def count_working_days(uow: UnitOfWork, start: dt.date, end: dt.date) -> int:
+    """Working days in (start, end]; negative when end is before start."""
+    return work_calendar(uow, min(start, end), max(start, end)).working_days_between(start, end)

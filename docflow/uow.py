@@ -1,0 +1,109 @@
+"""The unit of work: one transaction per service call, rolled back unless committed.
+
+A service does ``with uow: …; uow.commit()``. Work queued with :meth:`UnitOfWork.enqueue` is
+written to the outbox inside the same transaction and handed to the publisher only after the
+commit succeeded, so nothing is queued for a transaction that did not happen.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import uuid
+from collections.abc import Callable, Sequence
+from typing import Any, Self
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from docflow.db import utcnow
+from docflow.models.outbox import OutboxMessage
+
+log = logging.getLogger(__name__)
+
+Publisher = Callable[[Sequence[uuid.UUID]], None]
+
+
+class UnitOfWork:
+    """Holds the session and the collaborators a service needs (clock, object store)."""
+
+    def __init__(
+        self,
+        session_factory: sessionmaker[Session],
+        *,
+        publisher: Publisher | None = None,
+        clock: Callable[[], dt.datetime] = utcnow,
+        store: Any = None,
+        context: dict[str, Any] | None = None,
+    ) -> None:
+        self._session_factory = session_factory
+        self._publisher = publisher
+        self.clock = clock
+        self.store = store
+        # Request facts the audit log records (ip, request id); empty outside requests.
+        self.context: dict[str, Any] = context or {}
+        self._session: Session | None = None
+        self._queued: list[uuid.UUID] = []
+        self._after_commit: list[Callable[[], None]] = []
+        self._depth = 0
+
+    @property
+    def session(self) -> Session:
+        if self._session is None:
+            raise RuntimeError("unit of work used outside 'with'")
+        return self._session
+
+    def __enter__(self) -> Self:
+        # Re-entrant: a service may call another service inside the same transaction.
+        if self._depth == 0:
+            self._session = self._session_factory()
+            self._queued = []
+            self._after_commit = []
+        self._depth += 1
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._depth -= 1
+        if self._depth > 0:
+            return
+        assert self._session is not None
+        # close() rolls back what was not committed and detaches the loaded objects without
+        # expiring them, so a service's result stays readable after its transaction.
+        self._session.close()
+        self._session = None
+
+    def commit(self) -> None:
+        if self._depth > 1:
+            return  # the outermost service commits
+        self.session.commit()
+        queued, self._queued = self._queued, []
+        callbacks, self._after_commit = self._after_commit, []
+        if queued and self._publisher is not None:
+            try:
+                self._publisher(queued)
+            except Exception:  # the relay will pick them up; the commit stands
+                log.exception("publishing outbox messages failed; the relay will retry")
+        for callback in callbacks:
+            try:
+                callback()
+            except Exception:
+                log.exception("after-commit callback failed")
+
+    def rollback(self) -> None:
+        self.session.rollback()
+        self._queued = []
+        self._after_commit = []
+
+    def enqueue(self, topic: str, payload: dict[str, Any], *, priority: int = 5) -> uuid.UUID:
+        """Write an outbox message in this transaction; it is published after commit."""
+        message = OutboxMessage(topic=topic, payload=payload, priority=priority)
+        message.created_at = message.available_at = self.clock()
+        self.session.add(message)
+        self.session.flush()
+        self._queued.append(message.id)
+        return message.id
+
+    def after_commit(self, callback: Callable[[], None]) -> None:
+        self._after_commit.append(callback)
+
+    def now(self) -> dt.datetime:
+        return self.clock()

@@ -1,0 +1,84 @@
+"""Working days (ngày làm việc): Monday-Friday minus holidays, plus weekend days worked.
+
+The calendar is data (table ``holidays``) that admins maintain per year. Dates here are local
+dates in Asia/Ho_Chi_Minh; times are stored in UTC and converted with :func:`local_date`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from docflow.enums import HolidayKind
+from docflow.models import Holiday
+
+VN_TZ = ZoneInfo("Asia/Ho_Chi_Minh")
+
+
+def local_date(moment: dt.datetime) -> dt.date:
+    """The date in Vietnam at ``moment`` (an aware datetime)."""
+    return moment.astimezone(VN_TZ).date()
+
+
+def local_time(moment: dt.datetime) -> dt.datetime:
+    return moment.astimezone(VN_TZ)
+
+
+@dataclass(frozen=True)
+class WorkCalendar:
+    """Holidays (weekdays off) and swapped working days (weekend days worked)."""
+
+    holidays: frozenset[dt.date] = field(default_factory=frozenset)
+    workdays: frozenset[dt.date] = field(default_factory=frozenset)
+
+    @classmethod
+    def from_rows(cls, rows: Iterable[Holiday]) -> WorkCalendar:
+        rows = list(rows)
+        return cls(
+            holidays=frozenset(r.day for r in rows if r.kind == HolidayKind.HOLIDAY),
+            workdays=frozenset(r.day for r in rows if r.kind == HolidayKind.WORKDAY),
+        )
+
+    def is_working_day(self, day: dt.date) -> bool:
+        if day in self.workdays:
+            return True
+        return day.weekday() < 5 and day not in self.holidays
+
+    def add_working_days(self, start: dt.date, n: int) -> dt.date:
+        """The n-th working day after ``start`` (start itself not counted); n=0 gives start
+        moved forward to a working day."""
+        if n < 0:
+            raise ValueError("n must be >= 0")
+        day = start
+        if n == 0:
+            while not self.is_working_day(day):
+                day += dt.timedelta(days=1)
+            return day
+        while n > 0:
+            day += dt.timedelta(days=1)
+            if self.is_working_day(day):
+                n -= 1
+        return day
+
+    def working_days_between(self, start: dt.date, end: dt.date) -> int:
+        """Working days in (start, end]; negative when end is before start."""
+        if end < start:
+            return -self.working_days_between(end, start)
+        count = 0
+        day = start
+        while day < end:
+            day += dt.timedelta(days=1)
+            if self.is_working_day(day):
+                count += 1
+        return count
+
+
+def load_calendar(session: Session, start: dt.date, end: dt.date) -> WorkCalendar:
+    """Load the calendar rows between two dates (inclusive)."""
+    rows = session.scalars(select(Holiday).where(Holiday.day >= start, Holiday.day <= end))
+    return WorkCalendar.from_rows(rows)

@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# Installs the Debian packages the tests need, only those missing (idempotent, quiet).
+#   poppler-utils       pdftoppm / pdfsig: render and independently check signed PDFs
+#   softhsm2, opensc    a PKCS#11 token for the signing tests
+#   libreoffice-writer-nogui, fonts-liberation2   DOCX -> PDF with Times New Roman metrics
+#   chromium            headless browser tests (Playwright drives /usr/bin/chromium)
+set -euo pipefail
+packages=(poppler-utils softhsm2 opensc libreoffice-writer-nogui fonts-liberation2 chromium)
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -eq 0 ]; then
+  exit 0
+fi
+echo "Installing system packages: ${missing[*]}"
+SUDO=""
+[ "$(id -u)" -eq 0 ] || SUDO="sudo"
+$SUDO apt-get update -qq
+DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null

@@ -1,0 +1,68 @@
+"""Health, metrics, the OpenAPI description, security headers and request ids."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from openapi_spec_validator import validate
+
+
+def test_healthz_and_readyz(client: Any) -> None:
+    assert client.get("/healthz").get_json() == {"status": "ok"}
+    r = client.get("/readyz")
+    assert r.status_code == 200
+    assert r.get_json()["checks"] == {"database": "ok", "object_store": "ok", "broker": "ok"}
+
+
+def test_readyz_is_503_when_the_broker_is_unreachable(app: Any, client: Any) -> None:
+    from app.runtime import runtime
+
+    rt = runtime(app)
+    rt.settings = rt.settings.with_overrides(broker_url="redis://127.0.0.1:1/0")
+    r = client.get("/readyz")
+    assert r.status_code == 503 and r.get_json()["checks"]["broker"].startswith("error")
+
+
+def test_metrics_are_prometheus_text(client: Any) -> None:
+    client.get("/healthz")
+    r = client.get("/metrics")
+    assert r.status_code == 200 and r.mimetype == "text/plain"
+    assert "dhtn_http_requests_total" in r.get_data(as_text=True)
+
+
+def test_openapi_is_valid_and_lists_the_contract(client: Any) -> None:
+    spec = client.get("/api/v1/openapi.json").get_json()
+    validate(spec)
+    for path, method in [
+        ("/api/v1/auth/token", "post"),
+        ("/api/v1/auth/token", "delete"),
+        ("/api/v1/me", "get"),
+        ("/api/v1/organizations", "get"),
+    ]:
+        assert method in spec["paths"][path], (path, method)
+
+
+def test_openapi_matches_the_routes(app: Any, client: Any) -> None:
+    """Every API route is described, and every description is a route."""
+    spec = client.get("/api/v1/openapi.json").get_json()
+    described = {(p, m.upper()) for p, ops in spec["paths"].items() for m in ops}
+    served = set()
+    for rule in app.url_map.iter_rules():
+        if not rule.rule.startswith("/api/v1/") or rule.rule.endswith("openapi.json"):
+            continue
+        path = rule.rule
+        for arg in rule.arguments:
+            path = path.replace(f"<uuid:{arg}>", f"{{{arg}}}").replace(f"<{arg}>", f"{{{arg}}}")
+        served |= {(path, m) for m in rule.methods - {"HEAD", "OPTIONS"}}
+    assert described == served
+
+
+def test_security_headers_and_request_id(client: Any) -> None:
+    r = client.get("/login", headers={"X-Request-ID": "abc123"})
+    assert r.headers["X-Request-ID"] == "abc123"
+    assert "default-src 'self'" in r.headers["Content-Security-Policy"]
+    assert r.headers["X-Content-Type-Options"] == "nosniff"
+    assert r.headers["X-Frame-Options"] == "SAMEORIGIN"
+    assert r.headers["Referrer-Policy"] == "same-origin"
+    hostile = client.get("/healthz", headers={"X-Request-ID": "<script>"})
+    assert hostile.headers["X-Request-ID"] != "<script>"

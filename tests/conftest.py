@@ -1,0 +1,188 @@
+"""Shared fixtures: a real PostgreSQL database per test session (per xdist worker), migrated
+with Alembic; a SAVEPOINT-isolated session per test; the app wired to that session; the demo
+dataset; a clock the test controls.
+
+Services come from ``scripts/services.sh`` (``make test`` starts them and exports their URLs);
+PostgreSQL is not optional: without it the suite fails loudly rather than skipping.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import create_engine, select, text
+from sqlalchemy.engine import Connection, Engine, make_url
+from sqlalchemy.orm import Session, sessionmaker
+
+from docflow import Actor, UnitOfWork, load_actor, local_date, make_engine
+from docflow.demo import seed_demo
+from docflow.models import Organization, User
+
+DEMO_PASSWORD = "demo-password-for-tests"
+DEFAULT_PG = "postgresql+psycopg://postgres@127.0.0.1:5432/dhtn_test"
+
+
+class Clock:
+    """A clock the test moves; starts at a fixed Monday morning in Hà Nội."""
+
+    def __init__(self, start: dt.datetime | None = None) -> None:
+        self.now = start or dt.datetime(2026, 11, 23, 2, 0, tzinfo=dt.UTC)
+
+    def __call__(self) -> dt.datetime:
+        return self.now
+
+    def advance(self, **kwargs: float) -> None:
+        self.now += dt.timedelta(**kwargs)
+
+
+def _worker_suffix() -> str:
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "")
+    return f"_{worker}" if worker else ""
+
+
+def fresh_pg_database(name_suffix: str = "") -> str:
+    """Create (or recreate) an empty PostgreSQL database and return its URL."""
+    base = make_url(os.environ.get("DHTN_TEST_DATABASE_URL", DEFAULT_PG))
+    name = f"{base.database}{_worker_suffix()}{name_suffix}"
+    admin = create_engine(base.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    admin.dispose()
+    return base.set(database=name).render_as_string(hide_password=False)
+
+
+@pytest.fixture(scope="session")
+def pg_url() -> str:
+    from migrations import upgrade
+
+    url = fresh_pg_database()
+    upgrade(url)
+    return url
+
+
+@pytest.fixture(scope="session")
+def pg_engine(pg_url: str) -> Iterator[Engine]:
+    engine = make_engine(pg_url)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def connection(pg_engine: Engine) -> Iterator[Connection]:
+    """One connection whose outer transaction is rolled back after the test."""
+    conn = pg_engine.connect()
+    outer = conn.begin()
+    yield conn
+    outer.rollback()
+    conn.close()
+
+
+@pytest.fixture
+def session_factory(connection: Connection) -> sessionmaker[Session]:
+    # Each service's commit releases a SAVEPOINT; the test's outer transaction undoes all.
+    return sessionmaker(
+        bind=connection, expire_on_commit=False, join_transaction_mode="create_savepoint"
+    )
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock()
+
+
+@pytest.fixture
+def uow(session_factory: sessionmaker[Session], clock: Clock) -> UnitOfWork:
+    return UnitOfWork(session_factory, clock=clock)
+
+
+@dataclass
+class Demo:
+    """The demo dataset inside the test's transaction, with lookups by username and code."""
+
+    factory: sessionmaker[Session]
+    clock: Clock
+
+    def uow(self) -> UnitOfWork:
+        return UnitOfWork(self.factory, clock=self.clock)
+
+    def user(self, username: str) -> User:
+        with self.factory() as s:
+            return s.scalars(select(User).where(User.username == username)).one()
+
+    def actor(self, username: str) -> Actor:
+        with self.factory() as s:
+            user = s.scalars(select(User).where(User.username == username)).one()
+            return load_actor(s, user.id, local_date(self.clock()))
+
+    def org(self, abbreviation_or_code: str) -> Organization:
+        with self.factory() as s:
+            return s.scalars(
+                select(Organization).where(Organization.code == abbreviation_or_code)
+            ).one()
+
+    def org_id(self, key: str) -> uuid.UUID:
+        codes = {"tw": "000.00.00.Z01", "tinh": "000.00.01.Z01", "phuong": "000.01.01.Z01"}
+        return self.org(codes.get(key, key)).id
+
+
+@pytest.fixture
+def demo(session_factory: sessionmaker[Session], clock: Clock) -> Demo:
+    seed_demo(UnitOfWork(session_factory, clock=clock), password=DEMO_PASSWORD)
+    return Demo(session_factory, clock)
+
+
+def make_test_settings(tmp_path: Path, database_url: str, **overrides: Any) -> Any:
+    from app.config import Settings
+
+    base = Settings.from_env(
+        {
+            "DHTN_DATA_DIR": str(tmp_path / "data"),
+            "DHTN_DATABASE_URL": database_url,
+            "DHTN_SECRET_KEY": "test-secret-key",
+            "DHTN_DEMO_PASSWORD": DEMO_PASSWORD,
+            "DHTN_TASKS_EAGER": "true",
+            "DHTN_BROKER_URL": "memory://",
+            "DHTN_LOG_LEVEL": "WARNING",
+        }
+    )
+    return base.with_overrides(**overrides)
+
+
+@pytest.fixture
+def app(
+    tmp_path: Path, pg_url: str, session_factory: sessionmaker[Session], clock: Clock, demo: Demo
+) -> Any:
+    from app import create_app
+
+    flask_app = create_app(
+        make_test_settings(tmp_path, pg_url), session_factory=session_factory, clock=clock
+    )
+    flask_app.config.update(TESTING=True)
+    return flask_app
+
+
+@pytest.fixture
+def client(app: Any) -> Any:
+    return app.test_client()
+
+
+@pytest.fixture
+def api(client: Any) -> Any:
+    """``api(username)`` → headers with a fresh bearer token for that demo user."""
+
+    def login(username: str) -> dict[str, str]:
+        r = client.post(
+            "/api/v1/auth/token", json={"username": username, "password": DEMO_PASSWORD}
+        )
+        assert r.status_code == 200, r.json
+        return {"Authorization": f"Bearer {r.json['access_token']}"}
+
+    return login

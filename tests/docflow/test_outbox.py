@@ -1,0 +1,119 @@
+"""The transactional outbox: published only after commit, handled once, retried with backoff."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+
+from docflow import UnitOfWork
+from docflow.models import AuditEntry, OutboxMessage
+from docflow.outbox import Outcome, due_messages, process_message
+from tests.conftest import Clock, Demo
+
+
+def _uow(demo: Demo, published: list[uuid.UUID]) -> UnitOfWork:
+    def publish(ids: Sequence[uuid.UUID]) -> None:
+        published.extend(ids)
+
+    return UnitOfWork(demo.factory, clock=demo.clock, publisher=publish)
+
+
+def test_messages_are_published_only_after_commit(demo: Demo) -> None:
+    published: list[uuid.UUID] = []
+    uow = _uow(demo, published)
+    with uow:
+        message_id = uow.enqueue("test.topic", {"x": 1})
+        assert published == []  # not before the commit
+        uow.commit()
+    assert published == [message_id]
+
+
+def test_rolled_back_work_queues_nothing(demo: Demo) -> None:
+    published: list[uuid.UUID] = []
+    uow = _uow(demo, published)
+    with pytest.raises(RuntimeError), uow:
+        uow.enqueue("test.topic", {"x": 1})
+        raise RuntimeError("the service failed")
+    assert published == []
+    with demo.factory() as s:
+        assert s.scalars(select(OutboxMessage)).all() == []
+
+
+def test_a_failing_publisher_does_not_undo_the_commit(demo: Demo) -> None:
+    def broken(ids: Sequence[uuid.UUID]) -> None:
+        raise ConnectionError("broker down")
+
+    uow = UnitOfWork(demo.factory, clock=demo.clock, publisher=broken)
+    with uow:
+        message_id = uow.enqueue("test.topic", {})
+        uow.commit()
+    # The relay finds it once the grace period has passed.
+    assert list(due_messages(demo.uow())) == [message_id]
+
+
+def _record_handler(calls: list[dict[str, Any]]) -> Any:
+    def handler(uow: UnitOfWork, payload: dict[str, Any]) -> None:
+        from docflow import audit
+
+        calls.append(payload)
+        audit.record(uow, "handled", actor_name="worker", details=payload)
+
+    return handler
+
+
+def test_handler_runs_once_and_its_work_commits_with_the_done_mark(demo: Demo) -> None:
+    calls: list[dict[str, Any]] = []
+    uow = demo.uow()
+    with uow:
+        message_id = uow.enqueue("t", {"n": 7})
+        uow.commit()
+    handlers = {"t": _record_handler(calls)}
+    assert process_message(demo.uow(), message_id, handlers) is Outcome.DONE
+    assert process_message(demo.uow(), message_id, handlers) is Outcome.ALREADY_DONE
+    assert calls == [{"n": 7}]
+    with demo.factory() as s:
+        assert len(s.scalars(select(AuditEntry).where(AuditEntry.event == "handled")).all()) == 1
+    assert list(due_messages(demo.uow())) == []
+
+
+def test_failure_rolls_back_the_handler_and_retries_with_backoff(demo: Demo) -> None:
+    clock: Clock = demo.clock
+    attempts: list[int] = []
+
+    def flaky(uow: UnitOfWork, payload: dict[str, Any]) -> None:
+        from docflow import audit
+
+        audit.record(uow, "half_done", actor_name="worker")
+        attempts.append(1)
+        if len(attempts) < 3:
+            raise TimeoutError("the axis did not answer")
+
+    uow = demo.uow()
+    with uow:
+        message_id = uow.enqueue("t", {})
+        uow.commit()
+    assert process_message(demo.uow(), message_id, {"t": flaky}) is Outcome.RETRY
+    with demo.factory() as s:
+        msg = s.get_one(OutboxMessage, message_id)
+        assert msg.attempts == 1 and "TimeoutError" in (msg.last_error or "")
+        assert (msg.available_at - clock()).total_seconds() == 10
+        assert s.scalars(select(AuditEntry).where(AuditEntry.event == "half_done")).all() == []
+    assert list(due_messages(demo.uow())) == []  # not before its time
+    clock.advance(seconds=11)
+    assert process_message(demo.uow(), message_id, {"t": flaky}) is Outcome.RETRY
+    clock.advance(seconds=21)
+    assert process_message(demo.uow(), message_id, {"t": flaky}) is Outcome.DONE
+    with demo.factory() as s:
+        assert len(s.scalars(select(AuditEntry).where(AuditEntry.event == "half_done")).all()) == 1
+
+
+def test_unknown_topic_is_retried_not_lost(demo: Demo) -> None:
+    uow = demo.uow()
+    with uow:
+        message_id = uow.enqueue("nobody.handles.this", {})
+        uow.commit()
+    assert process_message(demo.uow(), message_id, {}) is Outcome.RETRY

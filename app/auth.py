@@ -56,7 +56,7 @@ def init_auth(app: Flask) -> None:
         if uid is None:
             return
         try:
-            actor = session_is_current(make_uow(), uuid.UUID(uid), int(epoch))
+            actor = session_is_current(make_uow(), uuid.UUID(str(uid)), int(str(epoch)))
         except (ValueError, TypeError):
             actor = None
         if actor is None:

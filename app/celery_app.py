@@ -51,7 +51,7 @@ def make_celery(app: Flask) -> Celery:
         },
     )
 
-    @celery.task(name=PROCESS_TASK, bind=True)
+    @celery.task(name=PROCESS_TASK, bind=True)  # type: ignore[untyped-decorator]
     def process(self: Task, message_id: str) -> str:
         rt = runtime()
         outcome = process_message(rt.uow(), uuid.UUID(message_id), rt.handlers)
@@ -59,7 +59,7 @@ def make_celery(app: Flask) -> Celery:
             log.error("outbox message %s failed for good", message_id)
         return outcome.value
 
-    @celery.task(name=RELAY_TASK)
+    @celery.task(name=RELAY_TASK)  # type: ignore[untyped-decorator]
     def relay() -> int:
         """Republish what the after-commit publish missed (broker down, crash)."""
         rt = runtime()

@@ -6,7 +6,7 @@ import time
 from typing import Any
 
 from flask import Blueprint, Flask, Response, g, jsonify, request
-from kombu import Connection
+from kombu.connection import Connection
 from prometheus_client import CONTENT_TYPE_LATEST, Counter, Histogram, generate_latest
 from sqlalchemy import text
 
@@ -42,7 +42,7 @@ def _check_store() -> None:
 
 
 def _check_broker() -> None:
-    with Connection(runtime().settings.celery_broker_url, connect_timeout=2) as conn:
+    with Connection(runtime().settings.celery_broker_url, connect_timeout=2) as conn:  # type: ignore[no-untyped-call]
         conn.ensure_connection(max_retries=1, timeout=2)
 
 

@@ -10,6 +10,10 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import socket
+import subprocess
+import sys
+import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -17,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import requests
 from sqlalchemy import create_engine, select, text
 from sqlalchemy.engine import Connection, Engine, make_url
 from sqlalchemy.orm import Session, sessionmaker
@@ -26,6 +31,7 @@ from docflow.demo import seed_demo
 from docflow.models import Organization, User
 
 DEMO_PASSWORD = "demo-password-for-tests"
+EMBEDDED_PASSWORD = "embedded-demo-password"
 DEFAULT_PG = "postgresql+psycopg://postgres@127.0.0.1:5432/dhtn_test"
 
 
@@ -186,3 +192,42 @@ def api(client: Any) -> Any:
         return {"Authorization": f"Bearer {r.json['access_token']}"}
 
     return login
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture(scope="session")
+def embedded_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
+    """`dhtn run` on a free port with a fresh data dir: the embedded profile, as `make run`."""
+    data = tmp_path_factory.mktemp("embedded")
+    port = _free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("DHTN_")} | {
+        "DHTN_DATA_DIR": str(data),
+        "DHTN_DEMO_PASSWORD": EMBEDDED_PASSWORD,
+        "DHTN_LOG_LEVEL": "WARNING",
+    }
+    proc = subprocess.Popen(
+        [str(Path(sys.executable).with_name("dhtn")), "run", "--port", str(port)],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            if requests.get(f"{base}/healthz", timeout=1).ok:
+                break
+        except requests.ConnectionError:
+            time.sleep(0.3)
+    else:
+        proc.kill()
+        pytest.fail(f"dhtn run did not come up: {proc.stdout.read() if proc.stdout else ''}")
+    yield {"base": base, "data": data, "proc": proc}
+    proc.terminate()
+    proc.wait(timeout=30)

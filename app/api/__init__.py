@@ -6,7 +6,7 @@ module); ``init_api`` only registers the blueprint on an app.
 
 from __future__ import annotations
 
-from flask import Blueprint, Flask, jsonify
+from flask import Blueprint, Flask, Response, jsonify
 
 from app.api.spec import build_spec, registry
 
@@ -16,7 +16,7 @@ API_VERSION = "1.0.0"
 
 
 @bp.get("/openapi.json")
-def openapi() -> object:
+def openapi() -> Response:
     return jsonify(build_spec(registry, version=API_VERSION))
 
 

@@ -186,9 +186,13 @@ def admin_user_new(org_id: uuid.UUID | None = None, user_id: uuid.UUID | None = 
                 roles=request.form.getlist("roles"),
             )
         elif request.form.get("form") == "password":
+            def reset(cmd: SetPassword) -> bool:
+                users.set_password(make_uow(), actor, person.id, cmd)
+                return True
+
             done, errors = _submit(
                 SetPassword,
-                lambda c: users.set_password(make_uow(), actor, person.id, c) or True,
+                reset,
                 "Đã đặt lại mật khẩu; các phiên đăng nhập của người này đã kết thúc.",
                 password=request.form.get("password", ""),
             )

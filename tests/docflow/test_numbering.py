@@ -119,9 +119,8 @@ def test_register_of_another_year_refuses_and_consumes_nothing(
 ) -> None:
     factory = sessionmaker(bind=pg_numbering_engine, expire_on_commit=False)
     register_id = _make_register(factory, year=2025)
-    with factory() as s, pytest.raises(ConflictError) as info:
-        with s.begin():
-            allocate_number(s, register_id, year=2026)
+    with factory() as s, pytest.raises(ConflictError) as info, s.begin():
+        allocate_number(s, register_id, year=2026)
     assert info.value.code == "register_year_closed"
     with factory() as s:
         assert s.get_one(Register, register_id).last_number == 0

@@ -1,0 +1,147 @@
+"""Pages: login with CSRF, the home page by role, admin pages and their permissions."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from tests.conftest import DEMO_PASSWORD, Demo
+
+
+def csrf_of(html: str) -> str:
+    match = re.search(r'name="csrf_token" value="([^"]+)"', html)
+    assert match, "form has no CSRF token"
+    return match.group(1)
+
+
+def login(client: Any, username: str, password: str = DEMO_PASSWORD, **kw: Any) -> Any:
+    token = csrf_of(client.get("/login").get_data(as_text=True))
+    return client.post(
+        "/login", data={"username": username, "password": password, "csrf_token": token}, **kw
+    )
+
+
+def test_home_needs_login(client: Any) -> None:
+    r = client.get("/")
+    assert r.status_code == 302 and r.headers["Location"].startswith("/login")
+
+
+def test_login_without_csrf_token_is_refused(client: Any) -> None:
+    r = client.post("/login", data={"username": "vanthu.tw", "password": DEMO_PASSWORD})
+    assert r.status_code == 400
+    assert "Phiên làm việc của biểu mẫu đã hết hạn" in r.get_data(as_text=True)
+
+
+def test_clerk_logs_in_and_sees_home_in_vietnamese(client: Any) -> None:
+    r = login(client, "vanthu.tw", follow_redirects=True)
+    html = r.get_data(as_text=True)
+    assert r.status_code == 200
+    assert "Xin chào, Trần Thị Thu" in html
+    assert "Sổ văn bản đến năm 2026" in html and "Sổ văn bản đi năm 2026" in html
+    assert 'lang="vi"' in html
+    assert "Quản trị" not in html.split("</nav>")[0]  # no admin menu for a clerk
+
+
+def test_wrong_password_shows_a_vietnamese_error(client: Any) -> None:
+    r = login(client, "vanthu.tw", "wrong-password")
+    assert r.status_code == 401
+    assert "Tên đăng nhập hoặc mật khẩu không đúng." in r.get_data(as_text=True)
+
+
+def test_login_redirects_only_to_this_site(client: Any) -> None:
+    token = csrf_of(client.get("/login").get_data(as_text=True))
+    data = {"username": "vanthu.tw", "password": DEMO_PASSWORD, "csrf_token": token}
+    r = client.post("/login?next=//evil.example/x", data=data)
+    assert r.headers["Location"] == "/"
+
+
+def test_logout_ends_the_session(client: Any) -> None:
+    login(client, "vanthu.tw")
+    home = client.get("/").get_data(as_text=True)
+    client.post("/logout", data={"csrf_token": csrf_of(home)})
+    assert client.get("/").status_code == 302
+
+
+def test_logout_everywhere_ends_other_browsers(app: Any) -> None:
+    first, second = app.test_client(), app.test_client()
+    login(first, "lanhdao.tw")
+    login(second, "lanhdao.tw")
+    home = first.get("/").get_data(as_text=True)
+    first.post("/logout-everywhere", data={"csrf_token": csrf_of(home)})
+    assert second.get("/").status_code == 302
+
+
+def test_admin_pages_render_and_create_a_unit(client: Any, demo: Demo) -> None:
+    login(client, "admin")
+    assert "Tổ chức do tôi quản trị" in client.get("/admin").get_data(as_text=True)
+    org_id = demo.org_id("tinh")
+    page = client.get(f"/admin/organizations/{org_id}/units/new").get_data(as_text=True)
+    r = client.post(
+        f"/admin/organizations/{org_id}/units/new",
+        data={"name": "Ban Tuyên giáo", "abbreviation": "TG", "csrf_token": csrf_of(page)},
+        follow_redirects=True,
+    )
+    assert "Đã thêm đơn vị." in r.get_data(as_text=True)
+    assert "Ban Tuyên giáo" in client.get(f"/admin/organizations/{org_id}").get_data(as_text=True)
+
+
+def test_admin_form_errors_are_shown_per_field(client: Any, demo: Demo) -> None:
+    login(client, "admin")
+    page = client.get("/admin/organizations/new").get_data(as_text=True)
+    r = client.post(
+        "/admin/organizations/new",
+        data={
+            "parent_id": str(demo.org_id("tw")),
+            "level": "province",
+            "name": "Tỉnh Thử",
+            "abbreviation": "MTTQ",
+            "code": "12345",
+            "csrf_token": csrf_of(page),
+        },
+    )
+    assert r.status_code == 422
+    html = r.get_data(as_text=True)
+    assert "is-invalid" in html and "Mã định danh phải có dạng 000.00.00.A00" in html
+
+
+def test_admin_pages_are_closed_to_non_admins_and_other_trees(client: Any, demo: Demo) -> None:
+    login(client, "vanthu.tinh")
+    assert client.get("/admin").status_code == 403
+    assert client.get(f"/admin/organizations/{demo.org_id('tw')}").status_code == 404
+
+
+def test_every_page_a_role_links_to_renders(client: Any, demo: Demo) -> None:
+    login(client, "admin")
+    for url in [
+        "/",
+        "/account",
+        "/admin",
+        "/admin/holidays",
+        "/admin/organizations/new",
+        f"/admin/organizations/{demo.org_id('tw')}",
+        f"/admin/organizations/{demo.org_id('tw')}/edit",
+        f"/admin/organizations/{demo.org_id('tw')}/users/new",
+        f"/admin/organizations/{demo.org_id('tw')}/registers/new",
+        f"/admin/users/{demo.user('vanthu.tw').id}/edit",
+        "/delegations/new",
+    ]:
+        assert client.get(url).status_code == 200, url
+
+
+def test_leader_delegates_from_the_page(client: Any, demo: Demo) -> None:
+    login(client, "lanhdao.tw")
+    page = client.get("/delegations/new").get_data(as_text=True)
+    r = client.post(
+        "/delegations/new",
+        data={
+            "delegate_id": str(demo.user("truongban.dcgs").id),
+            "roles": ["leader"],
+            "competence": "KT.",
+            "start_date": "2026-11-23",
+            "end_date": "2026-11-30",
+            "csrf_token": csrf_of(page),
+        },
+        follow_redirects=True,
+    )
+    assert "Đã ủy quyền." in r.get_data(as_text=True)
+    assert demo.actor("truongban.dcgs").acting_for(__import__("docflow").Role.LEADER) is not None

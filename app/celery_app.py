@@ -68,6 +68,17 @@ def make_celery(app: Flask) -> Celery:
             process.apply_async(args=[str(message_id)])
         return len(ids)
 
+    from app.jobs import JOBS
+
+    for name, job in JOBS.items():
+        task_name = f"dhtn.job.{name}"
+
+        def run_job(_job: Any = job) -> int:
+            return int(_job.run(runtime()))
+
+        celery.task(name=task_name)(run_job)
+        celery.conf.beat_schedule[f"job-{name}"] = {"task": task_name, "schedule": job.every_seconds}
+
     def publish(ids: Sequence[uuid.UUID]) -> None:
         for message_id in ids:
             process.apply_async(args=[str(message_id)])

@@ -57,5 +57,14 @@ def create_app(
     init_health(app)
     init_api(app)
     init_pages(app)
+    register_handlers(app)
     make_celery(app)
     return app
+
+
+def register_handlers(app: Flask) -> None:
+    """Outbox topics and the docflow functions that handle them."""
+    from app.runtime import runtime
+    from docflow.services.documents import verify_document_signatures
+
+    runtime(app).handlers["documents.verify_signatures"] = verify_document_signatures

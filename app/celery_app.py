@@ -77,7 +77,10 @@ def make_celery(app: Flask) -> Celery:
             return int(_job.run(runtime()))
 
         celery.task(name=task_name)(run_job)
-        celery.conf.beat_schedule[f"job-{name}"] = {"task": task_name, "schedule": job.every_seconds}
+        celery.conf.beat_schedule[f"job-{name}"] = {
+            "task": task_name,
+            "schedule": job.every_seconds,
+        }
 
     def publish(ids: Sequence[uuid.UUID]) -> None:
         for message_id in ids:

@@ -35,6 +35,8 @@ class Settings:
     demo_suffix: str = "Z01"
     secret_network: bool = False
     master_key_file: Path | None = None
+    # Added: encrypt objects at rest on an ordinary deployment too (always on the secret network).
+    encrypt_at_rest: bool = False
     tsa_url: str | None = None
     trust_roots: Path | None = None
     smtp_url: str | None = None
@@ -55,6 +57,10 @@ class Settings:
         if self.broker_url:
             return self.broker_url
         return f"sqla+sqlite:///{self.data_dir / 'broker.sqlite'}"
+
+    @property
+    def encrypts(self) -> bool:
+        return self.secret_network or self.encrypt_at_rest
 
     @property
     def is_sqlite(self) -> bool:
@@ -82,6 +88,7 @@ class Settings:
             demo_suffix=env.get("DHTN_DEMO_SUFFIX") or "Z01",
             secret_network=_bool(env.get("DHTN_SECRET_NETWORK")),
             master_key_file=Path(master) if master else None,
+            encrypt_at_rest=_bool(env.get("DHTN_ENCRYPT_AT_REST")),
             tsa_url=env.get("DHTN_TSA_URL") or None,
             trust_roots=Path(roots) if roots else None,
             smtp_url=env.get("DHTN_SMTP_URL") or None,

@@ -95,7 +95,8 @@ def wants_json() -> bool:
 def init_errors(app: Flask) -> None:
     @app.errorhandler(DomainError)
     def _domain(exc: DomainError) -> Any:
-        status = STATUS_OF_KIND.get(exc.kind, 400)
+        # File refusals carry their own status (413 too large, 415 wrong type).
+        status = getattr(exc, "http_status", None) or STATUS_OF_KIND.get(exc.kind, 400)
         if exc.kind == "forbidden":
             log.info("permission refused: %s", exc.code)
         if wants_json():
@@ -123,7 +124,10 @@ def init_errors(app: Flask) -> None:
         status = exc.code or 500
         code, message = HTTP_MESSAGES.get(status, ("http_error", exc.description or ""))
         if status == 400 and exc.description and "CSRF" in exc.description:
-            code, message = "csrf_failed", "Phiên làm việc của biểu mẫu đã hết hạn, vui lòng thử lại."
+            code, message = (
+                "csrf_failed",
+                "Phiên làm việc của biểu mẫu đã hết hạn, vui lòng thử lại.",
+            )
         if wants_json():
             response = json_error(status, code, message)
             if status == 405 and exc.get_response().headers.get("Allow"):

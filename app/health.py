@@ -14,9 +14,7 @@ from app.runtime import runtime
 
 bp = Blueprint("health", __name__)
 
-REQUESTS = Counter(
-    "dhtn_http_requests_total", "HTTP requests", ["method", "endpoint", "status"]
-)
+REQUESTS = Counter("dhtn_http_requests_total", "HTTP requests", ["method", "endpoint", "status"])
 LATENCY = Histogram(
     "dhtn_http_request_duration_seconds",
     "HTTP request latency",

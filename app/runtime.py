@@ -19,6 +19,8 @@ from sqlalchemy.orm import Session, sessionmaker
 from app.config import Settings
 from docflow import UnitOfWork, make_engine, make_session_factory, utcnow
 from docflow.outbox import Handler
+from docflow.uow import DomainConfig
+from storage import ContentStore, create_key_file, open_store
 
 
 @dataclass
@@ -28,6 +30,8 @@ class Runtime:
     session_factory: sessionmaker[Session]
     clock: Callable[[], dt.datetime] = utcnow
     store: Any = None
+    verifier: Callable[[bytes], dict[str, Any]] | None = None
+    config: DomainConfig = field(default_factory=DomainConfig)
     publisher: Callable[[Sequence[uuid.UUID]], None] | None = None
     handlers: dict[str, Handler] = field(default_factory=dict)
 
@@ -37,8 +41,27 @@ class Runtime:
             publisher=self.publisher,
             clock=self.clock,
             store=self.store,
+            verifier=self.verifier,
+            config=self.config,
             context=context,
         )
+
+
+def build_store(settings: Settings) -> ContentStore:
+    """The object store of ``DHTN_STORAGE_URL``; encrypting when the profile asks for it, with
+    the master key of ``DHTN_MASTER_KEY_FILE`` (generated once into the data dir if unset)."""
+    key_file = settings.master_key_file
+    if key_file is None and settings.encrypts:
+        key_file = settings.data_dir / "master.key"
+        if not key_file.exists():
+            create_key_file(key_file)
+    store = open_store(
+        settings.storage_url,
+        master_key=key_file if key_file and key_file.exists() else None,
+        encrypt=settings.encrypts,
+    )
+    store.initialize()
+    return store
 
 
 def build_runtime(
@@ -51,7 +74,17 @@ def build_runtime(
     if session_factory is None:
         engine = make_engine(settings.database_url)
         session_factory = make_session_factory(engine)
-    return Runtime(settings=settings, engine=engine, session_factory=session_factory, clock=clock or utcnow)
+    return Runtime(
+        settings=settings,
+        engine=engine,
+        session_factory=session_factory,
+        clock=clock or utcnow,
+        store=build_store(settings),
+        config=DomainConfig(
+            secret_network=settings.secret_network,
+            max_upload_bytes=settings.max_upload_mb * 1024 * 1024,
+        ),
+    )
 
 
 def runtime(app: Flask | None = None) -> Runtime:

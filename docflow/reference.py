@@ -37,7 +37,10 @@ DOCUMENT_TYPES: list[tuple[str, str, str, int | None]] = [
     ("PC", "Phiếu chuyển", "PC", None),
     ("PB", "Phiếu báo", "PB", None),
     ("THC", "Thư công", "", None),
-    ("TT", "Thông tri", "TT", None),
+    ("NĐ", "Nghị định", "NĐ", None),
+    ("TT", "Thông tư", "TT", None),
+    # The Front's own kind under its own regulation (unconfirmed; admins may edit).
+    ("TTri", "Thông tri", "TT", None),
 ]
 
 # The 2026 calendar as announced for public servants; admins correct and extend it yearly.

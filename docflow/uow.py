@@ -11,6 +11,7 @@ import datetime as dt
 import logging
 import uuid
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import Any, Self
 
 from sqlalchemy.orm import Session, sessionmaker
@@ -23,6 +24,19 @@ log = logging.getLogger(__name__)
 Publisher = Callable[[Sequence[uuid.UUID]], None]
 
 
+@dataclass(frozen=True)
+class DomainConfig:
+    """Deployment facts the rules depend on.
+
+    Attributes:
+        secret_network: the isolated deployment for state-secret documents (content allowed).
+        max_upload_bytes: the largest file a person may upload.
+    """
+
+    secret_network: bool = False
+    max_upload_bytes: int = 100 * 1024 * 1024
+
+
 class UnitOfWork:
     """Holds the session and the collaborators a service needs (clock, object store)."""
 
@@ -33,12 +47,17 @@ class UnitOfWork:
         publisher: Publisher | None = None,
         clock: Callable[[], dt.datetime] = utcnow,
         store: Any = None,
+        verifier: Any = None,
+        config: DomainConfig | None = None,
         context: dict[str, Any] | None = None,
     ) -> None:
         self._session_factory = session_factory
         self._publisher = publisher
         self.clock = clock
         self.store = store
+        # verifier(pdf_bytes) -> dict in the shape of API.md §4, or None when not configured.
+        self.verifier = verifier
+        self.config = config or DomainConfig()
         # Request facts the audit log records (ip, request id); empty outside requests.
         self.context: dict[str, Any] = context or {}
         self._session: Session | None = None
@@ -101,6 +120,10 @@ class UnitOfWork:
         self.session.flush()
         self._queued.append(message.id)
         return message.id
+
+    def fresh_session(self) -> Session:
+        """A session outside this unit's transaction (for clean-up after a rollback)."""
+        return self._session_factory()
 
     def after_commit(self, callback: Callable[[], None]) -> None:
         self._after_commit.append(callback)

@@ -32,6 +32,8 @@ def run_migrations_online() -> None:
             target_metadata=target_metadata,
             render_as_batch=connection.dialect.name == "sqlite",
             compare_type=True,
+            # Lets a developer autogenerate a revision for some tables only.
+            include_object=config.attributes.get("include_object"),
         )
         with context.begin_transaction():
             context.run_migrations()

@@ -29,6 +29,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from docflow import Actor, UnitOfWork, load_actor, local_date, make_engine
 from docflow.demo import seed_demo
 from docflow.models import Organization, User
+from docflow.uow import DomainConfig
 
 DEMO_PASSWORD = "demo-password-for-tests"
 EMBEDDED_PASSWORD = "embedded-demo-password"
@@ -115,9 +116,11 @@ class Demo:
 
     factory: sessionmaker[Session]
     clock: Clock
+    store: Any = None
+    config: DomainConfig = DomainConfig()
 
     def uow(self) -> UnitOfWork:
-        return UnitOfWork(self.factory, clock=self.clock)
+        return UnitOfWork(self.factory, clock=self.clock, store=self.store, config=self.config)
 
     def user(self, username: str) -> User:
         with self.factory() as s:
@@ -140,9 +143,19 @@ class Demo:
 
 
 @pytest.fixture
-def demo(session_factory: sessionmaker[Session], clock: Clock) -> Demo:
+def store(tmp_path: Path) -> Any:
+    """The local object store the test's app uses too (same data dir)."""
+    from storage import open_store
+
+    s = open_store(f"file://{tmp_path / 'data' / 'objects'}")
+    s.initialize()
+    return s
+
+
+@pytest.fixture
+def demo(session_factory: sessionmaker[Session], clock: Clock, store: Any) -> Demo:
     seed_demo(UnitOfWork(session_factory, clock=clock), password=DEMO_PASSWORD)
-    return Demo(session_factory, clock)
+    return Demo(session_factory, clock, store)
 
 
 def make_test_settings(tmp_path: Path, database_url: str, **overrides: Any) -> Any:

@@ -50,8 +50,15 @@ def _dump(model: BaseModel) -> object:
 
 
 @registry.operation(
-    bp, "/organizations", "POST", summary="Thêm tổ chức", tag="admin",
-    body=CreateOrganization, response=OrganizationOut, status=201, errors=WRITE_ERRORS,
+    bp,
+    "/organizations",
+    "POST",
+    summary="Thêm tổ chức",
+    tag="admin",
+    body=CreateOrganization,
+    response=OrganizationOut,
+    status=201,
+    errors=WRITE_ERRORS,
 )
 @api_auth
 def create_organization() -> object:
@@ -60,8 +67,14 @@ def create_organization() -> object:
 
 
 @registry.operation(
-    bp, "/organizations/<uuid:org_id>", "PATCH", summary="Sửa tổ chức", tag="admin",
-    body=UpdateOrganization, response=OrganizationOut, errors=WRITE_ERRORS,
+    bp,
+    "/organizations/<uuid:org_id>",
+    "PATCH",
+    summary="Sửa tổ chức",
+    tag="admin",
+    body=UpdateOrganization,
+    response=OrganizationOut,
+    errors=WRITE_ERRORS,
 )
 @api_auth
 def update_organization(org_id: uuid.UUID) -> object:
@@ -72,8 +85,15 @@ def update_organization(org_id: uuid.UUID) -> object:
 
 
 @registry.operation(
-    bp, "/units", "POST", summary="Thêm đơn vị", tag="admin",
-    body=CreateUnit, response=UnitOut, status=201, errors=WRITE_ERRORS,
+    bp,
+    "/units",
+    "POST",
+    summary="Thêm đơn vị",
+    tag="admin",
+    body=CreateUnit,
+    response=UnitOut,
+    status=201,
+    errors=WRITE_ERRORS,
 )
 @api_auth
 def create_unit() -> object:
@@ -82,8 +102,14 @@ def create_unit() -> object:
 
 
 @registry.operation(
-    bp, "/units/<uuid:unit_id>", "PATCH", summary="Sửa đơn vị", tag="admin",
-    body=UpdateUnit, response=UnitOut, errors=WRITE_ERRORS,
+    bp,
+    "/units/<uuid:unit_id>",
+    "PATCH",
+    summary="Sửa đơn vị",
+    tag="admin",
+    body=UpdateUnit,
+    response=UnitOut,
+    errors=WRITE_ERRORS,
 )
 @api_auth
 def update_unit(unit_id: uuid.UUID) -> object:
@@ -92,8 +118,15 @@ def update_unit(unit_id: uuid.UUID) -> object:
 
 
 @registry.operation(
-    bp, "/users", "POST", summary="Thêm người dùng", tag="admin",
-    body=CreateUser, response=UserOut, status=201, errors=WRITE_ERRORS,
+    bp,
+    "/users",
+    "POST",
+    summary="Thêm người dùng",
+    tag="admin",
+    body=CreateUser,
+    response=UserOut,
+    status=201,
+    errors=WRITE_ERRORS,
 )
 @api_auth
 def create_user() -> object:
@@ -102,8 +135,14 @@ def create_user() -> object:
 
 
 @registry.operation(
-    bp, "/users/<uuid:user_id>", "PATCH", summary="Sửa người dùng, vai trò, độ mật được xem",
-    tag="admin", body=UpdateUser, response=UserOut, errors=WRITE_ERRORS,
+    bp,
+    "/users/<uuid:user_id>",
+    "PATCH",
+    summary="Sửa người dùng, vai trò, độ mật được xem",
+    tag="admin",
+    body=UpdateUser,
+    response=UserOut,
+    errors=WRITE_ERRORS,
 )
 @api_auth
 def update_user(user_id: uuid.UUID) -> object:
@@ -112,8 +151,14 @@ def update_user(user_id: uuid.UUID) -> object:
 
 
 @registry.operation(
-    bp, "/users/<uuid:user_id>/password", "POST", summary="Đặt lại mật khẩu", tag="admin",
-    body=SetPassword, response=Empty, errors=WRITE_ERRORS,
+    bp,
+    "/users/<uuid:user_id>/password",
+    "POST",
+    summary="Đặt lại mật khẩu",
+    tag="admin",
+    body=SetPassword,
+    response=Empty,
+    errors=WRITE_ERRORS,
 )
 @api_auth
 def set_password(user_id: uuid.UUID) -> object:
@@ -128,8 +173,14 @@ class RegisterQuery(BaseModel):
 
 
 @registry.operation(
-    bp, "/organizations/<uuid:org_id>/registers", "GET", summary="Sổ văn bản của tổ chức",
-    tag="admin", query=RegisterQuery, response=RegisterList, errors=(404, 422),
+    bp,
+    "/organizations/<uuid:org_id>/registers",
+    "GET",
+    summary="Sổ văn bản của tổ chức",
+    tag="admin",
+    query=RegisterQuery,
+    response=RegisterList,
+    errors=(404, 422),
 )
 @api_auth
 def list_registers(org_id: uuid.UUID) -> object:
@@ -141,8 +192,15 @@ def list_registers(org_id: uuid.UUID) -> object:
 
 
 @registry.operation(
-    bp, "/registers", "POST", summary="Mở sổ văn bản", tag="admin",
-    body=CreateRegister, response=RegisterOut, status=201, errors=WRITE_ERRORS,
+    bp,
+    "/registers",
+    "POST",
+    summary="Mở sổ văn bản",
+    tag="admin",
+    body=CreateRegister,
+    response=RegisterOut,
+    status=201,
+    errors=WRITE_ERRORS,
 )
 @api_auth
 def create_register() -> object:
@@ -151,8 +209,13 @@ def create_register() -> object:
 
 
 @registry.operation(
-    bp, "/organizations/<uuid:org_id>/delegations", "GET", summary="Ủy quyền trong tổ chức",
-    tag="admin", response=DelegationList, errors=(404,),
+    bp,
+    "/organizations/<uuid:org_id>/delegations",
+    "GET",
+    summary="Ủy quyền trong tổ chức",
+    tag="admin",
+    response=DelegationList,
+    errors=(404,),
 )
 @api_auth
 def list_delegations(org_id: uuid.UUID) -> object:
@@ -161,8 +224,15 @@ def list_delegations(org_id: uuid.UUID) -> object:
 
 
 @registry.operation(
-    bp, "/delegations", "POST", summary="Ủy quyền", tag="admin",
-    body=CreateDelegation, response=DelegationOut, status=201, errors=WRITE_ERRORS,
+    bp,
+    "/delegations",
+    "POST",
+    summary="Ủy quyền",
+    tag="admin",
+    body=CreateDelegation,
+    response=DelegationOut,
+    status=201,
+    errors=WRITE_ERRORS,
 )
 @api_auth
 def create_delegation() -> object:
@@ -171,8 +241,13 @@ def create_delegation() -> object:
 
 
 @registry.operation(
-    bp, "/delegations/<uuid:delegation_id>/revoke", "POST", summary="Thu hồi ủy quyền",
-    tag="admin", response=DelegationOut, errors=WRITE_ERRORS,
+    bp,
+    "/delegations/<uuid:delegation_id>/revoke",
+    "POST",
+    summary="Thu hồi ủy quyền",
+    tag="admin",
+    response=DelegationOut,
+    errors=WRITE_ERRORS,
 )
 @api_auth
 def revoke_delegation(delegation_id: uuid.UUID) -> object:
@@ -186,8 +261,14 @@ class HolidayQuery(BaseModel):
 
 
 @registry.operation(
-    bp, "/holidays", "GET", summary="Lịch nghỉ lễ, ngày làm bù của một năm", tag="calendar",
-    query=HolidayQuery, response=HolidayList, errors=(422,),
+    bp,
+    "/holidays",
+    "GET",
+    summary="Lịch nghỉ lễ, ngày làm bù của một năm",
+    tag="calendar",
+    query=HolidayQuery,
+    response=HolidayList,
+    errors=(422,),
 )
 @api_auth
 def list_holidays() -> object:
@@ -197,8 +278,14 @@ def list_holidays() -> object:
 
 
 @registry.operation(
-    bp, "/holidays", "PUT", summary="Đặt một ngày nghỉ lễ hoặc ngày làm bù", tag="calendar",
-    body=SetHoliday, response=HolidayOut, errors=WRITE_ERRORS,
+    bp,
+    "/holidays",
+    "PUT",
+    summary="Đặt một ngày nghỉ lễ hoặc ngày làm bù",
+    tag="calendar",
+    body=SetHoliday,
+    response=HolidayOut,
+    errors=WRITE_ERRORS,
 )
 @api_auth
 def set_holiday() -> object:
@@ -207,8 +294,13 @@ def set_holiday() -> object:
 
 
 @registry.operation(
-    bp, "/holidays/<day>", "DELETE", summary="Xóa một ngày khỏi lịch", tag="calendar",
-    status=204, errors=(403, 404, 422),
+    bp,
+    "/holidays/<day>",
+    "DELETE",
+    summary="Xóa một ngày khỏi lịch",
+    tag="calendar",
+    status=204,
+    errors=(403, 404, 422),
 )
 @api_auth
 def delete_holiday(day: str) -> object:
@@ -232,9 +324,14 @@ class WorkingDaysOut(BaseModel):
 
 
 @registry.operation(
-    bp, "/calendar/working-days", "GET",
+    bp,
+    "/calendar/working-days",
+    "GET",
     summary="Tính hạn theo ngày làm việc (start + add) hoặc đếm ngày làm việc (start → end)",
-    tag="calendar", query=WorkingDaysQuery, response=WorkingDaysOut, errors=(422,),
+    tag="calendar",
+    query=WorkingDaysQuery,
+    response=WorkingDaysOut,
+    errors=(422,),
 )
 @api_auth
 def working_days() -> object:

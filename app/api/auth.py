@@ -67,7 +67,9 @@ def logout_everywhere() -> object:
     return "", 204
 
 
-@registry.operation(bp, "/me", "GET", summary="Tài khoản đang đăng nhập", tag="auth", response=MeOut)
+@registry.operation(
+    bp, "/me", "GET", summary="Tài khoản đang đăng nhập", tag="auth", response=MeOut
+)
 @api_auth
 def me() -> object:
     actor = actor_required()
@@ -89,5 +91,3 @@ def me() -> object:
 def change_password() -> object:
     identity.change_own_password(make_uow(), actor_required(), parse_body(ChangeOwnPassword))
     return {}
-
-

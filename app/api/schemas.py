@@ -166,4 +166,3 @@ class HolidayList(BaseModel):
 
 class Empty(BaseModel):
     pass
-

@@ -47,6 +47,8 @@ class Operation:
     auth: bool = True
     errors: tuple[int, ...] = ()
     operation_id: str = ""
+    multipart: type[pydantic.BaseModel] | None = None  # the JSON "meta" part of a multipart body
+    produces: str | None = None  # a non-JSON response media type (files, exports)
 
 
 @dataclass
@@ -67,6 +69,8 @@ class Registry:
         status: int = 200,
         auth: bool = True,
         errors: tuple[int, ...] = (),
+        multipart: type[pydantic.BaseModel] | None = None,
+        produces: str | None = None,
     ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
         def decorator(view: Callable[..., Any]) -> Callable[..., Any]:
             path = re.sub(r"<(?:[a-z]+:)?([a-z_]+)>", r"{\1}", f"{bp.url_prefix or ''}{rule}")
@@ -83,6 +87,8 @@ class Registry:
                     auth,
                     errors,
                     operation_id=view.__name__,
+                    multipart=multipart,
+                    produces=produces,
                 )
             )
             bp.add_url_rule(rule, view_func=view, methods=[method])
@@ -97,7 +103,9 @@ registry = Registry()
 def parse_body(model: type[M]) -> M:
     """The JSON body as ``model``: 400 when it is not JSON, 422 when a field is wrong."""
     if not request.is_json:
-        raise ApiError(400, "malformed_json", "Nội dung phải là JSON (Content-Type: application/json).")
+        raise ApiError(
+            400, "malformed_json", "Nội dung phải là JSON (Content-Type: application/json)."
+        )
     data = request.get_json(silent=True)
     if data is None:
         raise ApiError(400, "malformed_json", "JSON không đúng cú pháp.")
@@ -122,7 +130,10 @@ def _params_from(model: type[pydantic.BaseModel]) -> list[dict[str, Any]]:
 def build_spec(reg: Registry, *, version: str) -> dict[str, Any]:
     # Query models are included so that the enums they reference land in the components.
     models = {
-        m for op in reg.operations for m in (op.body, op.response, op.query) if m is not None
+        m
+        for op in reg.operations
+        for m in (op.body, op.response, op.query, op.multipart)
+        if m is not None
     }
     ordered = sorted(models, key=lambda m: m.__name__)
     _, defs = models_json_schema(
@@ -169,7 +180,34 @@ def build_spec(reg: Registry, *, version: str) -> dict[str, Any]:
                     }
                 },
             }
+        if op.multipart is not None:
+            item["requestBody"] = {
+                "required": True,
+                "content": {
+                    "multipart/form-data": {
+                        "schema": {
+                            "type": "object",
+                            "required": ["meta"],
+                            "properties": {
+                                "meta": {"$ref": f"#/components/schemas/{op.multipart.__name__}"},
+                                "files": {
+                                    "type": "array",
+                                    "items": {
+                                        "type": "string",
+                                        "contentMediaType": "application/octet-stream",
+                                    },
+                                },
+                            },
+                        },
+                        "encoding": {"meta": {"contentType": "application/json"}},
+                    }
+                },
+            }
         ok: dict[str, Any] = {"description": "OK"}
+        if op.produces is not None:
+            ok["content"] = {
+                op.produces: {"schema": {"type": "string", "contentMediaType": op.produces}}
+            }
         if op.response is not None:
             ok["content"] = {
                 "application/json": {
@@ -181,7 +219,7 @@ def build_spec(reg: Registry, *, version: str) -> dict[str, Any]:
         if op.auth:
             statuses.add(401)
             item["security"] = [{"bearer": []}]
-        if op.body is not None:
+        if op.body is not None or op.multipart is not None:
             statuses |= {400, 422}
         for status in sorted(statuses):
             item["responses"][str(status)] = {

@@ -20,8 +20,10 @@ bootstrap = Bootstrap5()
 WEEKDAYS = ["Thứ Hai", "Thứ Ba", "Thứ Tư", "Thứ Năm", "Thứ Sáu", "Thứ Bảy", "Chủ nhật"]
 
 
-def vn_date(value: dt.date | dt.datetime | None, *, weekday: bool = False, short: bool = False) -> str:
-    """"ngày 05 tháng 3 năm 2026" as Decree 30 writes dates (leading zero for days < 10 and
+def vn_date(
+    value: dt.date | dt.datetime | None, *, weekday: bool = False, short: bool = False
+) -> str:
+    """ "ngày 05 tháng 3 năm 2026" as Decree 30 writes dates (leading zero for days < 10 and
     months 1-2), or "05/3/2026" when short."""
     if value is None:
         return ""
@@ -42,7 +44,9 @@ def init_pages(app: Flask) -> None:
     bootstrap.init_app(app)
     app.register_blueprint(bp)
     app.add_template_filter(vn_date, "vn_date")
-    app.add_template_filter(lambda values, labels: list(zip(values, labels, strict=True)), "zip_options")
+    app.add_template_filter(
+        lambda values, labels: list(zip(values, labels, strict=True)), "zip_options"
+    )
 
     @app.context_processor
     def _inject() -> dict[str, Any]:

@@ -186,6 +186,7 @@ def admin_user_new(org_id: uuid.UUID | None = None, user_id: uuid.UUID | None = 
                 roles=request.form.getlist("roles"),
             )
         elif request.form.get("form") == "password":
+
             def reset(cmd: SetPassword) -> bool:
                 users.set_password(make_uow(), actor, person.id, cmd)
                 return True
@@ -284,7 +285,10 @@ def delegation_new() -> Any:
         errors=errors,
         form=request.form
         if request.method == "POST"
-        else {"start_date": today.isoformat(), "end_date": (today + dt.timedelta(days=7)).isoformat()},
+        else {
+            "start_date": today.isoformat(),
+            "end_date": (today + dt.timedelta(days=7)).isoformat(),
+        },
         roles=[Role.LEADER, Role.UNIT_HEAD, Role.CLERK, Role.SPECIALIST],
         is_admin=actor.has_role(Role.ADMIN),
     ), 422 if errors else 200
@@ -312,7 +316,9 @@ def admin_holidays() -> Any:
     if request.method == "POST":
         if request.form.get("delete"):
             try:
-                registers.delete_holiday(make_uow(), actor, dt.date.fromisoformat(request.form["delete"]))
+                registers.delete_holiday(
+                    make_uow(), actor, dt.date.fromisoformat(request.form["delete"])
+                )
                 flash("Đã xóa ngày khỏi lịch.", "success")
             except (DomainError, ValueError) as exc:
                 flash(getattr(exc, "message", "Ngày không hợp lệ."), "danger")

@@ -3,6 +3,7 @@
 from docflow.db import Base
 from docflow.models.audit import AuditChainHead, AuditEntry
 from docflow.models.calendar import DocumentType, Holiday
+from docflow.models.documents import Assignment, Document, DocumentFile, TrailEntry
 from docflow.models.identity import ApiToken, Delegation, LoginThrottle, User, UserRole
 from docflow.models.org import Organization, Unit
 from docflow.models.outbox import OutboxMessage
@@ -10,16 +11,20 @@ from docflow.models.registers import Register
 
 __all__ = [
     "ApiToken",
+    "Assignment",
     "AuditChainHead",
     "AuditEntry",
     "Base",
     "Delegation",
+    "Document",
+    "DocumentFile",
     "DocumentType",
     "Holiday",
     "LoginThrottle",
     "Organization",
     "OutboxMessage",
     "Register",
+    "TrailEntry",
     "Unit",
     "User",
     "UserRole",

@@ -1,0 +1,212 @@
+"""JSON shapes of documents (API.md §3), built from docflow's objects."""
+
+from __future__ import annotations
+
+import datetime as dt
+import warnings
+import uuid
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from docflow import Actor
+from docflow.documents.states import INCOMING_LABELS, IncomingState
+from docflow.models import Document, TrailEntry
+from docflow.services.documents import Deadline
+from docflow.services.incoming_actions import allowed_actions
+
+
+class Ref(BaseModel):
+    id: uuid.UUID
+    name: str
+
+
+class Issuer(BaseModel):
+    name: str | None
+    code: str | None
+
+
+class Signer(BaseModel):
+    name: str | None
+    position: str | None
+    competence: str | None
+
+
+class FileOut(BaseModel):
+    id: uuid.UUID
+    name: str
+    kind: str
+    version: int
+    size: int
+    sha256: str
+    content_type: str
+    verification: dict[str, Any] | None = None
+
+
+class AssignmentOut(BaseModel):
+    id: uuid.UUID
+    role: str
+    unit_id: uuid.UUID | None
+    unit_name: str | None = None
+    user_id: uuid.UUID | None
+    user_name: str | None = None
+    due_date: dt.date | None
+    state: str
+    parent_id: uuid.UUID | None = None
+
+
+class DeadlineOut(BaseModel):
+    days_left: int
+    overdue: bool
+    due_soon: bool
+
+
+# API.md names the field "register"; pydantic warns that it shadows ABCMeta.register, which
+# these models never use.
+warnings.filterwarnings("ignore", message='Field name "register"', category=UserWarning)
+
+
+class DocumentOut(BaseModel):
+    id: uuid.UUID
+    direction: str
+    organization_id: uuid.UUID
+    state: str
+    state_label: str
+    register: Ref | None
+    register_number: int | None
+    notation: str | None
+    doc_type: str
+    subject: str
+    issuer: Issuer
+    issued_date: dt.date | None
+    received_at: dt.datetime | None
+    signer: Signer
+    urgency: str
+    secrecy: str
+    due_date: dt.date | None
+    deadline: DeadlineOut | None = None
+    page_count: int | None
+    source: str
+    submitted_to: Ref | None = None
+    verification: dict[str, Any] | None = None
+    files: list[FileOut]
+    assignments: list[AssignmentOut]
+    allowed_actions: list[str]
+
+    @classmethod
+    def of(cls, doc: Document, actor: Actor, deadline: Deadline | None = None) -> DocumentOut:
+        state_label = (
+            INCOMING_LABELS.get(IncomingState(doc.state), doc.state)
+            if doc.direction == "incoming"
+            else doc.state
+        )
+        return cls(
+            id=doc.id,
+            direction=doc.direction,
+            organization_id=doc.organization_id,
+            state=doc.state,
+            state_label=state_label,
+            register=Ref(id=doc.register.id, name=doc.register.name) if doc.register else None,
+            register_number=doc.register_number,
+            notation=doc.notation,
+            doc_type=doc.doc_type,
+            subject=doc.subject,
+            issuer=Issuer(name=doc.issuer_name, code=doc.issuer_code),
+            issued_date=doc.issued_date,
+            received_at=doc.received_at,
+            signer=Signer(
+                name=doc.signer_name, position=doc.signer_position, competence=doc.signer_competence
+            ),
+            urgency=doc.urgency,
+            secrecy=doc.secrecy,
+            due_date=doc.due_date,
+            deadline=DeadlineOut(
+                days_left=deadline.days_left, overdue=deadline.overdue, due_soon=deadline.due_soon
+            )
+            if deadline
+            else None,
+            page_count=doc.page_count,
+            source=doc.source,
+            submitted_to=Ref(id=doc.submitted_to.id, name=doc.submitted_to.full_name)
+            if doc.submitted_to
+            else None,
+            verification=doc.verification,
+            files=[
+                FileOut(
+                    id=f.id,
+                    name=f.name,
+                    kind=f.kind,
+                    version=f.version,
+                    size=f.size,
+                    sha256=f.sha256,
+                    content_type=f.content_type,
+                    verification=f.verification,
+                )
+                for f in doc.files
+            ],
+            assignments=[
+                AssignmentOut(
+                    id=a.id,
+                    role=a.role,
+                    unit_id=a.unit_id,
+                    unit_name=a.unit.name if a.unit else None,
+                    user_id=a.user_id,
+                    user_name=a.user.full_name if a.user else None,
+                    due_date=a.due_date,
+                    state=a.state,
+                    parent_id=a.parent_id,
+                )
+                for a in doc.assignments
+            ],
+            allowed_actions=allowed_actions(actor, doc),
+        )
+
+
+class DocumentPage(BaseModel):
+    items: list[DocumentOut]
+    next_cursor: str | None
+
+
+class TrailOut(BaseModel):
+    seq: int
+    actor: dict[str, Any]
+    unit: dict[str, Any] | None
+    on_behalf_of: dict[str, Any] | None = None
+    competence: str | None = None
+    action: str
+    from_state: str | None
+    to_state: str
+    comment: str | None
+    details: dict[str, Any]
+    at: dt.datetime
+
+    @classmethod
+    def of(cls, e: TrailEntry) -> TrailOut:
+        return cls(
+            seq=e.seq,
+            actor={"id": str(e.actor_id) if e.actor_id else None, "name": e.actor_name},
+            unit={"id": str(e.unit_id), "name": e.unit_name} if e.unit_id else None,
+            on_behalf_of={"id": str(e.on_behalf_of_id), "name": e.on_behalf_of_name}
+            if e.on_behalf_of_id
+            else None,
+            competence=e.competence,
+            action=e.action,
+            from_state=e.from_state,
+            to_state=e.to_state,
+            comment=e.comment,
+            details=e.details,
+            at=e.at,
+        )
+
+
+class TrailList(BaseModel):
+    items: list[TrailOut]
+
+
+class ActionRequest(BaseModel):
+    """``{"action": "<name>", …parameters}`` — the parameters depend on the action."""
+
+    model_config = ConfigDict(extra="allow")
+    action: str = Field(
+        description="register, reject, submit, assign, start, complete, return, comment"
+    )

@@ -1,0 +1,1 @@
+"""Documents: states and transitions, visibility, notation, search folding, trail, files."""

@@ -1,0 +1,64 @@
+"""Appending to a document's processing trail, together with the audit log."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import func, select
+
+from docflow import audit
+from docflow.actors import Actor, DelegatedRole
+from docflow.models import Document, TrailEntry, Unit
+from docflow.uow import UnitOfWork
+
+SYSTEM_NAME = "Hệ thống"
+
+
+def append(
+    uow: UnitOfWork,
+    doc: Document,
+    action: str,
+    *,
+    actor: Actor | None,
+    from_state: str | None,
+    acting: DelegatedRole | None = None,
+    comment: str | None = None,
+    details: dict[str, Any] | None = None,
+) -> TrailEntry:
+    """One trail step (and its audit entry). The trail is append-only: seq only grows."""
+    s = uow.session
+    seq = (
+        s.scalar(select(func.max(TrailEntry.seq)).where(TrailEntry.document_id == doc.id)) or 0
+    ) + 1
+    unit = s.get(Unit, actor.unit_id) if actor and actor.unit_id else None
+    entry = TrailEntry(
+        document_id=doc.id,
+        seq=seq,
+        action=action,
+        from_state=from_state,
+        to_state=doc.state,
+        actor_id=actor.user_id if actor else None,
+        actor_name=actor.full_name if actor else SYSTEM_NAME,
+        unit_id=unit.id if unit else None,
+        unit_name=unit.name if unit else None,
+        on_behalf_of_id=acting.delegator_id if acting else None,
+        on_behalf_of_name=acting.delegator_name if acting else None,
+        competence=acting.competence if acting else None,
+        comment=comment,
+        details=details or {},
+        at=uow.now(),
+    )
+    s.add(entry)
+    audit.record(
+        uow,
+        f"document_{action}",
+        actor=actor,
+        acting_as=acting,
+        organization_id=doc.organization_id,
+        object_type="document",
+        object_id=doc.id,
+        actor_name=None if actor else SYSTEM_NAME,
+        details={"from": from_state, "to": doc.state, **(details or {})},
+    )
+    doc.updated_at = uow.now()
+    return entry

@@ -1,0 +1,168 @@
+"""Documents (văn bản đến / đi), their files, assignments and processing trail."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from typing import Any
+
+from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from docflow.db import Base, IdMixin, utcnow
+from docflow.models.identity import User
+from docflow.models.org import Organization, Unit
+from docflow.models.registers import Register
+
+
+class Document(IdMixin, Base):
+    """One official document in one organisation. A recipient's copy of a dispatched document
+    is its own row (its own states and numbers) whose files point at the same stored objects."""
+
+    __tablename__ = "documents"
+
+    organization_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("organizations.id"))
+    direction: Mapped[str] = mapped_column(String(16))
+    state: Mapped[str] = mapped_column(String(24))
+    register_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("registers.id"))
+    register_number: Mapped[int | None]
+    notation: Mapped[str | None] = mapped_column(String(64))  # số, ký hiệu
+    doc_type: Mapped[str] = mapped_column(String(8))
+    subject: Mapped[str] = mapped_column(Text)  # trích yếu
+    issuer_name: Mapped[str | None] = mapped_column(String(255))  # tác giả / nơi gửi
+    issuer_code: Mapped[str | None] = mapped_column(String(13))
+    issued_date: Mapped[dt.date | None]
+    received_at: Mapped[dt.datetime | None]  # ngày đến
+    registered_at: Mapped[dt.datetime | None]
+    # When the document entered its current list position: received (incoming) or created.
+    listed_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    urgency: Mapped[str] = mapped_column(String(16), default="normal")
+    # Denormalised sort keys: urgent first, then newest; secrecy filtered by clearance.
+    urgency_rank: Mapped[int] = mapped_column(default=0)
+    secrecy: Mapped[str] = mapped_column(String(16), default="none")
+    secrecy_rank: Mapped[int] = mapped_column(default=0)
+    due_date: Mapped[dt.date | None]
+    page_count: Mapped[int | None]
+    source: Mapped[str] = mapped_column(String(16))
+    signer_name: Mapped[str | None] = mapped_column(String(255))
+    signer_position: Mapped[str | None] = mapped_column(String(255))
+    signer_competence: Mapped[str | None] = mapped_column(String(8))
+    recipients_text: Mapped[str | None] = mapped_column(Text)  # đơn vị / người nhận (register)
+    note: Mapped[str | None] = mapped_column(Text)
+    submitted_to_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id"))
+    reply_document_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("documents.id"))
+    # Accent- and case-folded notation + subject + issuer, for diacritics-insensitive search.
+    search_text: Mapped[str] = mapped_column(Text, default="")
+    verification: Mapped[dict[str, Any] | None]
+    created_by_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    version: Mapped[int] = mapped_column(default=1)
+
+    organization: Mapped[Organization] = relationship(lazy="joined")
+    register: Mapped[Register | None] = relationship(lazy="joined")
+    submitted_to: Mapped[User | None] = relationship(foreign_keys=[submitted_to_id], lazy="joined")
+    files: Mapped[list[DocumentFile]] = relationship(
+        lazy="selectin", order_by="DocumentFile.created_at", back_populates="document"
+    )
+    assignments: Mapped[list[Assignment]] = relationship(
+        lazy="selectin", order_by="Assignment.assigned_at", back_populates="document"
+    )
+
+    __mapper_args__ = {"version_id_col": version}
+    __table_args__ = (
+        UniqueConstraint("register_id", "register_number"),
+        Index(
+            "ix_documents_box",
+            "organization_id",
+            "direction",
+            "state",
+            "urgency_rank",
+            "listed_at",
+        ),
+        Index(
+            "ix_documents_org_listed", "organization_id", "direction", "urgency_rank", "listed_at"
+        ),
+        Index("ix_documents_submitted_to", "submitted_to_id", "state"),
+        Index(
+            "ix_documents_duplicate", "organization_id", "issuer_name", "notation", "issued_date"
+        ),
+    )
+
+
+class DocumentFile(IdMixin, Base):
+    """A file of a document: immutable, content-addressed (object_key from the SHA-256)."""
+
+    __tablename__ = "document_files"
+
+    document_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("documents.id"))
+    kind: Mapped[str] = mapped_column(String(16))  # main | attachment | draft | signed
+    version: Mapped[int] = mapped_column(default=1)
+    name: Mapped[str] = mapped_column(String(255))
+    size: Mapped[int]
+    sha256: Mapped[str] = mapped_column(String(64))
+    content_type: Mapped[str] = mapped_column(String(128))
+    object_key: Mapped[str] = mapped_column(String(128))
+    verification: Mapped[dict[str, Any] | None]
+    created_by_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+    document: Mapped[Document] = relationship(back_populates="files")
+
+    __table_args__ = (
+        Index("ix_document_files_document_id", "document_id"),
+        Index("ix_document_files_object_key", "object_key"),
+    )
+
+
+class Assignment(IdMixin, Base):
+    """Who handles an incoming document: chủ trì (lead), phối hợp (cooperating), để biết
+    (informed); a unit, a person, or a person inside a unit (a unit head passing it on)."""
+
+    __tablename__ = "assignments"
+
+    document_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("documents.id"))
+    role: Mapped[str] = mapped_column(String(16))
+    unit_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("units.id"))
+    user_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id"))
+    parent_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("assignments.id"))
+    due_date: Mapped[dt.date | None]
+    state: Mapped[str] = mapped_column(String(16), default="pending")
+    assigned_by_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id"))
+    assigned_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    completed_at: Mapped[dt.datetime | None]
+    comment: Mapped[str | None] = mapped_column(Text)
+
+    document: Mapped[Document] = relationship(back_populates="assignments")
+    unit: Mapped[Unit | None] = relationship(lazy="joined")
+    user: Mapped[User | None] = relationship(foreign_keys=[user_id], lazy="joined")
+
+    __table_args__ = (
+        Index("ix_assignments_document_id", "document_id"),
+        Index("ix_assignments_user_state", "user_id", "state"),
+        Index("ix_assignments_unit_state", "unit_id", "state"),
+    )
+
+
+class TrailEntry(IdMixin, Base):
+    """One step of the processing trail (danh sách cá nhân xử lý); append-only."""
+
+    __tablename__ = "document_trail"
+
+    document_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("documents.id"))
+    seq: Mapped[int]
+    action: Mapped[str] = mapped_column(String(32))
+    from_state: Mapped[str | None] = mapped_column(String(24))
+    to_state: Mapped[str] = mapped_column(String(24))
+    actor_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id"))
+    actor_name: Mapped[str] = mapped_column(String(255))
+    unit_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("units.id"))
+    unit_name: Mapped[str | None] = mapped_column(String(255))
+    on_behalf_of_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id"))
+    on_behalf_of_name: Mapped[str | None] = mapped_column(String(255))
+    competence: Mapped[str | None] = mapped_column(String(8))
+    comment: Mapped[str | None] = mapped_column(Text)
+    details: Mapped[dict[str, Any]]
+    at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+    __table_args__ = (UniqueConstraint("document_id", "seq"),)

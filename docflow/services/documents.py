@@ -1,0 +1,209 @@
+"""Reading documents: one document, the boxes and search, the trail, file contents."""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from sqlalchemy import Select, and_, or_, select, tuple_
+
+from docflow.actors import Actor
+from docflow.documents import access
+from docflow.documents.files import open_file
+from docflow.documents.states import CLOSED_STATES, IncomingState
+from docflow.documents.text import fold
+from docflow.errors import NotFoundError, ValidationError
+from docflow.models import Document, DocumentFile, TrailEntry
+from docflow.pagination import Page, clamp_limit, decode_cursor, encode_cursor
+from docflow.uow import UnitOfWork
+from docflow.workdays import WorkCalendar, load_calendar, local_date
+
+Box = Literal["inbox", "processing", "done", "all"]
+PROCESSING = [
+    IncomingState.SUBMITTED.value,
+    IncomingState.ASSIGNED.value,
+    IncomingState.IN_PROGRESS.value,
+]
+
+
+@dataclass(frozen=True)
+class DocumentQuery:
+    """Filters of a document list (API.md §3 ``GET /documents``)."""
+
+    direction: str | None = None
+    box: Box = "all"
+    state: str | None = None
+    q: str | None = None
+    date_from: dt.date | None = None
+    date_to: dt.date | None = None
+    doc_type: str | None = None
+    issuer: str | None = None
+    limit: int | None = None
+    cursor: str | None = None
+
+
+def get_document(uow: UnitOfWork, actor: Actor, document_id: uuid.UUID) -> Document:
+    with uow:
+        return access.ensure_visible(actor, uow.session.get(Document, document_id))
+
+
+def _filtered(actor: Actor, query: DocumentQuery) -> Select[Any]:
+    stmt = select(Document).where(access.visible_clause(actor))
+    if query.direction:
+        stmt = stmt.where(Document.direction == query.direction)
+    if query.box == "inbox":
+        stmt = stmt.where(Document.direction == "incoming", access.waiting_for_clause(actor))
+    elif query.box == "processing":
+        stmt = stmt.where(Document.state.in_(PROCESSING))
+    elif query.box == "done":
+        stmt = stmt.where(Document.state.in_([s.value for s in CLOSED_STATES]))
+    if query.state:
+        stmt = stmt.where(Document.state == query.state)
+    if query.doc_type:
+        stmt = stmt.where(Document.doc_type == query.doc_type)
+    if query.issuer:
+        stmt = stmt.where(
+            or_(
+                Document.issuer_code == query.issuer.strip(),
+                Document.search_text.contains(fold(query.issuer)),
+            )
+        )
+    if query.q:
+        folded = fold(query.q)
+        if len(folded) < 2:
+            raise ValidationError.field("q", "Nhập ít nhất 2 ký tự để tìm.")
+        stmt = stmt.where(Document.search_text.contains(folded, autoescape=True))
+    if query.date_from:
+        stmt = stmt.where(Document.listed_at >= _start_of(query.date_from))
+    if query.date_to:
+        stmt = stmt.where(Document.listed_at < _start_of(query.date_to + dt.timedelta(days=1)))
+    return stmt
+
+
+def _start_of(day: dt.date) -> dt.datetime:
+    from docflow.workdays import VN_TZ
+
+    return dt.datetime.combine(day, dt.time(), tzinfo=VN_TZ).astimezone(dt.UTC)
+
+
+def list_documents(uow: UnitOfWork, actor: Actor, query: DocumentQuery) -> Page[Document]:
+    """A box: urgent first, then newest; keyset pages, no counting."""
+    limit = clamp_limit(query.limit)
+    stmt = _filtered(actor, query)
+    after = decode_cursor(query.cursor)
+    if after:
+        try:
+            key = (int(after[0]), dt.datetime.fromisoformat(after[1]), uuid.UUID(after[2]))
+        except (ValueError, IndexError) as exc:
+            raise ValidationError.field("cursor", "Con trỏ phân trang không hợp lệ.") from exc
+        stmt = stmt.where(tuple_(Document.urgency_rank, Document.listed_at, Document.id) < key)
+    stmt = stmt.order_by(
+        Document.urgency_rank.desc(), Document.listed_at.desc(), Document.id.desc()
+    )
+    with uow:
+        rows: list[Document] = list(uow.session.scalars(stmt.limit(limit + 1)).unique())
+    more = len(rows) > limit
+    rows = rows[:limit]
+    cursor = None
+    if more:
+        last = rows[-1]
+        cursor = encode_cursor([last.urgency_rank, last.listed_at.isoformat(), last.id])
+    return Page(rows, cursor)
+
+
+def get_trail(uow: UnitOfWork, actor: Actor, document_id: uuid.UUID) -> list[TrailEntry]:
+    with uow:
+        access.ensure_visible(actor, uow.session.get(Document, document_id))
+        return list(
+            uow.session.scalars(
+                select(TrailEntry)
+                .where(TrailEntry.document_id == document_id)
+                .order_by(TrailEntry.seq)
+            )
+        )
+
+
+def get_file(
+    uow: UnitOfWork, actor: Actor, document_id: uuid.UUID, file_id: uuid.UUID
+) -> DocumentFile:
+    with uow:
+        doc = access.ensure_visible(actor, uow.session.get(Document, document_id))
+        row = next((f for f in doc.files if f.id == file_id), None)
+        if row is None:
+            raise NotFoundError("Không tìm thấy tệp.", code="file_not_found")
+        return row
+
+
+def open_document_file(uow: UnitOfWork, row: DocumentFile) -> Any:
+    return open_file(uow, row)
+
+
+@dataclass(frozen=True)
+class Deadline:
+    """How a due date stands today, in working days (never stored)."""
+
+    due_date: dt.date
+    days_left: int  # negative when late
+    overdue: bool
+    due_soon: bool
+
+
+def deadlines(
+    uow: UnitOfWork, docs: Sequence[Document], *, soon: int = 2
+) -> dict[uuid.UUID, Deadline]:
+    """Due-soon and overdue marks for open documents with a deadline."""
+    dated = [d for d in docs if d.due_date and d.state not in {s.value for s in CLOSED_STATES}]
+    if not dated:
+        return {}
+    today = local_date(uow.now())
+    dues = [d.due_date for d in dated if d.due_date]
+    with uow:
+        cal: WorkCalendar = load_calendar(uow.session, min([today, *dues]), max([today, *dues]))
+    out = {}
+    for d in dated:
+        assert d.due_date is not None
+        left = cal.working_days_between(today, d.due_date)
+        out[d.id] = Deadline(d.due_date, left, left < 0, 0 <= left <= soon)
+    return out
+
+
+def verify_document_signatures(uow: UnitOfWork, payload: dict[str, Any]) -> None:
+    """Outbox handler: verify the signatures of a document's PDFs and record the results."""
+    if uow.verifier is None:
+        return
+    with uow:
+        doc = uow.session.get(Document, uuid.UUID(payload["document_id"]))
+        if doc is None:
+            return
+        for f in doc.files:
+            if f.content_type != "application/pdf" or f.verification is not None:
+                continue
+            with open_file(uow, f) as reader:
+                data = io.BytesIO()
+                for chunk in reader.iter_chunks():
+                    data.write(chunk)
+            f.verification = uow.verifier(data.getvalue())
+        doc.verification = {
+            "summary": overall_summary([f.verification for f in doc.files if f.verification]),
+            "checked_at": uow.now().isoformat(),
+        }
+        uow.commit()
+
+
+def overall_summary(reports: Sequence[dict[str, Any]]) -> str:
+    """One word for a document: any invalid signature makes it invalid; unsigned files are
+    neutral; all-valid is valid; anything else is indeterminate."""
+    signed = [r["summary"] for r in reports if r.get("signatures")]
+    if not signed:
+        return "unsigned"
+    if "invalid" in signed:
+        return "invalid"
+    return "valid" if all(s == "valid" for s in signed) else "indeterminate"
+
+
+def inbox_filter(actor: Actor) -> Any:  # re-exported for benchmarks
+    return and_(access.visible_clause(actor), access.waiting_for_clause(actor))

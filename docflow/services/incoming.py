@@ -1,0 +1,273 @@
+"""The incoming flow (Decree 30 Art. 20-24): receive, register, present, direct, handle.
+
+Every action goes through :func:`act`: load the document (404 if invisible), check who may do
+it, move the state through the transition table (409 if not allowed now), write the trail and
+the audit log, commit once.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import select
+
+from docflow.actors import Actor
+from docflow.documents import trail
+from docflow.documents.commands import RegisterIncoming
+from docflow.documents.files import Upload, cleanup_on_failure, file_row, store_uploads
+from docflow.documents.notation import parse_notation
+from docflow.documents.states import URGENCY_RANK, IncomingState
+from docflow.documents.text import search_text
+from docflow.enums import Direction, Role, Secrecy
+from docflow.errors import ConflictError, PermissionDeniedError, ValidationError
+from docflow.models import Document, DocumentFile, DocumentType, Register
+from docflow.numbering import allocate_number
+from docflow.policies import require_role
+from docflow.uow import UnitOfWork
+from docflow.workdays import load_calendar, local_date
+
+# ---------------------------------------------------------------- registration
+
+
+def _doc_type(uow: UnitOfWork, code: str) -> DocumentType:
+    row = uow.session.get(DocumentType, code)
+    if row is None or not row.active:
+        raise ValidationError.field("doc_type", f"Loại văn bản «{code}» không có trong danh mục.")
+    return row
+
+
+def _check_notation(uow: UnitOfWork, notation: str, dtype: DocumentType) -> str:
+    abbrs = frozenset(
+        a
+        for a in uow.session.scalars(
+            select(DocumentType.abbreviation).where(DocumentType.abbreviation != "")
+        )
+    )
+    parse_notation(notation, type_abbr=dtype.abbreviation, known_abbrs=abbrs)
+    return " ".join(notation.split())
+
+
+def _incoming_register(
+    uow: UnitOfWork, actor: Actor, register_id: uuid.UUID | None, secrecy: Secrecy
+) -> Register:
+    """The chosen register, or this year's incoming register of the right series."""
+    year = local_date(uow.now()).year
+    s = uow.session
+    if register_id is not None:
+        reg = s.get(Register, register_id)
+        if reg is None or reg.organization_id != actor.organization_id:
+            raise ValidationError.field("register_id", "Không tìm thấy sổ văn bản đến.")
+    else:
+        reg = s.scalars(
+            select(Register)
+            .where(
+                Register.organization_id == actor.organization_id,
+                Register.direction == Direction.INCOMING.value,
+                Register.year == year,
+                Register.active.is_(True),
+                Register.secret_series.is_(secrecy is not Secrecy.NONE),
+            )
+            .order_by(Register.created_at)
+            .limit(1)
+        ).first()
+        if reg is None:
+            raise ValidationError.field(
+                "register_id",
+                "Chưa mở sổ văn bản đến năm {}{}.".format(
+                    year, " (mật)" if secrecy is not Secrecy.NONE else ""
+                ),
+            )
+    if reg.direction != Direction.INCOMING.value or not reg.active or reg.year != year:
+        raise ValidationError.field(
+            "register_id", f"Sổ này không dùng để vào sổ văn bản đến năm {year}."
+        )
+    if reg.secret_series != (secrecy is not Secrecy.NONE):
+        raise ValidationError.field(
+            "register_id", "Văn bản mật vào sổ mật riêng; văn bản thường không vào sổ mật."
+        )
+    return reg
+
+
+def _due(uow: UnitOfWork, due_date: dt.date | None, working_days: int | None) -> dt.date | None:
+    if working_days is None:
+        return due_date
+    today = local_date(uow.now())
+    cal = load_calendar(uow.session, today, today + dt.timedelta(days=working_days * 3 + 60))
+    return cal.add_working_days(today, working_days)
+
+
+def find_duplicate(
+    uow: UnitOfWork, org_id: uuid.UUID, issuer: str, notation: str, issued: dt.date
+) -> Document | None:
+    return uow.session.scalars(
+        select(Document)
+        .where(
+            Document.organization_id == org_id,
+            Document.direction == Direction.INCOMING.value,
+            Document.issuer_name == issuer,
+            Document.notation == notation,
+            Document.issued_date == issued,
+            Document.state != IncomingState.REJECTED.value,
+        )
+        .limit(1)
+    ).first()
+
+
+def _check_secrecy(
+    uow: UnitOfWork, actor: Actor, secrecy: Secrecy, uploads: Sequence[Upload]
+) -> None:
+    if secrecy.rank > actor.clearance.rank:
+        raise PermissionDeniedError(
+            "Bạn chưa được phép xử lý văn bản có độ mật này.", code="clearance_required"
+        )
+    if secrecy is not Secrecy.NONE and uploads and not uow.config.secret_network:
+        raise ValidationError.field(
+            "files",
+            "Văn bản mật chỉ được vào sổ dạng thông tin (bản giấy), không tải nội dung lên hệ thống này.",
+            code="secret_metadata_only",
+        )
+    if secrecy is Secrecy.NONE and not uploads:
+        raise ValidationError.field(
+            "files", "Cần ít nhất một tệp văn bản (bản quét hoặc bản điện tử)."
+        )
+
+
+def register_incoming(
+    uow: UnitOfWork, actor: Actor, cmd: RegisterIncoming, uploads: Sequence[Upload]
+) -> Document:
+    """Register a received document: checks first, files next, the number last, one commit.
+
+    A refusal at any step leaves no document, no stored object and no consumed number.
+    """
+    require_role(actor, Role.CLERK)
+    with cleanup_on_failure(uow) as written, uow:
+        s = uow.session
+        now = uow.now()
+        dtype = _doc_type(uow, cmd.doc_type)
+        notation = _check_notation(uow, cmd.notation, dtype)
+        _check_secrecy(uow, actor, cmd.secrecy, uploads)
+        reg = _incoming_register(uow, actor, cmd.register_id, cmd.secrecy)
+        dup = find_duplicate(uow, actor.organization_id, cmd.issuer.name, notation, cmd.issued_date)
+        if dup is not None and not cmd.confirm_duplicate:
+            raise ConflictError(
+                f"Văn bản {notation} của {cmd.issuer.name} ngày {cmd.issued_date:%d/%m/%Y} đã vào sổ"
+                f" (số đến {dup.register_number}). Gửi lại với confirm_duplicate nếu đúng là văn bản khác.",
+                code="possible_duplicate",
+                details={"document_id": str(dup.id), "register_number": dup.register_number},
+            )
+        due = _due(uow, cmd.due_date, cmd.due_in_working_days)
+        stored = store_uploads(uow, uploads, written)
+        doc = Document(
+            organization_id=actor.organization_id,
+            direction=Direction.INCOMING.value,
+            state=IncomingState.REGISTERED.value,
+            notation=notation,
+            doc_type=dtype.code,
+            subject=cmd.subject,
+            issuer_name=cmd.issuer.name,
+            issuer_code=cmd.issuer.code,
+            issued_date=cmd.issued_date,
+            received_at=now,
+            registered_at=now,
+            listed_at=now,
+            urgency=cmd.urgency.value,
+            urgency_rank=URGENCY_RANK[cmd.urgency.value],
+            secrecy=cmd.secrecy.value,
+            secrecy_rank=cmd.secrecy.rank,
+            due_date=due,
+            page_count=cmd.page_count,
+            source=cmd.source,
+            recipients_text=cmd.recipients_text,
+            note=cmd.note,
+            search_text=search_text(notation, cmd.subject, cmd.issuer.name),
+            created_by_id=actor.user_id,
+            created_at=now,
+            updated_at=now,
+        )
+        s.add(doc)
+        s.flush()
+        for item in stored:
+            s.add(file_row(item, document_id=doc.id, version=1, created_by=actor.user_id))
+        # The number is allocated last: its row lock is held only until the commit below.
+        doc.register_id = reg.id
+        doc.register_number = allocate_number(s, reg.id, year=reg.year)
+        trail.append(
+            uow,
+            doc,
+            "register",
+            actor=actor,
+            from_state=None,
+            acting=actor.acting_for(Role.CLERK),
+            details={"register_number": doc.register_number, "source": cmd.source},
+        )
+        _queue_verification(
+            uow,
+            doc,
+            stored_pdf=any(i.checked.ref.content_type == "application/pdf" for i in stored),
+        )
+        uow.commit()
+    return doc
+
+
+def _queue_verification(uow: UnitOfWork, doc: Document, *, stored_pdf: bool) -> None:
+    if stored_pdf and uow.verifier is not None:
+        priority = 1 if doc.urgency_rank else 5
+        uow.enqueue("documents.verify_signatures", {"document_id": str(doc.id)}, priority=priority)
+
+
+def receive_document(
+    uow: UnitOfWork,
+    organization_id: uuid.UUID,
+    *,
+    meta: dict[str, Any],
+    file_refs: Sequence[dict[str, Any]],
+    source: str,
+) -> Document:
+    """A document arrives from another organisation (internal dispatch or the axis): state
+    ``arrived``, no number yet; its files point at objects already stored."""
+    with uow:
+        s = uow.session
+        now = uow.now()
+        urgency = str(meta.get("urgency", "normal"))
+        secrecy = Secrecy(meta.get("secrecy", "none"))
+        doc = Document(
+            organization_id=organization_id,
+            direction=Direction.INCOMING.value,
+            state=IncomingState.ARRIVED.value,
+            notation=meta.get("notation"),
+            doc_type=str(meta["doc_type"]),
+            subject=str(meta["subject"]),
+            issuer_name=meta.get("issuer_name"),
+            issuer_code=meta.get("issuer_code"),
+            issued_date=meta.get("issued_date"),
+            received_at=now,
+            listed_at=now,
+            urgency=urgency,
+            urgency_rank=URGENCY_RANK.get(urgency, 0),
+            secrecy=secrecy.value,
+            secrecy_rank=secrecy.rank,
+            due_date=meta.get("due_date"),
+            page_count=meta.get("page_count"),
+            source=source,
+            signer_name=meta.get("signer_name"),
+            signer_position=meta.get("signer_position"),
+            signer_competence=meta.get("signer_competence"),
+            search_text=search_text(
+                meta.get("notation"), str(meta["subject"]), meta.get("issuer_name")
+            ),
+            created_at=now,
+            updated_at=now,
+        )
+        s.add(doc)
+        s.flush()
+        for ref in file_refs:
+            s.add(DocumentFile(document_id=doc.id, **ref))
+        trail.append(uow, doc, "arrive", actor=None, from_state=None, details={"source": source})
+        _queue_verification(
+            uow, doc, stored_pdf=any(r.get("content_type") == "application/pdf" for r in file_refs)
+        )
+        uow.commit()
+        return doc

@@ -1,0 +1,366 @@
+"""Actions on an incoming document (API.md §3 table): who may do each, and what it changes."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from pydantic import BaseModel
+from sqlalchemy import select
+
+from docflow.actors import Actor, DelegatedRole
+from docflow.documents import access, trail
+from docflow.documents.commands import (
+    AddComment,
+    Assign,
+    Complete,
+    NoParams,
+    RegisterArrived,
+    Reject,
+    Return,
+    Submit,
+    Target,
+)
+from docflow.documents.states import (
+    INCOMING_TRANSITIONS,
+    AssignmentRole,
+    AssignmentState,
+    IncomingAction,
+    IncomingState,
+    next_incoming_state,
+)
+from docflow.enums import Role, Secrecy
+from docflow.errors import NotFoundError, PermissionDeniedError, ValidationError
+from docflow.models import Assignment, Document, Unit, User
+from docflow.numbering import allocate_number
+from docflow.services.incoming import _incoming_register
+from docflow.uow import UnitOfWork
+from docflow.workdays import load_calendar, local_date
+
+A = IncomingAction
+OPEN = (AssignmentState.PENDING.value, AssignmentState.IN_PROGRESS.value)
+
+
+def open_assignments(doc: Document, role: AssignmentRole | None = None) -> list[Assignment]:
+    return [
+        a for a in doc.assignments if a.state in OPEN and (role is None or a.role == role.value)
+    ]
+
+
+def _holds(actor: Actor, a: Assignment) -> bool:
+    """The actor is the one an open assignment waits for."""
+    if a.user_id is not None:
+        return a.user_id == actor.user_id
+    return a.unit_id is not None and a.unit_id == actor.unit_id and actor.has_role(Role.UNIT_HEAD)
+
+
+def is_lead_handler(actor: Actor, doc: Document) -> bool:
+    return any(_holds(actor, a) for a in open_assignments(doc, AssignmentRole.LEAD))
+
+
+def _unit_assignment_of(actor: Actor, doc: Document) -> Assignment | None:
+    """The open unit-level assignment a unit head may pass on inside the unit."""
+    if not actor.has_role(Role.UNIT_HEAD) or actor.unit_id is None:
+        return None
+    for a in open_assignments(doc):
+        if (
+            a.unit_id == actor.unit_id
+            and a.user_id is None
+            and a.role != AssignmentRole.INFORMED.value
+        ):
+            return a
+    return None
+
+
+# --- who may do what, with no parameters yet: drives allowed_actions and the first check
+
+
+def _may(actor: Actor, doc: Document, action: IncomingAction) -> DelegatedRole | bool | None:
+    """False if the actor may not; otherwise the delegation used (None when acting as self)."""
+    state = IncomingState(doc.state)
+    if (state, action) not in _TRANSITION_KEYS:
+        return False
+    if action in (A.REGISTER, A.REJECT, A.SUBMIT):
+        return actor.acting_for(Role.CLERK) if actor.has_role(Role.CLERK) else False
+    if action is A.ASSIGN:
+        if _leader_directs(actor, doc):
+            return _acting_leader(actor, doc)
+        return None if _unit_assignment_of(actor, doc) is not None else False
+    if action in (A.START, A.COMPLETE):
+        return None if is_lead_handler(actor, doc) else False
+    if action is A.RETURN:
+        if state is IncomingState.SUBMITTED and doc.submitted_to_id in access.presenter_ids(actor):
+            return _acting_leader(actor, doc)
+        if state is IncomingState.ASSIGNED:
+            if actor.has_role(Role.LEADER):
+                return actor.acting_for(Role.LEADER)
+            if _unit_assignment_of(actor, doc) is not None:
+                return None
+        return False
+    if action is A.COMMENT:
+        return None
+    return False
+
+
+def _leader_directs(actor: Actor, doc: Document) -> bool:
+    """A leader gives the direction (unless it was presented to another leader), except
+    while the work is under way, when only the unit passes it on."""
+    if not actor.has_role(Role.LEADER) or doc.state == IncomingState.IN_PROGRESS.value:
+        return False
+    return (
+        doc.state != IncomingState.SUBMITTED.value
+        or doc.submitted_to_id in access.presenter_ids(actor)
+    )
+
+
+def _acting_leader(actor: Actor, doc: Document) -> DelegatedRole | None:
+    if doc.submitted_to_id is not None and doc.submitted_to_id != actor.user_id:
+        return next(
+            (
+                d
+                for d in actor.delegated
+                if d.role is Role.LEADER and d.delegator_id == doc.submitted_to_id
+            ),
+            None,
+        )
+    return actor.acting_for(Role.LEADER)
+
+
+_TRANSITION_KEYS = frozenset(INCOMING_TRANSITIONS)
+
+
+def allowed_actions(actor: Actor, doc: Document) -> list[str]:
+    if doc.direction != "incoming" or not access.can_see(actor, doc):
+        return []
+    return [a.value for a in IncomingAction if _may(actor, doc, a) is not False]
+
+
+# --- the actions
+
+
+def _target_in_org(
+    uow: UnitOfWork, actor: Actor, t: Target, field: str
+) -> tuple[Unit | None, User | None]:
+    s = uow.session
+    if t.unit_id is not None:
+        unit = s.get(Unit, t.unit_id)
+        if unit is None or unit.organization_id != actor.organization_id or not unit.active:
+            raise ValidationError.field(field, "Đơn vị không thuộc cơ quan này.")
+        return unit, None
+    user = s.get(User, t.user_id)
+    if user is None or user.organization_id != actor.organization_id or not user.active:
+        raise ValidationError.field(field, "Người nhận không thuộc cơ quan này.")
+    return None, user
+
+
+def _due(uow: UnitOfWork, cmd: Assign) -> dt.date | None:
+    if cmd.due_in_working_days is None:
+        return cmd.due_date
+    today = local_date(uow.now())
+    cal = load_calendar(
+        uow.session, today, today + dt.timedelta(days=cmd.due_in_working_days * 3 + 60)
+    )
+    return cal.add_working_days(today, cmd.due_in_working_days)
+
+
+def _do_register(
+    uow: UnitOfWork, actor: Actor, doc: Document, cmd: RegisterArrived
+) -> dict[str, Any]:
+    reg = _incoming_register(uow, actor, cmd.register_id, Secrecy(doc.secrecy))
+    doc.register_id = reg.id
+    doc.register_number = allocate_number(uow.session, reg.id, year=reg.year)
+    doc.registered_at = uow.now()
+    return {"register_number": doc.register_number}
+
+
+def _do_reject(uow: UnitOfWork, actor: Actor, doc: Document, cmd: Reject) -> dict[str, Any]:
+    return {"reason": cmd.reason}
+
+
+def _do_submit(uow: UnitOfWork, actor: Actor, doc: Document, cmd: Submit) -> dict[str, Any]:
+    leader = uow.session.get(User, cmd.to_user_id)
+    if (
+        leader is None
+        or leader.organization_id != actor.organization_id
+        or not leader.active
+        or Role.LEADER not in leader.roles
+    ):
+        raise ValidationError.field("to_user_id", "Người nhận phải là lãnh đạo của cơ quan.")
+    doc.submitted_to_id = leader.id
+    return {"to_user_id": str(leader.id), "to_name": leader.full_name}
+
+
+def _do_assign(uow: UnitOfWork, actor: Actor, doc: Document, cmd: Assign) -> dict[str, Any]:
+    s = uow.session
+    now = uow.now()
+    parent = None
+    if not _leader_directs(actor, doc):
+        parent = _unit_assignment_of(actor, doc)
+        if parent is None:
+            raise PermissionDeniedError()
+        # Inside the unit: only people of the unit, the unit's deadline at the latest.
+        for field, t in [("lead", cmd.lead), *[("cooperating", c) for c in cmd.cooperating]]:
+            _, user = _target_in_org(uow, actor, t, field)
+            if user is None or user.unit_id != actor.unit_id:
+                raise ValidationError.field(field, "Chỉ giao cho người trong đơn vị của mình.")
+        if cmd.informed:
+            raise ValidationError.field("informed", "Trong đơn vị chỉ giao chủ trì và phối hợp.")
+    due = _due(uow, cmd)
+    if due is not None and due < local_date(now):
+        raise ValidationError.field("due_date", "Hạn giải quyết không được trước hôm nay.")
+    if parent is None:
+        for old in open_assignments(doc):  # the leader's new direction replaces the old one
+            old.state = AssignmentState.CANCELLED.value
+        doc.due_date = due
+    else:
+        parent.state = AssignmentState.PASSED_ON.value
+        due = due or parent.due_date
+    made = []
+    groups = [
+        (AssignmentRole.LEAD, [cmd.lead]),
+        (AssignmentRole.COOPERATING, cmd.cooperating),
+        (AssignmentRole.INFORMED, cmd.informed),
+    ]
+    seen: set[tuple[uuid.UUID | None, uuid.UUID | None]] = set()
+    for role, targets in groups:
+        for t in targets:
+            key = (t.unit_id, t.user_id)
+            if key in seen:
+                raise ValidationError.field(
+                    role.value, "Một đơn vị hoặc người chỉ được giao một vai trò."
+                )
+            seen.add(key)
+            unit, user = _target_in_org(uow, actor, t, role.value)
+            role_here = (
+                role
+                if parent is None or role is not AssignmentRole.LEAD
+                else AssignmentRole(parent.role)
+            )
+            a = Assignment(
+                document_id=doc.id,
+                role=role_here.value,
+                unit_id=unit.id if unit else (user.unit_id if user and parent else None),
+                user_id=user.id if user else None,
+                parent_id=parent.id if parent else None,
+                due_date=due,
+                state=(
+                    AssignmentState.DONE
+                    if role is AssignmentRole.INFORMED
+                    else AssignmentState.PENDING
+                ).value,
+                assigned_by_id=actor.user_id,
+                assigned_at=now,
+                comment=cmd.comment,
+            )
+            s.add(a)
+            made.append(
+                {
+                    "role": role_here.value,
+                    "unit": unit.name if unit else None,
+                    "user": user.full_name if user else None,
+                }
+            )
+    s.flush()
+    s.refresh(doc, ["assignments"])
+    return {
+        "assignments": made,
+        "due_date": due.isoformat() if due else None,
+        "within_unit": parent is not None,
+    }
+
+
+def _do_start(uow: UnitOfWork, actor: Actor, doc: Document, cmd: NoParams) -> dict[str, Any]:
+    for a in open_assignments(doc, AssignmentRole.LEAD):
+        if _holds(actor, a):
+            a.state = AssignmentState.IN_PROGRESS.value
+    return {}
+
+
+def _do_complete(uow: UnitOfWork, actor: Actor, doc: Document, cmd: Complete) -> dict[str, Any]:
+    if cmd.reply_document_id is not None:
+        reply = uow.session.get(Document, cmd.reply_document_id)
+        if reply is None or reply.organization_id != actor.organization_id:
+            raise ValidationError.field("reply_document_id", "Không tìm thấy văn bản trả lời.")
+        doc.reply_document_id = reply.id
+    now = uow.now()
+    for a in open_assignments(doc):
+        a.state = AssignmentState.DONE.value
+        a.completed_at = now
+    return {"reply_document_id": str(cmd.reply_document_id) if cmd.reply_document_id else None}
+
+
+def _do_return(uow: UnitOfWork, actor: Actor, doc: Document, cmd: Return) -> dict[str, Any]:
+    for a in open_assignments(doc):
+        a.state = AssignmentState.CANCELLED.value
+    doc.submitted_to_id = None
+    return {}
+
+
+def _do_comment(uow: UnitOfWork, actor: Actor, doc: Document, cmd: AddComment) -> dict[str, Any]:
+    return {}
+
+
+@dataclass(frozen=True)
+class _Spec:
+    params: type[BaseModel]
+    run: Callable[[UnitOfWork, Actor, Document, Any], dict[str, Any]]
+    comment_field: str | None = "comment"
+
+
+SPECS: dict[IncomingAction, _Spec] = {
+    A.REGISTER: _Spec(RegisterArrived, _do_register, None),
+    A.REJECT: _Spec(Reject, _do_reject, "reason"),
+    A.SUBMIT: _Spec(Submit, _do_submit),
+    A.ASSIGN: _Spec(Assign, _do_assign),
+    A.START: _Spec(NoParams, _do_start, None),
+    A.COMPLETE: _Spec(Complete, _do_complete),
+    A.RETURN: _Spec(Return, _do_return),
+    A.COMMENT: _Spec(AddComment, _do_comment),
+}
+
+
+def act(
+    uow: UnitOfWork, actor: Actor, document_id: uuid.UUID, action: str, params: dict[str, Any]
+) -> Document:
+    """Run ``action`` with ``params`` on an incoming document, or refuse and change nothing."""
+    try:
+        kind = IncomingAction(action)
+    except ValueError:
+        raise ValidationError.field(
+            "action", f"Thao tác «{action}» không tồn tại.", code="unknown_action"
+        ) from None
+    spec = SPECS[kind]
+    cmd = spec.params.model_validate(params)
+    with uow:
+        # Lock the row (not the joined ones): concurrent actions on one document queue up.
+        doc = uow.session.scalars(
+            select(Document).where(Document.id == document_id).with_for_update(of=Document)
+        ).first()
+        if doc is None or doc.direction != "incoming":
+            raise NotFoundError("Không tìm thấy văn bản.", code="document_not_found")
+        access.ensure_visible(actor, doc)
+        before = IncomingState(doc.state)
+        after = next_incoming_state(before, kind)  # 409 first: the state decides what is possible
+        acting = _may(actor, doc, kind)
+        if acting is False:
+            raise PermissionDeniedError()
+        details = spec.run(uow, actor, doc, cmd)
+        doc.state = after.value
+        if kind is A.REGISTER or kind is A.RETURN:
+            doc.listed_at = uow.now()
+        comment = getattr(cmd, spec.comment_field) if spec.comment_field else None
+        trail.append(
+            uow,
+            doc,
+            kind.value,
+            actor=actor,
+            from_state=before.value,
+            acting=acting if isinstance(acting, DelegatedRole) else None,
+            comment=comment,
+            details=details,
+        )
+        uow.commit()
+        return doc

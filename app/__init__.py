@@ -30,7 +30,9 @@ def create_app(
     from app.health import init_health
     from app.logs import configure_logging, init_request_ids
     from app.pages import init_pages
+    from app.pki import make_verifier, mount_pki
     from app.runtime import build_runtime
+    from app.runtime import runtime as runtime_of
     from app.security import init_security
 
     settings = ensure_data_dir(settings or Settings.from_env())
@@ -58,6 +60,8 @@ def create_app(
     init_api(app)
     init_pages(app)
     register_handlers(app)
+    runtime_of(app).verifier = make_verifier(settings)
+    mount_pki(app, settings)
     make_celery(app)
     return app
 

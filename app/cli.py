@@ -41,11 +41,13 @@ def demo() -> None:
 
 
 def _seed(settings: Settings, suffix: str) -> dict[str, Any]:
+    from app.pki import ensure_demo_pki
     from app.runtime import build_runtime
     from docflow.demo import seed_demo
 
     rt = build_runtime(settings)
     result = seed_demo(rt.uow(), password=demo_password(settings), suffix=suffix)
+    ensure_demo_pki(rt)
     if rt.engine is not None:
         rt.engine.dispose()
     return vars(result)
@@ -88,6 +90,34 @@ def audit_verify() -> None:
     if not report.ok:
         sys.exit(1)
     click.echo("Nhật ký toàn vẹn.")
+
+
+@main.group(help="The demo PKI (generated at run time into the data dir).")
+def pki() -> None:
+    pass
+
+
+@pki.command("export-user", help="Demo PKI only: a user's certificate and key as PKCS#12.")
+@click.argument("username")
+@click.option("--out", "out", required=True, type=click.Path(dir_okay=False), help="FILE.p12")
+@click.option("--password", required=True, help="Password protecting the PKCS#12 file.")
+def pki_export_user(username: str, out: str, password: str) -> None:
+    from pathlib import Path
+
+    from app.pki import demo_pki
+    from signing import PkiError, export_user_p12
+
+    pki_ = demo_pki(_settings())
+    if pki_ is None:
+        raise click.ClickException("Chưa có PKI mẫu: chạy «dhtn demo seed» trước.")
+    try:
+        data = export_user_p12(pki_, username, password)
+    except (PkiError, KeyError) as exc:
+        raise click.ClickException(f"Không có chứng thư số mẫu của «{username}».") from exc
+    path = Path(out)
+    path.write_bytes(data)
+    path.chmod(0o600)
+    click.echo(f"Đã xuất chứng thư số và khóa của {username} vào {path}")
 
 
 @main.command(help="Web server only (gunicorn).")

@@ -78,7 +78,7 @@ def main() -> None:
         pki = generate_demo_pki(
             Path(tmp),
             organizations=[OrgSpec("000.00.00.Z01", "Ủy ban Trung ương MTTQ Việt Nam")],
-            users=[UserSpec("lanhdao.tw", "Hà Thị Nga", "000.00.00.Z01")],
+            users=[UserSpec("lanhdao.tw", "Lê Văn Minh", "000.00.00.Z01")],
         )
         ours = demo_signer(pki, "lanhdao.tw")
         p12 = export_user_p12(pki, "lanhdao.tw", "bench")
@@ -95,7 +95,7 @@ def main() -> None:
             allow_fetching=False,
             crls=(pki.crl("root"), pki.crl("issuing")),
         )
-        image = render_signature_image("Hà Thị Nga")
+        image = render_signature_image("Lê Văn Minh")
         options = SigningOptions(level=PadesLevel.B_B)
         empty_style = SpecStampStyle(spec=AppearanceSpec())
 

@@ -6,6 +6,7 @@ organisation has; ``suffix`` replaces ``Z01`` so a second installation's codes d
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass, field
 
 from sqlalchemy import select
@@ -219,3 +220,40 @@ def seed_demo(uow: UnitOfWork, *, password: str, suffix: str = "Z01") -> SeedRes
             )
         uow.commit()
     return result
+
+
+@dataclass(frozen=True)
+class SigningPerson:
+    """A demo leader or clerk who gets a certificate from the demo PKI."""
+
+    user_id: uuid.UUID
+    username: str
+    full_name: str
+    org_code: str
+    org_name: str
+
+
+def signing_people(uow: UnitOfWork) -> list[SigningPerson]:
+    """Leaders and clerks of the demo organisations (codes with the letter Z)."""
+    with uow:
+        rows = uow.session.execute(
+            select(User, Organization)
+            .join(Organization, User.organization_id == Organization.id)
+            .where(Organization.code.like("%.Z__"), User.active.is_(True))
+            .order_by(User.username)
+        ).all()
+        return [
+            SigningPerson(u.id, u.username, u.full_name, o.code, o.name)
+            for u, o in rows
+            if u.roles & {Role.LEADER, Role.CLERK}
+        ]
+
+
+def attach_signature_images(uow: UnitOfWork, keys: dict[uuid.UUID, str]) -> None:
+    """Record each user's stored signature image (demo seeding; no actor involved)."""
+    with uow:
+        for user_id, key in keys.items():
+            user = uow.session.get(User, user_id)
+            if user is not None and user.signature_image_key != key:
+                user.signature_image_key = key
+        uow.commit()

@@ -97,7 +97,7 @@ def make_sample_document(
     subject: str = "Triển khai hệ thống điều hành tác nghiệp năm 2026",
     position: str = "CHỦ TỊCH",
     authority: str = "TM. BAN THƯỜNG TRỰC",
-    signer_name: str = "Hà Thị Nga",
+    signer_name: str = "Lê Văn Minh",
     fonts: FontConfig | None = None,
 ) -> SampleDocument:
     """An A4 document of ``pages`` pages in Decree 30 format, not yet prepared for signing."""

@@ -27,4 +27,4 @@ def init_api(app: Flask) -> None:
     app.register_blueprint(bp)
 
 
-from app.api import admin, auth, directory, documents  # noqa: E402, F401  (routes attach on import)
+from app.api import admin, auth, directory, documents, verifications  # noqa: E402, F401  (routes attach on import)

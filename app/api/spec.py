@@ -180,7 +180,22 @@ def build_spec(reg: Registry, *, version: str) -> dict[str, Any]:
                     }
                 },
             }
-        if op.multipart is not None:
+        if op.multipart is not None and not op.multipart.model_fields:
+            item["requestBody"] = {
+                "required": True,
+                "content": {
+                    "multipart/form-data": {
+                        "schema": {
+                            "type": "object",
+                            "required": ["file"],
+                            "properties": {
+                                "file": {"type": "string", "contentMediaType": "application/pdf"}
+                            },
+                        }
+                    }
+                },
+            }
+        elif op.multipart is not None:
             item["requestBody"] = {
                 "required": True,
                 "content": {

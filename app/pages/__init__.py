@@ -39,7 +39,7 @@ def vn_date(
 
 
 def init_pages(app: Flask) -> None:
-    from app.pages import account, admin, home  # noqa: F401  (routes register on import)
+    from app.pages import account, admin, home, verify  # noqa: F401  (routes register on import)
 
     bootstrap.init_app(app)
     app.register_blueprint(bp)

@@ -85,7 +85,7 @@ def pki_env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PkiEnv]:
         tmp_path_factory.mktemp("pki"),
         organizations=[OrgSpec(ORG_CODE, ORG_NAME)],
         users=[
-            UserSpec(LEADER, "Hà Thị Nga", ORG_CODE),
+            UserSpec(LEADER, "Lê Văn Minh", ORG_CODE),
             UserSpec(CLERK, "Nguyễn Văn An", ORG_CODE, key_type="ec"),
         ],
         base_url=base_url,
@@ -113,7 +113,7 @@ def pki_env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PkiEnv]:
 
 @pytest.fixture(scope="session")
 def signature_png() -> bytes:
-    return render_signature_image("Hà Thị Nga")
+    return render_signature_image("Lê Văn Minh")
 
 
 @pytest.fixture(scope="session")

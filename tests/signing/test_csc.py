@@ -67,7 +67,7 @@ def test_remote_signature(
     server, config, _ = csc
     server.calls.clear()
     with open_signer(config) as signer:
-        assert signer.subject_name == "Hà Thị Nga"
+        assert signer.subject_name == "Lê Văn Minh"
         signed = sign_as_leader(
             prepared, signer, signature_image=signature_png, options=pki_env.options(PadesLevel.B_T)
         )

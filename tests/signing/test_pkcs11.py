@@ -88,7 +88,7 @@ def token(tmp_path_factory: pytest.TempPathFactory, pki_env: PkiEnv) -> Iterator
         )
         ident = pki_env.pki.issue_extra(
             "token",
-            common_name="Hà Thị Nga (USB token)",
+            common_name="Lê Văn Minh (USB token)",
             organization=ORG_NAME,
             public_key=numbers.public_key(),
         )
@@ -118,7 +118,7 @@ def test_sign_with_key_on_token(
 ) -> None:
     with open_pkcs11_signer(token) as signer:
         assert signer.algorithm == "rsassa_pss_sha256"
-        assert signer.subject_name == "Hà Thị Nga (USB token)"
+        assert signer.subject_name == "Lê Văn Minh (USB token)"
         first = sign_as_leader(
             prepared, signer, signature_image=signature_png, options=pki_env.options(PadesLevel.B_T)
         )
@@ -129,7 +129,7 @@ def test_sign_with_key_on_token(
     for signed in (first, second):
         report = verify_pdf(signed, pki_env.trust)
         assert report.summary == Summary.VALID, report.to_text()
-        assert report.signatures[0].signer.name == "Hà Thị Nga (USB token)"
+        assert report.signatures[0].signer.name == "Lê Văn Minh (USB token)"
         pdfsig.assert_valid(signed, signatures=1)
 
 

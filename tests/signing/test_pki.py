@@ -74,7 +74,7 @@ def test_certificate_profiles(pki_env: PkiEnv) -> None:
 def test_export_user_p12_round_trip(pki_env: PkiEnv) -> None:
     data = export_user_p12(pki_env.pki, LEADER, "mật khẩu")
     signer = load_pkcs12_signer(data, "mật khẩu")
-    assert signer.subject_name == "Hà Thị Nga"
+    assert signer.subject_name == "Lê Văn Minh"
     assert len(signer.chain) == 2
     with pytest.raises(SignerUnavailableError):
         load_pkcs12_signer(data, "wrong")

@@ -92,7 +92,7 @@ def test_leader_then_organisation_both_valid(
     assert report.summary == Summary.VALID, report.to_text()
     leader, org = report.signatures
     assert leader.field_name == FIELD_LEADER and org.field_name == FIELD_ORGANIZATION
-    assert leader.signer.name == "Hà Thị Nga" and org.signer.name == ORG_NAME
+    assert leader.signer.name == "Lê Văn Minh" and org.signer.name == ORG_NAME
     # The leader certified the document; since then only the form was filled and signed.
     assert leader.certification
     assert leader.coverage == Coverage.ENTIRE_REVISION

@@ -1,0 +1,102 @@
+"""The demo PKI of the embedded profile, and the verifier the app uses.
+
+``dhtn demo seed`` (and ``dhtn run``) generate the demo PKI into ``<data dir>/pki`` at run time
+(never committed): CAs, a TSA, OCSP and CRLs, a certificate for every demo leader and clerk and
+for each demo organisation's seal, and each signer's signature image in the object store. The
+PKI's TSA/OCSP/CRL endpoints are served under ``/pki``. Verification trusts ``DHTN_TRUST_ROOTS``
+when set (the national roots in production), else the demo root.
+"""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+from werkzeug.middleware.dispatcher import DispatcherMiddleware
+
+from app.config import Settings
+from app.runtime import Runtime
+from docflow.demo import attach_signature_images, signing_people
+from signing import (
+    DemoPKI,
+    InvalidDocumentError,
+    OrgSpec,
+    TrustSettings,
+    UserSpec,
+    demo_trust,
+    generate_demo_pki,
+    load_demo_pki,
+    make_pki_wsgi_app,
+    render_signature_image,
+    verify_pdf,
+)
+
+
+def pki_dir(settings: Settings) -> Path:
+    return settings.data_dir / "pki"
+
+
+def ensure_demo_pki(rt: Runtime, *, base_url: str = "http://127.0.0.1:5000/pki") -> DemoPKI:
+    """Issue what is missing for the demo people and organisations (idempotent)."""
+    people = signing_people(rt.uow())
+    orgs = {p.org_code: p.org_name for p in people}
+    pki = generate_demo_pki(
+        pki_dir(rt.settings),
+        organizations=[OrgSpec(code=c, name=n) for c, n in sorted(orgs.items())],
+        users=[
+            UserSpec(username=p.username, full_name=p.full_name, org_code=p.org_code)
+            for p in people
+        ],
+        base_url=base_url,
+    )
+    keys = {}
+    for p in people:
+        ref = rt.store.put(io.BytesIO(render_signature_image(p.full_name)), "image/png")
+        keys[p.user_id] = ref.key
+    attach_signature_images(rt.uow(), keys)
+    return pki
+
+
+def demo_pki(settings: Settings) -> DemoPKI | None:
+    if not (pki_dir(settings) / "manifest.json").exists():
+        return None
+    try:
+        return load_demo_pki(pki_dir(settings))
+    except Exception:
+        return None
+
+
+def trust_settings(settings: Settings) -> TrustSettings | None:
+    if settings.trust_roots is not None:
+        return TrustSettings.from_pem(settings.trust_roots)
+    pki = demo_pki(settings)
+    return demo_trust(pki) if pki is not None else None
+
+
+def make_verifier(settings: Settings) -> Any:
+    """verifier(pdf_bytes) -> API.md §4 dict; the demo trust is rebuilt per call (fresh CRLs)."""
+
+    def verify(pdf: bytes) -> dict[str, Any]:
+        trust = trust_settings(settings)
+        if trust is None:
+            trust = TrustSettings(roots=())
+        try:
+            return dict(verify_pdf(pdf, trust).to_dict())
+        except InvalidDocumentError as exc:
+            return {
+                "summary": "invalid",
+                "signatures": [],
+                "error": {"code": exc.code, "message": exc.message},
+            }
+
+    return verify
+
+
+def mount_pki(app: Flask, settings: Settings) -> None:
+    """Serve the demo PKI's TSA, OCSP and CRLs at /pki when the demo PKI exists."""
+    pki = demo_pki(settings)
+    if pki is None:
+        return
+    app.wsgi_app = DispatcherMiddleware(app.wsgi_app, {"/pki": make_pki_wsgi_app(pki)})  # type: ignore[method-assign]

@@ -231,12 +231,12 @@ def embedded_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[s
         text=True,
     )
     base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
+    deadline = time.monotonic() + 120
     while time.monotonic() < deadline:
         try:
             if requests.get(f"{base}/healthz", timeout=1).ok:
                 break
-        except requests.ConnectionError:
+        except requests.RequestException:
             time.sleep(0.3)
     else:
         proc.kill()

@@ -27,4 +27,11 @@ def init_api(app: Flask) -> None:
     app.register_blueprint(bp)
 
 
-from app.api import admin, auth, directory, documents, verifications  # noqa: E402, F401  (routes attach on import)
+from app.api import (  # noqa: E402, F401  (routes attach on import)
+    admin,
+    auth,
+    directory,
+    documents,
+    exports,
+    verifications,
+)

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
-import warnings
 import uuid
+import warnings
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field

@@ -38,12 +38,34 @@ def vn_date(
     return f"{WEEKDAYS[value.weekday()]}, {text}" if weekday else text
 
 
+def vn_time(value: dt.datetime | None) -> str:
+    """ "08:05 23/11/2026" in Hà Nội time."""
+    if value is None:
+        return ""
+    from docflow.workdays import local_time
+
+    t = local_time(value)
+    return f"{t:%H:%M} {t.day:02d}/{t.month:02d}/{t.year}"
+
+
+def state_label(state: str) -> str:
+    """Vietnamese name of a document state."""
+    from docflow.documents.states import INCOMING_LABELS, IncomingState
+
+    try:
+        return INCOMING_LABELS[IncomingState(state)]
+    except ValueError:
+        return state
+
+
 def init_pages(app: Flask) -> None:
-    from app.pages import account, admin, home, verify  # noqa: F401  (routes register on import)
+    from app.pages import account, admin, documents, home, verify  # noqa: F401  (routes register on import)
 
     bootstrap.init_app(app)
     app.register_blueprint(bp)
     app.add_template_filter(vn_date, "vn_date")
+    app.add_template_filter(state_label, "state_label")
+    app.add_template_filter(vn_time, "vn_time")
     app.add_template_filter(
         lambda values, labels: list(zip(values, labels, strict=True)), "zip_options"
     )

@@ -10,8 +10,9 @@ Python check for one loaded document; tests hold the two to the same matrix.
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
-from sqlalchemy import ColumnElement, and_, exists, or_, select, true
+from sqlalchemy import ColumnElement, Select, and_, exists, or_, select, union_all
 
 from docflow.actors import Actor
 from docflow.enums import Role
@@ -64,36 +65,50 @@ def ensure_visible(actor: Actor, doc: Document | None) -> Document:
 
 
 def waiting_for_clause(actor: Actor) -> ColumnElement[bool]:
-    """SQL condition: incoming documents waiting for ``actor`` to act ("chờ xử lý")."""
+    """SQL condition: incoming documents waiting for ``actor`` to act ("chờ xử lý").
+
+    Each reason to wait (the clerk's registrations, the leader's submissions, open assignments)
+    is its own index-friendly select of ids; the box is their union, so it stays a few small
+    index lookups however many closed documents the organisation holds.
+    """
     from docflow.documents.states import AssignmentRole, AssignmentState, IncomingState
 
-    parts: list[ColumnElement[bool]] = []
+    org = actor.organization_id
+    branches: list[Select[Any]] = []
     if actor.has_role(Role.CLERK):
-        parts.append(
-            Document.state.in_([IncomingState.ARRIVED.value, IncomingState.REGISTERED.value])
+        branches.append(
+            select(Document.id).where(
+                Document.organization_id == org,
+                Document.direction == "incoming",
+                Document.state.in_([IncomingState.ARRIVED.value, IncomingState.REGISTERED.value]),
+            )
         )
     if actor.has_role(Role.LEADER):
-        parts.append(
-            and_(
-                Document.state == IncomingState.SUBMITTED.value,
+        branches.append(
+            select(Document.id).where(
                 Document.submitted_to_id.in_(presenter_ids(actor)),
+                Document.state == IncomingState.SUBMITTED.value,
             )
         )
     open_states = [AssignmentState.PENDING.value, AssignmentState.IN_PROGRESS.value]
-    mine: list[ColumnElement[bool]] = [Assignment.user_id == actor.user_id]
-    if actor.unit_id is not None and actor.has_role(Role.UNIT_HEAD):
-        mine.append(and_(Assignment.unit_id == actor.unit_id, Assignment.user_id.is_(None)))
-    parts.append(
-        exists(
-            select(Assignment.id).where(
-                Assignment.document_id == Document.id,
-                Assignment.state.in_(open_states),
-                Assignment.role.in_([AssignmentRole.LEAD.value, AssignmentRole.COOPERATING.value]),
-                or_(*mine),
-            )
+    working = [AssignmentRole.LEAD.value, AssignmentRole.COOPERATING.value]
+    branches.append(
+        select(Assignment.document_id).where(
+            Assignment.user_id == actor.user_id,
+            Assignment.state.in_(open_states),
+            Assignment.role.in_(working),
         )
     )
-    return or_(*parts) if parts else ~true()
+    if actor.unit_id is not None and actor.has_role(Role.UNIT_HEAD):
+        branches.append(
+            select(Assignment.document_id).where(
+                Assignment.unit_id == actor.unit_id,
+                Assignment.user_id.is_(None),
+                Assignment.state.in_(open_states),
+                Assignment.role.in_(working),
+            )
+        )
+    return Document.id.in_(union_all(*branches).scalar_subquery())
 
 
 def presenter_ids(actor: Actor) -> list[uuid.UUID]:

@@ -87,6 +87,14 @@ class Document(IdMixin, Base):
         Index(
             "ix_documents_duplicate", "organization_id", "issuer_name", "notation", "issued_date"
         ),
+        # Trigram index: "contains" search stays fast at millions of rows. The migration creates
+        # it on PostgreSQL only (SQLite, the embedded profile, scans).
+        Index(
+            "ix_documents_search",
+            "search_text",
+            postgresql_using="gin",
+            postgresql_ops={"search_text": "gin_trgm_ops"},
+        ),
     )
 
 

@@ -17,7 +17,7 @@ from docflow.documents.files import open_file
 from docflow.documents.states import CLOSED_STATES, IncomingState
 from docflow.documents.text import fold
 from docflow.errors import NotFoundError, ValidationError
-from docflow.models import Document, DocumentFile, TrailEntry
+from docflow.models import Document, DocumentFile, DocumentType, TrailEntry
 from docflow.pagination import Page, clamp_limit, decode_cursor, encode_cursor
 from docflow.uow import UnitOfWork
 from docflow.workdays import WorkCalendar, load_calendar, local_date
@@ -44,6 +44,18 @@ class DocumentQuery:
     issuer: str | None = None
     limit: int | None = None
     cursor: str | None = None
+
+
+def document_types(uow: UnitOfWork) -> list[DocumentType]:
+    """The active document types (tên loại), for forms and filters."""
+    with uow:
+        return list(
+            uow.session.scalars(
+                select(DocumentType)
+                .where(DocumentType.active.is_(True))
+                .order_by(DocumentType.name)
+            )
+        )
 
 
 def get_document(uow: UnitOfWork, actor: Actor, document_id: uuid.UUID) -> Document:

@@ -86,7 +86,7 @@ def _may(actor: Actor, doc: Document, action: IncomingAction) -> DelegatedRole |
     if action in (A.REGISTER, A.REJECT, A.SUBMIT):
         return actor.acting_for(Role.CLERK) if actor.has_role(Role.CLERK) else False
     if action is A.ASSIGN:
-        if _leader_directs(actor, doc):
+        if leader_directs(actor, doc):
             return _acting_leader(actor, doc)
         return None if _unit_assignment_of(actor, doc) is not None else False
     if action in (A.START, A.COMPLETE):
@@ -105,7 +105,7 @@ def _may(actor: Actor, doc: Document, action: IncomingAction) -> DelegatedRole |
     return False
 
 
-def _leader_directs(actor: Actor, doc: Document) -> bool:
+def leader_directs(actor: Actor, doc: Document) -> bool:
     """A leader gives the direction (unless it was presented to another leader), except
     while the work is under way, when only the unit passes it on."""
     if not actor.has_role(Role.LEADER) or doc.state == IncomingState.IN_PROGRESS.value:
@@ -197,7 +197,7 @@ def _do_assign(uow: UnitOfWork, actor: Actor, doc: Document, cmd: Assign) -> dic
     s = uow.session
     now = uow.now()
     parent = None
-    if not _leader_directs(actor, doc):
+    if not leader_directs(actor, doc):
         parent = _unit_assignment_of(actor, doc)
         if parent is None:
             raise PermissionDeniedError()
@@ -364,3 +364,10 @@ def act(
         )
         uow.commit()
         return doc
+
+
+def can_still_see(uow: UnitOfWork, actor: Actor, document_id: uuid.UUID) -> bool:
+    """After an action: whether the actor still sees the document (to choose where to go)."""
+    with uow:
+        doc = uow.session.get(Document, document_id)
+        return doc is not None and access.can_see(actor, doc)

@@ -135,10 +135,20 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('id', name=op.f('pk_document_trail')),
     sa.UniqueConstraint('document_id', 'seq', name=op.f('uq_document_trail_document_id_seq'))
     )
-    
+    if op.get_bind().dialect.name == "postgresql":
+        op.execute("CREATE EXTENSION IF NOT EXISTS pg_trgm")
+        op.create_index(
+            "ix_documents_search",
+            "documents",
+            ["search_text"],
+            postgresql_using="gin",
+            postgresql_ops={"search_text": "gin_trgm_ops"},
+        )
 
 
 def downgrade() -> None:
+    if op.get_bind().dialect.name == "postgresql":
+        op.drop_index("ix_documents_search", table_name="documents")
     
     op.drop_table('document_trail')
     op.drop_index('ix_document_files_object_key', table_name='document_files')

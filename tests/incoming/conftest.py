@@ -34,16 +34,30 @@ class Incoming:
             self._tokens[username] = self.api(username)
         return self._tokens[username]
 
-    def register(self, username: str = "vanthu.tw", files: list[tuple[bytes, str, str]] | None = None, **meta: Any) -> Any:
+    def register(
+        self,
+        username: str = "vanthu.tw",
+        files: list[tuple[bytes, str, str]] | None = None,
+        **meta: Any,
+    ) -> Any:
         body = {**META, **meta}
         data: dict[str, Any] = {"meta": json.dumps(body)}
         if files is None:
             files = [(make_pdf(), "Kế hoạch.pdf", "application/pdf")]
         data["files"] = [(io.BytesIO(b), name, ctype) for b, name, ctype in files]
-        return self.client.post("/api/v1/incoming", headers=self.h(username), data=data, content_type="multipart/form-data")
+        return self.client.post(
+            "/api/v1/incoming",
+            headers=self.h(username),
+            data=data,
+            content_type="multipart/form-data",
+        )
 
     def act(self, username: str, doc_id: str, action: str, **params: Any) -> Any:
-        return self.client.post(f"/api/v1/documents/{doc_id}/actions", headers=self.h(username), json={"action": action, **params})
+        return self.client.post(
+            f"/api/v1/documents/{doc_id}/actions",
+            headers=self.h(username),
+            json={"action": action, **params},
+        )
 
     def get(self, username: str, doc_id: str) -> Any:
         return self.client.get(f"/api/v1/documents/{doc_id}", headers=self.h(username))
@@ -55,7 +69,9 @@ class Incoming:
         return [d["id"] for d in r.get_json()["items"]]
 
     def unit_id(self, abbr: str, org: str = "tw") -> str:
-        r = self.client.get(f"/api/v1/organizations/{self.demo.org_id(org)}/units", headers=self.h("admin"))
+        r = self.client.get(
+            f"/api/v1/organizations/{self.demo.org_id(org)}/units", headers=self.h("admin")
+        )
         return next(u["id"] for u in r.get_json()["items"] if u["abbreviation"] == abbr)
 
     def user_id(self, username: str) -> str:
@@ -72,8 +88,16 @@ class Incoming:
     def to_assigned(self, **assign: Any) -> str:
         """Register, submit to lanhdao.tw, assign DCGSPBXH lead and TG cooperating."""
         doc = self.register().get_json()["id"]
-        assert self.act("vanthu.tw", doc, "submit", to_user_id=self.user_id("lanhdao.tw")).status_code == 200
-        params = {"lead": {"unit_id": self.unit_id("DCGSPBXH")}, "cooperating": [{"unit_id": self.unit_id("TG")}], "due_in_working_days": 5, **assign}
+        assert (
+            self.act("vanthu.tw", doc, "submit", to_user_id=self.user_id("lanhdao.tw")).status_code
+            == 200
+        )
+        params = {
+            "lead": {"unit_id": self.unit_id("DCGSPBXH")},
+            "cooperating": [{"unit_id": self.unit_id("TG")}],
+            "due_in_working_days": 5,
+            **assign,
+        }
         r = self.act("lanhdao.tw", doc, "assign", **params)
         assert r.status_code == 200, r.get_json()
         return str(doc)

@@ -4,7 +4,12 @@ from __future__ import annotations
 
 import pytest
 
-from docflow.documents.states import INCOMING_TRANSITIONS, IncomingAction, IncomingState, next_incoming_state
+from docflow.documents.states import (
+    INCOMING_TRANSITIONS,
+    IncomingAction,
+    IncomingState,
+    next_incoming_state,
+)
 from docflow.errors import TransitionNotAllowed
 from tests.incoming.conftest import Incoming
 
@@ -27,22 +32,32 @@ EXPECTED = {
 
 @pytest.mark.parametrize("state", list(IncomingState))
 @pytest.mark.parametrize("action", [a for a in IncomingAction if a is not IncomingAction.COMMENT])
-def test_transition_table_is_exactly_the_contract(state: IncomingState, action: IncomingAction) -> None:
+def test_transition_table_is_exactly_the_contract(
+    state: IncomingState, action: IncomingAction
+) -> None:
     expected = EXPECTED.get((state.value, action.value))
     if expected is None:
         with pytest.raises(TransitionNotAllowed):
             next_incoming_state(state, action)
     else:
         assert next_incoming_state(state, action).value == expected
-    assert {(s.value, a.value) for s, a in INCOMING_TRANSITIONS if a is not IncomingAction.COMMENT} == set(EXPECTED)
+    assert {
+        (s.value, a.value) for s, a in INCOMING_TRANSITIONS if a is not IncomingAction.COMMENT
+    } == set(EXPECTED)
 
 
 def test_registration_numbers_follow_each_other_and_record_the_trail(flow: Incoming) -> None:
     first = flow.register().get_json()
     second = flow.register(notation="61/KH-MTTW-BTT").get_json()
-    assert (first["state"], first["register_number"], second["register_number"]) == ("registered", 1, 2)
+    assert (first["state"], first["register_number"], second["register_number"]) == (
+        "registered",
+        1,
+        2,
+    )
     assert first["received_at"] and first["register"]["name"].startswith("Sổ văn bản đến")
-    trail = flow.client.get(f"/api/v1/documents/{first['id']}/trail", headers=flow.h("vanthu.tw")).get_json()["items"]
+    trail = flow.client.get(
+        f"/api/v1/documents/{first['id']}/trail", headers=flow.h("vanthu.tw")
+    ).get_json()["items"]
     assert [(e["seq"], e["action"], e["actor"]["name"], e["unit"]["name"]) for e in trail] == [
         (1, "register", "Trần Thị Thu", "Văn phòng")
     ]
@@ -51,12 +66,22 @@ def test_registration_numbers_follow_each_other_and_record_the_trail(flow: Incom
 def test_the_whole_path_from_clerk_to_specialist(flow: Incoming) -> None:
     doc = flow.register().get_json()["id"]
     assert doc in flow.box("vanthu.tw")
-    assert flow.act("vanthu.tw", doc, "submit", to_user_id=flow.user_id("lanhdao.tw")).get_json()["state"] == "submitted"
+    assert (
+        flow.act("vanthu.tw", doc, "submit", to_user_id=flow.user_id("lanhdao.tw")).get_json()[
+            "state"
+        ]
+        == "submitted"
+    )
     assert doc not in flow.box("vanthu.tw") and doc in flow.box("lanhdao.tw")
     r = flow.act(
-        "lanhdao.tw", doc, "assign",
-        lead={"unit_id": flow.unit_id("DCGSPBXH")}, cooperating=[{"unit_id": flow.unit_id("TG")}],
-        informed=[{"user_id": flow.user_id("chuyenvien.tg")}], due_date="2026-12-04", comment="Ban DCGS chủ trì",
+        "lanhdao.tw",
+        doc,
+        "assign",
+        lead={"unit_id": flow.unit_id("DCGSPBXH")},
+        cooperating=[{"unit_id": flow.unit_id("TG")}],
+        informed=[{"user_id": flow.user_id("chuyenvien.tg")}],
+        due_date="2026-12-04",
+        comment="Ban DCGS chủ trì",
     )
     assert r.status_code == 200 and r.get_json()["due_date"] == "2026-12-04"
     assert doc in flow.box("truongban.dcgs") and doc not in flow.box("lanhdao.tw")
@@ -68,7 +93,9 @@ def test_the_whole_path_from_clerk_to_specialist(flow: Incoming) -> None:
     done = flow.act("chuyenvien.dcgs", doc, "complete", comment="Đã tổng hợp, báo cáo lãnh đạo")
     assert done.get_json()["state"] == "done"
     assert doc in flow.box("lanhdao.tw", "done") and doc not in flow.box("chuyenvien.dcgs")
-    trail = flow.client.get(f"/api/v1/documents/{doc}/trail", headers=flow.h("lanhdao.tw")).get_json()["items"]
+    trail = flow.client.get(
+        f"/api/v1/documents/{doc}/trail", headers=flow.h("lanhdao.tw")
+    ).get_json()["items"]
     assert [(e["action"], e["actor"]["name"]) for e in trail] == [
         ("register", "Trần Thị Thu"),
         ("submit", "Trần Thị Thu"),
@@ -88,7 +115,11 @@ def test_deadline_in_working_days_skips_the_weekend(flow: Incoming) -> None:
     assert body["deadline"] == {"days_left": 5, "overdue": False, "due_soon": False}
     flow.demo.clock.advance(days=8)  # Tuesday 1 Dec
     flow._tokens.clear()  # tokens live 12 hours
-    assert flow.get("lanhdao.tw", doc).get_json()["deadline"] == {"days_left": -1, "overdue": True, "due_soon": False}
+    assert flow.get("lanhdao.tw", doc).get_json()["deadline"] == {
+        "days_left": -1,
+        "overdue": True,
+        "due_soon": False,
+    }
 
 
 WRONG = {
@@ -121,7 +152,9 @@ def test_wrong_role_state_or_input_changes_nothing(flow: Incoming, case: str) ->
     after = flow.get("vanthu.tw", doc).get_json()
     assert (after["state"], after["assignments"]) == (before["state"], before["assignments"])
     assert flow.counts() == counts
-    trail = flow.client.get(f"/api/v1/documents/{doc}/trail", headers=flow.h("vanthu.tw")).get_json()
+    trail = flow.client.get(
+        f"/api/v1/documents/{doc}/trail", headers=flow.h("vanthu.tw")
+    ).get_json()
     assert len(trail["items"]) == 1
 
 
@@ -166,7 +199,9 @@ def test_delegated_leader_acts_and_the_trail_names_both(flow: Incoming) -> None:
     assert doc in flow.box("truongban.dcgs")
     r = flow.act("truongban.dcgs", doc, "assign", lead={"unit_id": flow.unit_id("TG")})
     assert r.status_code == 200, r.get_json()
-    last = flow.client.get(f"/api/v1/documents/{doc}/trail", headers=flow.h("lanhdao.tw")).get_json()["items"][-1]
+    last = flow.client.get(
+        f"/api/v1/documents/{doc}/trail", headers=flow.h("lanhdao.tw")
+    ).get_json()["items"][-1]
     assert last["actor"]["name"] == "Phạm Thị Hạnh"
     assert last["on_behalf_of"]["name"] == "Lê Văn Minh" and last["competence"] == "KT."
 

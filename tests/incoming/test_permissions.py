@@ -38,8 +38,11 @@ def test_permission_matrix(flow: Incoming, stage: str) -> None:
 def test_informed_person_reads_but_cannot_act(flow: Incoming) -> None:
     doc = flow.register().get_json()["id"]
     flow.act(
-        "lanhdao.tw", doc, "assign",
-        lead={"unit_id": flow.unit_id("DCGSPBXH")}, informed=[{"user_id": flow.user_id("chuyenvien.tg")}],
+        "lanhdao.tw",
+        doc,
+        "assign",
+        lead={"unit_id": flow.unit_id("DCGSPBXH")},
+        informed=[{"user_id": flow.user_id("chuyenvien.tg")}],
     )
     body = flow.get("chuyenvien.tg", doc).get_json()
     assert body["allowed_actions"] == ["comment"]
@@ -51,7 +54,12 @@ def _arrived(flow: Incoming, org: str = "tw") -> str:
     doc = incoming.receive_document(
         flow.demo.uow(),
         flow.demo.org_id(org),
-        meta={"notation": "15/CV-MTTQ", "doc_type": "CV", "subject": "V/v phối hợp tổ chức hội nghị", "issuer_name": "Ủy ban MTTQ tỉnh Demo"},
+        meta={
+            "notation": "15/CV-MTTQ",
+            "doc_type": "CV",
+            "subject": "V/v phối hợp tổ chức hội nghị",
+            "issuer_name": "Ủy ban MTTQ tỉnh Demo",
+        },
         file_refs=[],
         source="internal",
     )
@@ -74,7 +82,9 @@ def test_arrived_document_rejected_with_a_reason(flow: Incoming) -> None:
     assert flow.act("vanthu.tw", doc, "reject").status_code == 422  # the reason is required
     r = flow.act("vanthu.tw", doc, "reject", reason="Gửi nhầm cơ quan")
     assert r.get_json()["state"] == "rejected" and r.get_json()["register_number"] is None
-    trail = flow.client.get(f"/api/v1/documents/{doc}/trail", headers=flow.h("vanthu.tw")).get_json()["items"]
+    trail = flow.client.get(
+        f"/api/v1/documents/{doc}/trail", headers=flow.h("vanthu.tw")
+    ).get_json()["items"]
     assert [(e["action"], e["actor"]["name"], e["comment"]) for e in trail] == [
         ("arrive", "Hệ thống", None),
         ("reject", "Trần Thị Thu", "Gửi nhầm cơ quan"),

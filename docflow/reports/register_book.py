@@ -1,0 +1,181 @@
+"""A register for a year, with all its columns (DOMAIN.md §4-5), as the clerk prints and binds it.
+
+The rows come from the database in number order, in batches, so a large year does not load
+everything at once; DOCX and XLSX are built from the same rows.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from docx import Document as DocxDocument
+from docx.enum.section import WD_ORIENT
+from docx.enum.text import WD_ALIGN_PARAGRAPH
+from docx.shared import Mm, Pt
+from openpyxl import Workbook
+from sqlalchemy import select
+
+from docflow.actors import Actor
+from docflow.enums import Direction, Role
+from docflow.errors import NotFoundError
+from docflow.models import Document, Organization, Register
+from docflow.policies import require_role
+from docflow.uow import UnitOfWork
+from docflow.workdays import local_date
+
+INCOMING_COLUMNS = [
+    "Ngày đến",
+    "Số đến",
+    "Tác giả (nơi gửi)",
+    "Số, ký hiệu",
+    "Ngày tháng văn bản",
+    "Tên loại và trích yếu nội dung",
+    "Đơn vị hoặc người nhận",
+    "Ký nhận",
+    "Ghi chú",
+]
+OUTGOING_COLUMNS = [
+    "Số, ký hiệu văn bản",
+    "Ngày tháng văn bản",
+    "Tên loại và trích yếu nội dung",
+    "Người ký",
+    "Nơi nhận văn bản",
+    "Đơn vị, người nhận bản lưu",
+    "Số lượng bản",
+    "Ngày chuyển",
+    "Ký nhận",
+    "Ghi chú",
+]
+
+
+@dataclass(frozen=True)
+class RegisterBook:
+    """A register's header facts and its column names; rows are streamed by :func:`rows`."""
+
+    register_id: uuid.UUID
+    name: str
+    year: int
+    direction: Direction
+    organization: str
+    columns: list[str]
+
+
+def _d(value: dt.date | dt.datetime | None) -> str:
+    if value is None:
+        return ""
+    day = local_date(value) if isinstance(value, dt.datetime) else value
+    return f"{day.day:02d}/{day.month:02d}/{day.year}"
+
+
+def open_book(uow: UnitOfWork, actor: Actor, register_id: uuid.UUID) -> RegisterBook:
+    require_role(actor, Role.CLERK, Role.LEADER)
+    with uow:
+        reg = uow.session.get(Register, register_id)
+        if reg is None or reg.organization_id != actor.organization_id:
+            raise NotFoundError("Không tìm thấy sổ văn bản.", code="register_not_found")
+        org = uow.session.get_one(Organization, reg.organization_id)
+        direction = Direction(reg.direction)
+        columns = INCOMING_COLUMNS if direction is Direction.INCOMING else OUTGOING_COLUMNS
+        return RegisterBook(reg.id, reg.name, reg.year, direction, org.name, columns)
+
+
+def rows(uow: UnitOfWork, book: RegisterBook, *, batch: int = 500) -> Iterator[list[str]]:
+    """The register's entries in number order, each as the printed cells."""
+    last = 0
+    while True:
+        with uow:
+            docs = list(
+                uow.session.scalars(
+                    select(Document)
+                    .where(
+                        Document.register_id == book.register_id, Document.register_number > last
+                    )
+                    .order_by(Document.register_number)
+                    .limit(batch)
+                )
+            )
+            for doc in docs:
+                yield _row(book, doc)
+        if len(docs) < batch:
+            return
+        last = docs[-1].register_number or last
+
+
+def _row(book: RegisterBook, doc: Document) -> list[str]:
+    subject = f"{doc.doc_type}: {doc.subject}" if doc.doc_type not in ("CV", "THC") else doc.subject
+    if book.direction is Direction.INCOMING:
+        leads = [
+            a.user.full_name if a.user else (a.unit.name if a.unit else "")
+            for a in doc.assignments
+            if a.role == "lead" and a.state != "cancelled" and a.parent_id is None
+        ]
+        return [
+            _d(doc.received_at),
+            f"{doc.register_number:02d}" if doc.register_number else "",
+            doc.issuer_name or "",
+            doc.notation or "",
+            _d(doc.issued_date),
+            subject,
+            ", ".join(leads) or (doc.recipients_text or ""),
+            "",
+            doc.note or "",
+        ]
+    return [
+        doc.notation or "",
+        _d(doc.issued_date),
+        subject,
+        doc.signer_name or "",
+        doc.recipients_text or "",
+        "",
+        "",
+        _d(doc.registered_at),
+        "",
+        doc.note or "",
+    ]
+
+
+def to_xlsx(uow: UnitOfWork, book: RegisterBook) -> bytes:
+    wb = Workbook(write_only=True)
+    ws = wb.create_sheet(title=f"Sổ {book.year}")
+    ws.append([book.organization])
+    ws.append([f"{book.name.upper()}"])
+    ws.append([])
+    ws.append(book.columns)
+    for row in rows(uow, book):
+        ws.append(row)
+    out = io.BytesIO()
+    wb.save(out)
+    return out.getvalue()
+
+
+def to_docx(uow: UnitOfWork, book: RegisterBook) -> bytes:
+    doc = DocxDocument()
+    section = doc.sections[0]
+    section.orientation = WD_ORIENT.LANDSCAPE
+    section.page_width, section.page_height = Mm(297), Mm(210)
+    for side in ("left_margin", "right_margin", "top_margin", "bottom_margin"):
+        setattr(section, side, Mm(15))
+    style = doc.styles["Normal"]
+    style.font.name = "Times New Roman"
+    style.font.size = Pt(11)
+    doc.add_paragraph(book.organization.upper()).runs[0].bold = True
+    title = doc.add_paragraph(book.name.upper())
+    title.alignment = WD_ALIGN_PARAGRAPH.CENTER
+    title.runs[0].bold = True
+    title.runs[0].font.size = Pt(14)
+    table = doc.add_table(rows=1, cols=len(book.columns))
+    table.style = "Table Grid"
+    for cell, name in zip(table.rows[0].cells, book.columns, strict=True):
+        cell.text = name
+        cell.paragraphs[0].runs[0].bold = True
+    for row in rows(uow, book):
+        cells = table.add_row().cells
+        for cell, value in zip(cells, row, strict=True):
+            cell.text = value
+    out = io.BytesIO()
+    doc.save(out)
+    return out.getvalue()

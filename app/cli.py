@@ -120,6 +120,20 @@ def pki_export_user(username: str, out: str, password: str) -> None:
     click.echo(f"Đã xuất chứng thư số và khóa của {username} vào {path}")
 
 
+@main.command("axis-sim", help="A local national-axis simulator (DOMAIN.md §7) for development.")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8090, show_default=True, type=int)
+@click.option("--data", default="var/axis-sim", show_default=True, help="Where it keeps messages.")
+@click.option(
+    "--system", "systems", multiple=True, required=True, help="ID:SECRET of a system allowed to connect."
+)
+def axis_sim(host: str, port: int, data: str, systems: tuple[str, ...]) -> None:
+    from interop import parse_system_option, serve
+
+    click.echo(f"Trục liên thông mô phỏng: http://{host}:{port}/  (dữ liệu: {data})")
+    serve(host, port, data, dict(parse_system_option(s) for s in systems))
+
+
 @main.command(help="Web server only (gunicorn).")
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=5000, show_default=True, type=int)

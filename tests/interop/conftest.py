@@ -1,0 +1,127 @@
+"""Fixtures of the interop suite: sample packages and the axis simulator served on loopback.
+
+The simulator is the real peer of these tests (no mocks): ``sim`` runs
+:func:`interop.make_sim_app` in a werkzeug server thread on a free port, over a fresh data
+directory, with two systems (an installation of the central committee, one of a province) whose
+agencies are registered by the ``client_a`` / ``client_b`` fixtures.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import socket
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+from werkzeug.serving import BaseWSGIServer, make_server
+
+from interop import (
+    Attachment,
+    AxisClient,
+    Bussiness,
+    Code,
+    DocumentType,
+    EdxmlPackage,
+    Organ,
+    OtherInfo,
+    Priority,
+    PromulgationInfo,
+    SignerInfo,
+    StaffInfo,
+    TraceHeader,
+    make_sim_app,
+)
+from interop.edxml.dates import VN_TZ
+
+FIXTURES = Path(__file__).parent / "fixtures"
+
+SYSTEM_A, SECRET_A = "SYS.TW.Z01", "bí-mật-trung-ương-1"
+SYSTEM_B, SECRET_B = "SYS.TINH.Z01", "secret:with:colons-2"
+ORG_TW = Organ("000.00.00.Z01", "Ủy ban Trung ương MTTQ Việt Nam")
+ORG_TINH = Organ("000.00.01.Z01", "Ủy ban MTTQ Việt Nam tỉnh Demo")
+ORG_PHUONG = Organ("000.01.01.Z01", "Ủy ban MTTQ Việt Nam phường Demo")
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def sample_package(
+    number: str = "60", attachments: tuple[Attachment, ...] | None = None, **changes: Any
+) -> EdxmlPackage:
+    """A plan of the central committee to the province, with a PDF and an appendix."""
+    if attachments is None:
+        attachments = (
+            Attachment("Kế hoạch 60.pdf", "application/pdf", "kh", "Văn bản chính",
+                       content=b"%PDF-1.7\n" + "Kế hoạch tổ chức".encode() * 50),
+            Attachment("Phụ lục.docx", "application/vnd.openxmlformats-officedocument."
+                       "wordprocessingml.document", "pl", content=bytes(range(256)) * 20),
+        )  # fmt: skip
+    values: dict[str, Any] = {
+        "from_": ORG_TW,
+        "to": (ORG_TINH,),
+        "code": Code(number, "KH-MTTW-BTT"),
+        "promulgation": PromulgationInfo(dt.date(2026, 6, 18), "Hà Nội"),
+        "subject": "Kế hoạch tổ chức Ngày hội Đại đoàn kết toàn dân tộc năm 2026",
+        "document_type": DocumentType("10", "Kế hoạch"),
+        "signer": SignerInfo("TM. BAN THƯỜNG TRỰC", "Phó Chủ tịch", "Nguyễn Thị Hồng"),
+        "other_info": OtherInfo(priority=Priority.URGENT, page_amount=4),
+        "trace_headers": (
+            TraceHeader(ORG_TW.organ_id, dt.datetime(2026, 6, 18, 9, 30, tzinfo=VN_TZ)),
+        ),
+        "bussiness": Bussiness(staff=StaffInfo("Văn phòng", "Trần Văn Thư")),
+        "attachments": attachments,
+    }
+    values.update(changes)
+    return EdxmlPackage(**values)
+
+
+@dataclass
+class Sim:
+    url: str
+    port: int
+    data_dir: Path
+    server: BaseWSGIServer
+
+
+def start_sim(data_dir: Path, port: int = 0, app: Any = None) -> Sim:
+    app = app or make_sim_app(data_dir, {SYSTEM_A: SECRET_A, SYSTEM_B: SECRET_B})
+    server = make_server("127.0.0.1", port, app, threaded=True)
+    threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True).start()
+    return Sim(f"http://127.0.0.1:{server.port}", server.port, data_dir, server)
+
+
+@pytest.fixture
+def sim(tmp_path: Path) -> Iterator[Sim]:
+    running = start_sim(tmp_path / "axis")
+    yield running
+    running.server.shutdown()
+    running.server.server_close()
+
+
+def client_for(url: str, system: str, secret: str, **options: Any) -> AxisClient:
+    options.setdefault("retries", 0)
+    options.setdefault("timeout", 10.0)
+    return AxisClient(url, system, secret, **options)
+
+
+@pytest.fixture
+def client_a(sim: Sim) -> Iterator[AxisClient]:
+    with client_for(sim.url, SYSTEM_A, SECRET_A) as client:
+        client.register_agency(ORG_TW.organ_id, ORG_TW.organ_name)
+        yield client
+
+
+@pytest.fixture
+def client_b(sim: Sim, client_a: AxisClient) -> Iterator[AxisClient]:
+    with client_for(sim.url, SYSTEM_B, SECRET_B) as client:
+        for organ in (ORG_TINH, ORG_PHUONG):
+            client.register_agency(organ.organ_id, organ.organ_name, parent_code="000.00.00.Z01")
+        yield client

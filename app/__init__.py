@@ -29,6 +29,7 @@ def create_app(
     from app.errors import init_errors
     from app.health import init_health
     from app.logs import configure_logging, init_request_ids
+    from app.notify import init_notify
     from app.pages import init_pages
     from app.pki import make_verifier, mount_pki
     from app.runtime import build_runtime
@@ -62,6 +63,7 @@ def create_app(
     register_handlers(app)
     runtime_of(app).verifier = make_verifier(settings)
     mount_pki(app, settings)
+    init_notify(app)
     make_celery(app)
     return app
 

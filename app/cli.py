@@ -125,7 +125,11 @@ def pki_export_user(username: str, out: str, password: str) -> None:
 @click.option("--port", default=8090, show_default=True, type=int)
 @click.option("--data", default="var/axis-sim", show_default=True, help="Where it keeps messages.")
 @click.option(
-    "--system", "systems", multiple=True, required=True, help="ID:SECRET of a system allowed to connect."
+    "--system",
+    "systems",
+    multiple=True,
+    required=True,
+    help="ID:SECRET of a system allowed to connect.",
 )
 def axis_sim(host: str, port: int, data: str, systems: tuple[str, ...]) -> None:
     from interop import parse_system_option, serve

@@ -40,6 +40,8 @@ class Settings:
     tsa_url: str | None = None
     trust_roots: Path | None = None
     smtp_url: str | None = None
+    # Added: working days before a deadline when the lead gets a reminder (DHTN_REMINDER_DAYS).
+    reminder_days: int = 2
     # Not in API.md §1 (added): token lifetime, upload limit, cookie flag, log level, eager tasks.
     token_ttl_hours: int = 12
     max_upload_mb: int = 100
@@ -92,6 +94,7 @@ class Settings:
             tsa_url=env.get("DHTN_TSA_URL") or None,
             trust_roots=Path(roots) if roots else None,
             smtp_url=env.get("DHTN_SMTP_URL") or None,
+            reminder_days=int(env.get("DHTN_REMINDER_DAYS") or 2),
             token_ttl_hours=int(env.get("DHTN_TOKEN_TTL_HOURS") or 12),
             max_upload_mb=int(env.get("DHTN_MAX_UPLOAD_MB") or 100),
             session_cookie_secure=_bool(env.get("DHTN_SESSION_COOKIE_SECURE")),

@@ -12,6 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from app.runtime import Runtime
+from docflow.tasks import send_task_reminders
 
 
 @dataclass(frozen=True)
@@ -20,4 +21,14 @@ class Job:
     every_seconds: float
 
 
-JOBS: dict[str, Job] = {}
+def task_reminders(rt: Runtime) -> int:
+    """Deadline reminders of tasks (sent once each: see docflow.tasks.reminders), with the
+    runtime's clock, ``DHTN_REMINDER_DAYS`` working days ahead."""
+    return send_task_reminders(rt.uow(), days_before=rt.settings.reminder_days)
+
+
+JOBS: dict[str, Job] = {
+    # Every 15 minutes: a reminder goes out early in the working day, and a missed run (the
+    # worker was down) costs a quarter of an hour, not a day.
+    "task_reminders": Job(task_reminders, 15 * 60),
+}

@@ -16,7 +16,7 @@ import sys
 import time
 import uuid
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -117,7 +117,7 @@ class Demo:
     factory: sessionmaker[Session]
     clock: Clock
     store: Any = None
-    config: DomainConfig = DomainConfig()
+    config: DomainConfig = field(default_factory=DomainConfig)
 
     def uow(self) -> UnitOfWork:
         return UnitOfWork(self.factory, clock=self.clock, store=self.store, config=self.config)

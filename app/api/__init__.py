@@ -33,5 +33,8 @@ from app.api import (  # noqa: E402, F401  (routes attach on import)
     directory,
     documents,
     exports,
+    notifications,
+    reports,
+    tasks,
     verifications,
 )

@@ -10,6 +10,7 @@ from flask import Blueprint, Flask
 from flask_bootstrap import Bootstrap5
 
 from app.auth import current_actor
+from docflow import Actor
 from docflow.enums import ROLE_LABELS, Role
 from docflow.workdays import local_date
 
@@ -58,8 +59,18 @@ def state_label(state: str) -> str:
         return state
 
 
+def _unread(actor: Actor | None) -> int:
+    """The bell's count on every page (capped, one indexed count)."""
+    if actor is None:
+        return 0
+    from app.runtime import make_uow
+    from docflow.notifications import unread_count
+
+    return unread_count(make_uow(), actor)
+
+
 def init_pages(app: Flask) -> None:
-    from app.pages import account, admin, documents, home, verify  # noqa: F401  (routes register on import)
+    from app.pages import account, admin, documents, home, notifications, tasks, verify  # noqa: F401  (routes register on import)
 
     bootstrap.init_app(app)
     app.register_blueprint(bp)
@@ -77,4 +88,5 @@ def init_pages(app: Flask) -> None:
             "actor": actor,
             "Role": Role,
             "role_labels": ROLE_LABELS,
+            "unread_notifications": _unread(actor),
         }

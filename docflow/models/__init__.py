@@ -5,9 +5,11 @@ from docflow.models.audit import AuditChainHead, AuditEntry
 from docflow.models.calendar import DocumentType, Holiday
 from docflow.models.documents import Assignment, Document, DocumentFile, TrailEntry
 from docflow.models.identity import ApiToken, Delegation, LoginThrottle, User, UserRole
+from docflow.models.notifications import Notification, ReminderSent
 from docflow.models.org import Organization, Unit
 from docflow.models.outbox import OutboxMessage
 from docflow.models.registers import Register
+from docflow.models.tasks import Task, TaskAttachment, TaskCooperator, TaskTrailEntry
 
 __all__ = [
     "ApiToken",
@@ -21,9 +23,15 @@ __all__ = [
     "DocumentType",
     "Holiday",
     "LoginThrottle",
+    "Notification",
     "Organization",
     "OutboxMessage",
     "Register",
+    "ReminderSent",
+    "Task",
+    "TaskAttachment",
+    "TaskCooperator",
+    "TaskTrailEntry",
     "TrailEntry",
     "Unit",
     "User",

@@ -15,7 +15,9 @@ from tests.pdfs import make_pdf
 pytestmark = pytest.mark.browser
 
 
-def _login(browser: Any, base: str, username: str, viewport: dict[str, int], errors: list[str]) -> Any:
+def _login(
+    browser: Any, base: str, username: str, viewport: dict[str, int], errors: list[str]
+) -> Any:
     page = new_page(browser, viewport, errors)
     page.goto(base + "/login")
     page.get_by_label("Tên đăng nhập").fill(username)
@@ -31,8 +33,13 @@ def _shot(page: Any, shots: Path, name: str, label: str) -> None:
 
 @pytest.mark.parametrize(("label", "viewport"), [("desktop", DESKTOP), ("phone", PHONE)])
 def test_register_direct_pass_on_complete(
-    browser: Any, embedded_server: dict[str, Any], shots: Path, page_errors: list[str], tmp_path: Path,
-    label: str, viewport: dict[str, int],
+    browser: Any,
+    embedded_server: dict[str, Any],
+    shots: Path,
+    page_errors: list[str],
+    tmp_path: Path,
+    label: str,
+    viewport: dict[str, int],
 ) -> None:
     base = embedded_server["base"]
     notation = f"{'17' if label == 'desktop' else '18'}/KH-MTTQ-BTT"
@@ -45,7 +52,9 @@ def test_register_direct_pass_on_complete(
     _shot(clerk, shots, "1-register-empty", label)
     clerk.get_by_label("Số, ký hiệu").fill(notation)
     clerk.get_by_label("Loại văn bản").select_option("KH")
-    clerk.get_by_label("Trích yếu").fill("Kế hoạch giám sát việc thực hiện chính sách an sinh xã hội năm 2026")
+    clerk.get_by_label("Trích yếu").fill(
+        "Kế hoạch giám sát việc thực hiện chính sách an sinh xã hội năm 2026"
+    )
     clerk.get_by_label("Cơ quan ban hành / nơi gửi").fill("Ủy ban MTTQ Việt Nam tỉnh Demo")
     clerk.get_by_label("Ngày văn bản").fill("2026-11-20")
     clerk.get_by_label("Độ khẩn").select_option("urgent")
@@ -68,7 +77,9 @@ def test_register_direct_pass_on_complete(
     leader.locator("#assign-lead").select_option(label="Ban Dân chủ, Giám sát và Phản biện xã hội")
     leader.get_by_label("Ban Tuyên giáo").first.check()
     leader.get_by_label("hoặc số ngày làm việc").fill("5")
-    leader.get_by_placeholder("Ý kiến chỉ đạo").fill("Giao Ban DCGSPBXH chủ trì, Ban Tuyên giáo phối hợp.")
+    leader.get_by_placeholder("Ý kiến chỉ đạo").fill(
+        "Giao Ban DCGSPBXH chủ trì, Ban Tuyên giáo phối hợp."
+    )
     _shot(leader, shots, "6-leader-assign", label)
     leader.get_by_role("button", name="Giao xử lý").click()
     leader.get_by_text("Đã thực hiện: Giao xử lý.").wait_for()

@@ -139,6 +139,9 @@ class Assignment(IdMixin, Base):
     assigned_by_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id"))
     assigned_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     completed_at: Mapped[dt.datetime | None]
+    # The local date the work was done: statistics judge "on time" by it (stored, because a
+    # UTC-to-Hà-Nội date conversion cannot be written the same way in PostgreSQL and SQLite).
+    finished_on: Mapped[dt.date | None]
     comment: Mapped[str | None] = mapped_column(Text)
 
     document: Mapped[Document] = relationship(back_populates="assignments")

@@ -48,7 +48,7 @@ from sqlalchemy.sql.elements import ColumnElement
 from docflow.actors import Actor
 from docflow.enums import Role
 from docflow.errors import PermissionDeniedError, ValidationError
-from docflow.models import Task, Unit, User
+from docflow.models import Assignment, Document, Task, Unit, User
 from docflow.tasks.deadlines import last_working_day, load_window
 from docflow.tasks.states import TaskState
 from docflow.uow import UnitOfWork
@@ -114,9 +114,41 @@ def task_items(scope: ReportScope) -> Select[Any]:
     return stmt
 
 
-# The incoming-documents source goes here, e.g. ``incoming_items`` selecting from
-# ``assignments`` (role = 'lead', due_date not null) joined to ``documents``.
-SOURCES: tuple[DeadlineSource, ...] = (task_items,)
+def incoming_items(scope: ReportScope) -> Select[Any]:
+    """The incoming-documents source: lead assignments with a deadline. The unit-level one
+    counts for the unit; the person a unit head passed it to counts for that person."""
+    done = Assignment.state == "done"
+    stmt = (
+        select(
+            Assignment.unit_id.label("unit_id"),
+            Assignment.user_id.label("user_id"),
+            case((Assignment.parent_id.is_(None), 1), else_=0).label("counts_for_unit"),
+            Assignment.assigned_at.label("assigned_at"),
+            Assignment.due_date.label("due_date"),
+            case((done, Assignment.finished_on), else_=None).label("finished_on"),
+            case((Document.state == "recalled", Document.updated_at), else_=None).label(
+                "closed_at"
+            ),
+        )
+        .join(Document, Document.id == Assignment.document_id)
+        .where(
+            Document.organization_id == scope.organization_id,
+            Document.direction == "incoming",
+            Assignment.role == "lead",
+            Assignment.state != "cancelled",
+            Assignment.due_date.is_not(None),
+            Assignment.assigned_at < scope.end,
+            or_(~done, Assignment.finished_on >= scope.first_day),
+        )
+    )
+    if scope.unit_id is not None:
+        stmt = stmt.where(Assignment.unit_id == scope.unit_id)
+    if scope.user_id is not None:
+        stmt = stmt.where(Assignment.user_id == scope.user_id)
+    return stmt
+
+
+SOURCES: tuple[DeadlineSource, ...] = (task_items, incoming_items)
 
 
 @dataclass(frozen=True)

@@ -286,9 +286,13 @@ def _do_complete(uow: UnitOfWork, actor: Actor, doc: Document, cmd: Complete) ->
             raise ValidationError.field("reply_document_id", "Không tìm thấy văn bản trả lời.")
         doc.reply_document_id = reply.id
     now = uow.now()
-    for a in open_assignments(doc):
-        a.state = AssignmentState.DONE.value
-        a.completed_at = now
+    today = local_date(now)
+    for a in doc.assignments:
+        # Open ones, and unit-level ones passed on to a person: the work is done for all.
+        if a.state in OPEN or a.state == AssignmentState.PASSED_ON.value:
+            a.state = AssignmentState.DONE.value
+            a.completed_at = now
+            a.finished_on = today
     return {"reply_document_id": str(cmd.reply_document_id) if cmd.reply_document_id else None}
 
 

@@ -114,6 +114,7 @@ def upgrade() -> None:
         sa.Column("assigned_by_id", sa.Uuid(), nullable=False),
         sa.Column("assigned_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("completed_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("finished_on", sa.Date(), nullable=True),
         sa.Column("comment", sa.Text(), nullable=True),
         sa.Column("id", sa.Uuid(), nullable=False),
         sa.ForeignKeyConstraint(

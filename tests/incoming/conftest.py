@@ -28,6 +28,7 @@ class Incoming:
     def __init__(self, client: Any, api: Any, demo: Demo) -> None:
         self.client, self.api, self.demo = client, api, demo
         self._tokens: dict[str, dict[str, str]] = {}
+        self._made = 0
 
     def h(self, username: str) -> dict[str, str]:
         if username not in self._tokens:
@@ -87,7 +88,8 @@ class Incoming:
 
     def to_assigned(self, **assign: Any) -> str:
         """Register, submit to lanhdao.tw, assign DCGSPBXH lead and TG cooperating."""
-        doc = self.register().get_json()["id"]
+        self._made += 1
+        doc = self.register(notation=f"{59 + self._made}/KH-MTTW-BTT").get_json()["id"]
         assert (
             self.act("vanthu.tw", doc, "submit", to_user_id=self.user_id("lanhdao.tw")).status_code
             == 200

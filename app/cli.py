@@ -120,6 +120,35 @@ def pki_export_user(username: str, out: str, password: str) -> None:
     click.echo(f"Đã xuất chứng thư số và khóa của {username} vào {path}")
 
 
+@main.group(help="The object store.")
+def storage() -> None:
+    pass
+
+
+@storage.command("verify", help="Check every object the database references; list orphans.")
+@click.option("--deep", is_flag=True, help="Also read and hash every object (slow).")
+def storage_verify(deep: bool) -> None:
+    from app.runtime import build_runtime
+    from docflow.objects import verify_objects
+
+    rt = build_runtime(_settings())
+    report = verify_objects(rt.uow(), rt.store, deep=deep)
+    click.echo(
+        f"Tham chiếu: {report.referenced} · đang lưu: {report.stored} · thiếu: {len(report.missing)}"
+        f" · hỏng: {len(report.corrupted)} · không ai dùng: {len(report.orphans)}"
+        f" · khóa sai: {len(report.invalid)}"
+    )
+    for label, keys in (
+        ("THIẾU", report.missing),
+        ("HỎNG", report.corrupted),
+        ("KHÓA SAI", report.invalid),
+    ):
+        for key in sorted(keys):
+            click.echo(f"  {label}: {key}")
+    if report.missing or report.corrupted or report.invalid:
+        sys.exit(1)
+
+
 @main.command("axis-sim", help="A local national-axis simulator (DOMAIN.md §7) for development.")
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8090, show_default=True, type=int)

@@ -27,7 +27,15 @@ def task_reminders(rt: Runtime) -> int:
     return send_task_reminders(rt.uow(), days_before=rt.settings.reminder_days)
 
 
+def sweep_orphans(rt: Runtime) -> int:
+    """Daily: remove stored objects no row references, once older than a day."""
+    from docflow.objects import sweep
+
+    return len(sweep(rt.uow, rt.store).deleted)
+
+
 JOBS: dict[str, Job] = {
+    "sweep_orphans": Job(sweep_orphans, 24 * 3600),
     # Every 15 minutes: a reminder goes out early in the working day, and a missed run (the
     # worker was down) costs a quarter of an hour, not a day.
     "task_reminders": Job(task_reminders, 15 * 60),

@@ -67,13 +67,9 @@ port_busy() {
 }
 
 # Waits until the server accepts our credentials, then makes sure the bucket exists.
-wait_ready() {
-  local python deadline
-  python="$(find_python)"
-  deadline=$((SECONDS + 60))
-  while ((SECONDS < deadline)); do
-    running_pid >/dev/null || die "weed exited during start-up; see $LOG_FILE"
-    if "$python" - "$PORT" "$ACCESS_KEY" "$SECRET_KEY" "$BUCKET" 2>/dev/null <<'EOF'
+# Succeeds when an S3 server on the port accepts our credentials (and the bucket exists).
+probe() {
+  "$(find_python)" - "$PORT" "$ACCESS_KEY" "$SECRET_KEY" "$BUCKET" 2>/dev/null <<'EOF'
 import sys
 import urllib3
 from minio import Minio
@@ -84,9 +80,14 @@ client = Minio(f"127.0.0.1:{port}", access, secret, secure=False, http_client=ht
 if not client.bucket_exists(bucket):
     client.make_bucket(bucket)
 EOF
-    then
-      return 0
-    fi
+}
+
+wait_ready() {
+  local deadline
+  deadline=$((SECONDS + 60))
+  while ((SECONDS < deadline)); do
+    running_pid >/dev/null || die "weed exited during start-up; see $LOG_FILE"
+    probe && return 0
     sleep 0.2
   done
   die "the S3 server did not answer on 127.0.0.1:$PORT within 60 s; see $LOG_FILE"
@@ -109,8 +110,12 @@ start() {
     wait_ready
     return 0
   fi
-  # weed mini silently moves to another port when its port is taken: refuse instead.
-  port_busy && die "port $PORT is already used by another process"
+  # weed mini silently moves to another port when its port is taken: refuse instead, unless
+  # what answers there is an S3 server that takes our credentials (another checkout's, say).
+  if port_busy; then
+    probe && return 0
+    die "port $PORT is already used by another process"
+  fi
   local weed
   weed="$(find_weed)"
   mkdir -p "$STATE_DIR/data"

@@ -30,6 +30,11 @@ def test_done_on_time_late_and_overdue_documents_are_counted(flow: Incoming) -> 
     flow._tokens.clear()
     flow.act("truongban.dcgs", late, "complete", comment="xong muộn")
     unit = _row(_report(flow, "unit"), "Ban Dân chủ, Giám sát và Phản biện xã hội")
-    assert (unit["received"], unit["done_on_time"], unit["done_late"], unit["overdue"]) == (3, 1, 1, 1)
+    assert (unit["received"], unit["done_on_time"], unit["done_late"], unit["overdue"]) == (
+        3,
+        1,
+        1,
+        1,
+    )
     person = _row(_report(flow, "user"), "Đỗ Quang Huy")
     assert (person["received"], person["done_on_time"]) == (1, 1)

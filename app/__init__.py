@@ -27,11 +27,12 @@ def create_app(
     from app.auth import init_auth
     from app.celery_app import make_celery
     from app.errors import init_errors
+    from app.exchange import init_exchange
     from app.health import init_health
     from app.logs import configure_logging, init_request_ids
     from app.notify import init_notify
     from app.pages import init_pages
-    from app.pki import make_verifier, mount_pki
+    from app.pki import make_signing, make_verifier, mount_pki
     from app.runtime import build_runtime
     from app.runtime import runtime as runtime_of
     from app.security import init_security
@@ -62,8 +63,10 @@ def create_app(
     init_pages(app)
     register_handlers(app)
     runtime_of(app).verifier = make_verifier(settings)
+    runtime_of(app).signing = make_signing(settings)
     mount_pki(app, settings)
     init_notify(app)
+    init_exchange(app)
     make_celery(app)
     return app
 
@@ -74,3 +77,20 @@ def register_handlers(app: Flask) -> None:
     from docflow.services.documents import verify_document_signatures
 
     runtime(app).handlers["documents.verify_signatures"] = verify_document_signatures
+    register_outgoing_handlers(app)
+
+
+def register_outgoing_handlers(app: Flask) -> None:
+    """The outgoing flow: DOCX conversion, internal delivery, recall, recipients' statuses."""
+    from app.conversion import warm_on_worker_start
+    from app.runtime import runtime
+    from docflow.services import dispatch
+    from docflow.services.outgoing_versions import convert_draft_version
+
+    if runtime(app).converter is not None:
+        warm_on_worker_start(runtime(app).converter)
+    handlers = runtime(app).handlers
+    handlers["outgoing.convert"] = convert_draft_version
+    handlers[dispatch.TOPIC_DELIVER] = dispatch.deliver_internal
+    handlers[dispatch.TOPIC_RECALL] = dispatch.recall_internal
+    handlers[dispatch.TOPIC_STATE_CHANGED] = dispatch.record_recipient_status

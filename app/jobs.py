@@ -34,7 +34,22 @@ def sweep_orphans(rt: Runtime) -> int:
     return len(sweep(rt.uow, rt.store).deleted)
 
 
+def poll_axis(rt: Runtime) -> int:
+    from app.exchange import poll_axis as poll
+
+    return poll(rt)
+
+
+def register_agencies(rt: Runtime) -> int:
+    from app.exchange import register_agencies as register
+
+    return register(rt)
+
+
 JOBS: dict[str, Job] = {
+    # Decision 28/2018: received documents are processed without waiting; poll every minute.
+    "axis_receive": Job(poll_axis, 60),
+    "axis_agencies": Job(register_agencies, 3600),
     "sweep_orphans": Job(sweep_orphans, 24 * 3600),
     # Every 15 minutes: a reminder goes out early in the working day, and a missed run (the
     # worker was down) costs a quarter of an hour, not a day.

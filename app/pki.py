@@ -29,6 +29,7 @@ from signing import (
     generate_demo_pki,
     load_demo_pki,
     make_pki_wsgi_app,
+    render_seal_image,
     render_signature_image,
     verify_pdf,
 )
@@ -100,3 +101,87 @@ def mount_pki(app: Flask, settings: Settings) -> None:
     if pki is None:
         return
     app.wsgi_app = DispatcherMiddleware(app.wsgi_app, {"/pki": make_pki_wsgi_app(pki)})  # type: ignore[method-assign]
+
+
+class DemoSigning:
+    """The app's :class:`docflow.documents.ports.SigningProvider`.
+
+    With the demo PKI in the data dir, the demo people and organisations sign with their demo
+    keys held here (the embedded profile only). Without it, no key is held: people sign through
+    signing sessions, and the organisation's seal needs an HSM back-end (not wired yet).
+    Options are rebuilt hourly (the demo CRLs inside expire after a day) and shared meanwhile,
+    so the signature container is sized once per signer, not per document.
+    """
+
+    OPTIONS_TTL = 3600.0
+
+    def __init__(self, settings: Settings, pki: DemoPKI | None = None) -> None:
+        import threading
+
+        self.settings = settings
+        self._pki = pki
+        self._lock = threading.Lock()
+        self._options: tuple[float, Any] | None = None
+        self._signers: dict[str, Any] = {}
+        self._seals: dict[str, bytes] = {}
+
+    def pki(self) -> DemoPKI | None:
+        if self._pki is None:
+            self._pki = demo_pki(self.settings)
+        return self._pki
+
+    def options(self) -> Any:
+        import time
+
+        from signing import SigningOptions, demo_options
+
+        with self._lock:
+            now = time.monotonic()
+            if self._options is None or now - self._options[0] > self.OPTIONS_TTL:
+                pki = self.pki()
+                if pki is not None:
+                    value = demo_options(pki)
+                else:
+                    value = SigningOptions(
+                        tsa_url=self.settings.tsa_url, trust=trust_settings(self.settings)
+                    )
+                self._options = (now, value)
+            return self._options[1]
+
+    def _signer(self, name: str) -> Any:
+        from signing import PkiError, demo_signer
+
+        pki = self.pki()
+        if pki is None:
+            return None
+        with self._lock:
+            if name not in self._signers:
+                try:
+                    self._signers[name] = demo_signer(pki, name)
+                except PkiError:
+                    return None
+            return self._signers[name]
+
+    def personal_signer(self, username: str) -> Any:
+        return self._signer(f"user:{username}")
+
+    def organization_signer(self, org_code: str) -> Any:
+        from docflow.documents.ports import SignerUnavailable
+
+        signer = self._signer(f"org:{org_code}")
+        if signer is None:
+            raise SignerUnavailable(
+                "Máy chủ chưa có khóa ký số của cơ quan: ký phát hành bằng thiết bị ký số.",
+                code="organization_key_missing",
+            )
+        return signer
+
+    def seal_image(self, org_code: str, org_name: str) -> bytes:
+        with self._lock:
+            if org_code not in self._seals:
+                self._seals[org_code] = render_seal_image(org_name)
+            return self._seals[org_code]
+
+
+def make_signing(settings: Settings) -> DemoSigning:
+    return DemoSigning(settings)

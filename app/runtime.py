@@ -34,6 +34,9 @@ class Runtime:
     config: DomainConfig = field(default_factory=DomainConfig)
     publisher: Callable[[Sequence[uuid.UUID]], None] | None = None
     handlers: dict[str, Handler] = field(default_factory=dict)
+    # The outgoing flow's collaborators: DOCX -> PDF, and the server-held signing credentials.
+    converter: Any = None
+    signing: Any = None
 
     def uow(self, context: dict[str, Any] | None = None) -> UnitOfWork:
         return UnitOfWork(
@@ -44,6 +47,8 @@ class Runtime:
             verifier=self.verifier,
             config=self.config,
             context=context,
+            converter=self.converter,
+            signing=self.signing,
         )
 
 
@@ -70,6 +75,8 @@ def build_runtime(
     session_factory: sessionmaker[Session] | None = None,
     clock: Callable[[], dt.datetime] | None = None,
 ) -> Runtime:
+    from app.conversion import LibreOfficeConverter
+
     engine = None
     if session_factory is None:
         engine = make_engine(settings.database_url)
@@ -84,6 +91,8 @@ def build_runtime(
             secret_network=settings.secret_network,
             max_upload_bytes=settings.max_upload_mb * 1024 * 1024,
         ),
+        # One warm LibreOffice per process, started on the first conversion.
+        converter=LibreOfficeConverter(settings.data_dir / "converter"),
     )
 
 

@@ -12,12 +12,15 @@ import logging
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any, Self
+from typing import TYPE_CHECKING, Any, Self
 
 from sqlalchemy.orm import Session, sessionmaker
 
 from docflow.db import utcnow
 from docflow.models.outbox import OutboxMessage
+
+if TYPE_CHECKING:
+    from docflow.documents.ports import DocumentConverter, SigningProvider
 
 log = logging.getLogger(__name__)
 
@@ -38,7 +41,8 @@ class DomainConfig:
 
 
 class UnitOfWork:
-    """Holds the session and the collaborators a service needs (clock, object store)."""
+    """Holds the session and the collaborators a service needs (clock, object store, verifier,
+    converter, signing provider)."""
 
     def __init__(
         self,
@@ -50,6 +54,8 @@ class UnitOfWork:
         verifier: Any = None,
         config: DomainConfig | None = None,
         context: dict[str, Any] | None = None,
+        converter: DocumentConverter | None = None,
+        signing: SigningProvider | None = None,
     ) -> None:
         self._session_factory = session_factory
         self._publisher = publisher
@@ -58,6 +64,9 @@ class UnitOfWork:
         # verifier(pdf_bytes) -> dict in the shape of API.md §4, or None when not configured.
         self.verifier = verifier
         self.config = config or DomainConfig()
+        # DOCX -> PDF for drafts, and the server-held signing credentials (outgoing flow).
+        self.converter = converter
+        self.signing = signing
         # Request facts the audit log records (ip, request id); empty outside requests.
         self.context: dict[str, Any] = context or {}
         self._session: Session | None = None

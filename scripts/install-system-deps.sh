@@ -3,9 +3,10 @@
 #   poppler-utils       pdftoppm / pdfsig: render and independently check signed PDFs
 #   softhsm2, opensc    a PKCS#11 token for the signing tests
 #   libreoffice-writer-nogui, fonts-liberation2   DOCX -> PDF with Times New Roman metrics
+#   python3-uno         drives the warm LibreOffice of the DOCX converter (app/conversion.py)
 #   chromium            headless browser tests (Playwright drives /usr/bin/chromium)
 set -euo pipefail
-packages=(poppler-utils softhsm2 opensc libreoffice-writer-nogui fonts-liberation2 chromium)
+packages=(poppler-utils softhsm2 opensc libreoffice-writer-nogui fonts-liberation2 python3-uno chromium)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

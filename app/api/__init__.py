@@ -33,8 +33,11 @@ from app.api import (  # noqa: E402, F401  (routes attach on import)
     directory,
     documents,
     exports,
+    interop,
     notifications,
+    outgoing,
     reports,
+    signing_sessions,
     tasks,
     verifications,
 )

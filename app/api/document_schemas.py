@@ -10,10 +10,17 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from docflow import Actor
-from docflow.documents.states import INCOMING_LABELS, IncomingState
+from docflow.documents.states import state_label
 from docflow.models import Document, TrailEntry
+from docflow.services import incoming_actions, outgoing_actions
 from docflow.services.documents import Deadline
-from docflow.services.incoming_actions import allowed_actions
+
+
+def allowed_actions(actor: Actor, doc: Document) -> list[str]:
+    """The actions ``actor`` may take now, from the transition table of the document's direction."""
+    if doc.direction == "outgoing":
+        return outgoing_actions.allowed_actions(actor, doc)
+    return incoming_actions.allowed_actions(actor, doc)
 
 
 class Ref(BaseModel):
@@ -88,6 +95,12 @@ class DocumentOut(BaseModel):
     page_count: int | None
     source: str
     submitted_to: Ref | None = None
+    # Outgoing documents: the designated signer, the drafting unit, the current draft version
+    # and when the clerk issued it.
+    designated_signer: Ref | None = None
+    drafting_unit_id: uuid.UUID | None = None
+    draft_version: int | None = None
+    issued_at: dt.datetime | None = None
     verification: dict[str, Any] | None = None
     files: list[FileOut]
     assignments: list[AssignmentOut]
@@ -95,17 +108,12 @@ class DocumentOut(BaseModel):
 
     @classmethod
     def of(cls, doc: Document, actor: Actor, deadline: Deadline | None = None) -> DocumentOut:
-        state_label = (
-            INCOMING_LABELS.get(IncomingState(doc.state), doc.state)
-            if doc.direction == "incoming"
-            else doc.state
-        )
         return cls(
             id=doc.id,
             direction=doc.direction,
             organization_id=doc.organization_id,
             state=doc.state,
-            state_label=state_label,
+            state_label=state_label(doc.direction, doc.state),
             register=Ref(id=doc.register.id, name=doc.register.name) if doc.register else None,
             register_number=doc.register_number,
             notation=doc.notation,
@@ -130,6 +138,12 @@ class DocumentOut(BaseModel):
             submitted_to=Ref(id=doc.submitted_to.id, name=doc.submitted_to.full_name)
             if doc.submitted_to
             else None,
+            designated_signer=Ref(id=doc.signer_user_id, name=doc.signer_name or "")
+            if doc.signer_user_id
+            else None,
+            drafting_unit_id=doc.drafting_unit_id,
+            draft_version=doc.draft_version,
+            issued_at=doc.issued_at,
             verification=doc.verification,
             files=[
                 FileOut(
@@ -208,5 +222,7 @@ class ActionRequest(BaseModel):
 
     model_config = ConfigDict(extra="allow")
     action: str = Field(
-        description="register, reject, submit, assign, start, complete, return, comment"
+        description="incoming: register, reject, submit, assign, start, complete, return, "
+        "comment; outgoing: submit_for_review, request_changes, approve, sign, issue, dispatch, "
+        "recall, comment"
     )

@@ -19,7 +19,7 @@ from app.errors import ApiError
 from app.runtime import make_uow
 from docflow.documents.commands import RegisterIncoming
 from docflow.documents.files import Upload
-from docflow.services import documents, incoming, incoming_actions
+from docflow.services import documents, incoming, incoming_actions, outgoing_actions
 from storage import content_disposition
 
 
@@ -206,5 +206,9 @@ def stream_file(document_id: uuid.UUID, file_id: uuid.UUID, *, inline: bool = Fa
 def document_action(document_id: uuid.UUID) -> object:
     body = parse_body(ActionRequest)
     params = dict(body.model_extra or {})
-    doc = incoming_actions.act(make_uow(), actor_required(), document_id, body.action, params)
-    return document_json(documents.get_document(make_uow(), actor_required(), doc.id))
+    actor = actor_required()
+    # The document's direction chooses the transition table (404 first if it is not visible).
+    current = documents.get_document(make_uow(), actor, document_id)
+    flow = outgoing_actions if current.direction == "outgoing" else incoming_actions
+    doc = flow.act(make_uow(), actor, document_id, body.action, params)
+    return document_json(documents.get_document(make_uow(), actor, doc.id))

@@ -51,10 +51,19 @@ def vn_time(value: dt.datetime | None) -> str:
 
 def state_label(state: str) -> str:
     """Vietnamese name of a document state."""
-    from docflow.documents.states import INCOMING_LABELS, IncomingState
+    from docflow.documents.states import (
+        INCOMING_LABELS,
+        OUTGOING_LABELS,
+        IncomingState,
+        OutgoingState,
+    )
 
     try:
         return INCOMING_LABELS[IncomingState(state)]
+    except ValueError:
+        pass
+    try:
+        return OUTGOING_LABELS[OutgoingState(state)]
     except ValueError:
         return state
 
@@ -70,7 +79,17 @@ def _unread(actor: Actor | None) -> int:
 
 
 def init_pages(app: Flask) -> None:
-    from app.pages import account, admin, documents, home, notifications, tasks, verify  # noqa: F401  (routes register on import)
+    from app.pages import (  # noqa: F401  (routes register on import)
+        account,
+        admin,
+        documents,
+        home,
+        notifications,
+        outgoing,
+        outgoing_screens,
+        tasks,
+        verify,
+    )
 
     bootstrap.init_app(app)
     app.register_blueprint(bp)

@@ -190,6 +190,8 @@ def document_page(document_id: uuid.UUID) -> Any:
     actor = actor_required()
     uow = make_uow()
     doc = documents.get_document(uow, actor, document_id)
+    if doc.direction == "outgoing":
+        return redirect(url_for("pages.outgoing_page", document_id=doc.id))
     allowed = incoming_actions.allowed_actions(actor, doc)
     context: dict[str, Any] = {}
     if "submit" in allowed:

@@ -1,8 +1,9 @@
 """Who sees which document, and who may act on it.
 
-Clerks and leaders see every document of their organisation; others see what is assigned to
-them or to their unit; secrecy above the actor's clearance hides a document; nobody sees
-another organisation's documents. Invisible documents are reported as missing (404).
+Clerks and leaders see every document of their organisation; others see the incoming documents
+assigned to them or to their unit, and the outgoing ones they drafted, were asked to review or
+are to sign (a unit head also sees the drafts of the unit); secrecy above the actor's clearance
+hides a document; nobody sees another organisation's documents. Invisible documents are reported as missing (404).
 The same rule exists twice on purpose: as a SQL condition for lists (boxes, search) and as a
 Python check for one loaded document; tests hold the two to the same matrix.
 """
@@ -17,7 +18,7 @@ from sqlalchemy import ColumnElement, Select, and_, exists, or_, select, union_a
 from docflow.actors import Actor
 from docflow.enums import Role
 from docflow.errors import NotFoundError
-from docflow.models import Assignment, Document
+from docflow.models import Assignment, Document, Review
 
 OFFICE_ROLES = (Role.CLERK, Role.LEADER)
 
@@ -39,11 +40,42 @@ def visible_clause(actor: Actor) -> ColumnElement[bool]:
         involved.append(Assignment.unit_id == actor.unit_id)
     return and_(
         base,
-        exists(select(Assignment.id).where(Assignment.document_id == Document.id, or_(*involved))),
+        or_(
+            exists(
+                select(Assignment.id).where(Assignment.document_id == Document.id, or_(*involved))
+            ),
+            _outgoing_involved_clause(actor),
+        ),
     )
 
 
+def _outgoing_involved_clause(actor: Actor) -> ColumnElement[bool]:
+    me = actor.user_id
+    people: list[ColumnElement[bool]] = [
+        Document.created_by_id == me,
+        Document.signer_user_id == me,
+        Document.submitted_to_id == me,
+        exists(
+            select(Review.id).where(Review.document_id == Document.id, Review.reviewer_id == me)
+        ),
+    ]
+    if actor.unit_id is not None and actor.has_role(Role.UNIT_HEAD):
+        people.append(Document.drafting_unit_id == actor.unit_id)
+    return and_(Document.direction == "outgoing", or_(*people))
+
+
 def is_involved(actor: Actor, doc: Document) -> bool:
+    if doc.direction == "outgoing":
+        me = actor.user_id
+        return (
+            me in (doc.created_by_id, doc.signer_user_id, doc.submitted_to_id)
+            or any(r.reviewer_id == me for r in doc.reviews)
+            or (
+                actor.unit_id is not None
+                and actor.has_role(Role.UNIT_HEAD)
+                and doc.drafting_unit_id == actor.unit_id
+            )
+        )
     return any(
         a.user_id == actor.user_id or (actor.unit_id is not None and a.unit_id == actor.unit_id)
         for a in doc.assignments
@@ -114,3 +146,34 @@ def waiting_for_clause(actor: Actor) -> ColumnElement[bool]:
 def presenter_ids(actor: Actor) -> list[uuid.UUID]:
     """The leaders on whose behalf ``actor`` may answer a submission (self and delegators)."""
     return [actor.user_id] + [d.delegator_id for d in actor.delegated if d.role is Role.LEADER]
+
+
+def outgoing_waiting_clause(actor: Actor) -> ColumnElement[bool]:
+    """SQL condition: outgoing documents waiting for ``actor``: drafts to write or fix, drafts
+    to review, documents to sign, and for clerks documents to number, issue and dispatch."""
+    from docflow.documents.states import OutgoingState as S
+
+    org = actor.organization_id
+    out = Document.direction == "outgoing"
+    branches: list[Select[Any]] = [
+        select(Document.id).where(
+            Document.created_by_id == actor.user_id,
+            out,
+            Document.state.in_([S.DRAFT.value, S.CHANGES_REQUESTED.value]),
+        ),
+        select(Document.id).where(
+            Document.submitted_to_id == actor.user_id, out, Document.state == S.IN_REVIEW.value
+        ),
+        select(Document.id).where(
+            Document.signer_user_id == actor.user_id, out, Document.state == S.APPROVED.value
+        ),
+    ]
+    if actor.has_role(Role.CLERK):
+        branches.append(
+            select(Document.id).where(
+                Document.organization_id == org,
+                out,
+                Document.state.in_([S.SIGNED.value, S.ISSUED.value]),
+            )
+        )
+    return Document.id.in_(union_all(*branches).scalar_subquery())

@@ -4,10 +4,12 @@ from docflow.db import Base
 from docflow.models.audit import AuditChainHead, AuditEntry
 from docflow.models.calendar import DocumentType, Holiday
 from docflow.models.documents import Assignment, Document, DocumentFile, TrailEntry
+from docflow.models.exchange import ExchangeMessage
 from docflow.models.identity import ApiToken, Delegation, LoginThrottle, User, UserRole
 from docflow.models.notifications import Notification, ReminderSent
 from docflow.models.org import Organization, Unit
 from docflow.models.outbox import OutboxMessage
+from docflow.models.outgoing import Delivery, DeliveryEvent, DraftVersion, Review, SigningSession
 from docflow.models.registers import Register
 from docflow.models.tasks import Task, TaskAttachment, TaskCooperator, TaskTrailEntry
 
@@ -18,9 +20,13 @@ __all__ = [
     "AuditEntry",
     "Base",
     "Delegation",
+    "Delivery",
+    "DeliveryEvent",
     "Document",
     "DocumentFile",
     "DocumentType",
+    "DraftVersion",
+    "ExchangeMessage",
     "Holiday",
     "LoginThrottle",
     "Notification",
@@ -28,6 +34,8 @@ __all__ = [
     "OutboxMessage",
     "Register",
     "ReminderSent",
+    "Review",
+    "SigningSession",
     "Task",
     "TaskAttachment",
     "TaskCooperator",

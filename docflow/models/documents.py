@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -13,6 +13,9 @@ from docflow.db import Base, IdMixin, utcnow
 from docflow.models.identity import User
 from docflow.models.org import Organization, Unit
 from docflow.models.registers import Register
+
+if TYPE_CHECKING:
+    from docflow.models.outgoing import Review
 
 
 class Document(IdMixin, Base):
@@ -50,6 +53,14 @@ class Document(IdMixin, Base):
     recipients_text: Mapped[str | None] = mapped_column(Text)  # đơn vị / người nhận (register)
     note: Mapped[str | None] = mapped_column(Text)
     submitted_to_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id"))
+    # Outgoing: the person who signs (designated at drafting), the drafting unit, the latest
+    # draft version, when and where the clerk issued it, and the signer's authority line.
+    signer_user_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id"))
+    drafting_unit_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("units.id"))
+    draft_version: Mapped[int | None]
+    issued_at: Mapped[dt.datetime | None]
+    issue_place: Mapped[str | None] = mapped_column(String(64))
+    signer_authority: Mapped[str | None] = mapped_column(String(255))
     reply_document_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("documents.id"))
     # Accent- and case-folded notation + subject + issuer, for diacritics-insensitive search.
     search_text: Mapped[str] = mapped_column(Text, default="")
@@ -68,6 +79,10 @@ class Document(IdMixin, Base):
     assignments: Mapped[list[Assignment]] = relationship(
         lazy="selectin", order_by="Assignment.assigned_at", back_populates="document"
     )
+    # Outgoing: the review chain (who was asked to review, which version they saw).
+    reviews: Mapped[list[Review]] = relationship(
+        lazy="selectin", order_by="Review.requested_at", viewonly=True
+    )
 
     __mapper_args__ = {"version_id_col": version}
     __table_args__ = (
@@ -84,6 +99,9 @@ class Document(IdMixin, Base):
             "ix_documents_org_listed", "organization_id", "direction", "urgency_rank", "listed_at"
         ),
         Index("ix_documents_submitted_to", "submitted_to_id", "state"),
+        Index("ix_documents_signer_user", "signer_user_id", "state"),
+        Index("ix_documents_created_by", "created_by_id", "state"),
+        Index("ix_documents_drafting_unit", "drafting_unit_id", "state"),
         Index(
             "ix_documents_duplicate", "organization_id", "issuer_name", "notation", "issued_date"
         ),
@@ -104,7 +122,9 @@ class DocumentFile(IdMixin, Base):
     __tablename__ = "document_files"
 
     document_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("documents.id"))
-    kind: Mapped[str] = mapped_column(String(16))  # main | attachment | draft | signed
+    # main | attachment | draft (an uploaded version) | prepared (its PDF with the signing fields)
+    # | signed (by the leader); an issued outgoing document's main file is the sealed PDF.
+    kind: Mapped[str] = mapped_column(String(16))
     version: Mapped[int] = mapped_column(default=1)
     name: Mapped[str] = mapped_column(String(255))
     size: Mapped[int]

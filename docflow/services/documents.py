@@ -14,7 +14,12 @@ from sqlalchemy import Select, and_, or_, select, tuple_
 from docflow.actors import Actor
 from docflow.documents import access
 from docflow.documents.files import open_file
-from docflow.documents.states import CLOSED_STATES, IncomingState
+from docflow.documents.states import (
+    CLOSED_STATES,
+    OUTGOING_CLOSED_STATES,
+    OUTGOING_OPEN_STATES,
+    IncomingState,
+)
 from docflow.documents.text import fold
 from docflow.errors import NotFoundError, ValidationError
 from docflow.models import Document, DocumentFile, DocumentType, TrailEntry
@@ -67,12 +72,18 @@ def _filtered(actor: Actor, query: DocumentQuery) -> Select[Any]:
     stmt = select(Document).where(access.visible_clause(actor))
     if query.direction:
         stmt = stmt.where(Document.direction == query.direction)
+    outgoing = query.direction == "outgoing"
     if query.box == "inbox":
-        stmt = stmt.where(Document.direction == "incoming", access.waiting_for_clause(actor))
+        if outgoing:
+            stmt = stmt.where(access.outgoing_waiting_clause(actor))
+        else:
+            stmt = stmt.where(Document.direction == "incoming", access.waiting_for_clause(actor))
     elif query.box == "processing":
-        stmt = stmt.where(Document.state.in_(PROCESSING))
+        states = [s.value for s in OUTGOING_OPEN_STATES] if outgoing else PROCESSING
+        stmt = stmt.where(Document.state.in_(states))
     elif query.box == "done":
-        stmt = stmt.where(Document.state.in_([s.value for s in CLOSED_STATES]))
+        closed = OUTGOING_CLOSED_STATES if outgoing else CLOSED_STATES
+        stmt = stmt.where(Document.state.in_([s.value for s in closed]))
     if query.state:
         stmt = stmt.where(Document.state == query.state)
     if query.doc_type:
@@ -168,7 +179,14 @@ def deadlines(
     uow: UnitOfWork, docs: Sequence[Document], *, soon: int = 2
 ) -> dict[uuid.UUID, Deadline]:
     """Due-soon and overdue marks for open documents with a deadline."""
-    dated = [d for d in docs if d.due_date and d.state not in {s.value for s in CLOSED_STATES}]
+    # An outgoing document's due date is the recipients' deadline, not the sender's.
+    dated = [
+        d
+        for d in docs
+        if d.due_date
+        and d.direction == "incoming"
+        and d.state not in {s.value for s in CLOSED_STATES}
+    ]
     if not dated:
         return {}
     today = local_date(uow.now())

@@ -36,6 +36,7 @@ from docflow.enums import Role, Secrecy
 from docflow.errors import NotFoundError, PermissionDeniedError, ValidationError
 from docflow.models import Assignment, Document, Unit, User
 from docflow.numbering import allocate_number
+from docflow.services import dispatch
 from docflow.services.incoming import _incoming_register
 from docflow.uow import UnitOfWork
 from docflow.workdays import load_calendar, local_date
@@ -356,7 +357,7 @@ def act(
         if kind is A.REGISTER or kind is A.RETURN:
             doc.listed_at = uow.now()
         comment = getattr(cmd, spec.comment_field) if spec.comment_field else None
-        trail.append(
+        entry = trail.append(
             uow,
             doc,
             kind.value,
@@ -366,6 +367,11 @@ def act(
             comment=comment,
             details=details,
         )
+        if after is not before:
+            # A document another organisation sent us: its sender follows our progress.
+            dispatch.notify_state_change(
+                uow, doc, entry.seq, reason=comment if kind is A.REJECT else None
+            )
         uow.commit()
         return doc
 

@@ -1,0 +1,230 @@
+"""Outgoing documents in the API (API.md §3): drafts (upload or template), new versions, the
+versions list, deliveries. Actions go through ``POST /documents/{id}/actions``."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from typing import Any
+
+from flask import request
+from pydantic import BaseModel, ConfigDict
+
+from app.api import bp
+from app.api.document_schemas import DocumentOut
+from app.api.documents import document_json, meta_from_request
+from app.api.spec import parse_body, registry
+from app.auth import actor_required, api_auth
+from app.errors import ApiError
+from app.runtime import make_uow
+from docflow.documents.files import Upload
+from docflow.documents.outgoing_commands import DraftMeta, TemplateDraft, TemplateVersion
+from docflow.documents.states import STATUS_LABELS, DeliveryState
+from docflow.models import Delivery, DraftVersion
+from docflow.services import dispatch, documents, outgoing, outgoing_versions
+
+
+def _uploads(kind: str) -> list[Upload]:
+    return [
+        Upload(stream=f.stream, filename=f.filename or "tep", content_type=f.mimetype, kind=kind)
+        for f in request.files.getlist("files")
+        if f.filename
+    ]
+
+
+def _require_multipart() -> None:
+    if not request.mimetype.startswith("multipart/"):
+        raise ApiError(
+            400, "multipart_required", "Gửi dạng multipart/form-data: phần meta (JSON) và tệp."
+        )
+
+
+@registry.operation(
+    bp,
+    "/outgoing",
+    "POST",
+    summary="Tạo dự thảo văn bản đi từ tệp DOCX hoặc PDF",
+    tag="outgoing",
+    multipart=DraftMeta,
+    response=DocumentOut,
+    status=201,
+    errors=(403, 413, 415, 422),
+)
+@api_auth
+def create_outgoing() -> object:
+    _require_multipart()
+    meta = DraftMeta.model_validate(meta_from_request())
+    doc = outgoing.create_draft(make_uow(), actor_required(), meta, _uploads("draft"))
+    return document_json(documents.get_document(make_uow(), actor_required(), doc.id)), 201
+
+
+@registry.operation(
+    bp,
+    "/outgoing/template",
+    "POST",
+    summary="Tạo dự thảo văn bản đi theo mẫu Nghị định 30",
+    tag="outgoing",
+    body=TemplateDraft,
+    response=DocumentOut,
+    status=201,
+    errors=(403, 422),
+)
+@api_auth
+def create_outgoing_from_template() -> object:
+    cmd = parse_body(TemplateDraft)
+    doc = outgoing.create_template_draft(make_uow(), actor_required(), cmd)
+    return document_json(documents.get_document(make_uow(), actor_required(), doc.id)), 201
+
+
+@registry.operation(
+    bp,
+    "/documents/<uuid:document_id>/files",
+    "POST",
+    summary="Thêm bản dự thảo mới hoặc tệp đính kèm (multipart files, kind=draft|attachment)",
+    tag="outgoing",
+    response=DocumentOut,
+    status=201,
+    errors=(403, 404, 409, 413, 415, 422),
+)
+@api_auth
+def add_document_files(document_id: uuid.UUID) -> object:
+    _require_multipart()
+    kind = request.form.get("kind") or "draft"
+    note = request.form.get("note") or None
+    doc = outgoing_versions.add_version(
+        make_uow(), actor_required(), document_id, _uploads(kind), kind=kind, note=note
+    )
+    return document_json(documents.get_document(make_uow(), actor_required(), doc.id)), 201
+
+
+@registry.operation(
+    bp,
+    "/documents/<uuid:document_id>/versions/template",
+    "POST",
+    summary="Bản dự thảo mới theo mẫu (nội dung sửa đổi)",
+    tag="outgoing",
+    body=TemplateVersion,
+    response=DocumentOut,
+    status=201,
+    errors=(403, 404, 409, 422),
+)
+@api_auth
+def add_template_version(document_id: uuid.UUID) -> object:
+    cmd = parse_body(TemplateVersion)
+    doc = outgoing_versions.add_template_version(make_uow(), actor_required(), document_id, cmd)
+    return document_json(documents.get_document(make_uow(), actor_required(), doc.id)), 201
+
+
+class VersionOut(BaseModel):
+    version: int
+    source_file_id: uuid.UUID
+    pdf_file_id: uuid.UUID | None
+    conversion_state: str
+    conversion_error: str | None
+    layout: dict[str, Any] | None
+    from_template: bool
+    note: str | None
+    created_by: str
+    created_at: dt.datetime
+
+    @classmethod
+    def of(cls, v: DraftVersion) -> VersionOut:
+        return cls(
+            version=v.version,
+            source_file_id=v.source_file_id,
+            pdf_file_id=v.pdf_file_id,
+            conversion_state=v.conversion_state,
+            conversion_error=v.conversion_error,
+            layout=v.layout,
+            from_template=v.template is not None,
+            note=v.note,
+            created_by=v.created_by_name,
+            created_at=v.created_at,
+        )
+
+
+class VersionList(BaseModel):
+    items: list[VersionOut]
+
+
+@registry.operation(
+    bp,
+    "/documents/<uuid:document_id>/versions",
+    "GET",
+    summary="Các bản dự thảo (mới nhất trước), trạng thái chuyển PDF",
+    tag="outgoing",
+    response=VersionList,
+    errors=(404,),
+)
+@api_auth
+def list_versions(document_id: uuid.UUID) -> object:
+    rows = outgoing_versions.list_versions(make_uow(), actor_required(), document_id)
+    return VersionList(items=[VersionOut.of(v) for v in rows]).model_dump(mode="json")
+
+
+class RecipientOut(BaseModel):
+    name: str
+    code: str | None
+    organization_id: uuid.UUID | None = None
+
+
+class DeliveryEventOut(BaseModel):
+    status_code: str
+    status_text: str
+    at: dt.datetime
+
+
+class DeliveryOut(BaseModel):
+    model_config = ConfigDict(populate_by_name=True)
+    id: uuid.UUID
+    recipient: RecipientOut
+    channel: str
+    state: str
+    state_label: str
+    status_code: str | None
+    status_text: str | None
+    updated_at: dt.datetime
+    sent_at: dt.datetime | None
+    events: list[DeliveryEventOut]
+
+    @classmethod
+    def of(cls, d: Delivery) -> DeliveryOut:
+        return cls(
+            id=d.id,
+            recipient=RecipientOut(
+                name=d.recipient_name,
+                code=d.recipient_code,
+                organization_id=d.recipient_organization_id,
+            ),
+            channel=d.channel,
+            state=d.state,
+            state_label=DeliveryState(d.state).label,
+            status_code=d.status_code,
+            status_text=d.status_text
+            or (STATUS_LABELS.get(d.status_code, "") if d.status_code else None),
+            updated_at=d.updated_at,
+            sent_at=d.sent_at,
+            events=[
+                DeliveryEventOut(status_code=e.status_code, status_text=e.status_text, at=e.at)
+                for e in d.events
+            ],
+        )
+
+
+class DeliveryList(BaseModel):
+    items: list[DeliveryOut]
+
+
+@registry.operation(
+    bp,
+    "/documents/<uuid:document_id>/deliveries",
+    "GET",
+    summary="Tình hình gửi nhận theo từng nơi nhận (mã trạng thái 01-06, 13, 15)",
+    tag="outgoing",
+    response=DeliveryList,
+    errors=(404,),
+)
+@api_auth
+def list_deliveries(document_id: uuid.UUID) -> object:
+    rows = dispatch.list_deliveries(make_uow(), actor_required(), document_id)
+    return DeliveryList(items=[DeliveryOut.of(d) for d in rows]).model_dump(mode="json")

@@ -1,0 +1,379 @@
+"""Outgoing documents on the pages: the boxes (drafts, review, to sign, to issue), the drafting
+form (template or upload), one document with its pages, versions, comment thread, the actions
+allowed now and the trail."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+import pydantic
+from flask import Response, abort, flash, redirect, render_template, request, url_for
+
+from app.auth import actor_required, page_auth
+from app.errors import pydantic_fields
+from app.pages import bp
+from app.pages.forms import domain_errors
+from app.pdf_preview import Mark, PreviewError, render_page
+from app.runtime import make_uow
+from docflow import Actor, DomainError
+from docflow.documents.files import Upload
+from docflow.documents.outgoing_commands import DraftMeta, TemplateDraft, TemplateVersion
+from docflow.documents.states import (
+    COMPETENCES,
+    OUTGOING_ACTION_LABELS,
+    OUTGOING_LABELS,
+    URGENCY_LABELS,
+    OutgoingAction,
+    OutgoingState,
+)
+from docflow.enums import Direction, Role
+from docflow.models import Document, DocumentFile, DraftVersion
+from docflow.pagination import Page
+from docflow.services import (
+    documents,
+    orgs,
+    outgoing,
+    outgoing_actions,
+    outgoing_versions,
+    registers,
+    users,
+)
+from docflow.workdays import local_date
+
+BOXES = {
+    "inbox": "Chờ tôi xử lý",
+    "processing": "Đang soạn, trình ký",
+    "done": "Đã ban hành",
+    "all": "Tất cả",
+}
+TRAIL_LABELS: dict[str, str] = {
+    "draft": "Soạn dự thảo",
+    "new_version": "Cập nhật dự thảo",
+    "attach": "Thêm tệp đính kèm",
+    **{a.value: label for a, label in OUTGOING_ACTION_LABELS.items()},
+}
+FILE_KINDS = {
+    "draft": "Dự thảo (tệp gốc)",
+    "prepared": "Dự thảo (PDF)",
+    "signed": "Đã ký duyệt",
+    "main": "Văn bản ban hành",
+    "attachment": "Tệp đính kèm",
+}
+DRAFTERS = (Role.SPECIALIST, Role.UNIT_HEAD, Role.LEADER)
+
+
+def _labels() -> dict[str, Any]:
+    return {
+        "states": {s.value: label for s, label in OUTGOING_LABELS.items()},
+        "urgency_labels": URGENCY_LABELS,
+        "trail_labels": TRAIL_LABELS,
+        "file_kinds": FILE_KINDS,
+    }
+
+
+@bp.get("/outgoing")
+@page_auth
+def outgoing_list() -> Any:
+    actor = actor_required()
+    box = request.args.get("box", "inbox")
+    if box not in BOXES:
+        box = "inbox"
+    query = documents.DocumentQuery(
+        direction="outgoing",
+        box=box,  # type: ignore[arg-type]
+        q=request.args.get("q") or None,
+        cursor=request.args.get("cursor") or None,
+        limit=30,
+    )
+    error = None
+    try:
+        page = documents.list_documents(make_uow(), actor, query)
+    except DomainError as exc:
+        error, page = exc.message, Page([], None)
+    uow = make_uow()
+    books = []
+    if actor.has_role(Role.CLERK) or actor.has_role(Role.LEADER):
+        books = registers.list_registers(
+            uow,
+            actor,
+            actor.organization_id,
+            direction=Direction.OUTGOING,
+            year=local_date(uow.now()).year,
+        )
+    return render_template(
+        "outgoing/list.html",
+        page=page,
+        box=box,
+        boxes=BOXES,
+        args=request.args,
+        error=error,
+        books=books,
+        can_draft=any(actor.has_role(r) for r in DRAFTERS),
+        next_url=url_for(
+            "pages.outgoing_list", box=box, q=request.args.get("q"), cursor=page.next_cursor
+        )
+        if page.next_cursor
+        else None,
+        **_labels(),
+    )
+
+
+# ---------------------------------------------------------------- drafting
+
+
+def _draft_data() -> dict[str, Any]:
+    f = request.form
+    data: dict[str, Any] = {
+        k: f.get(k, "").strip()
+        for k in (
+            "doc_type",
+            "subject",
+            "urgency",
+            "signer_user_id",
+            "competence",
+            "authority",
+            "place",
+            "due_date",
+            "note",
+            "body",
+        )
+        if f.get(k, "").strip()
+    }
+    recipients: list[dict[str, Any]] = [{"organization_id": v} for v in f.getlist("recipient_org")]
+    for line in f.get("external", "").splitlines():
+        code, _, name = line.strip().partition(" ")
+        if code:
+            recipients.append({"code": code.upper(), "name": name.strip() or None})
+    data["recipients"] = recipients
+    return data
+
+
+def _form_context(actor: Actor) -> dict[str, Any]:
+    uow = make_uow()
+    signers = [
+        u
+        for u in users.list_users(uow, actor, actor.organization_id)
+        if u.roles & {Role.LEADER, Role.UNIT_HEAD}
+    ]
+    directory = [
+        o
+        for o in orgs.list_organizations(uow, actor, limit=200).items
+        if o.id != actor.organization_id
+    ]
+    return {
+        "doc_types": documents.document_types(make_uow()),
+        "signers": signers,
+        "directory": directory,
+        "competences": COMPETENCES,
+        "urgency_labels": URGENCY_LABELS,
+    }
+
+
+@bp.route("/outgoing/new", methods=["GET", "POST"])
+@page_auth
+def outgoing_new() -> Any:
+    actor = actor_required()
+    if not any(actor.has_role(r) for r in DRAFTERS):
+        abort(403)
+    errors: dict[str, str] = {}
+    status = 200
+    mode = request.form.get("mode", request.args.get("mode", "template"))
+    if request.method == "POST":
+        data = _draft_data()
+        try:
+            if mode == "upload":
+                data.pop("body", None)
+                meta = DraftMeta.model_validate(data)
+                uploads = [
+                    Upload(p.stream, p.filename or "tep", p.mimetype, "draft")
+                    for p in request.files.getlist("files")
+                    if p.filename
+                ]
+                doc = outgoing.create_draft(make_uow(), actor, meta, uploads)
+            else:
+                doc = outgoing.create_template_draft(
+                    make_uow(), actor, TemplateDraft.model_validate(data)
+                )
+        except pydantic.ValidationError as exc:
+            # "recipients.0.code" → the recipients box
+            errors = {k.split(".")[0]: v for k, v in reversed(pydantic_fields(exc).items())}
+            status = 422
+        except DomainError as exc:
+            errors, status = domain_errors(exc), getattr(exc, "http_status", None) or 422
+        else:
+            flash("Đã tạo dự thảo.", "success")
+            return redirect(url_for("pages.outgoing_page", document_id=doc.id))
+    return render_template(
+        "outgoing/new.html",
+        errors=errors,
+        form=request.form,
+        mode=mode,
+        chosen=set(request.form.getlist("recipient_org")),
+        **_form_context(actor),
+    ), status
+
+
+# ---------------------------------------------------------------- one document
+
+
+def preview_file(doc: Document, version: DraftVersion | None) -> DocumentFile | None:
+    """What the page shows: the issued PDF, else the signed one, else the current draft's."""
+    for kind in ("main", "signed"):
+        rows = [f for f in doc.files if f.kind == kind]
+        if rows:
+            return max(rows, key=lambda f: (f.version, f.created_at))
+    if version is not None and version.pdf_file_id is not None:
+        return next((f for f in doc.files if f.id == version.pdf_file_id), None)
+    return None
+
+
+def thread(trail: list[Any]) -> list[Any]:
+    """The comment thread: steps with something said, or that moved the review."""
+    moves = {"submit_for_review", "request_changes", "approve", "sign", "comment", "new_version"}
+    return [e for e in trail if e.comment or e.action in moves]
+
+
+@bp.get("/outgoing/<uuid:document_id>")
+@page_auth
+def outgoing_page(document_id: uuid.UUID) -> Any:
+    actor = actor_required()
+    uow = make_uow()
+    doc = documents.get_document(uow, actor, document_id)
+    if doc.direction != "outgoing":
+        return redirect(url_for("pages.document_page", document_id=doc.id))
+    allowed = outgoing_actions.allowed_actions(actor, doc)
+    versions = outgoing_versions.list_versions(uow, actor, document_id)
+    current = next((v for v in versions if v.version == doc.draft_version), None)
+    trail = documents.get_trail(uow, actor, document_id)
+    state = OutgoingState(doc.state)
+    holder = doc.submitted_to_id if state is OutgoingState.IN_REVIEW else doc.created_by_id
+    editable = (
+        state.value in {"draft", "changes_requested", "in_review"} and holder == actor.user_id
+    )
+    context: dict[str, Any] = {}
+    if "submit_for_review" in allowed:
+        context["people"] = [
+            u for u in users.list_users(uow, actor, actor.organization_id) if u.id != actor.user_id
+        ]
+    return render_template(
+        "outgoing/show.html",
+        doc=doc,
+        state=state,
+        allowed=allowed,
+        versions=versions,
+        current=current,
+        preview=preview_file(doc, current),
+        trail=trail,
+        thread=thread(trail),
+        editable=editable,
+        action_labels=OUTGOING_ACTION_LABELS,
+        A=OutgoingAction,
+        **_labels(),
+        **context,
+    )
+
+
+def _action_params() -> dict[str, Any]:
+    f = request.form
+    return {
+        key: f[key].strip()
+        for key in ("comment", "reason", "to_user_id", "register_id")
+        if f.get(key, "").strip()
+    }
+
+
+@bp.post("/outgoing/<uuid:document_id>/act")
+@page_auth
+def outgoing_act(document_id: uuid.UUID) -> Any:
+    actor = actor_required()
+    action = request.form.get("action", "")
+    back = request.form.get("back") or url_for("pages.outgoing_page", document_id=document_id)
+    try:
+        outgoing_actions.act(make_uow(), actor, document_id, action, _action_params())
+    except pydantic.ValidationError as exc:
+        flash("Chưa thực hiện được: " + "; ".join(pydantic_fields(exc).values()), "danger")
+        return redirect(back)
+    except DomainError as exc:
+        flash("Chưa thực hiện được: " + "; ".join(domain_errors(exc).values()), "danger")
+        return redirect(back)
+    label = OUTGOING_ACTION_LABELS.get(OutgoingAction(action), action)
+    flash(f"Đã thực hiện: {label}.", "success")
+    if action == "dispatch":
+        return redirect(url_for("pages.outgoing_deliveries", document_id=document_id))
+    if action == "issue":  # the issued document, and the dispatch button, on the same screen
+        return redirect(url_for("pages.outgoing_issue_screen", document_id=document_id))
+    return redirect(url_for("pages.outgoing_page", document_id=document_id))
+
+
+@bp.post("/outgoing/<uuid:document_id>/versions")
+@page_auth
+def outgoing_upload_version(document_id: uuid.UUID) -> Any:
+    kind = request.form.get("kind") or "draft"
+    uploads = [
+        Upload(p.stream, p.filename or "tep", p.mimetype, kind)
+        for p in request.files.getlist("files")
+        if p.filename
+    ]
+    try:
+        doc = outgoing_versions.add_version(
+            make_uow(),
+            actor_required(),
+            document_id,
+            uploads,
+            kind=kind,
+            note=request.form.get("note") or None,
+        )
+    except DomainError as exc:
+        flash("Chưa tải lên được: " + "; ".join(domain_errors(exc).values()), "danger")
+    else:
+        flash(f"Đã lưu bản dự thảo {doc.draft_version}.", "success")
+    return redirect(url_for("pages.outgoing_page", document_id=document_id))
+
+
+@bp.post("/outgoing/<uuid:document_id>/versions/template")
+@page_auth
+def outgoing_template_version(document_id: uuid.UUID) -> Any:
+    try:
+        cmd = TemplateVersion.model_validate(
+            {
+                k: request.form[k].strip()
+                for k in ("body", "subject", "note")
+                if request.form.get(k, "").strip()
+            }
+        )
+        doc = outgoing_versions.add_template_version(make_uow(), actor_required(), document_id, cmd)
+    except pydantic.ValidationError as exc:
+        flash("Chưa lưu được: " + "; ".join(pydantic_fields(exc).values()), "danger")
+    except DomainError as exc:
+        flash("Chưa lưu được: " + "; ".join(domain_errors(exc).values()), "danger")
+    else:
+        flash(f"Đã lưu bản dự thảo {doc.draft_version}.", "success")
+    return redirect(url_for("pages.outgoing_page", document_id=document_id))
+
+
+@bp.get("/outgoing/<uuid:document_id>/files/<uuid:file_id>/pages/<int:number>.png")
+@page_auth
+def outgoing_page_image(document_id: uuid.UUID, file_id: uuid.UUID, number: int) -> Response:
+    """One page of a PDF as an image (the preview works on every phone and browser)."""
+    uow = make_uow()
+    row = documents.get_file(uow, actor_required(), document_id, file_id)
+    if row.content_type != "application/pdf" or not 1 <= number <= 500:
+        abort(404)
+    pdf = _read(uow, row)
+    return _png(pdf, number, [])
+
+
+def _read(uow: Any, row: DocumentFile) -> bytes:
+    with documents.open_document_file(uow, row) as reader:
+        return b"".join(reader.iter_chunks())
+
+
+def _png(pdf: bytes, number: int, marks: list[Mark]) -> Response:
+    try:
+        data = render_page(pdf, number, dpi=int(request.args.get("dpi", "80") or 80), marks=marks)
+    except (PreviewError, ValueError):
+        abort(404)
+    response = Response(data, mimetype="image/png")
+    response.headers["Cache-Control"] = "private, max-age=300"
+    return response

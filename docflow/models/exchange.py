@@ -1,0 +1,50 @@
+"""The exchange log: every package and status message in or out of this installation."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+
+from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from docflow.db import Base, IdMixin, utcnow
+
+
+class ExchangeMessage(IdMixin, Base):
+    """One package (``kind`` edoc) or status message (``kind`` status), incoming or outgoing.
+
+    The unique key makes receiving idempotent: the same package for the same organisation is
+    one document, however often it arrives (``status_code`` is "" for packages).
+    """
+
+    __tablename__ = "exchange_messages"
+
+    direction: Mapped[str] = mapped_column(String(8))  # in | out
+    kind: Mapped[str] = mapped_column(String(8))  # edoc | status
+    organization_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("organizations.id"))
+    key: Mapped[str] = mapped_column(String(300))  # edXML DocumentId
+    status_code: Mapped[str] = mapped_column(String(4), default="")
+    channel: Mapped[str] = mapped_column(String(16))  # manual | axis
+    peer_code: Mapped[str | None] = mapped_column(String(13))
+    document_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("documents.id"))
+    axis_doc_id: Mapped[str | None] = mapped_column(String(128))
+    sha256: Mapped[str | None] = mapped_column(String(64))
+    state: Mapped[str] = mapped_column(String(16))  # received | queued | sent | failed
+    attempts: Mapped[int] = mapped_column(default=0)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+    __table_args__ = (
+        UniqueConstraint(
+            "direction",
+            "kind",
+            "organization_id",
+            "key",
+            "status_code",
+            name="uq_exchange_messages_key",
+        ),
+        Index("ix_exchange_messages_document_id", "document_id"),
+        Index("ix_exchange_messages_state", "state", "updated_at"),
+    )

@@ -1,0 +1,155 @@
+"""The exchange with the national axis as background work: receive packages, answer with
+status codes, and acknowledge transport.
+
+``receive_from_axis`` is the polling job: list → download → import (idempotent) → answer 01
+(arrived) → acknowledge ``done``. A package that cannot be read is acknowledged ``fail``. Each
+state change of an incoming document that came through the axis sends its status code back
+(DOMAIN.md §7) through :func:`send_status`, queued in the outbox after the change commits.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import tempfile
+import uuid
+from collections.abc import Callable
+from typing import Any
+
+from sqlalchemy import select
+
+from docflow.documents.states import STATUS_CODE, IncomingState
+from docflow.errors import DomainError
+from docflow.models import Document, Organization
+from docflow.models.exchange import ExchangeMessage
+from docflow.uow import UnitOfWork
+from interop.axis_client import AxisClient
+from interop.edxml.build import build_status_bytes
+from interop.edxml.model import Organ, ResponseFor, StatusMessage, parse_document_id
+from interop.errors import AxisError
+from interop.inbox import import_package
+
+log = logging.getLogger(__name__)
+
+STATUS_TOPIC = "interop.send_status"
+
+
+def receive_from_axis(uow_factory: Callable[[], UnitOfWork], client: AxisClient) -> int:
+    """One polling round; returns how many packages became (or already were) documents."""
+    done = 0
+    for item in client.get_received_list("edoc"):
+        with tempfile.TemporaryFile() as sink:
+            try:
+                client.download_edoc(item.doc_id, sink)
+            except AxisError:
+                log.exception("download of %s failed; retried next round", item.doc_id)
+                continue
+            sink.seek(0)
+            try:
+                results = import_package(
+                    uow_factory(),
+                    sink,
+                    channel="axis",
+                    axis_doc_id=item.doc_id,
+                )
+            except DomainError as exc:
+                log.warning("package %s refused: %s", item.doc_id, exc.code)
+                client.update_status(item.doc_id, "fail")
+                continue
+        for result in results:
+            if result.created:
+                queue_status(uow_factory(), result.document.id, IncomingState.ARRIVED)
+        client.update_status(item.doc_id, "done")
+        done += 1
+    return done
+
+
+def queue_status(
+    uow: UnitOfWork, document_id: uuid.UUID, state: IncomingState, reason: str = ""
+) -> None:
+    """Queue the status code of ``state`` for the external sender of ``document_id`` (if any)."""
+    code = STATUS_CODE.get(state)
+    if code is None:
+        return
+    with uow:
+        came_by_axis = uow.session.scalars(
+            select(ExchangeMessage.id).where(
+                ExchangeMessage.document_id == document_id,
+                ExchangeMessage.direction == "in",
+                ExchangeMessage.kind == "edoc",
+                ExchangeMessage.channel == "axis",
+            )
+        ).first()
+        if came_by_axis is None:
+            return
+        uow.enqueue(
+            STATUS_TOPIC,
+            {"document_id": str(document_id), "code": code, "reason": reason},
+            priority=2,
+        )
+        uow.commit()
+
+
+def send_status(uow: UnitOfWork, payload: dict[str, Any], client: AxisClient) -> None:
+    """Outbox handler: build the status message and send it, once per (document, code)."""
+    with uow:
+        s = uow.session
+        document_id = uuid.UUID(payload["document_id"])
+        code = str(payload["code"])
+        origin = s.scalars(
+            select(ExchangeMessage).where(
+                ExchangeMessage.document_id == document_id,
+                ExchangeMessage.direction == "in",
+                ExchangeMessage.kind == "edoc",
+            )
+        ).first()
+        if origin is None or origin.peer_code is None:
+            return
+        sent = s.scalars(
+            select(ExchangeMessage.id).where(
+                ExchangeMessage.direction == "out",
+                ExchangeMessage.kind == "status",
+                ExchangeMessage.organization_id == origin.organization_id,
+                ExchangeMessage.key == origin.key,
+                ExchangeMessage.status_code == code,
+            )
+        ).first()
+        if sent is not None:
+            return  # at-least-once delivery of the outbox: the status already left
+        doc = s.get_one(Document, document_id)
+        org = s.get_one(Organization, origin.organization_id)
+        parts = parse_document_id(origin.key)
+        status = StatusMessage(
+            response_for=ResponseFor(
+                organ_id=origin.peer_code,
+                code=parts.code if parts else (doc.notation or ""),
+                promulgation_date=parts.date if parts else doc.issued_date,
+                document_id=origin.key,
+            ),
+            from_=Organ(org.code, org.name),
+            status_code=code,
+            timestamp=uow.now().astimezone(dt.UTC),
+            description=str(payload.get("reason") or ""),
+        )
+        data = build_status_bytes(status)
+        sent_edoc = client.send_edoc(
+            data, [origin.peer_code], messagetype="status", from_code=org.code
+        )
+        s.add(
+            ExchangeMessage(
+                direction="out",
+                kind="status",
+                organization_id=org.id,
+                key=origin.key,
+                status_code=code,
+                channel="axis",
+                peer_code=origin.peer_code,
+                document_id=document_id,
+                axis_doc_id=sent_edoc.doc_id,
+                sha256=sent_edoc.sha256,
+                state="sent",
+                created_at=uow.now(),
+                updated_at=uow.now(),
+            )
+        )
+        uow.commit()

@@ -4,6 +4,7 @@ status-message handler, and registering this installation's organisations with t
 from __future__ import annotations
 
 import logging
+import uuid
 from typing import Any
 
 from flask import Flask
@@ -12,9 +13,11 @@ from sqlalchemy import select
 from app.config import Settings
 from app.runtime import Runtime, runtime
 from docflow.models import Organization
+from docflow.services.dispatch import TOPIC_STATE_CHANGED
 from docflow.uow import UnitOfWork
 from interop.axis_client import AxisClient
-from interop.exchange import STATUS_TOPIC, receive_from_axis, send_status
+from interop.exchange import STATUS_TOPIC, queue_status, receive_from_axis, send_status
+from interop.outbox import receive_statuses, send_queued
 
 log = logging.getLogger(__name__)
 
@@ -30,7 +33,15 @@ def poll_axis(rt: Runtime) -> int:
     client = axis_client(rt.settings)
     if client is None:
         return 0
-    return receive_from_axis(rt.uow, client)
+    return receive_from_axis(rt.uow, client) + receive_statuses(rt.uow, client)
+
+
+def send_to_axis(rt: Runtime) -> int:
+    """Job: send queued external deliveries (urgent first)."""
+    client = axis_client(rt.settings)
+    if client is None:
+        return 0
+    return send_queued(rt.uow, client)
 
 
 def register_agencies(rt: Runtime) -> int:
@@ -57,3 +68,19 @@ def init_exchange(app: Flask) -> None:
         send_status(uow, payload, client)
 
     rt.handlers[STATUS_TOPIC] = handle_status
+
+    # One topic, two listeners: the internal sender's delivery (docflow) and, for documents
+    # that came through the axis, the status message back to the external sender.
+    internal = rt.handlers.get(TOPIC_STATE_CHANGED)
+
+    def on_state_changed(uow: UnitOfWork, payload: dict[str, Any]) -> None:
+        if internal is not None:
+            internal(uow, payload)
+        queue_status(
+            uow,
+            uuid.UUID(payload["document_id"]),
+            str(payload["status_code"]),
+            str(payload.get("reason") or ""),
+        )
+
+    rt.handlers[TOPIC_STATE_CHANGED] = on_state_changed

@@ -40,6 +40,12 @@ def poll_axis(rt: Runtime) -> int:
     return poll(rt)
 
 
+def send_to_axis(rt: Runtime) -> int:
+    from app.exchange import send_to_axis as send
+
+    return send(rt)
+
+
 def register_agencies(rt: Runtime) -> int:
     from app.exchange import register_agencies as register
 
@@ -49,6 +55,8 @@ def register_agencies(rt: Runtime) -> int:
 JOBS: dict[str, Job] = {
     # Decision 28/2018: received documents are processed without waiting; poll every minute.
     "axis_receive": Job(poll_axis, 60),
+    # Decision 28/2018: sent the day of signing, urgent ones at once: the queue goes every 30 s.
+    "axis_send": Job(send_to_axis, 30),
     "axis_agencies": Job(register_agencies, 3600),
     "sweep_orphans": Job(sweep_orphans, 24 * 3600),
     # Every 15 minutes: a reminder goes out early in the working day, and a missed run (the

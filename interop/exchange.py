@@ -65,10 +65,11 @@ def receive_from_axis(uow_factory: Callable[[], UnitOfWork], client: AxisClient)
 
 
 def queue_status(
-    uow: UnitOfWork, document_id: uuid.UUID, state: IncomingState, reason: str = ""
+    uow: UnitOfWork, document_id: uuid.UUID, state: IncomingState | str, reason: str = ""
 ) -> None:
-    """Queue the status code of ``state`` for the external sender of ``document_id`` (if any)."""
-    code = STATUS_CODE.get(state)
+    """Queue the status code of ``state`` (or a code itself) for the external sender of
+    ``document_id``, when the document came through the axis."""
+    code = STATUS_CODE.get(state) if isinstance(state, IncomingState) else state
     if code is None:
         return
     with uow:

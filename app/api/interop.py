@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import io
+import uuid
+from typing import Any
 
-from flask import request
+from flask import Response, request
 from pydantic import BaseModel, ConfigDict
 
 from app.api import bp
@@ -15,6 +17,7 @@ from app.errors import ApiError
 from app.runtime import make_uow
 from docflow.services import documents
 from interop.inbox import import_package
+from storage import content_disposition
 
 
 class PackageUpload(BaseModel):
@@ -48,3 +51,44 @@ def import_edxml() -> object:
     marks = documents.deadlines(make_uow(), [doc])
     body = DocumentOut.of(doc, actor, marks.get(doc.id)).model_dump(mode="json")
     return body, 201 if result.created else 200
+
+
+@registry.operation(
+    bp,
+    "/documents/<uuid:document_id>/edxml",
+    "GET",
+    summary="Gói tin edXML của văn bản đã ban hành",
+    tag="interop",
+    errors=(403, 404, 409),
+    produces="application/xml",
+)
+@api_auth
+def export_edxml(document_id: uuid.UUID) -> Response:
+    from docflow.enums import Role
+    from docflow.policies import require_role
+    from interop.edxml.build import build_package_bytes
+    from interop.edxml.model import Organ
+    from interop.outbox import package_for
+
+    actor = actor_required()
+    require_role(actor, Role.CLERK)
+    doc = documents.get_document(make_uow(), actor, document_id)
+    if doc.direction != "outgoing" or doc.issued_at is None:
+        raise ApiError(409, "not_issued", "Chỉ xuất gói tin của văn bản đi đã ban hành.")
+    recipients = [
+        Organ(d.recipient_code, d.recipient_name) for d in _deliveries(doc.id) if d.recipient_code
+    ]
+    data = build_package_bytes(
+        package_for(make_uow(), doc.id, recipients or [Organ(doc.organization.code)])
+    )
+    response = Response(data, mimetype="application/xml")
+    response.headers["Content-Disposition"] = content_disposition(
+        f"{(doc.notation or 'van-ban').replace('/', '-')}.edxml"
+    )
+    return response
+
+
+def _deliveries(document_id: uuid.UUID) -> list[Any]:
+    from docflow.services import dispatch
+
+    return list(dispatch.list_deliveries(make_uow(), actor_required(), document_id))

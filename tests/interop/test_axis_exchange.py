@@ -51,3 +51,32 @@ def test_package_from_the_axis_arrives_once_and_the_sender_sees_01(
         assert status is not None
         assert (status.status_code, status.from_.organ_id) == ("01", "000.00.00.Z01")
         assert status.response_for.organ_id == EXTERNAL
+
+
+def test_each_state_change_sends_its_status_code_back(
+    app: Any, client: Any, api: Any, sim: Sim
+) -> None:
+    from app.exchange import poll_axis, register_agencies
+
+    rt = _wire(app, sim)
+    register_agencies(rt)
+    with client_for(sim.url, SYSTEM_B, SECRET_B) as external:
+        external.register_agency(EXTERNAL, "Sở Thử nghiệm (ngoài hệ thống)")
+        external.send_edoc(_package(number="21"), ["000.00.00.Z01"], from_code=EXTERNAL)
+        poll_axis(rt)
+        [doc] = client.get("/api/v1/documents?box=inbox", headers=api("vanthu.tw")).get_json()[
+            "items"
+        ]
+        r = client.post(
+            f"/api/v1/documents/{doc['id']}/actions",
+            headers=api("vanthu.tw"),
+            json={"action": "register"},
+        )
+        assert r.status_code == 200, r.get_json()
+        codes = []
+        for item in external.get_received_list("status"):
+            with parse_status(io.BytesIO(external.get_edoc(item.doc_id))) as result:
+                assert result.status is not None
+                codes.append(result.status.status_code)
+            external.update_status(item.doc_id, "done")
+        assert sorted(codes) == ["01", "03"]

@@ -13,7 +13,7 @@ from docflow.models import Delivery, Document, OutboxMessage
 from docflow.services import dispatch
 from tests.outgoing.conftest import Outgoing
 
-EXTERNAL = {"code": "000.00.00.G01", "name": "Văn phòng Chính phủ"}
+EXTERNAL = {"code": "000.00.00.Y97", "name": "Cơ quan ngoài hệ thống (thử)"}
 
 
 def _copies(flow: Outgoing, doc: str) -> dict[str, str]:
@@ -116,7 +116,7 @@ def test_external_recipients_are_queued_for_the_exchange_urgent_first(
     assert _status(flow, normal) == {EXTERNAL["code"]: ("queued", None, None)}
     queue = dispatch.queued_axis_deliveries(runtime(app).uow())
     assert [str(d.document_id) for d in queue] == [urgent, normal]
-    assert queue[0].recipient_name == "Văn phòng Chính phủ"
+    assert queue[0].recipient_name == EXTERNAL["name"]
     # Internal deliveries of urgent documents jump the outbox queue too.
     both = flow.to_signed(urgency="urgent")
     flow.ok("vanthu.tw", both, "issue")

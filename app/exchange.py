@@ -17,7 +17,7 @@ from docflow.services.dispatch import TOPIC_STATE_CHANGED
 from docflow.uow import UnitOfWork
 from interop.axis_client import AxisClient
 from interop.exchange import STATUS_TOPIC, queue_status, receive_from_axis, send_status
-from interop.outbox import receive_statuses, send_queued
+from interop.outbox import receive_statuses, send_queued, send_revocations
 
 log = logging.getLogger(__name__)
 
@@ -41,7 +41,7 @@ def send_to_axis(rt: Runtime) -> int:
     client = axis_client(rt.settings)
     if client is None:
         return 0
-    return send_queued(rt.uow, client)
+    return send_queued(rt.uow, client) + send_revocations(rt.uow, client)
 
 
 def register_agencies(rt: Runtime) -> int:

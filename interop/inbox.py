@@ -21,8 +21,10 @@ from docflow.errors import ConflictError, ValidationError
 from docflow.models import Document, DocumentType, Organization
 from docflow.models.exchange import ExchangeMessage
 from docflow.policies import require_role
+from docflow.services.dispatch import recall_received
 from docflow.services.incoming import receive_document
 from docflow.uow import UnitOfWork
+from interop.edxml.codes import BussinessDocType
 from interop.edxml.model import EdxmlPackage
 from interop.edxml.parse import parse_package
 from interop.errors import InteropError
@@ -77,6 +79,61 @@ def _meta(uow: UnitOfWork, package: EdxmlPackage) -> dict[str, Any]:
     }
 
 
+def _revoke(
+    uow: UnitOfWork, package: EdxmlPackage, orgs: list[Organization], channel: str
+) -> list[ImportResult]:
+    """A revoke package (BussinessDocType 1): the document it names is recalled here, once."""
+    s = uow.session
+    key = package.bussiness.document_id or package.document_id
+    out = []
+    for org in orgs:
+        origin = s.scalars(
+            select(ExchangeMessage).where(
+                ExchangeMessage.direction == "in",
+                ExchangeMessage.kind == "edoc",
+                ExchangeMessage.organization_id == org.id,
+                ExchangeMessage.key == key,
+            )
+        ).first()
+        if origin is None or origin.document_id is None:
+            raise ValidationError.field(
+                "bussiness", "Không có văn bản được thu hồi trong hệ thống.", code="revoke_unknown"
+            )
+        recall_received(
+            uow,
+            origin.document_id,
+            package.bussiness.reason or "Thu hồi văn bản",
+            by=package.from_.organ_name or package.from_.organ_id,
+            notation=str(package.code),
+        )
+        seen = s.scalars(
+            select(ExchangeMessage.id).where(
+                ExchangeMessage.direction == "in",
+                ExchangeMessage.kind == "revoke",
+                ExchangeMessage.organization_id == org.id,
+                ExchangeMessage.key == key,
+            )
+        ).first()
+        if seen is None:
+            s.add(
+                ExchangeMessage(
+                    direction="in",
+                    kind="revoke",
+                    organization_id=org.id,
+                    key=key,
+                    channel=channel,
+                    peer_code=package.from_.organ_id or None,
+                    document_id=origin.document_id,
+                    state="received",
+                    created_at=uow.now(),
+                    updated_at=uow.now(),
+                )
+            )
+        out.append(ImportResult(s.get_one(Document, origin.document_id), created=False))
+    uow.commit()
+    return out
+
+
 def import_package(
     uow: UnitOfWork,
     source: bytes | Path | BinaryIO,
@@ -105,6 +162,8 @@ def import_package(
             raise ValidationError.field(
                 "to", "Gói tin không gửi đến cơ quan này.", code="not_addressed"
             )
+        if package.bussiness.doc_type is BussinessDocType.REVOKE:
+            return _revoke(uow, package, orgs, channel)
         out: list[ImportResult] = []
         stored: Sequence[Any] | None = None
         for org in orgs:

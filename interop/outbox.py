@@ -13,6 +13,7 @@ import io
 import logging
 import uuid
 from collections.abc import Callable
+from dataclasses import replace
 from typing import BinaryIO
 
 from sqlalchemy import select
@@ -24,9 +25,10 @@ from docflow.services import dispatch
 from docflow.uow import UnitOfWork
 from interop.axis_client import AxisClient
 from interop.edxml.build import build_package_bytes
-from interop.edxml.codes import Priority, document_type_for_abbreviation
+from interop.edxml.codes import BussinessDocType, Priority, document_type_for_abbreviation
 from interop.edxml.model import (
     Attachment,
+    Bussiness,
     Code,
     DocumentType,
     EdxmlPackage,
@@ -131,6 +133,76 @@ def send_queued(uow_factory: Callable[[], UnitOfWork], client: AxisClient) -> in
                 )
             uow.commit()
         dispatch.record_axis_attempt(uow_factory(), d.id, sent=True)
+        sent += 1
+    return sent
+
+
+def send_revocations(uow_factory: Callable[[], UnitOfWork], client: AxisClient) -> int:
+    """Recalls of documents sent through the axis (their deliveries show 13) leave as
+    packages with BussinessDocType 1 (revoke) naming the original DocumentId."""
+    sent = 0
+    with uow_factory() as uow:
+        asked = list(
+            uow.session.scalars(
+                select(Delivery).where(Delivery.channel == "axis", Delivery.status_code == "13")
+            )
+        )
+        work = []
+        for d in asked:
+            out = uow.session.scalars(
+                select(ExchangeMessage).where(
+                    ExchangeMessage.direction == "out",
+                    ExchangeMessage.kind == "edoc",
+                    ExchangeMessage.document_id == d.document_id,
+                    ExchangeMessage.peer_code == d.recipient_code,
+                )
+            ).first()
+            done = uow.session.scalars(
+                select(ExchangeMessage.id).where(
+                    ExchangeMessage.direction == "out",
+                    ExchangeMessage.kind == "revoke",
+                    ExchangeMessage.document_id == d.document_id,
+                    ExchangeMessage.peer_code == d.recipient_code,
+                )
+            ).first()
+            if out is not None and done is None and d.recipient_code:
+                work.append(
+                    (d, out.key, out.organization_id, (d.status_text or "").partition(": ")[2])
+                )
+    for d, key, org_id, reason in work:
+        assert d.recipient_code is not None
+        base = package_for(
+            uow_factory(), d.document_id, [Organ(d.recipient_code, d.recipient_name)]
+        )
+        package = replace(
+            base,
+            bussiness=Bussiness(doc_type=BussinessDocType.REVOKE, reason=reason, document_id=key),
+        )
+        try:
+            result = client.send_edoc(build_package_bytes(package), [d.recipient_code])
+        except AxisError as exc:
+            log.warning("revocation of %s not sent: %s", d.id, exc)
+            continue
+        uow = uow_factory()
+        with uow:
+            uow.session.add(
+                ExchangeMessage(
+                    direction="out",
+                    kind="revoke",
+                    organization_id=org_id,
+                    key=key,
+                    status_code="",
+                    channel="axis",
+                    peer_code=d.recipient_code,
+                    document_id=d.document_id,
+                    axis_doc_id=result.doc_id,
+                    sha256=result.sha256,
+                    state="sent",
+                    created_at=uow.now(),
+                    updated_at=uow.now(),
+                )
+            )
+            uow.commit()
         sent += 1
     return sent
 

@@ -21,7 +21,7 @@ class ExchangeMessage(IdMixin, Base):
     __tablename__ = "exchange_messages"
 
     direction: Mapped[str] = mapped_column(String(8))  # in | out
-    kind: Mapped[str] = mapped_column(String(8))  # edoc | status
+    kind: Mapped[str] = mapped_column(String(8))  # edoc | status | revoke
     organization_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("organizations.id"))
     key: Mapped[str] = mapped_column(String(300))  # edXML DocumentId
     status_code: Mapped[str] = mapped_column(String(4), default="")
@@ -43,6 +43,7 @@ class ExchangeMessage(IdMixin, Base):
             "organization_id",
             "key",
             "status_code",
+            "peer_code",
             name="uq_exchange_messages_key",
         ),
         Index("ix_exchange_messages_document_id", "document_id"),

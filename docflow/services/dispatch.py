@@ -258,32 +258,47 @@ def recall_internal(uow: UnitOfWork, payload: dict[str, Any]) -> None:
         d = uow.session.get(Delivery, uuid.UUID(payload["delivery_id"]))
         if d is None or d.recipient_document_id is None:
             return
+        sender = uow.session.get_one(Document, d.document_id)
+        recall_received(
+            uow,
+            d.recipient_document_id,
+            str(payload.get("reason") or ""),
+            by=sender.issuer_name,
+            notation=sender.notation,
+        )
+        uow.commit()
+
+
+def recall_received(
+    uow: UnitOfWork, document_id: uuid.UUID, reason: str, *, by: str | None, notation: str | None
+) -> bool:
+    """A received document is recalled by its sender (internally or through the axis): open
+    work is cancelled, the register entry and the trail stay; the sender gets 15."""
+    with uow:
         copy = uow.session.scalars(
-            select(Document)
-            .where(Document.id == d.recipient_document_id)
-            .with_for_update(of=Document)
+            select(Document).where(Document.id == document_id).with_for_update(of=Document)
         ).one()
         before = copy.state
         if before in (IncomingState.RECALLED.value, IncomingState.REJECTED.value):
-            return
+            return False
         for a in copy.assignments:
             if a.state in (AssignmentState.PENDING.value, AssignmentState.IN_PROGRESS.value):
                 a.state = AssignmentState.CANCELLED.value
         copy.state = IncomingState.RECALLED.value
         copy.submitted_to_id = None
-        sender = uow.session.get_one(Document, d.document_id)
         entry = trail.append(
             uow,
             copy,
             "recall",
             actor=None,
             from_state=before,
-            comment=str(payload.get("reason") or ""),
-            details={"by": sender.issuer_name, "notation": sender.notation},
+            comment=reason,
+            details={"by": by, "notation": notation},
         )
         uow.session.flush()
         notify_state_change(uow, copy, entry.seq)
         uow.commit()
+        return True
 
 
 # ---------------------------------------------------------------- reading

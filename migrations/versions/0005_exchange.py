@@ -54,6 +54,7 @@ def upgrade() -> None:
             "organization_id",
             "key",
             "status_code",
+            "peer_code",
             name="uq_exchange_messages_key",
         ),
     )

@@ -209,3 +209,31 @@ def test_document_goes_from_a_to_b_and_every_status_comes_back(
     # sender keeps the history it received).
     assert [c for i, c in enumerate(codes) if c not in codes[:i]] == ["01", "03", "04", "05", "06"]
     assert poll_axis(a.rt) == 0 and poll_axis(b.rt) == 0
+
+    # A recalls a second document after B received it; B's copy is recalled and B answers 15.
+    meta["subject"] = "V/v điều chỉnh kế hoạch (sẽ thu hồi)"
+    second = a.api(
+        "post",
+        "/outgoing",
+        "chuyenvien.dcgs",
+        content_type="multipart/form-data",
+        data={
+            "meta": json.dumps(meta),
+            "files": [(io.BytesIO(make_pdf(title="Thu hồi")), "b.pdf", "application/pdf")],
+        },
+    )["id"]
+    a.act("chuyenvien.dcgs", second, "submit_for_review", to_user_id=lead)
+    a.act("lanhdao.tw", second, "sign")
+    a.act("vanthu.tw", second, "issue")
+    a.act("vanthu.tw", second, "dispatch")
+    send_to_axis(a.rt)
+    poll_axis(b.rt)
+    a.act("vanthu.tw", second, "recall", reason="Ban hành nhầm, sẽ gửi văn bản thay thế")
+    assert send_to_axis(a.rt) == 1  # the revocation
+    poll_axis(b.rt)
+    copies = b.api("get", "/documents?box=all&state=recalled", "vanthu.tinh")["items"]
+    assert [d["subject"] for d in copies] == ["V/v điều chỉnh kế hoạch (sẽ thu hồi)"]
+    poll_axis(a.rt)
+    [recalled] = a.api("get", f"/documents/{second}/deliveries", "vanthu.tw")["items"]
+    assert recalled["status_code"] == "15"
+    assert send_to_axis(a.rt) == 0  # the revocation leaves once

@@ -83,6 +83,7 @@ def init_pages(app: Flask) -> None:
         account,
         admin,
         documents,
+        exchange,
         home,
         notifications,
         outgoing,

@@ -80,3 +80,20 @@ def test_each_state_change_sends_its_status_code_back(
                 codes.append(result.status.status_code)
             external.update_status(item.doc_id, "done")
         assert sorted(codes) == ["01", "03"]
+
+
+def test_exchange_page_lists_what_came_in(app: Any, client: Any, api: Any, sim: Sim) -> None:
+    from app.exchange import poll_axis, register_agencies
+    from tests.app.test_pages import login
+
+    rt = _wire(app, sim)
+    register_agencies(rt)
+    with client_for(sim.url, SYSTEM_B, SECRET_B) as external:
+        external.register_agency(EXTERNAL, "Sở Thử nghiệm (ngoài hệ thống)")
+        external.send_edoc(_package(number="31"), ["000.00.00.Z01"], from_code=EXTERNAL)
+    poll_axis(rt)
+    login(client, "admin")
+    html = client.get("/admin/exchange").get_data(as_text=True)
+    assert "000.00.00.Y98,2026/11/20,31/KH-UBND" in html and "Nhận" in html
+    login(client, "chuyenvien.tg")
+    assert client.get("/admin/exchange").status_code == 403

@@ -79,6 +79,32 @@ def _meta(uow: UnitOfWork, package: EdxmlPackage) -> dict[str, Any]:
     }
 
 
+def _key(package: EdxmlPackage, sha256: str) -> str:
+    """What makes a package the same package: its DocumentId for a new document; an update or
+    a replacement may reuse the DocumentId, so its content decides."""
+    if package.bussiness.doc_type is BussinessDocType.NEW:
+        return package.document_id
+    return f"{package.document_id}#{int(package.bussiness.doc_type)}#{sha256[:16]}"
+
+
+def _previous(uow: UnitOfWork, org_id: Any, package: EdxmlPackage) -> Document | None:
+    """For an update or a replacement: our copy of the document it acts upon."""
+    if package.bussiness.doc_type not in (BussinessDocType.UPDATE, BussinessDocType.REPLACE):
+        return None
+    target = package.bussiness.document_id or package.document_id
+    origin = uow.session.scalars(
+        select(ExchangeMessage).where(
+            ExchangeMessage.direction == "in",
+            ExchangeMessage.kind == "edoc",
+            ExchangeMessage.organization_id == org_id,
+            ExchangeMessage.key == target,
+        )
+    ).first()
+    if origin is None or origin.document_id is None:
+        return None
+    return uow.session.get(Document, origin.document_id)
+
+
 def _revoke(
     uow: UnitOfWork, package: EdxmlPackage, orgs: list[Organization], channel: str
 ) -> list[ImportResult]:
@@ -166,13 +192,14 @@ def import_package(
             return _revoke(uow, package, orgs, channel)
         out: list[ImportResult] = []
         stored: Sequence[Any] | None = None
+        key = _key(package, result.sha256)
         for org in orgs:
             seen = s.scalars(
                 select(ExchangeMessage).where(
                     ExchangeMessage.direction == "in",
                     ExchangeMessage.kind == "edoc",
                     ExchangeMessage.organization_id == org.id,
-                    ExchangeMessage.key == package.document_id,
+                    ExchangeMessage.key == key,
                     ExchangeMessage.status_code == "",
                 )
             ).first()
@@ -202,15 +229,32 @@ def import_package(
                 }
                 for item in stored
             ]
-            doc = receive_document(
-                uow, org.id, meta=_meta(uow, package), file_refs=refs, source="axis"
-            )
+            meta = _meta(uow, package)
+            previous = _previous(uow, org.id, package)
+            if previous is not None:
+                verb = (
+                    "Thay thế"
+                    if package.bussiness.doc_type is BussinessDocType.REPLACE
+                    else "Cập nhật"
+                )
+                meta["note"] = (
+                    f"{verb} văn bản {previous.notation or ''} đã nhận ngày {previous.received_at:%d/%m/%Y}."
+                )
+            doc = receive_document(uow, org.id, meta=meta, file_refs=refs, source="axis")
+            if previous is not None and package.bussiness.doc_type is BussinessDocType.REPLACE:
+                recall_received(
+                    uow,
+                    previous.id,
+                    f"Được thay thế bởi văn bản {package.code}",
+                    by=package.from_.organ_name or package.from_.organ_id,
+                    notation=str(package.code),
+                )
             s.add(
                 ExchangeMessage(
                     direction="in",
                     kind="edoc",
                     organization_id=org.id,
-                    key=package.document_id,
+                    key=key,
                     channel=channel,
                     peer_code=package.from_.organ_id or None,
                     document_id=doc.id,

@@ -255,6 +255,7 @@ def receive_document(
             signer_name=meta.get("signer_name"),
             signer_position=meta.get("signer_position"),
             signer_competence=meta.get("signer_competence"),
+            note=meta.get("note"),
             search_text=search_text(
                 meta.get("notation"), str(meta["subject"]), meta.get("issuer_name")
             ),

@@ -123,3 +123,38 @@ def test_an_attachment_that_fails_the_checks_refuses_the_whole_package(
 
 def test_only_clerks_import(client: Any, api: Any) -> None:
     assert _post(client, api("lanhdao.tw"), _package()).status_code == 403
+
+
+def test_a_replacement_arrives_as_a_new_document_and_recalls_the_old_copy(
+    client: Any, api: Any
+) -> None:
+    from dataclasses import replace
+
+    from interop import Bussiness, BussinessDocType, parse_package
+
+    h = api("vanthu.tw")
+    original = _post(client, h, _package()).get_json()
+    with parse_package(__import__("io").BytesIO(_package())) as parsed:
+        assert parsed.package is not None
+        base = parsed.package
+    replacement = replace(
+        base,
+        code=Code("17", "KH-UBND"),
+        document_id="",
+        subject="Kế hoạch phối hợp (thay thế)",
+        bussiness=Bussiness(
+            doc_type=BussinessDocType.REPLACE,
+            reason="Sai ngày tổ chức",
+            document_id=base.document_id,
+        ),
+        attachments=(
+            Attachment("Kế hoạch mới.pdf", "application/pdf", content=make_pdf(title="mới")),
+        ),
+    )
+    r = _post(client, h, build_package_bytes(replacement))
+    assert r.status_code == 201, r.get_json()
+    new = r.get_json()
+    assert new["id"] != original["id"] and new["state"] == "arrived"
+    old = client.get(f"/api/v1/documents/{original['id']}", headers=h).get_json()
+    assert old["state"] == "recalled"
+    assert _post(client, h, build_package_bytes(replacement)).get_json()["id"] == new["id"]  # once

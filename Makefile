@@ -21,6 +21,7 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 run: $(STAMP)
+	scripts/install-system-deps.sh run
 	$(VENV)/bin/dhtn run
 
 system-deps:

@@ -1,12 +1,18 @@
 #!/usr/bin/env bash
-# Installs the Debian packages the tests need, only those missing (idempotent, quiet).
+# Installs the Debian packages DHTN needs, only those missing (idempotent, quiet).
+#   scripts/install-system-deps.sh          everything the tests need (make test)
+#   scripts/install-system-deps.sh run      what the application itself uses (make run)
 #   poppler-utils       pdftoppm / pdfsig: render and independently check signed PDFs
 #   softhsm2, opensc    a PKCS#11 token for the signing tests
 #   libreoffice-writer-nogui, fonts-liberation2   DOCX -> PDF with Times New Roman metrics
 #   python3-uno         drives the warm LibreOffice of the DOCX converter (app/conversion.py)
 #   chromium            headless browser tests (Playwright drives /usr/bin/chromium)
 set -euo pipefail
-packages=(poppler-utils softhsm2 opensc libreoffice-writer-nogui fonts-liberation2 python3-uno chromium)
+if [ "${1:-test}" = "run" ]; then
+  packages=(poppler-utils libreoffice-writer-nogui fonts-liberation2 python3-uno)
+else
+  packages=(poppler-utils softhsm2 opensc libreoffice-writer-nogui fonts-liberation2 python3-uno chromium)
+fi
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

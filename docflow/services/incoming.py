@@ -26,6 +26,7 @@ from docflow.errors import ConflictError, PermissionDeniedError, ValidationError
 from docflow.models import Document, DocumentFile, DocumentType, Register
 from docflow.numbering import allocate_number
 from docflow.policies import require_role
+from docflow.services.registers import register_for_numbering
 from docflow.uow import UnitOfWork
 from docflow.workdays import load_calendar, local_date
 
@@ -53,42 +54,7 @@ def _check_notation(uow: UnitOfWork, notation: str, dtype: DocumentType) -> str:
 def _incoming_register(
     uow: UnitOfWork, actor: Actor, register_id: uuid.UUID | None, secrecy: Secrecy
 ) -> Register:
-    """The chosen register, or this year's incoming register of the right series."""
-    year = local_date(uow.now()).year
-    s = uow.session
-    if register_id is not None:
-        reg = s.get(Register, register_id)
-        if reg is None or reg.organization_id != actor.organization_id:
-            raise ValidationError.field("register_id", "Không tìm thấy sổ văn bản đến.")
-    else:
-        reg = s.scalars(
-            select(Register)
-            .where(
-                Register.organization_id == actor.organization_id,
-                Register.direction == Direction.INCOMING.value,
-                Register.year == year,
-                Register.active.is_(True),
-                Register.secret_series.is_(secrecy is not Secrecy.NONE),
-            )
-            .order_by(Register.created_at)
-            .limit(1)
-        ).first()
-        if reg is None:
-            raise ValidationError.field(
-                "register_id",
-                "Chưa mở sổ văn bản đến năm {}{}.".format(
-                    year, " (mật)" if secrecy is not Secrecy.NONE else ""
-                ),
-            )
-    if reg.direction != Direction.INCOMING.value or not reg.active or reg.year != year:
-        raise ValidationError.field(
-            "register_id", f"Sổ này không dùng để vào sổ văn bản đến năm {year}."
-        )
-    if reg.secret_series != (secrecy is not Secrecy.NONE):
-        raise ValidationError.field(
-            "register_id", "Văn bản mật vào sổ mật riêng; văn bản thường không vào sổ mật."
-        )
-    return reg
+    return register_for_numbering(uow, actor, register_id, secrecy, Direction.INCOMING)
 
 
 def _due(uow: UnitOfWork, due_date: dt.date | None, working_days: int | None) -> dt.date | None:

@@ -29,6 +29,7 @@ from docflow.errors import ConflictError, ValidationError
 from docflow.models import Document, DocumentType, Register
 from docflow.numbering import allocate_number, format_number
 from docflow.services import outgoing_support as sup
+from docflow.services.registers import register_for_numbering
 from docflow.uow import UnitOfWork
 from docflow.workdays import local_date
 from signing import format_issue_date, issue_document, issue_request
@@ -38,37 +39,7 @@ from signing.pipeline import SignRequest
 def outgoing_register(
     uow: UnitOfWork, actor: Actor, register_id: uuid.UUID | None, secrecy: Secrecy
 ) -> Register:
-    """The chosen register, or this year's outgoing register of the right series."""
-    year = local_date(uow.now()).year
-    s = uow.session
-    if register_id is not None:
-        reg = s.get(Register, register_id)
-        if reg is None or reg.organization_id != actor.organization_id:
-            raise ValidationError.field("register_id", "Không tìm thấy sổ văn bản đi.")
-    else:
-        reg = s.scalars(
-            select(Register)
-            .where(
-                Register.organization_id == actor.organization_id,
-                Register.direction == Direction.OUTGOING.value,
-                Register.year == year,
-                Register.active.is_(True),
-                Register.secret_series.is_(secrecy is not Secrecy.NONE),
-            )
-            .order_by(Register.created_at)
-            .limit(1)
-        ).first()
-        if reg is None:
-            raise ValidationError.field("register_id", f"Chưa mở sổ văn bản đi năm {year}.")
-    if reg.direction != Direction.OUTGOING.value or not reg.active or reg.year != year:
-        raise ValidationError.field(
-            "register_id", f"Sổ này không dùng để cấp số văn bản đi năm {year}."
-        )
-    if reg.secret_series != (secrecy is not Secrecy.NONE):
-        raise ValidationError.field(
-            "register_id", "Văn bản mật lấy số ở sổ mật riêng; văn bản thường không lấy số sổ mật."
-        )
-    return reg
+    return register_for_numbering(uow, actor, register_id, secrecy, Direction.OUTGOING)
 
 
 def notation_for(uow: UnitOfWork, doc: Document, number: int) -> str:

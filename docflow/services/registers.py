@@ -11,8 +11,8 @@ from sqlalchemy.exc import IntegrityError
 from docflow import audit
 from docflow.actors import Actor
 from docflow.commands import CreateRegister, SetHoliday
-from docflow.enums import Direction, Role
-from docflow.errors import ConflictError, NotFoundError, PermissionDeniedError
+from docflow.enums import Direction, Role, Secrecy
+from docflow.errors import ConflictError, NotFoundError, PermissionDeniedError, ValidationError
 from docflow.models import Holiday, Organization, Register
 from docflow.policies import (
     ensure_can_edit_calendar,
@@ -20,7 +20,7 @@ from docflow.policies import (
     ensure_can_view_org_internals,
 )
 from docflow.uow import UnitOfWork
-from docflow.workdays import WorkCalendar, load_calendar
+from docflow.workdays import WorkCalendar, load_calendar, local_date
 
 
 def create_register(uow: UnitOfWork, actor: Actor, cmd: CreateRegister) -> Register:
@@ -156,3 +156,49 @@ def due_date(uow: UnitOfWork, start: dt.date, working_days: int) -> dt.date:
 def count_working_days(uow: UnitOfWork, start: dt.date, end: dt.date) -> int:
     """Working days in (start, end]; negative when end is before start."""
     return work_calendar(uow, min(start, end), max(start, end)).working_days_between(start, end)
+
+
+def register_for_numbering(
+    uow: UnitOfWork,
+    actor: Actor,
+    register_id: uuid.UUID | None,
+    secrecy: Secrecy,
+    direction: Direction,
+) -> Register:
+    """The register a number comes from: the chosen one, or this year's register of the
+    organisation for ``direction`` in the right series (secret documents have their own)."""
+    year = local_date(uow.now()).year
+    secret = secrecy is not Secrecy.NONE
+    kind = "đến" if direction is Direction.INCOMING else "đi"
+    s = uow.session
+    if register_id is not None:
+        reg = s.get(Register, register_id)
+        if reg is None or reg.organization_id != actor.organization_id:
+            raise ValidationError.field("register_id", f"Không tìm thấy sổ văn bản {kind}.")
+    else:
+        reg = s.scalars(
+            select(Register)
+            .where(
+                Register.organization_id == actor.organization_id,
+                Register.direction == direction.value,
+                Register.year == year,
+                Register.active.is_(True),
+                Register.secret_series.is_(secret),
+            )
+            .order_by(Register.created_at)
+            .limit(1)
+        ).first()
+        if reg is None:
+            suffix = " (mật)" if secret else ""
+            raise ValidationError.field(
+                "register_id", f"Chưa mở sổ văn bản {kind} năm {year}{suffix}."
+            )
+    if reg.direction != direction.value or not reg.active or reg.year != year:
+        raise ValidationError.field(
+            "register_id", f"Sổ này không dùng cho văn bản {kind} năm {year}."
+        )
+    if reg.secret_series != secret:
+        raise ValidationError.field(
+            "register_id", "Văn bản mật dùng sổ mật riêng; văn bản thường không dùng sổ mật."
+        )
+    return reg

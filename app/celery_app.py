@@ -51,7 +51,7 @@ def make_celery(app: Flask) -> Celery:
         },
     )
 
-    @celery.task(name=PROCESS_TASK, bind=True)  # type: ignore[untyped-decorator]
+    @celery.task(name=PROCESS_TASK, bind=True, shared=False)  # type: ignore[untyped-decorator]
     def process(self: Task, message_id: str) -> str:
         rt = runtime()
         outcome = process_message(rt.uow(), uuid.UUID(message_id), rt.handlers)
@@ -59,7 +59,7 @@ def make_celery(app: Flask) -> Celery:
             log.error("outbox message %s failed for good", message_id)
         return outcome.value
 
-    @celery.task(name=RELAY_TASK)  # type: ignore[untyped-decorator]
+    @celery.task(name=RELAY_TASK, shared=False)  # type: ignore[untyped-decorator]
     def relay() -> int:
         """Republish what the after-commit publish missed (broker down, crash)."""
         rt = runtime()
@@ -70,13 +70,15 @@ def make_celery(app: Flask) -> Celery:
 
     from app.jobs import JOBS
 
+    # shared=False: each Flask app builds its own Celery app; a shared task would be registered
+    # on every Celery app of the process under the first app's callable.
     for name, job in JOBS.items():
         task_name = f"dhtn.job.{name}"
 
         def run_job(_job: Any = job) -> int:
             return int(_job.run(runtime()))
 
-        celery.task(name=task_name)(run_job)
+        celery.task(name=task_name, shared=False)(run_job)
         celery.conf.beat_schedule[f"job-{name}"] = {
             "task": task_name,
             "schedule": job.every_seconds,

@@ -79,7 +79,7 @@ class DocumentOut(BaseModel):
     organization_id: uuid.UUID
     state: str
     state_label: str
-    register: Ref | None
+    register: Ref | None = None
     register_number: int | None
     notation: str | None
     doc_type: str

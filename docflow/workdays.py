@@ -78,6 +78,14 @@ class WorkCalendar:
         return count
 
 
+def due_after(session: Session, start: dt.date, working_days: int) -> dt.date:
+    """The deadline ``working_days`` working days after ``start`` (start not counted), with
+    the calendar rows loaded for just the stretch it can fall in."""
+    # Even around Tết at least one day in three is a working day, so this horizon holds it.
+    horizon = start + dt.timedelta(days=working_days * 3 + 60)
+    return load_calendar(session, start, horizon).add_working_days(start, working_days)
+
+
 def load_calendar(session: Session, start: dt.date, end: dt.date) -> WorkCalendar:
     """Load the calendar rows between two dates (inclusive)."""
     rows = session.scalars(select(Holiday).where(Holiday.day >= start, Holiday.day <= end))

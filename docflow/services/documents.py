@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from sqlalchemy import Select, and_, or_, select, tuple_
+from sqlalchemy import Select, or_, select, tuple_
 
 from docflow.actors import Actor
 from docflow.documents import access
@@ -233,7 +233,3 @@ def overall_summary(reports: Sequence[dict[str, Any]]) -> str:
     if "invalid" in signed:
         return "invalid"
     return "valid" if all(s == "valid" for s in signed) else "indeterminate"
-
-
-def inbox_filter(actor: Actor) -> Any:  # re-exported for benchmarks
-    return and_(access.visible_clause(actor), access.waiting_for_clause(actor))

@@ -28,7 +28,7 @@ from docflow.numbering import allocate_number
 from docflow.policies import require_role
 from docflow.services.registers import register_for_numbering
 from docflow.uow import UnitOfWork
-from docflow.workdays import load_calendar, local_date
+from docflow.workdays import due_after, local_date
 
 # ---------------------------------------------------------------- registration
 
@@ -60,9 +60,7 @@ def _incoming_register(
 def _due(uow: UnitOfWork, due_date: dt.date | None, working_days: int | None) -> dt.date | None:
     if working_days is None:
         return due_date
-    today = local_date(uow.now())
-    cal = load_calendar(uow.session, today, today + dt.timedelta(days=working_days * 3 + 60))
-    return cal.add_working_days(today, working_days)
+    return due_after(uow.session, local_date(uow.now()), working_days)
 
 
 def find_duplicate(

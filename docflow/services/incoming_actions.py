@@ -39,7 +39,7 @@ from docflow.numbering import allocate_number
 from docflow.services import dispatch
 from docflow.services.incoming import _incoming_register
 from docflow.uow import UnitOfWork
-from docflow.workdays import load_calendar, local_date
+from docflow.workdays import due_after, local_date
 
 A = IncomingAction
 OPEN = (AssignmentState.PENDING.value, AssignmentState.IN_PROGRESS.value)
@@ -160,11 +160,7 @@ def _target_in_org(
 def _due(uow: UnitOfWork, cmd: Assign) -> dt.date | None:
     if cmd.due_in_working_days is None:
         return cmd.due_date
-    today = local_date(uow.now())
-    cal = load_calendar(
-        uow.session, today, today + dt.timedelta(days=cmd.due_in_working_days * 3 + 60)
-    )
-    return cal.add_working_days(today, cmd.due_in_working_days)
+    return due_after(uow.session, local_date(uow.now()), cmd.due_in_working_days)
 
 
 def _do_register(

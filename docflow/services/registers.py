@@ -20,7 +20,7 @@ from docflow.policies import (
     ensure_can_view_org_internals,
 )
 from docflow.uow import UnitOfWork
-from docflow.workdays import WorkCalendar, load_calendar, local_date
+from docflow.workdays import WorkCalendar, due_after, load_calendar, local_date
 
 
 def create_register(uow: UnitOfWork, actor: Actor, cmd: CreateRegister) -> Register:
@@ -148,9 +148,8 @@ def work_calendar(uow: UnitOfWork, start: dt.date, end: dt.date) -> WorkCalendar
 
 def due_date(uow: UnitOfWork, start: dt.date, working_days: int) -> dt.date:
     """The deadline ``working_days`` working days after ``start`` (start not counted)."""
-    # Even Tết leaves at least one working day in three, so this horizon covers the answer.
-    horizon = start + dt.timedelta(days=working_days * 3 + 60)
-    return work_calendar(uow, start, horizon).add_working_days(start, working_days)
+    with uow:
+        return due_after(uow.session, start, working_days)
 
 
 def count_working_days(uow: UnitOfWork, start: dt.date, end: dt.date) -> int:

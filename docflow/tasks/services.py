@@ -23,13 +23,12 @@ from docflow.tasks.commands import (
     Deadline,
     Party,
 )
-from docflow.tasks.deadlines import load_window
 from docflow.tasks.files import Upload, attach
 from docflow.tasks.queries import TaskView, build_view, extension_decider_id, load_task
 from docflow.tasks.states import TaskAction, TaskState, next_state
 from docflow.tasks.trail import append
 from docflow.uow import UnitOfWork
-from docflow.workdays import local_date
+from docflow.workdays import due_after, local_date
 
 
 def _party(
@@ -54,9 +53,7 @@ def _due(uow: UnitOfWork, cmd: Deadline, today: dt.date) -> dt.date:
             raise ValidationError.field("due_date", "Hạn hoàn thành không được trước hôm nay.")
         return cmd.due_date
     assert cmd.due_in_working_days is not None
-    n = cmd.due_in_working_days
-    cal = load_window(uow.session, today, today + dt.timedelta(days=n * 3 + 30))
-    return cal.add_working_days(today, n)
+    return due_after(uow.session, today, cmd.due_in_working_days)
 
 
 def _assigner_role(actor: Actor) -> DelegatedRole | None:

@@ -131,3 +131,31 @@ def test_pki_endpoints_are_served(app_with_pki: Any) -> None:
     fresh = create_app(runtime(app_with_pki).settings)
     r = fresh.test_client().get("/pki/crl/issuing.crl")
     assert r.status_code == 200 and len(r.data) > 100
+
+
+def test_a_registered_signed_pdf_is_verified_in_the_background(
+    app_with_pki: Any, signed_pdf: bytes, api: Any
+) -> None:
+    import json
+
+    c = app_with_pki.test_client()
+    meta = {
+        "notation": "60/KH-MTTW-BTT",
+        "doc_type": "KH",
+        "subject": "Kế hoạch đã ký số",
+        "issuer": {"name": "Ủy ban MTTQ tỉnh Demo"},
+        "issued_date": "2026-11-20",
+    }
+    r = c.post(
+        "/api/v1/incoming",
+        headers=api("vanthu.tw"),
+        content_type="multipart/form-data",
+        data={
+            "meta": json.dumps(meta),
+            "files": [(io.BytesIO(signed_pdf), "ky-so.pdf", "application/pdf")],
+        },
+    )
+    assert r.status_code == 201, r.get_json()
+    body = c.get(f"/api/v1/documents/{r.get_json()['id']}", headers=api("vanthu.tw")).get_json()
+    assert body["verification"]["summary"] == "valid"
+    assert [s["valid"] for s in body["files"][0]["verification"]["signatures"]] == [True, True]

@@ -16,6 +16,14 @@ def _bool(value: str | None, default: bool = False) -> bool:
     return value.strip().lower() in {"1", "true", "yes", "on"}
 
 
+def _rate(value: str | None, default: tuple[int, int]) -> tuple[int, int]:
+    """``"N/SECONDS"`` (or ``"N"`` per minute) → (N, SECONDS)."""
+    if not value or not value.strip():
+        return default
+    count, _, window = value.strip().partition("/")
+    return int(count), int(window or 60)
+
+
 @dataclass(frozen=True)
 class Settings:
     """Every knob of DHTN. Defaults give the embedded profile (SQLite, files, embedded broker).
@@ -48,6 +56,18 @@ class Settings:
     session_cookie_secure: bool = False
     log_level: str = "INFO"
     tasks_eager: bool = False
+    # Outbound fetches (signing.fetching): hosts allowed beyond the TSA and the trust roots'
+    # own AIA/CRL/OCSP hosts (DHTN_FETCH_ALLOW, API.md §7; comma or space separated).
+    fetch_allow: tuple[str, ...] = ()
+    # Converters (LibreOffice, pdftoppm) run in a bubblewrap sandbox without network:
+    # "bwrap" (default; refuses to convert when bwrap cannot run) or "off" (DHTN_SANDBOX).
+    sandbox: str = "bwrap"
+    # Public endpoints (verification): requests per client per window, and for all clients
+    # together (DHTN_PUBLIC_RATE_LIMIT, DHTN_PUBLIC_RATE_LIMIT_GLOBAL, "N/SECONDS").
+    public_rate_limit: tuple[int, int] = (20, 60)
+    public_rate_limit_global: tuple[int, int] = (600, 60)
+    # Largest PDF the public verification takes (DHTN_VERIFY_MAX_MB).
+    verify_max_mb: int = 20
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -100,6 +120,11 @@ class Settings:
             session_cookie_secure=_bool(env.get("DHTN_SESSION_COOKIE_SECURE")),
             log_level=(env.get("DHTN_LOG_LEVEL") or "INFO").upper(),
             tasks_eager=_bool(env.get("DHTN_TASKS_EAGER")),
+            fetch_allow=tuple((env.get("DHTN_FETCH_ALLOW") or "").replace(",", " ").split()),
+            sandbox=(env.get("DHTN_SANDBOX") or "bwrap").strip().lower(),
+            public_rate_limit=_rate(env.get("DHTN_PUBLIC_RATE_LIMIT"), (20, 60)),
+            public_rate_limit_global=_rate(env.get("DHTN_PUBLIC_RATE_LIMIT_GLOBAL"), (600, 60)),
+            verify_max_mb=int(env.get("DHTN_VERIFY_MAX_MB") or 20),
         )
 
 

@@ -76,6 +76,7 @@ def build_runtime(
     clock: Callable[[], dt.datetime] | None = None,
 ) -> Runtime:
     from app.conversion import LibreOfficeConverter
+    from app.sandbox import Sandbox
 
     engine = None
     if session_factory is None:
@@ -92,7 +93,9 @@ def build_runtime(
             max_upload_bytes=settings.max_upload_mb * 1024 * 1024,
         ),
         # One warm LibreOffice per process, started on the first conversion.
-        converter=LibreOfficeConverter(settings.data_dir / "converter"),
+        converter=LibreOfficeConverter(
+            settings.data_dir / "converter", sandbox=Sandbox(settings.sandbox)
+        ),
     )
 
 

@@ -7,11 +7,13 @@
 #   libreoffice-writer-nogui, fonts-liberation2   DOCX -> PDF with Times New Roman metrics
 #   python3-uno         drives the warm LibreOffice of the DOCX converter (app/conversion.py)
 #   chromium            headless browser tests (Playwright drives /usr/bin/chromium)
+#   bubblewrap          bwrap: LibreOffice and pdftoppm run on untrusted files without network
+#                       (app/sandbox.py; prlimit for their limits comes with util-linux)
 set -euo pipefail
 if [ "${1:-test}" = "run" ]; then
-  packages=(poppler-utils libreoffice-writer-nogui fonts-liberation2 python3-uno)
+  packages=(poppler-utils libreoffice-writer-nogui fonts-liberation2 python3-uno bubblewrap)
 else
-  packages=(poppler-utils softhsm2 opensc libreoffice-writer-nogui fonts-liberation2 python3-uno chromium)
+  packages=(poppler-utils softhsm2 opensc libreoffice-writer-nogui fonts-liberation2 python3-uno chromium bubblewrap)
 fi
 missing=()
 for p in "${packages[@]}"; do

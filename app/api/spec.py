@@ -33,6 +33,21 @@ ERROR_STATUSES = {
     429: "Quá nhiều lần thử",
 }
 
+RETRY_AFTER = {
+    "description": "Số giây cần chờ trước khi gửi lại (bằng error.details.retry_after).",
+    "schema": {"type": "integer", "minimum": 1},
+}
+LIMITS_DESCRIPTION = (
+    "\n\nGiới hạn: kiểm tra chữ ký số công khai (POST /api/v1/verifications và trang /verify) "
+    "bị giới hạn số lần gửi theo từng máy khách và cho toàn bộ máy khách (429 rate_limited, kèm "
+    "Retry-After); mỗi lần kiểm tra chỉ xét tệp PDF tối đa DHTN_VERIFY_MAX_MB MB, 30 chữ ký, "
+    "60 phiên bản, 300 000 đối tượng, 1 000 trang, 30 giây (422 verification_limit_exceeded). "
+    "Máy chủ không tải bất cứ địa chỉ nào ghi trong tệp (AIA, OCSP, CRL của chứng thư trong "
+    "PDF; liên kết trong DOCX): chỉ máy chủ dấu thời gian, các địa chỉ của chứng thư gốc tin cậy "
+    "và DHTN_FETCH_ALLOW. Ảnh trang văn bản (/outgoing/…/pages/N.png) nhận tham số dpi từ 36 "
+    "đến 200 (mặc định 80), ngoài khoảng này trả 422."
+)
+
 
 @dataclass
 class Operation:
@@ -241,13 +256,16 @@ def build_spec(reg: Registry, *, version: str) -> dict[str, Any]:
                 "description": ERROR_STATUSES.get(status, "Lỗi"),
                 "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
             }
+            if status == 429:
+                item["responses"]["429"]["headers"] = {"Retry-After": RETRY_AFTER}
         paths.setdefault(op.path, {})[op.method] = item
     return {
         "openapi": "3.1.0",
         "info": {
             "title": "DHTN API",
             "version": version,
-            "description": "Hệ thống thông tin điều hành tác nghiệp — giao diện lập trình (API.md).",
+            "description": "Hệ thống thông tin điều hành tác nghiệp — giao diện lập trình (API.md)."
+            + LIMITS_DESCRIPTION,
         },
         "servers": [{"url": "/"}],
         "paths": paths,

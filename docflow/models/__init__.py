@@ -10,6 +10,7 @@ from docflow.models.notifications import Notification, ReminderSent
 from docflow.models.org import Organization, Unit
 from docflow.models.outbox import OutboxMessage
 from docflow.models.outgoing import Delivery, DeliveryEvent, DraftVersion, Review, SigningSession
+from docflow.models.ratelimit import RateCounter
 from docflow.models.registers import Register
 from docflow.models.tasks import Task, TaskAttachment, TaskCooperator, TaskTrailEntry
 
@@ -32,6 +33,7 @@ __all__ = [
     "Notification",
     "Organization",
     "OutboxMessage",
+    "RateCounter",
     "Register",
     "ReminderSent",
     "Review",

@@ -7,11 +7,12 @@
 #   libreoffice-writer-nogui, fonts-liberation2   DOCX -> PDF with Times New Roman metrics
 #   python3-uno         drives the warm LibreOffice of the DOCX converter (app/conversion.py)
 #   chromium            headless browser tests (Playwright drives /usr/bin/chromium)
+#   xmlsec1             an independent XML-DSig signer/verifier for the signed-package tests
 set -euo pipefail
 if [ "${1:-test}" = "run" ]; then
   packages=(poppler-utils libreoffice-writer-nogui fonts-liberation2 python3-uno)
 else
-  packages=(poppler-utils softhsm2 opensc libreoffice-writer-nogui fonts-liberation2 python3-uno chromium)
+  packages=(poppler-utils softhsm2 opensc libreoffice-writer-nogui fonts-liberation2 python3-uno chromium xmlsec1)
 fi
 missing=()
 for p in "${packages[@]}"; do

@@ -28,6 +28,7 @@ from interop.edxml.codes import BussinessDocType
 from interop.edxml.model import EdxmlPackage
 from interop.edxml.parse import parse_package
 from interop.errors import InteropError
+from interop.package_signatures import check_package_signature
 
 
 class PackageRefusedError(ConflictError):
@@ -188,6 +189,7 @@ def import_package(
             raise ValidationError.field(
                 "to", "Gói tin không gửi đến cơ quan này.", code="not_addressed"
             )
+        signature = check_package_signature(uow, source, package)  # refuses a failing one
         if package.bussiness.doc_type is BussinessDocType.REVOKE:
             return _revoke(uow, package, orgs, channel)
         out: list[ImportResult] = []
@@ -241,6 +243,7 @@ def import_package(
                     f"{verb} văn bản {previous.notation or ''} đã nhận ngày {previous.received_at:%d/%m/%Y}."
                 )
             doc = receive_document(uow, org.id, meta=meta, file_refs=refs, source="axis")
+            doc.package_signature = signature
             if previous is not None and package.bussiness.doc_type is BussinessDocType.REPLACE:
                 recall_received(
                     uow,

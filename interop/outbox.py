@@ -24,7 +24,6 @@ from docflow.models.outgoing import Delivery
 from docflow.services import dispatch
 from docflow.uow import UnitOfWork
 from interop.axis_client import AxisClient
-from interop.edxml.build import build_package_bytes
 from interop.edxml.codes import BussinessDocType, Priority, document_type_for_abbreviation
 from interop.edxml.model import (
     Attachment,
@@ -39,6 +38,7 @@ from interop.edxml.model import (
 )
 from interop.edxml.parse import parse_status
 from interop.errors import AxisError, InteropError
+from interop.package_signatures import signed_package_bytes
 
 log = logging.getLogger(__name__)
 
@@ -101,7 +101,7 @@ def send_queued(uow_factory: Callable[[], UnitOfWork], client: AxisClient) -> in
         package = package_for(
             uow_factory(), d.document_id, [Organ(d.recipient_code, d.recipient_name)]
         )
-        data = build_package_bytes(package)
+        data = signed_package_bytes(uow_factory(), package)
         try:
             result = client.send_edoc(data, [d.recipient_code])
         except AxisError as exc:
@@ -179,7 +179,8 @@ def send_revocations(uow_factory: Callable[[], UnitOfWork], client: AxisClient) 
             bussiness=Bussiness(doc_type=BussinessDocType.REVOKE, reason=reason, document_id=key),
         )
         try:
-            result = client.send_edoc(build_package_bytes(package), [d.recipient_code])
+            data = signed_package_bytes(uow_factory(), package)
+            result = client.send_edoc(data, [d.recipient_code])
         except AxisError as exc:
             log.warning("revocation of %s not sent: %s", d.id, exc)
             continue

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 import warnings
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -48,6 +48,46 @@ class FileOut(BaseModel):
     sha256: str
     content_type: str
     verification: dict[str, Any] | None = None
+
+
+class PackageSignerOut(BaseModel):
+    name: str | None = None
+    organization: str | None = None
+    organization_code: str | None = None
+
+
+class PackageCertificateOut(BaseModel):
+    serial: str
+    issuer: str | None = None
+    not_before: dt.datetime | None = None
+    not_after: dt.datetime | None = None
+
+
+class PackageSignatureOut(BaseModel):
+    """The check of the XML signature of the edXML package a document arrived in.
+
+    ``status``: ``valid``; ``untrusted`` (the signature matches but the certificate does not
+    chain to the configured trust roots, or is expired, or cannot be tied to the sender, or the
+    signature covers only part of the package); ``unsigned`` (other systems may not sign:
+    accepted). A package whose signature is ``invalid`` (content changed after signing, wrong
+    key, revoked certificate, a trusted certificate of another organisation) is refused with 422
+    ``package_signature_invalid`` and never becomes a document. The certificate belongs to the
+    sender when an identifier code in its subject (``organizationIdentifier``, or a UID /
+    serialNumber / OU holding one) equals ``From/OrganId``, or, without any code, when its O or
+    CN equals ``From/OrganName`` (case and accents ignored).
+    """
+
+    model_config = ConfigDict(extra="ignore")
+
+    status: Literal["valid", "invalid", "untrusted", "unsigned"]
+    label: str | None = None
+    reason: str = ""
+    signer: PackageSignerOut | None = None
+    certificate: PackageCertificateOut | None = None
+    algorithm: str | None = None
+    coverage: Literal["package", "part"] | None = None
+    sender_match: Literal["code", "name"] | None = None
+    checked_at: dt.datetime | None = None
 
 
 class AssignmentOut(BaseModel):
@@ -102,6 +142,8 @@ class DocumentOut(BaseModel):
     draft_version: int | None = None
     issued_at: dt.datetime | None = None
     verification: dict[str, Any] | None = None
+    # Received through the exchange: the check of the package's XML signature (else null).
+    package_signature: PackageSignatureOut | None = None
     files: list[FileOut]
     assignments: list[AssignmentOut]
     allowed_actions: list[str]
@@ -145,6 +187,9 @@ class DocumentOut(BaseModel):
             draft_version=doc.draft_version,
             issued_at=doc.issued_at,
             verification=doc.verification,
+            package_signature=PackageSignatureOut.model_validate(doc.package_signature)
+            if doc.package_signature
+            else None,
             files=[
                 FileOut(
                     id=f.id,

@@ -65,6 +65,9 @@ class Document(IdMixin, Base):
     # Accent- and case-folded notation + subject + issuer, for diacritics-insensitive search.
     search_text: Mapped[str] = mapped_column(Text, default="")
     verification: Mapped[dict[str, Any] | None]
+    # Received through the exchange: the check of the package's XML signature (status valid,
+    # invalid, untrusted or unsigned, signer, certificate, reason), see interop.edxml.signature.
+    package_signature: Mapped[dict[str, Any] | None]
     created_by_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow)

@@ -15,7 +15,7 @@ from typing import Any, BinaryIO
 from sqlalchemy import select
 
 from docflow.actors import Actor
-from docflow.documents.files import Upload, cleanup_on_failure, store_uploads
+from docflow.documents.files import Upload, store_uploads
 from docflow.enums import Role
 from docflow.errors import ConflictError, ValidationError
 from docflow.models import Document, DocumentType, Organization
@@ -177,7 +177,7 @@ def import_package(
         result = parse_package(source)
     except InteropError as exc:
         raise PackageRefusedError(exc.message, code=exc.code, details=dict(exc.details)) from exc
-    with result, cleanup_on_failure(uow) as written, uow:
+    with result, uow:
         package = result.package
         assert package is not None
         s = uow.session
@@ -218,7 +218,7 @@ def import_package(
                     )
                     for i, a in enumerate(result.attachments)
                 ]
-                stored = store_uploads(uow, uploads, written)
+                stored = store_uploads(uow, uploads)
             refs = [
                 {
                     "kind": item.upload.kind,

@@ -137,6 +137,15 @@ class Demo:
                 select(Organization).where(Organization.code == abbreviation_or_code)
             ).one()
 
+    def objects_in_use(self) -> int:
+        """Stored objects some row references. A refusal must leave this alone: it deletes no
+        object a row references and commits no row. (Bytes a refused attempt stored are orphans
+        that only the sweeper removes, after its grace period: see ``docflow.objects``.)"""
+        from docflow.objects import referenced_keys
+
+        stored = {info.key for info in self.store.list()}
+        return len(stored & set(referenced_keys(self.uow())))
+
     def org_id(self, key: str) -> uuid.UUID:
         codes = {"tw": "000.00.00.Z01", "tinh": "000.00.01.Z01", "phuong": "000.01.01.Z01"}
         return self.org(codes.get(key, key)).id

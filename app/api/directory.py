@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 from app.api import bp
 from app.api.schemas import (
@@ -24,7 +24,11 @@ from docflow.services import orgs, users
 
 class OrganizationQuery(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    q: str | None = None
+    q: str | None = Field(
+        default=None,
+        description="Một phần tên, mã hoặc tên viết tắt (khớp nguyên văn: «%» và «_» là ký tự"
+        " thường).",
+    )
     parent_id: uuid.UUID | None = None
     limit: int | None = None
     cursor: str | None = None

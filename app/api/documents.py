@@ -90,7 +90,11 @@ class DocumentListQuery(BaseModel):
     from_: dt.date | None = Field(default=None, alias="from")
     to: dt.date | None = None
     doc_type: str | None = None
-    issuer: str | None = None
+    issuer: str | None = Field(
+        default=None,
+        description="Mã định danh nơi gửi, hoặc một phần tên (khớp nguyên văn: «%» và «_» là ký tự"
+        " thường, không phải ký tự đại diện).",
+    )
     limit: int | None = None
     cursor: str | None = None
 

@@ -24,6 +24,7 @@ from docflow.enums import Direction, Role
 from docflow.errors import NotFoundError
 from docflow.models import Document, Organization, Register
 from docflow.policies import require_role
+from docflow.reports import xlsx
 from docflow.uow import UnitOfWork
 from docflow.workdays import local_date
 
@@ -141,12 +142,12 @@ def _row(book: RegisterBook, doc: Document) -> list[str]:
 def to_xlsx(uow: UnitOfWork, book: RegisterBook) -> bytes:
     wb = Workbook(write_only=True)
     ws = wb.create_sheet(title=f"Sổ {book.year}")
-    ws.append([book.organization])
-    ws.append([f"{book.name.upper()}"])
+    ws.append(xlsx.row(ws, [book.organization]))
+    ws.append(xlsx.row(ws, [book.name.upper()]))
     ws.append([])
-    ws.append(book.columns)
-    for row in rows(uow, book):
-        ws.append(row)
+    ws.append(xlsx.row(ws, book.columns))
+    for entry in rows(uow, book):
+        ws.append(xlsx.row(ws, entry))  # subjects, issuers, notes: text, never a formula
     out = io.BytesIO()
     wb.save(out)
     return out.getvalue()

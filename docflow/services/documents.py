@@ -92,7 +92,7 @@ def _filtered(actor: Actor, query: DocumentQuery) -> Select[Any]:
         stmt = stmt.where(
             or_(
                 Document.issuer_code == query.issuer.strip(),
-                Document.search_text.contains(fold(query.issuer)),
+                Document.search_text.contains(fold(query.issuer), autoescape=True),
             )
         )
     if query.q:

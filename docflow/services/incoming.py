@@ -17,7 +17,7 @@ from sqlalchemy import select
 from docflow.actors import Actor
 from docflow.documents import trail
 from docflow.documents.commands import RegisterIncoming
-from docflow.documents.files import Upload, cleanup_on_failure, file_row, store_uploads
+from docflow.documents.files import Upload, file_row, store_uploads
 from docflow.documents.notation import parse_notation
 from docflow.documents.states import URGENCY_RANK, IncomingState
 from docflow.documents.text import search_text
@@ -104,10 +104,11 @@ def register_incoming(
 ) -> Document:
     """Register a received document: checks first, files next, the number last, one commit.
 
-    A refusal at any step leaves no document, no stored object and no consumed number.
+    A refusal at any step leaves no document and no consumed number; a file stored before the
+    refusal is an orphan the sweeper removes later (never deleted here: see documents.files).
     """
     require_role(actor, Role.CLERK)
-    with cleanup_on_failure(uow) as written, uow:
+    with uow:
         s = uow.session
         now = uow.now()
         dtype = _doc_type(uow, cmd.doc_type)
@@ -123,7 +124,7 @@ def register_incoming(
                 details={"document_id": str(dup.id), "register_number": dup.register_number},
             )
         due = _due(uow, cmd.due_date, cmd.due_in_working_days)
-        stored = store_uploads(uow, uploads, written)
+        stored = store_uploads(uow, uploads)
         doc = Document(
             organization_id=actor.organization_id,
             direction=Direction.INCOMING.value,

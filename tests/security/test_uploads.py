@@ -283,6 +283,7 @@ NOT_OBJECT_KEYS = {
     "audit_entries.object_type": "the audited record's type",
     "audit_entries.object_id": "the audited record's id",
     "login_throttles.key": "the throttled login's key",
+    "rate_counters.key": "a rate-limited client bucket (public endpoints)",
     "exchange_messages.key": "the edXML DocumentId of a package",
 }
 # Tables with a content hash whose bytes are not kept in the object store.

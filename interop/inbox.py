@@ -122,6 +122,7 @@ COLUMN_SOURCES: dict[str, int] = {  # "table.column": longest value
     "document_files.name": L["Attachment.name"],
     "exchange_messages.key": L["EdxmlPackage.document_id"] + len("#3#") + 16,  # see _key
     "exchange_messages.peer_code": L["Organ.organ_id"],
+    "deliveries.recipient_code": L["Organ.organ_id"],  # compared with a package's From
 }
 # Filled by us, not by a package (codes of our closed lists, our ids, detected types...).
 NOT_FROM_PACKAGES = frozenset(
@@ -132,7 +133,7 @@ NOT_FROM_PACKAGES = frozenset(
         "document_files.content_type", "document_files.object_key",
         "exchange_messages.direction", "exchange_messages.kind", "exchange_messages.status_code",
         "exchange_messages.channel", "exchange_messages.axis_doc_id", "exchange_messages.sha256",
-        "exchange_messages.state", "deliveries.recipient_code", "deliveries.recipient_name",
+        "exchange_messages.state", "deliveries.recipient_name",
         "deliveries.channel", "deliveries.state", "deliveries.status_code",
         "delivery_events.status_code",
     }

@@ -29,6 +29,7 @@ _WIDENED = [
     ("documents", "signer_competence", 8, 500),
     ("exchange_messages", "key", 300, 512),
     ("exchange_messages", "peer_code", 13, 64),
+    ("deliveries", "recipient_code", 13, 64),
 ]
 
 
@@ -47,6 +48,7 @@ def _resize(table: str, *, grow: bool) -> None:
 def upgrade() -> None:
     _resize("documents", grow=True)
     _resize("exchange_messages", grow=True)
+    _resize("deliveries", grow=True)
     with op.batch_alter_table("documents") as batch:
         batch.add_column(sa.Column("in_reply_to_id", sa.Uuid(), nullable=True))
         batch.add_column(sa.Column("recall_request", sa.JSON(), nullable=True))
@@ -62,5 +64,6 @@ def downgrade() -> None:
         batch.drop_constraint(op.f("fk_documents_in_reply_to_id_documents"), type_="foreignkey")
         batch.drop_column("recall_request")
         batch.drop_column("in_reply_to_id")
+    _resize("deliveries", grow=False)
     _resize("exchange_messages", grow=False)
     _resize("documents", grow=False)

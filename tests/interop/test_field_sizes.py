@@ -289,6 +289,6 @@ def test_polling_job_refuses_a_too_long_package_answers_02_and_goes_on(
             assert logged.last_error is not None
             assert logged.last_error.startswith("edxml_field_too_long")
         poll_axis(rt)  # listed again (transport "fail"), answered only once
-        assert [i.messagetype for i in external.get_received_list("status")].count(
-            "status"
-        ) == len(notices)
+        assert [i.messagetype for i in external.get_received_list("status")].count("status") == len(
+            notices
+        )

@@ -50,9 +50,7 @@ def _file_bytes(client: Any, api: Any, doc: dict[str, Any], file: dict[str, Any]
     return data
 
 
-def test_provincial_system_default_namespace_three_files(
-    client: Any, api: Any, demo: Demo
-) -> None:
+def test_provincial_system_default_namespace_three_files(client: Any, api: Any, demo: Demo) -> None:
     name = "foreign_vendor_default_ns.edxml"
     doc = _import(client, api, name)
     assert doc["notation"] == "1520/VPĐĐBQH&HĐND-TTDN"

@@ -236,6 +236,19 @@ def receive_statuses(uow_factory: Callable[[], UnitOfWork], client: AxisClient) 
             client.update_status(item.doc_id, "fail")
             continue
         assert status is not None
+        if item.from_code.strip() and item.from_code.strip() != status.from_.organ_id:
+            log.warning(
+                "status %s refused: From %r is not the sender %r the axis names",
+                item.doc_id,
+                status.from_.organ_id,
+                item.from_code,
+            )
+            client.update_status(item.doc_id, "fail")
+            continue
+        if status.known_code is None:
+            log.warning("status %s ignored: unknown code %r", item.doc_id, status.status_code)
+            client.update_status(item.doc_id, "done")
+            continue
         with uow_factory() as uow:
             out = uow.session.scalars(
                 select(ExchangeMessage).where(

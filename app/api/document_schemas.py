@@ -13,7 +13,7 @@ from docflow import Actor
 from docflow.documents.states import state_label
 from docflow.models import Document, TrailEntry
 from docflow.services import incoming_actions, outgoing_actions
-from docflow.services.documents import Deadline
+from docflow.services.documents import Deadline, ReplyLinks
 
 
 def allowed_actions(actor: Actor, doc: Document) -> list[str]:
@@ -37,6 +37,38 @@ class Signer(BaseModel):
     name: str | None
     position: str | None
     competence: str | None
+
+
+class DocumentLink(BaseModel):
+    """Another document, as a link: enough to show and open it."""
+
+    id: uuid.UUID
+    direction: str
+    notation: str | None
+    subject: str
+    issued_date: dt.date | None
+    state: str
+
+    @classmethod
+    def of(cls, doc: Document) -> DocumentLink:
+        return cls(
+            id=doc.id,
+            direction=doc.direction,
+            notation=doc.notation,
+            subject=doc.subject,
+            issued_date=doc.issued_date,
+            state=doc.state,
+        )
+
+
+class RecallRequestOut(BaseModel):
+    """A recall the sender asked for after the document was handled: the clerk decides
+    (``accept_recall`` → 15, ``refuse_recall`` with ``reason`` → 16)."""
+
+    reason: str | None
+    by: str | None
+    notation: str | None
+    at: dt.datetime | None
 
 
 class FileOut(BaseModel):
@@ -147,10 +179,28 @@ class DocumentOut(BaseModel):
     files: list[FileOut]
     assignments: list[AssignmentOut]
     allowed_actions: list[str]
+    # Exchange between systems: the outgoing document of ours an arrived one answers (edXML
+    # ResponseFor, only when we sent it to that sender), the replies an outgoing one received,
+    # and a recall waiting for the clerk's decision.
+    in_reply_to: DocumentLink | None = None
+    replies: list[DocumentLink] = []
+    recall_request: RecallRequestOut | None = None
 
     @classmethod
-    def of(cls, doc: Document, actor: Actor, deadline: Deadline | None = None) -> DocumentOut:
+    def of(
+        cls,
+        doc: Document,
+        actor: Actor,
+        deadline: Deadline | None = None,
+        links: ReplyLinks | None = None,
+    ) -> DocumentOut:
+        links = links or ReplyLinks()
         return cls(
+            in_reply_to=DocumentLink.of(links.in_reply_to) if links.in_reply_to else None,
+            replies=[DocumentLink.of(r) for r in links.replies],
+            recall_request=RecallRequestOut.model_validate(doc.recall_request)
+            if doc.recall_request
+            else None,
             id=doc.id,
             direction=doc.direction,
             organization_id=doc.organization_id,
@@ -268,6 +318,8 @@ class ActionRequest(BaseModel):
     model_config = ConfigDict(extra="allow")
     action: str = Field(
         description="incoming: register, reject, submit, assign, start, complete, return, "
-        "comment; outgoing: submit_for_review, request_changes, approve, sign, issue, dispatch, "
-        "recall, comment"
+        "comment, accept_recall (`comment`?; the sender's recall of a handled document stands: "
+        "recalled, status 15 back), refuse_recall (`reason`; the document stays, status 16 back "
+        "with the reason); both only while `recall_request` is set. outgoing: "
+        "submit_for_review, request_changes, approve, sign, issue, dispatch, recall, comment"
     )

@@ -49,7 +49,8 @@ def import_edxml() -> object:
     [result] = import_package(make_uow(), io.BytesIO(data), channel="manual", actor=actor)
     doc = documents.get_document(make_uow(), actor, result.document.id)
     marks = documents.deadlines(make_uow(), [doc])
-    body = DocumentOut.of(doc, actor, marks.get(doc.id)).model_dump(mode="json")
+    links = documents.reply_links(make_uow(), actor, [doc])
+    body = DocumentOut.of(doc, actor, marks.get(doc.id), links.get(doc.id)).model_dump(mode="json")
     return body, 201 if result.created else 200
 
 

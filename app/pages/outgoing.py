@@ -267,6 +267,7 @@ def outgoing_page(document_id: uuid.UUID) -> Any:
         preview=preview_file(doc, current),
         trail=trail,
         thread=thread(trail),
+        links=documents.reply_links(uow, actor, [doc]).get(doc.id),
         editable=editable,
         action_labels=OUTGOING_ACTION_LABELS,
         A=OutgoingAction,

@@ -106,3 +106,7 @@ class Return(Command):
 
 class AddComment(Command):
     comment: Text
+
+
+class AcceptRecall(Command):
+    comment: Comment | None = None

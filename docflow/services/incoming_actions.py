@@ -14,6 +14,7 @@ from sqlalchemy import select
 from docflow.actors import Actor, DelegatedRole
 from docflow.documents import access, trail
 from docflow.documents.commands import (
+    AcceptRecall,
     AddComment,
     Assign,
     Complete,
@@ -33,7 +34,12 @@ from docflow.documents.states import (
     next_incoming_state,
 )
 from docflow.enums import Role, Secrecy
-from docflow.errors import NotFoundError, PermissionDeniedError, ValidationError
+from docflow.errors import (
+    NotFoundError,
+    PermissionDeniedError,
+    TransitionNotAllowed,
+    ValidationError,
+)
 from docflow.models import Assignment, Document, Unit, User
 from docflow.numbering import allocate_number
 from docflow.services import dispatch
@@ -103,6 +109,8 @@ def _may(actor: Actor, doc: Document, action: IncomingAction) -> DelegatedRole |
         return False
     if action is A.COMMENT:
         return None
+    if action in (A.ACCEPT_RECALL, A.REFUSE_RECALL):
+        return actor.acting_for(Role.CLERK) if actor.has_role(Role.CLERK) else False
     return False
 
 
@@ -136,7 +144,12 @@ _TRANSITION_KEYS = frozenset(INCOMING_TRANSITIONS)
 def allowed_actions(actor: Actor, doc: Document) -> list[str]:
     if doc.direction != "incoming" or not access.can_see(actor, doc):
         return []
-    return [a.value for a in IncomingAction if _may(actor, doc, a) is not False]
+    return [
+        a.value
+        for a in IncomingAction
+        if (a not in RECALL_DECISIONS or doc.recall_request is not None)
+        and _may(actor, doc, a) is not False
+    ]
 
 
 # --- the actions
@@ -304,6 +317,30 @@ def _do_comment(uow: UnitOfWork, actor: Actor, doc: Document, cmd: AddComment) -
     return {}
 
 
+RECALL_DECISIONS = (A.ACCEPT_RECALL, A.REFUSE_RECALL)
+
+
+def _recall_details(doc: Document) -> dict[str, Any]:
+    request = dict(doc.recall_request or {})
+    doc.recall_request = None
+    return {"request_reason": request.get("reason"), "by": request.get("by")}
+
+
+def _do_accept_recall(
+    uow: UnitOfWork, actor: Actor, doc: Document, cmd: AcceptRecall
+) -> dict[str, Any]:
+    """The sender's recall stands: open work is cancelled, the register entry and trail stay."""
+    for a in open_assignments(doc):
+        a.state = AssignmentState.CANCELLED.value
+    doc.submitted_to_id = None
+    return _recall_details(doc)
+
+
+def _do_refuse_recall(uow: UnitOfWork, actor: Actor, doc: Document, cmd: Reject) -> dict[str, Any]:
+    """The copy stays as it is; the sender gets 16 with the reason."""
+    return {**_recall_details(doc), "reason": cmd.reason}
+
+
 @dataclass(frozen=True)
 class _Spec:
     params: type[BaseModel]
@@ -320,6 +357,8 @@ SPECS: dict[IncomingAction, _Spec] = {
     A.COMPLETE: _Spec(Complete, _do_complete),
     A.RETURN: _Spec(Return, _do_return),
     A.COMMENT: _Spec(AddComment, _do_comment),
+    A.ACCEPT_RECALL: _Spec(AcceptRecall, _do_accept_recall),
+    A.REFUSE_RECALL: _Spec(Reject, _do_refuse_recall, "reason"),
 }
 
 
@@ -345,6 +384,12 @@ def act(
         access.ensure_visible(actor, doc)
         before = IncomingState(doc.state)
         after = next_incoming_state(before, kind)  # 409 first: the state decides what is possible
+        if kind in RECALL_DECISIONS and doc.recall_request is None:
+            raise TransitionNotAllowed(
+                "Văn bản này không có yêu cầu thu hồi đang chờ xử lý.",
+                code="no_recall_request",
+                details={"state": before.value, "action": kind.value},
+            )
         acting = _may(actor, doc, kind)
         if acting is False:
             raise PermissionDeniedError()
@@ -368,6 +413,8 @@ def act(
             dispatch.notify_state_change(
                 uow, doc, entry.seq, reason=comment if kind is A.REJECT else None
             )
+        elif kind is A.REFUSE_RECALL:
+            dispatch.notify_state_change(uow, doc, entry.seq, reason=comment, code="16")
         uow.commit()
         return doc
 

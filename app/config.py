@@ -50,6 +50,12 @@ class Settings:
     smtp_url: str | None = None
     # Added: working days before a deadline when the lead gets a reminder (DHTN_REMINDER_DAYS).
     reminder_days: int = 2
+    # API.md §7: the address people use; an https:// one makes the session cookie Secure.
+    public_url: str | None = None
+    # Added: a page session ends after this long without a request (and always after
+    # token_ttl_hours); how many reverse proxies in front may set X-Forwarded-For (0 = none).
+    session_idle_minutes: int = 120
+    trusted_proxies: int = 0
     # Not in API.md §1 (added): token lifetime, upload limit, cookie flag, log level, eager tasks.
     token_ttl_hours: int = 12
     max_upload_mb: int = 100
@@ -69,6 +75,12 @@ class Settings:
     # Largest PDF the public verification takes (DHTN_VERIFY_MAX_MB).
     verify_max_mb: int = 20
     extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def cookie_secure(self) -> bool:
+        """Send the session cookie over HTTPS only when the installation is served over HTTPS."""
+        public = (self.public_url or "").strip().lower()
+        return self.session_cookie_secure or public.startswith("https://")
 
     @property
     def embedded_broker(self) -> bool:
@@ -115,6 +127,9 @@ class Settings:
             trust_roots=Path(roots) if roots else None,
             smtp_url=env.get("DHTN_SMTP_URL") or None,
             reminder_days=int(env.get("DHTN_REMINDER_DAYS") or 2),
+            public_url=env.get("DHTN_PUBLIC_URL") or None,
+            session_idle_minutes=int(env.get("DHTN_SESSION_IDLE_MINUTES") or 120),
+            trusted_proxies=int(env.get("DHTN_TRUSTED_PROXIES") or 0),
             token_ttl_hours=int(env.get("DHTN_TOKEN_TTL_HOURS") or 12),
             max_upload_mb=int(env.get("DHTN_MAX_UPLOAD_MB") or 100),
             session_cookie_secure=_bool(env.get("DHTN_SESSION_COOKIE_SECURE")),

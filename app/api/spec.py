@@ -64,6 +64,7 @@ class Operation:
     operation_id: str = ""
     multipart: type[pydantic.BaseModel] | None = None  # the JSON "meta" part of a multipart body
     produces: str | None = None  # a non-JSON response media type (files, exports)
+    description: str | None = None  # longer text for people: rules and choices made
 
 
 @dataclass
@@ -86,6 +87,7 @@ class Registry:
         errors: tuple[int, ...] = (),
         multipart: type[pydantic.BaseModel] | None = None,
         produces: str | None = None,
+        description: str | None = None,
     ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
         def decorator(view: Callable[..., Any]) -> Callable[..., Any]:
             path = re.sub(r"<(?:[a-z]+:)?([a-z_]+)>", r"{\1}", f"{bp.url_prefix or ''}{rule}")
@@ -104,6 +106,7 @@ class Registry:
                     operation_id=view.__name__,
                     multipart=multipart,
                     produces=produces,
+                    description=description,
                 )
             )
             bp.add_url_rule(rule, view_func=view, methods=[method])
@@ -178,6 +181,8 @@ def build_spec(reg: Registry, *, version: str) -> dict[str, Any]:
             "tags": [op.tag],
             "responses": {},
         }
+        if op.description:
+            item["description"] = op.description
         params = [
             {"name": n, "in": "path", "required": True, "schema": {"type": "string"}}
             for n in re.findall(r"{([a-z_]+)}", op.path)

@@ -5,7 +5,15 @@ from docflow.models.audit import AuditChainHead, AuditEntry
 from docflow.models.calendar import DocumentType, Holiday
 from docflow.models.documents import Assignment, Document, DocumentFile, TrailEntry
 from docflow.models.exchange import ExchangeMessage
-from docflow.models.identity import ApiToken, Delegation, LoginThrottle, User, UserRole
+from docflow.models.identity import (
+    ApiToken,
+    Delegation,
+    LoginThrottle,
+    PrivilegeRequest,
+    User,
+    UserRole,
+    UserSession,
+)
 from docflow.models.notifications import Notification, ReminderSent
 from docflow.models.org import Organization, Unit
 from docflow.models.outbox import OutboxMessage
@@ -34,6 +42,7 @@ __all__ = [
     "Organization",
     "OutboxMessage",
     "RateCounter",
+    "PrivilegeRequest",
     "Register",
     "ReminderSent",
     "Review",
@@ -46,4 +55,5 @@ __all__ = [
     "Unit",
     "User",
     "UserRole",
+    "UserSession",
 ]

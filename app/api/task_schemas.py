@@ -145,7 +145,7 @@ class TaskOut(TaskSummaryOut):
         return cls(
             **_summary(view, t),
             organization_id=t.organization_id,
-            document_id=t.document_id,
+            document_id=view.document_id,
             description=t.description,
             cooperating=[PartyOut(unit=_unit(c.unit), user=_user(c.user)) for c in t.cooperators],
             original_due_date=t.original_due_date,

@@ -65,7 +65,8 @@ class World:
     def markers(self) -> list[bytes]:
         texts = [SUBJECT, ISSUER, NOTE, RECIPIENTS, NOTATION, OUT_SUBJECT, OUT_NOTATION]
         texts += [OUT_SIGNER, str(self.secret_in.id), str(self.secret_out.id)]
-        return [t.encode() for t in texts] + [t.encode("unicode_escape") for t in texts]
+        encoded = [t.encode() for t in texts] + [t.encode("unicode_escape") for t in texts]
+        return list(dict.fromkeys(encoded))  # JSON may write non-ASCII as \uXXXX
 
 
 def set_clearance(demo: Demo, username: str, level: Secrecy) -> None:

@@ -18,6 +18,7 @@ reader's clearance are masked (a register: :func:`cleared_for`, :data:`SECRET_MA
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import ColumnElement, Select, and_, exists, or_, select, union_all
@@ -26,7 +27,7 @@ from sqlalchemy.orm import Session
 from docflow.actors import Actor
 from docflow.enums import Role
 from docflow.errors import NotFoundError
-from docflow.models import Assignment, Document, Review, User
+from docflow.models import Assignment, Document, Review, TrailEntry, User
 
 OFFICE_ROLES = (Role.CLERK, Role.LEADER)
 # What a reader without the clearance reads in place of a secret document's subject.
@@ -128,6 +129,30 @@ def find_visible(session: Session, actor: Actor, document_id: uuid.UUID | None) 
         return None
     doc = session.get(Document, document_id)
     return doc if doc is not None and can_see(actor, doc) else None
+
+
+# Trail details that point at another document (the reply given when completing).
+LINK_KEYS = ("reply_document_id",)
+
+
+def hidden_links(session: Session, actor: Actor, entries: Sequence[TrailEntry]) -> set[str]:
+    """The documents named in ``entries``' details (:data:`LINK_KEYS`) that ``actor`` may not
+    see: a trail shows a link only to a reader who could follow it."""
+    refs: set[uuid.UUID] = set()
+    for e in entries:
+        for key in LINK_KEYS:
+            value = e.details.get(key)
+            if isinstance(value, str):
+                try:
+                    refs.add(uuid.UUID(value))
+                except ValueError:
+                    continue
+    if not refs:
+        return set()
+    seen = set(
+        session.scalars(select(Document.id).where(Document.id.in_(refs), visible_clause(actor)))
+    )
+    return {str(r) for r in refs - seen}
 
 
 def waiting_for_clause(actor: Actor) -> ColumnElement[bool]:

@@ -59,6 +59,7 @@ class World:
     flow: Incoming
     secret_in: Document
     secret_out: Document
+    plain: str  # an ordinary document, answered with the secret one (whose id its trail holds)
     task_id: uuid.UUID
     registers: dict[str, uuid.UUID]
 
@@ -131,8 +132,17 @@ def world(flow: Incoming, demo: Demo) -> World:
         ):
             regs[f"plain_{reg.direction}"] = reg.id
     # Ordinary documents around the secret ones, so that lists and registers are not empty.
-    flow.to_assigned()
+    plain = flow.to_assigned()
     secret_in = register_secret(demo)
+    # The secret one is given to a unit, whose head (cleared at the time) answers the ordinary
+    # one with it.
+    set_clearance(demo, "lanhdao.tw", Secrecy.TOP_SECRET)
+    set_clearance(demo, "truongban.dcgs", Secrecy.SECRET)
+    r = flow.act("lanhdao.tw", str(secret_in.id), "assign", lead={"unit_id": flow.unit_id("DCGSPBXH")})  # fmt: skip
+    assert r.status_code == 200, r.get_json()
+    r = flow.act("truongban.dcgs", plain, "complete", comment="Đã trả lời", reply_document_id=str(secret_in.id))  # fmt: skip
+    assert r.status_code == 200, r.get_json()
+    set_clearance(demo, "truongban.dcgs", Secrecy.NONE)
     # An issued secret outgoing record, as a secret-network deployment holds it.
     leader = demo.user("lanhdao.tw")
     now = demo.clock()
@@ -165,7 +175,6 @@ def world(flow: Incoming, demo: Demo) -> World:
         s.add(out)
         s.commit()
     # A task that comes from the secret document, given by a cleared leader to a unit.
-    set_clearance(demo, "lanhdao.tw", Secrecy.TOP_SECRET)
     with demo.factory() as s:
         unit = s.scalars(select(Unit.id).where(Unit.abbreviation == "DCGSPBXH")).one()
     task = create_task(
@@ -181,7 +190,7 @@ def world(flow: Incoming, demo: Demo) -> World:
         ),
     )
     set_clearance(demo, "lanhdao.tw", Secrecy.NONE)
-    return World(demo, flow, secret_in, out, task.id, regs)
+    return World(demo, flow, secret_in, out, plain, task.id, regs)
 
 
 def leaks(data: bytes, markers: list[bytes]) -> list[str]:
@@ -323,7 +332,8 @@ QUERIES: dict[str, list[str]] = {
 }
 
 
-def _values(world: World, kind: str, rule_args: set[str]) -> Iterator[dict[str, Any]]:
+def _values(world: World, kind: str, rule_args: set[str]) -> Iterator[tuple[dict[str, Any], bool]]:
+    """The path values to call a route with, each with whether it must answer 404."""
     demo = world.demo
     with demo.factory() as s:
         unit = s.scalars(select(Unit.id).where(Unit.abbreviation == "DCGSPBXH")).one()
@@ -337,14 +347,15 @@ def _values(world: World, kind: str, rule_args: set[str]) -> Iterator[dict[str, 
         "task_id": world.task_id,
     }
     if kind == DOCUMENT:
-        for doc in (world.secret_in, world.secret_out):
+        docs = [(world.secret_in.id, True), (world.secret_out.id, True)]
+        for doc, secret in [*docs, (uuid.UUID(world.plain), False)]:
             for stage in ("sign", "issue"):
-                yield {**common, "document_id": doc.id, "stage": stage}
+                yield {**common, "document_id": doc, "stage": stage}, secret
     elif kind == REGISTER:
         for reg in world.registers.values():
-            yield {**common, "register_id": reg}
+            yield {**common, "register_id": reg}, False
     else:
-        yield common
+        yield common, False
     assert rule_args <= set(common) | {"document_id", "register_id"}, rule_args
 
 
@@ -365,7 +376,7 @@ def _walk(app: Any, world: World, username: str) -> tuple[list[str], int]:
             continue
         args = set(rule.arguments)
         seen: set[str] = set()
-        for values in _values(world, kind, args):
+        for values, must_404 in _values(world, kind, args):
             path = adapter.build(rule.endpoint, {k: v for k, v in values.items() if k in args})
             if path in seen:
                 continue
@@ -383,7 +394,7 @@ def _walk(app: Any, world: World, username: str) -> tuple[list[str], int]:
                 found = leaks(r.data, world.markers())
                 if found:
                     problems.append(f"{where}: leaks {found}")
-                if kind == DOCUMENT:
+                if must_404:
                     allowed = {404, 403} if rule.endpoint in ROLE_GATED else {404}
                     if r.status_code not in allowed:
                         problems.append(f"{where}: a secret document must answer 404")
@@ -412,6 +423,8 @@ def test_the_walk_finds_the_markers_when_the_reader_is_cleared(app: Any, world: 
         )
         assert r.status_code == 200
         assert any(SUBJECT in f and "/" in f for f in leaks(r.data, world.markers())), fmt
+    trail = client.get(f"/api/v1/documents/{world.plain}/trail", headers=h).get_json()["items"]
+    assert trail[-1]["details"]["reply_document_id"] == str(world.secret_in.id)
     r = client.get(f"/api/v1/documents?q={OUT_SUBJECT}", headers=h)
     assert [d["id"] for d in r.get_json()["items"]] == [str(world.secret_out.id)]
     r = client.get(f"/api/v1/tasks/{world.task_id}", headers=world.flow.h("lanhdao.tw"))

@@ -113,7 +113,9 @@ class TaskOut(TaskSummaryOut):
     """One task (API.md §5), with what the caller may do now."""
 
     organization_id: uuid.UUID
-    document_id: uuid.UUID | None
+    document_id: uuid.UUID | None = Field(
+        description="Văn bản gốc của nhiệm vụ; null khi người đọc không được xem văn bản đó."
+    )
     description: str
     cooperating: list[PartyOut]
     original_due_date: dt.date

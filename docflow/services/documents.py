@@ -141,13 +141,20 @@ def list_documents(uow: UnitOfWork, actor: Actor, query: DocumentQuery) -> Page[
 def get_trail(uow: UnitOfWork, actor: Actor, document_id: uuid.UUID) -> list[TrailEntry]:
     with uow:
         access.ensure_visible(actor, uow.session.get(Document, document_id))
-        return list(
+        entries = list(
             uow.session.scalars(
                 select(TrailEntry)
                 .where(TrailEntry.document_id == document_id)
                 .order_by(TrailEntry.seq)
             )
         )
+        hidden = access.hidden_links(uow.session, actor, entries)
+        for e in entries:
+            links = {k: None for k in access.LINK_KEYS if e.details.get(k) in hidden}
+            if links:
+                uow.session.expunge(e)  # the reader's copy; the trail itself is never changed
+                e.details = {**e.details, **links}
+        return entries
 
 
 def get_file(

@@ -95,9 +95,13 @@ def _may(actor: Actor, doc: Document, action: IncomingAction) -> DelegatedRole |
     if action is A.ASSIGN:
         if leader_directs(actor, doc):
             return _acting_leader(actor, doc)
-        return None if _unit_assignment_of(actor, doc) is not None else False
+        return _acting_head(actor) if _unit_assignment_of(actor, doc) is not None else False
     if action in (A.START, A.COMPLETE):
-        return None if is_lead_handler(actor, doc) else False
+        lead = [a for a in open_assignments(doc, AssignmentRole.LEAD) if _holds(actor, a)]
+        if not lead:
+            return False
+        # Held as a person: their own work; held for the unit: as its head (maybe delegated).
+        return None if any(a.user_id is not None for a in lead) else _acting_head(actor)
     if action is A.RETURN:
         if state is IncomingState.SUBMITTED and doc.submitted_to_id in access.presenter_ids(actor):
             return _acting_leader(actor, doc)
@@ -105,7 +109,7 @@ def _may(actor: Actor, doc: Document, action: IncomingAction) -> DelegatedRole |
             if actor.has_role(Role.LEADER):
                 return actor.acting_for(Role.LEADER)
             if _unit_assignment_of(actor, doc) is not None:
-                return None
+                return _acting_head(actor)
         return False
     if action is A.COMMENT:
         return None
@@ -138,6 +142,13 @@ def _acting_leader(actor: Actor, doc: Document) -> DelegatedRole | None:
     return actor.acting_for(Role.LEADER)
 
 
+def _acting_head(actor: Actor) -> DelegatedRole | None:
+    """The delegation a unit head's power comes from (None when it is the actor's own): the
+    trail then names both. A delegated unit-head role only exists inside the delegator's unit
+    (see :func:`docflow.actors.delegation_refusal`), so ``actor.unit_id`` is that unit."""
+    return actor.acting_for(Role.UNIT_HEAD)
+
+
 _TRANSITION_KEYS = frozenset(INCOMING_TRANSITIONS)
 
 
@@ -155,8 +166,11 @@ def allowed_actions(actor: Actor, doc: Document) -> list[str]:
 # --- the actions
 
 
+NOT_CLEARED = "Người nhận chưa được phép xem văn bản có độ mật này."
+
+
 def _target_in_org(
-    uow: UnitOfWork, actor: Actor, t: Target, field: str
+    uow: UnitOfWork, actor: Actor, t: Target, field: str, doc: Document
 ) -> tuple[Unit | None, User | None]:
     s = uow.session
     if t.unit_id is not None:
@@ -167,6 +181,8 @@ def _target_in_org(
     user = s.get(User, t.user_id)
     if user is None or user.organization_id != actor.organization_id or not user.active:
         raise ValidationError.field(field, "Người nhận không thuộc cơ quan này.")
+    if not access.user_cleared_for(user, doc.secrecy_rank):
+        raise ValidationError.field(field, NOT_CLEARED, code="recipient_not_cleared")
     return None, user
 
 
@@ -199,6 +215,8 @@ def _do_submit(uow: UnitOfWork, actor: Actor, doc: Document, cmd: Submit) -> dic
         or Role.LEADER not in leader.roles
     ):
         raise ValidationError.field("to_user_id", "Người nhận phải là lãnh đạo của cơ quan.")
+    if not access.user_cleared_for(leader, doc.secrecy_rank):
+        raise ValidationError.field("to_user_id", NOT_CLEARED, code="recipient_not_cleared")
     doc.submitted_to_id = leader.id
     return {"to_user_id": str(leader.id), "to_name": leader.full_name}
 
@@ -213,7 +231,7 @@ def _do_assign(uow: UnitOfWork, actor: Actor, doc: Document, cmd: Assign) -> dic
             raise PermissionDeniedError()
         # Inside the unit: only people of the unit, the unit's deadline at the latest.
         for field, t in [("lead", cmd.lead), *[("cooperating", c) for c in cmd.cooperating]]:
-            _, user = _target_in_org(uow, actor, t, field)
+            _, user = _target_in_org(uow, actor, t, field, doc)
             if user is None or user.unit_id != actor.unit_id:
                 raise ValidationError.field(field, "Chỉ giao cho người trong đơn vị của mình.")
         if cmd.informed:
@@ -243,7 +261,7 @@ def _do_assign(uow: UnitOfWork, actor: Actor, doc: Document, cmd: Assign) -> dic
                     role.value, "Một đơn vị hoặc người chỉ được giao một vai trò."
                 )
             seen.add(key)
-            unit, user = _target_in_org(uow, actor, t, role.value)
+            unit, user = _target_in_org(uow, actor, t, role.value, doc)
             role_here = (
                 role
                 if parent is None or role is not AssignmentRole.LEAD
@@ -291,8 +309,10 @@ def _do_start(uow: UnitOfWork, actor: Actor, doc: Document, cmd: NoParams) -> di
 
 def _do_complete(uow: UnitOfWork, actor: Actor, doc: Document, cmd: Complete) -> dict[str, Any]:
     if cmd.reply_document_id is not None:
-        reply = uow.session.get(Document, cmd.reply_document_id)
-        if reply is None or reply.organization_id != actor.organization_id:
+        # Only a document the handler can see (same organisation, within their clearance):
+        # an invisible one is answered exactly like a missing one.
+        reply = access.find_visible(uow.session, actor, cmd.reply_document_id)
+        if reply is None or reply.id == doc.id:
             raise ValidationError.field("reply_document_id", "Không tìm thấy văn bản trả lời.")
         doc.reply_document_id = reply.id
     now = uow.now()

@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from sqlalchemy import select
 
 from docflow.actors import Actor
-from docflow.documents import trail
+from docflow.documents import access, trail
 from docflow.documents.files import Upload, store_uploads
 from docflow.documents.outgoing_commands import DraftMeta, TemplateDraft
 from docflow.documents.states import (
@@ -176,6 +176,12 @@ def _new_document(
     dtype = _doc_type(uow, meta.doc_type)
     _check_secrecy(uow, actor, meta)
     signer = _signer(uow, actor, meta.signer_user_id)
+    if not access.user_cleared_for(signer, meta.secrecy.rank):
+        raise ValidationError.field(
+            "signer_user_id",
+            "Người ký chưa được phép xem văn bản có độ mật này.",
+            code="recipient_not_cleared",
+        )
     deliveries = _recipients(uow, actor, meta)
     org = uow.session.get_one(Organization, actor.organization_id)
     doc = Document(

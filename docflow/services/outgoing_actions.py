@@ -105,6 +105,12 @@ def _do_submit(
     )
     if to.id == actor.user_id:
         raise ValidationError.field("to_user_id", "Chọn một người khác để trình.")
+    if not access.user_cleared_for(to, doc.secrecy_rank):
+        raise ValidationError.field(
+            "to_user_id",
+            "Người nhận chưa được phép xem văn bản có độ mật này.",
+            code="recipient_not_cleared",
+        )
     _close_review(uow, doc, actor, "forwarded", cmd.comment)
     uow.session.add(
         Review(

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from sqlalchemy import select
 
 from docflow import audit
-from docflow.actors import Actor
+from docflow.actors import Actor, delegation_refusal
 from docflow.commands import CreateDelegation, CreateUser, SetPassword, UpdateUser
 from docflow.enums import Role, Secrecy
 from docflow.errors import ConflictError, NotFoundError, PermissionDeniedError, ValidationError
@@ -268,13 +268,12 @@ def create_delegation(uow: UnitOfWork, actor: Actor, cmd: CreateDelegation) -> D
             raise PermissionDeniedError("Chỉ người ủy quyền hoặc quản trị được tạo ủy quyền.")
         if delegate.organization_id != delegator.organization_id:
             raise ValidationError.field("delegate_id", "Người được ủy quyền phải cùng tổ chức.")
-        missing = set(cmd.roles) - delegator.roles
-        if missing:
-            raise ValidationError.field(
-                "roles", "Chỉ ủy quyền được vai trò mà người ủy quyền đang có."
-            )
-        if Role.ADMIN in cmd.roles:
-            raise ValidationError.field("roles", "Không ủy quyền vai trò quản trị.")
+        if not delegate.active:
+            raise ValidationError.field("delegate_id", "Người được ủy quyền không còn hoạt động.")
+        for role in cmd.roles:
+            refusal = delegation_refusal(delegator, delegate, role)
+            if refusal is not None:
+                raise ValidationError.field("roles", refusal, code="delegation_not_allowed")
         d = Delegation(
             organization_id=delegator.organization_id,
             delegator_id=delegator.id,

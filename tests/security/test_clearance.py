@@ -71,9 +71,15 @@ class World:
 
 
 def set_clearance(demo: Demo, username: str, level: Secrecy) -> None:
-    users.update_user(
+    """An admin changes it; a raise waits for a second admin, who approves it (two-person rule)."""
+    change = users.update_user(
         demo.uow(), demo.actor("admin"), demo.user(username).id, UpdateUser(clearance=level)
     )
+    if change.pending is not None:
+        demo.add_admin("admin2")
+        users.decide_privilege_request(
+            demo.uow(), demo.actor("admin2"), change.pending.id, approve=True
+        )
 
 
 def secret_register(demo: Demo, direction: Direction) -> uuid.UUID:
@@ -281,6 +287,8 @@ ENDPOINTS: dict[str, str] = {
     "api.list_registers": ORG,
     "api.list_units": ORG,
     "api.list_users": ORG,
+    "api.list_privilege_requests": ORG,
+    "pages.admin_privilege_requests": ORG,
     "pages.admin_org": ORG,
     "pages.admin_org_edit": ORG,
     "pages.admin_register_new": ORG,

@@ -16,7 +16,7 @@ from flask import Flask, current_app, g, has_request_context, request
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from app.config import Settings
+from app.config import Settings, audit_key
 from docflow import UnitOfWork, make_engine, make_session_factory, utcnow
 from docflow.outbox import Handler
 from docflow.uow import DomainConfig
@@ -90,6 +90,7 @@ def build_runtime(
         config=DomainConfig(
             secret_network=settings.secret_network,
             max_upload_bytes=settings.max_upload_mb * 1024 * 1024,
+            audit_key=audit_key(settings),
         ),
         # One warm LibreOffice per process, started on the first conversion.
         converter=LibreOfficeConverter(settings.data_dir / "converter"),

@@ -11,7 +11,7 @@ import datetime as dt
 import logging
 import uuid
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Self
 
 from sqlalchemy.orm import Session, sessionmaker
@@ -34,10 +34,16 @@ class DomainConfig:
     Attributes:
         secret_network: the isolated deployment for state-secret documents (content allowed).
         max_upload_bytes: the largest file a person may upload.
+        audit_key: the HMAC key of the audit chains (DHTN_AUDIT_KEY_FILE); None writes unkeyed
+            entries (tests of other areas only: the app always has a key).
+        audit_reads: log reads (opening, downloading, exporting); off only for a benchmark's
+            baseline.
     """
 
     secret_network: bool = False
     max_upload_bytes: int = 100 * 1024 * 1024
+    audit_key: bytes | None = field(default=None, repr=False)
+    audit_reads: bool = True
 
 
 class UnitOfWork:

@@ -10,7 +10,8 @@ from pydantic import BaseModel, ConfigDict
 from app.api import bp
 from app.api.spec import registry
 from app.errors import ApiError
-from app.runtime import runtime
+from app.runtime import make_uow, runtime
+from docflow import audit
 
 
 class VerificationUpload(BaseModel):
@@ -58,6 +59,7 @@ def verify_uploaded() -> dict[str, Any]:
     verifier = runtime().verifier
     assert verifier is not None
     report = verifier(data)
+    audit.record_verification(make_uow(), data, str(report.get("summary", "invalid")))
     if "error" in report:
         raise ApiError(422, report["error"]["code"], report["error"]["message"])
     return report

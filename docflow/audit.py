@@ -44,14 +44,12 @@ import hashlib
 import hmac
 import io
 import json
-import threading
 import uuid
-from collections import OrderedDict
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from sqlalchemy import ColumnElement, delete, select, tuple_
+from sqlalchemy import ColumnElement, delete, select, text, tuple_
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -210,27 +208,6 @@ def reads_chain(organization_id: uuid.UUID | None) -> str:
     return f"{organization_id or SYSTEM_CHAIN}{READS_SUFFIX}"
 
 
-# One request may read the same thing through several services (a page and its parts): log it
-# once per request. Bounded; only an optimisation, so a miss just logs twice.
-_SEEN: OrderedDict[tuple[str, str, str | None], None] = OrderedDict()
-_SEEN_LOCK = threading.Lock()
-_SEEN_MAX = 4096
-
-
-def _seen_in_request(uow: UnitOfWork, event: str, object_id: str | None) -> bool:
-    request_id = uow.context.get("request_id")
-    if not request_id:
-        return False
-    key = (str(request_id), event, object_id)
-    with _SEEN_LOCK:
-        if key in _SEEN:
-            return True
-        _SEEN[key] = None
-        if len(_SEEN) > _SEEN_MAX:
-            _SEEN.popitem(last=False)
-    return False
-
-
 _OBJECT_TYPES = {
     "documents": "document",
     "document_files": "file",
@@ -266,26 +243,48 @@ def record_read(
         secrecy = getattr(obj, "secrecy", None)
         if isinstance(secrecy, str) and secrecy != "none":
             details.setdefault("secrecy", secrecy)
-    oid = str(object_id) if object_id is not None else None
-    if _seen_in_request(uow, event, oid):
-        return
     org_id = organization_id or (actor.organization_id if actor else None)
-    with uow:
-        uow.session.add(
-            AuditPendingRead(
-                chain=reads_chain(org_id),
-                at=uow.now(),
-                event=event,
-                actor_id=actor.user_id if actor else None,
-                actor_name=actor.full_name if actor else None,
-                organization_id=org_id,
-                object_type=object_type,
-                object_id=oid,
-                ip=uow.context.get("ip"),
-                details=_jsonable(details),
-            )
-        )
-        uow.commit()
+    _add_pending(
+        uow,
+        AuditPendingRead(
+            chain=reads_chain(org_id),
+            at=uow.now(),
+            event=event,
+            actor_id=actor.user_id if actor else None,
+            actor_name=actor.full_name if actor else None,
+            organization_id=org_id,
+            object_type=object_type,
+            object_id=str(object_id) if object_id is not None else None,
+            ip=uow.context.get("ip"),
+            details=_jsonable(details),
+        ),
+    )
+
+
+def _add_pending(uow: UnitOfWork, row: AuditPendingRead) -> None:
+    """Add the row and commit it with the reading service's transaction: read services do not
+    commit, so the outermost one's unit is committed here; inside a writing service the row
+    goes with that service's own commit."""
+    if uow.depth == 0:
+        with uow:
+            _relaxed_commit(uow)
+            uow.session.add(row)
+            uow.commit()
+        return
+    if uow.depth == 1:
+        _relaxed_commit(uow)
+    uow.session.add(row)
+    uow.commit()  # a no-op when nested: the outermost service commits
+
+
+def _relaxed_commit(uow: UnitOfWork) -> None:
+    """A read's transaction writes nothing but its log row: on PostgreSQL let its commit return
+    before the WAL reaches the disk (``synchronous_commit = off``, this transaction only). A
+    crash of the database server can then lose the reads of the last fraction of a second
+    (wal_writer_delay, 200 ms by default), never corrupt anything; a read no longer waits for a
+    disk flush it did not need before it was logged."""
+    if uow.session.get_bind().dialect.name == "postgresql":
+        uow.session.execute(text("SET LOCAL synchronous_commit = off"))
 
 
 def _jsonable(details: dict[str, Any]) -> dict[str, Any]:
@@ -347,19 +346,18 @@ def record_verification(uow: UnitOfWork, data: bytes, summary: str) -> None:
     if not uow.config.audit_reads:
         return
     client = client_hash(uow, uow.context.get("ip"))
-    with uow:
-        uow.session.add(
-            AuditPendingRead(
-                chain=reads_chain(None),
-                at=uow.now(),
-                event="verification",
-                actor_name="công khai",
-                object_type="file",
-                object_id=hashlib.sha256(data).hexdigest()[:64],
-                details={"client": client, "summary": summary, "size": len(data)},
-            )
-        )
-        uow.commit()
+    _add_pending(
+        uow,
+        AuditPendingRead(
+            chain=reads_chain(None),
+            at=uow.now(),
+            event="verification",
+            actor_name="công khai",
+            object_type="file",
+            object_id=hashlib.sha256(data).hexdigest(),
+            details={"client": client, "summary": summary, "size": len(data)},
+        ),
+    )
 
 
 def chain_pending(

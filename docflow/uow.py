@@ -105,6 +105,11 @@ class UnitOfWork:
         self._session.close()
         self._session = None
 
+    @property
+    def depth(self) -> int:
+        """How many services are inside this unit now (0: no transaction open)."""
+        return self._depth
+
     def commit(self) -> None:
         if self._depth > 1:
             return  # the outermost service commits

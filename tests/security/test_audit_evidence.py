@@ -570,3 +570,49 @@ def test_old_unkeyed_entries_stay_verifiable_and_get_sealed(
         uow.commit()
     problems = [p.problem for p in _verify(rt, session_factory).problems if p.chain == chain]
     assert "unkeyed entry after keyed ones" in problems
+
+
+def test_the_command_checks_chains_and_checkpoints(
+    tmp_path: Path,
+    seal_pki_dir: Path,
+    s3_url: str,  # noqa: F811
+) -> None:
+    """``dhtn audit checkpoint`` then ``dhtn audit verify`` on a database of its own: exit 0;
+    after one SQL update of an old row, exit 1 naming the chain and the seq."""
+    from click.testing import CliRunner
+
+    from app.cli import main
+    from docflow import UnitOfWork, make_engine, make_session_factory
+    from docflow.demo import seed_demo
+    from migrations import upgrade
+    from tests.conftest import fresh_pg_database
+
+    url = fresh_pg_database("_auditcli")
+    upgrade(url)
+    engine = make_engine(url)
+    seed_demo(UnitOfWork(make_session_factory(engine)), password="cli-password")
+    shutil.copytree(seal_pki_dir, tmp_path / "data" / "pki")
+    env = {
+        "DHTN_DATA_DIR": str(tmp_path / "data"),
+        "DHTN_DATABASE_URL": url,
+        "DHTN_STORAGE_URL": with_prefix(s3_url, f"auditcli-{uuid.uuid4().hex[:12]}"),
+        "DHTN_LOG_LEVEL": "WARNING",
+    }
+    runner = CliRunner()
+    made = runner.invoke(main, ["audit", "checkpoint"], env=env)
+    assert made.exit_code == 0, made.output
+    ok = runner.invoke(main, ["audit", "verify"], env=env)
+    assert ok.exit_code == 0, ok.output
+    assert "Nhật ký toàn vẹn." in ok.output and "có chữ ký số: " in ok.output
+    with engine.begin() as c:
+        chain, seq = c.execute(
+            text("SELECT chain, seq FROM audit_entries WHERE event <> 'audit.sealed' LIMIT 1")
+        ).one()
+        c.execute(
+            text("UPDATE audit_entries SET ip = '10.9.8.7' WHERE chain = :c AND seq = :s"),
+            {"c": chain, "s": seq},
+        )
+    broken = runner.invoke(main, ["audit", "verify"], env=env)
+    assert broken.exit_code == 1
+    assert f"LỖI chuỗi {chain} #{seq}: entry altered" in broken.output
+    engine.dispose()

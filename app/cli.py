@@ -76,20 +76,54 @@ def audit() -> None:
     pass
 
 
-@audit.command("verify", help="Recompute the hash chains of the audit log; exit 1 if broken.")
+@audit.command(
+    "verify",
+    help="Recompute the keyed hash chains of the audit log and check every signed checkpoint "
+    "in the object store against them; exit 1 if anything is broken.",
+)
 def audit_verify() -> None:
+    from app.pki import trust_settings
     from app.runtime import build_runtime
-    from docflow.audit import verify
+    from docflow.audit import BackendCheckpoints, verify
 
-    rt = build_runtime(_settings())
+    settings = _settings()
+    rt = build_runtime(settings)
     with rt.session_factory() as session:
-        report = verify(session)
+        report = verify(
+            session,
+            key=rt.config.audit_key,
+            checkpoints=BackendCheckpoints(rt.store),
+            trust=trust_settings(settings),
+        )
     click.echo(f"Đã kiểm tra {report.entries} bản ghi trong {report.chains} chuỗi.")
+    click.echo(
+        f"Điểm neo: {report.checkpoints} (có chữ ký số: {report.signed_checkpoints});"
+        f" lượt đọc chờ nối chuỗi: {report.pending_reads}."
+    )
     for p in report.problems:
         click.echo(f"  LỖI chuỗi {p.chain} #{p.seq}: {p.problem}")
     if not report.ok:
         sys.exit(1)
     click.echo("Nhật ký toàn vẹn.")
+
+
+@audit.command(
+    "checkpoint",
+    help="Chain pending reads, then write each organisation's signed checkpoint of its chain "
+    "heads to the object store (the daily job does the same).",
+)
+def audit_checkpoint() -> None:
+    from app.pki import make_signing
+    from app.runtime import build_runtime
+    from docflow.audit import BackendCheckpoints, write_checkpoints
+
+    settings = _settings()
+    rt = build_runtime(settings)
+    rt.signing = make_signing(settings)
+    names = write_checkpoints(rt.uow(), BackendCheckpoints(rt.store))
+    for name in names:
+        click.echo(f"  {name}")
+    click.echo(f"Đã ghi {len(names)} điểm neo.")
 
 
 @main.group(help="The demo PKI (generated at run time into the data dir).")

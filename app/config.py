@@ -43,6 +43,8 @@ class Settings:
     demo_suffix: str = "Z01"
     secret_network: bool = False
     master_key_file: Path | None = None
+    # API.md §7: the audit chains' HMAC key, outside the database (generated into the data dir).
+    audit_key_file: Path | None = None
     # Added: encrypt objects at rest on an ordinary deployment too (always on the secret network).
     encrypt_at_rest: bool = False
     tsa_url: str | None = None
@@ -109,6 +111,7 @@ class Settings:
         data_dir = Path(env.get("DHTN_DATA_DIR") or "./var").resolve()
         master = env.get("DHTN_MASTER_KEY_FILE")
         roots = env.get("DHTN_TRUST_ROOTS")
+        audit_key = env.get("DHTN_AUDIT_KEY_FILE")
         return cls(
             data_dir=data_dir,
             database_url=env.get("DHTN_DATABASE_URL") or f"sqlite:///{data_dir / 'dhtn.sqlite'}",
@@ -122,6 +125,7 @@ class Settings:
             demo_suffix=env.get("DHTN_DEMO_SUFFIX") or "Z01",
             secret_network=_bool(env.get("DHTN_SECRET_NETWORK")),
             master_key_file=Path(master) if master else None,
+            audit_key_file=Path(audit_key) if audit_key else None,
             encrypt_at_rest=_bool(env.get("DHTN_ENCRYPT_AT_REST")),
             tsa_url=env.get("DHTN_TSA_URL") or None,
             trust_roots=Path(roots) if roots else None,
@@ -167,3 +171,27 @@ def demo_password(settings: Settings) -> str:
         with os.fdopen(fd, "w") as fh:
             fh.write("Demo-" + secrets.token_urlsafe(9))
     return pw_file.read_text().strip()
+
+
+def audit_key(settings: Settings) -> bytes:
+    """The audit log's HMAC key from DHTN_AUDIT_KEY_FILE, or one generated once into the data
+    dir (``audit.key``, mode 0600). Keep a copy away from the database's backups: whoever holds
+    both can rewrite the log (the signed checkpoints still catch that)."""
+    path = settings.audit_key_file or settings.data_dir / "audit.key"
+    if settings.audit_key_file is None and not path.exists():
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        try:
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:
+            pass  # another process made it first
+        else:
+            with os.fdopen(fd, "w") as fh:
+                fh.write(secrets.token_hex(32))
+    text = path.read_text().strip()
+    try:
+        key = bytes.fromhex(text)
+    except ValueError:
+        key = text.encode()
+    if len(key) < 32:
+        raise ValueError(f"{path}: the audit key must hold at least 32 bytes (64 hex digits)")
+    return key

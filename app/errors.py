@@ -92,6 +92,34 @@ def wants_json() -> bool:
     return request.path.startswith("/api/")
 
 
+def log_refusal(status: int, code: str) -> None:
+    """Audit a refused attempt of a signed-in person (API or page) with the ids asked for."""
+    from app.auth import current_actor
+    from app.runtime import make_uow
+    from docflow.audit import record_refusal
+
+    actor = current_actor()
+    if actor is None:
+        return
+    ids = {k: str(v) for k, v in (request.view_args or {}).items() if k.endswith("_id")}
+    object_type, object_id = next(iter(ids.items()), (None, None))
+    if code == "file_not_found" and "file_id" in ids:
+        object_type, object_id = "file_id", ids["file_id"]
+    try:
+        record_refusal(
+            make_uow(),
+            actor,
+            status=status,
+            code=code,
+            object_type=object_type.removesuffix("_id") if object_type else None,
+            object_id=object_id,
+            method=request.method,
+            path=request.path,
+        )
+    except Exception:  # the refusal stands even if the log cannot be written
+        log.exception("could not audit a refused attempt")
+
+
 def init_errors(app: Flask) -> None:
     @app.errorhandler(DomainError)
     def _domain(exc: DomainError) -> Any:
@@ -99,6 +127,8 @@ def init_errors(app: Flask) -> None:
         status = getattr(exc, "http_status", None) or STATUS_OF_KIND.get(exc.kind, 400)
         if exc.kind == "forbidden":
             log.info("permission refused: %s", exc.code)
+        if exc.kind in ("not_found", "forbidden"):
+            log_refusal(status, exc.code)
         if wants_json():
             response = json_error(status, exc.code, exc.message, exc.details)
             if status == 429 and "retry_after" in exc.details:

@@ -52,7 +52,24 @@ def register_agencies(rt: Runtime) -> int:
     return register(rt)
 
 
+def audit_chain_reads(rt: Runtime) -> int:
+    """Move logged reads into their organisation's reads chain (see docflow.audit)."""
+    from docflow.audit import chain_all_pending
+
+    return chain_all_pending(rt.uow())
+
+
+def audit_checkpoint(rt: Runtime) -> int:
+    """Daily: each organisation's chain heads, sealed and timestamped, into the object store."""
+    from docflow.audit import BackendCheckpoints, write_checkpoints
+
+    return len(write_checkpoints(rt.uow(), BackendCheckpoints(rt.store)))
+
+
 JOBS: dict[str, Job] = {
+    # Reads wait at most this long before they are chained (the window docflow.audit names).
+    "audit_chain_reads": Job(audit_chain_reads, 30),
+    "audit_checkpoint": Job(audit_checkpoint, 24 * 3600),
     # Decision 28/2018: received documents are processed without waiting; poll every minute.
     "axis_receive": Job(poll_axis, 60),
     # Decision 28/2018: sent the day of signing, urgent ones at once: the queue goes every 30 s.

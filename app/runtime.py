@@ -17,7 +17,7 @@ from flask import Flask, current_app, g, has_request_context, request
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from app.config import Settings
+from app.config import Settings, audit_key
 from docflow import UnitOfWork, make_engine, make_session_factory, utcnow
 from docflow.login_throttle import ThrottlePolicy
 from docflow.outbox import Handler
@@ -97,6 +97,7 @@ def build_runtime(
             login_throttle=ThrottlePolicy(
                 key=hashlib.sha256(b"dhtn-login-throttle\0" + settings.secret_key.encode()).digest()
             ),
+            audit_key=audit_key(settings),
         ),
         # One warm LibreOffice per process, started on the first conversion.
         converter=LibreOfficeConverter(

@@ -36,11 +36,17 @@ class DomainConfig:
         secret_network: the isolated deployment for state-secret documents (content allowed).
         max_upload_bytes: the largest file a person may upload.
         login_throttle: limits and bucket sizes of the login throttle.
+        audit_key: the HMAC key of the audit chains (DHTN_AUDIT_KEY_FILE); None writes unkeyed
+            entries (tests of other areas only: the app always has a key).
+        audit_reads: log reads (opening, downloading, exporting); off only for a benchmark's
+            baseline.
     """
 
     secret_network: bool = False
     max_upload_bytes: int = 100 * 1024 * 1024
     login_throttle: ThrottlePolicy = field(default_factory=ThrottlePolicy)
+    audit_key: bytes | None = field(default=None, repr=False)
+    audit_reads: bool = True
 
 
 class UnitOfWork:
@@ -101,6 +107,11 @@ class UnitOfWork:
         # expiring them, so a service's result stays readable after its transaction.
         self._session.close()
         self._session = None
+
+    @property
+    def depth(self) -> int:
+        """How many services are inside this unit now (0: no transaction open)."""
+        return self._depth
 
     def commit(self) -> None:
         if self._depth > 1:

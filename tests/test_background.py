@@ -70,4 +70,4 @@ def test_committed_work_reaches_the_worker_and_rolled_back_work_never_does(worke
         assert [e.details for e in done] == [{"which": "committed"}]
         msgs = s.scalars(select(OutboxMessage)).all()
         assert len(msgs) == 1 and msgs[0].done_at is not None
-        assert audit.verify(s).ok
+        assert audit.verify(s, key=rt.config.audit_key).ok

@@ -29,6 +29,7 @@ def init_api(app: Flask) -> None:
 
 from app.api import (  # noqa: E402, F401  (routes attach on import)
     admin,
+    audit,
     auth,
     directory,
     documents,

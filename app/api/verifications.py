@@ -18,7 +18,8 @@ from app.api import bp
 from app.api.spec import registry
 from app.errors import ApiError
 from app.ratelimit import Limit, check_rate
-from app.runtime import runtime
+from app.runtime import make_uow, runtime
+from docflow import audit
 
 
 class VerificationUpload(BaseModel):
@@ -75,6 +76,7 @@ def verify_uploaded() -> dict[str, Any]:
     verifier = runtime().verifier
     assert verifier is not None
     report = verifier(data)
+    audit.record_verification(make_uow(), data, str(report.get("summary", "invalid")))
     if "error" in report:
         error = report["error"]
         raise ApiError(422, error["code"], error["message"], error.get("details"))

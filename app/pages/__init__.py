@@ -82,6 +82,7 @@ def init_pages(app: Flask) -> None:
     from app.pages import (  # noqa: F401  (routes register on import)
         account,
         admin,
+        audit,
         documents,
         exchange,
         home,

@@ -359,7 +359,7 @@ def outgoing_template_version(document_id: uuid.UUID) -> Any:
 def outgoing_page_image(document_id: uuid.UUID, file_id: uuid.UUID, number: int) -> Response:
     """One page of a PDF as an image (the preview works on every phone and browser)."""
     uow = make_uow()
-    row = documents.get_file(uow, actor_required(), document_id, file_id)
+    row = documents.get_file(uow, actor_required(), document_id, file_id, purpose="preview")
     if row.content_type != "application/pdf" or not 1 <= number <= 500:
         abort(404)
     pdf = _read(uow, row)

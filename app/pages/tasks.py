@@ -29,7 +29,8 @@ from app.pages.task_forms import (
 from app.runtime import make_uow
 from docflow import DomainError
 from docflow.enums import Role
-from docflow.reports import GroupBy, processing_report, processing_xlsx, tasks_xlsx
+from docflow.reports import GroupBy, processing_report, processing_xlsx
+from docflow.reports import tasks_export as tasks_xlsx_logged
 from docflow.services import orgs, users
 from docflow.tasks import (
     Box,
@@ -145,7 +146,9 @@ def tasks_export() -> Response:
         if cursor is None:
             break
     title = f"Nhiệm vụ — {BOX_LABELS[box].lower()}" + (" — quá hạn" if overdue else "")
-    response = Response(tasks_xlsx(title, views[:EXPORT_LIMIT]), mimetype=XLSX)
+    response = Response(
+        tasks_xlsx_logged(make_uow(), actor_required(), title, views[:EXPORT_LIMIT]), mimetype=XLSX
+    )
     response.headers["Content-Disposition"] = content_disposition(f"nhiem-vu-{box.value}.xlsx")
     return response
 

@@ -1,7 +1,7 @@
 """The persistent model of docflow (SQLAlchemy 2 declarative, one module per aggregate)."""
 
 from docflow.db import Base
-from docflow.models.audit import AuditChainHead, AuditEntry
+from docflow.models.audit import AuditChainHead, AuditEntry, AuditPendingRead
 from docflow.models.calendar import DocumentType, Holiday
 from docflow.models.documents import Assignment, Document, DocumentFile, TrailEntry
 from docflow.models.exchange import ExchangeMessage
@@ -27,6 +27,7 @@ __all__ = [
     "Assignment",
     "AuditChainHead",
     "AuditEntry",
+    "AuditPendingRead",
     "Base",
     "Delegation",
     "Delivery",

@@ -1,4 +1,4 @@
-"""The audit log: append-only entries, hash-chained per organisation."""
+"""The audit log: append-only entries, hash-chained per organisation (see :mod:`docflow.audit`)."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import datetime as dt
 import uuid
 from typing import Any
 
-from sqlalchemy import BigInteger, Index, String, UniqueConstraint
+from sqlalchemy import BigInteger, Index, SmallInteger, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from docflow.db import Base, IdMixin, utcnow
@@ -16,9 +16,13 @@ class AuditEntry(IdMixin, Base):
     __tablename__ = "audit_entries"
 
     # One chain per organisation ("system" for events with none) keeps appends from
-    # contending across the whole country while each chain stays verifiable on its own.
-    chain: Mapped[str] = mapped_column(String(40))
+    # contending across the whole country while each chain stays verifiable on its own; reads
+    # go to a second chain per organisation ("<org>/reads"), appended in batches.
+    chain: Mapped[str] = mapped_column(String(64))
     seq: Mapped[int] = mapped_column(BigInteger)
+    # 1: plain SHA-256 (entries written before the key existed); 2: HMAC-SHA256 with the audit
+    # key kept outside the database (DHTN_AUDIT_KEY_FILE).
+    version: Mapped[int] = mapped_column(SmallInteger, default=1, server_default="1")
     at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     event: Mapped[str] = mapped_column(String(64))
     actor_id: Mapped[uuid.UUID | None]
@@ -36,6 +40,8 @@ class AuditEntry(IdMixin, Base):
     __table_args__ = (
         UniqueConstraint("chain", "seq"),
         Index("ix_audit_entries_object", "object_type", "object_id"),
+        # The admin's log page: one organisation, newest first (keyset on at, id).
+        Index("ix_audit_entries_org_at", "organization_id", "at", "id"),
     )
 
 
@@ -44,6 +50,31 @@ class AuditChainHead(Base):
 
     __tablename__ = "audit_chain_heads"
 
-    chain: Mapped[str] = mapped_column(String(40), primary_key=True)
+    chain: Mapped[str] = mapped_column(String(64), primary_key=True)
     seq: Mapped[int] = mapped_column(BigInteger)
     hash: Mapped[str] = mapped_column(String(64))
+
+
+class AuditPendingRead(IdMixin, Base):
+    """A read (or a refused attempt) waiting to be chained: one plain INSERT, no lock.
+
+    The chainer (:func:`docflow.audit.chain_pending`, a periodic job) moves these into the
+    organisation's reads chain in batches, in id (time) order, and deletes them.
+    """
+
+    __tablename__ = "audit_pending_reads"
+
+    chain: Mapped[str] = mapped_column(String(64))
+    at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    event: Mapped[str] = mapped_column(String(64))
+    actor_id: Mapped[uuid.UUID | None]
+    actor_name: Mapped[str | None] = mapped_column(String(255))
+    on_behalf_of_id: Mapped[uuid.UUID | None]
+    on_behalf_of_name: Mapped[str | None] = mapped_column(String(255))
+    organization_id: Mapped[uuid.UUID | None]
+    object_type: Mapped[str | None] = mapped_column(String(64))
+    object_id: Mapped[str | None] = mapped_column(String(64))
+    ip: Mapped[str | None] = mapped_column(String(64))
+    details: Mapped[dict[str, Any]]
+
+    __table_args__ = (Index("ix_audit_pending_reads_org", "organization_id", "id"),)

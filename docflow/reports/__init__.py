@@ -11,7 +11,7 @@ from docflow.reports.processing import (
     processing_report,
     task_items,
 )
-from docflow.reports.xlsx import processing_xlsx, tasks_xlsx
+from docflow.reports.xlsx import processing_xlsx, tasks_export, tasks_xlsx
 
 __all__ = [
     "SOURCES",
@@ -23,5 +23,6 @@ __all__ = [
     "processing_report",
     "processing_xlsx",
     "task_items",
+    "tasks_export",
     "tasks_xlsx",
 ]

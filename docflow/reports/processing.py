@@ -45,6 +45,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.sql.elements import ColumnElement
 
+from docflow import audit
 from docflow.actors import Actor
 from docflow.enums import Role
 from docflow.errors import PermissionDeniedError, ValidationError
@@ -300,6 +301,15 @@ def processing_report(
                 sum(getattr(r, f) for r in out)
                 for f in ("received", "done_on_time", "done_late", "open", "overdue")
             ),
+        )
+        audit.record_read(
+            uow,
+            actor,
+            "report.processing_read",
+            object_type="report",
+            group_by=group_by.value,
+            date_from=date_from,
+            date_to=date_to,
         )
         return ProcessingReport(date_from, date_to, as_of, group_by, out, total)
 

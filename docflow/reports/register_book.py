@@ -27,6 +27,7 @@ from docx.shared import Mm, Pt
 from openpyxl import Workbook
 from sqlalchemy import select
 
+from docflow import audit
 from docflow.actors import Actor
 from docflow.documents import access
 from docflow.enums import Direction, Role, Secrecy
@@ -94,6 +95,7 @@ def open_book(uow: UnitOfWork, actor: Actor, register_id: uuid.UUID) -> Register
             )
         org = uow.session.get_one(Organization, reg.organization_id)
         direction = Direction(reg.direction)
+        audit.record_read(uow, actor, "register.exported", reg, year=reg.year)
         columns = INCOMING_COLUMNS if direction is Direction.INCOMING else OUTGOING_COLUMNS
         return RegisterBook(reg.id, reg.name, reg.year, direction, org.name, columns, actor)
 

@@ -10,6 +10,7 @@ from docx import Document as DocxDocument
 from docx.enum.text import WD_ALIGN_PARAGRAPH
 from docx.shared import Mm, Pt
 
+from docflow import audit
 from docflow.actors import Actor
 from docflow.documents import access
 from docflow.enums import Role
@@ -28,6 +29,7 @@ def processing_slip(uow: UnitOfWork, actor: Actor, document_id: uuid.UUID) -> by
     with uow:
         s = uow.session
         doc = access.ensure_visible(actor, s.get(Document, document_id))
+        audit.record_read(uow, actor, "document.slip_printed", doc)
         org = s.get_one(Organization, doc.organization_id)
         trail = list(
             s.query(TrailEntry).filter(TrailEntry.document_id == doc.id).order_by(TrailEntry.seq)

@@ -30,9 +30,12 @@ from openpyxl.chart import BarChart, Reference
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 
+from docflow import audit
+from docflow.actors import Actor
 from docflow.reports.processing import GroupBy, ProcessingReport
 from docflow.tasks.queries import TaskView
 from docflow.tasks.states import TaskState
+from docflow.uow import UnitOfWork
 from docflow.workdays import local_date
 
 # What makes a spreadsheet read a cell as a formula (when stored, typed or edited).
@@ -202,3 +205,9 @@ def tasks_xlsx(title: str, views: Sequence[TaskView]) -> bytes:
     out = io.BytesIO()
     wb.save(out)
     return out.getvalue()
+
+
+def tasks_export(uow: UnitOfWork, actor: Actor, title: str, views: Sequence[TaskView]) -> bytes:
+    """:func:`tasks_xlsx`, logged in the audit log as an export by ``actor``."""
+    audit.record_read(uow, actor, "tasks.exported", object_type="task", rows=len(views))
+    return tasks_xlsx(title, views)

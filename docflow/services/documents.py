@@ -11,6 +11,7 @@ from typing import Any, Literal
 
 from sqlalchemy import Select, or_, select, tuple_
 
+from docflow import audit
 from docflow.actors import Actor
 from docflow.documents import access
 from docflow.documents.files import open_file
@@ -65,7 +66,9 @@ def document_types(uow: UnitOfWork) -> list[DocumentType]:
 
 def get_document(uow: UnitOfWork, actor: Actor, document_id: uuid.UUID) -> Document:
     with uow:
-        return access.ensure_visible(actor, uow.session.get(Document, document_id))
+        doc = access.ensure_visible(actor, uow.session.get(Document, document_id))
+        audit.record_read(uow, actor, "document.read", doc)
+        return doc
 
 
 def _filtered(actor: Actor, query: DocumentQuery) -> Select[Any]:
@@ -131,6 +134,7 @@ def list_documents(uow: UnitOfWork, actor: Actor, query: DocumentQuery) -> Page[
         rows: list[Document] = list(uow.session.scalars(stmt.limit(limit + 1)).unique())
     more = len(rows) > limit
     rows = rows[:limit]
+    audit.record_search(uow, actor, query.q or query.issuer, rows)
     cursor = None
     if more:
         last = rows[-1]
@@ -140,7 +144,8 @@ def list_documents(uow: UnitOfWork, actor: Actor, query: DocumentQuery) -> Page[
 
 def get_trail(uow: UnitOfWork, actor: Actor, document_id: uuid.UUID) -> list[TrailEntry]:
     with uow:
-        access.ensure_visible(actor, uow.session.get(Document, document_id))
+        doc = access.ensure_visible(actor, uow.session.get(Document, document_id))
+        audit.record_read(uow, actor, "document.trail_read", doc)
         entries = list(
             uow.session.scalars(
                 select(TrailEntry)
@@ -158,13 +163,27 @@ def get_trail(uow: UnitOfWork, actor: Actor, document_id: uuid.UUID) -> list[Tra
 
 
 def get_file(
-    uow: UnitOfWork, actor: Actor, document_id: uuid.UUID, file_id: uuid.UUID
+    uow: UnitOfWork,
+    actor: Actor,
+    document_id: uuid.UUID,
+    file_id: uuid.UUID,
+    *,
+    purpose: Literal["read", "preview"] = "read",
 ) -> DocumentFile:
+    """A file of a visible document; ``purpose`` names the read in the audit log."""
     with uow:
         doc = access.ensure_visible(actor, uow.session.get(Document, document_id))
         row = next((f for f in doc.files if f.id == file_id), None)
         if row is None:
             raise NotFoundError("Không tìm thấy tệp.", code="file_not_found")
+        audit.record_read(
+            uow,
+            actor,
+            f"document.file_{purpose}",
+            row,
+            document_id=str(doc.id),
+            secrecy=doc.secrecy,
+        )
         return row
 
 

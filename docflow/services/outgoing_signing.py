@@ -24,6 +24,7 @@ from cryptography.hazmat.primitives.serialization import Encoding
 from cryptography.x509.oid import NameOID
 from sqlalchemy import select
 
+from docflow import audit
 from docflow.actors import Actor
 from docflow.documents import trail
 from docflow.documents.outgoing_commands import CompleteSigningSession, StartSigningSession
@@ -125,6 +126,18 @@ def start_signing_session(
         )
         uow.session.add(session)
         uow.session.flush()
+        audit.record(
+            uow,
+            "signing_session.created",
+            actor=actor,
+            object_type="document",
+            object_id=doc.id,
+            details={
+                "session_id": str(session.id),
+                "kind": cmd.kind,
+                "certificate": session.certificate_subject,
+            },
+        )
         uow.commit()
         return StartedSession(session, prepared.to_be_signed, prepared.digest)
 
@@ -182,5 +195,13 @@ def complete_signing_session(
         doc.listed_at = uow.now()
         session.completed_at = uow.now()
         trail.append(uow, doc, action.value, actor=actor, from_state=before.value, details=details)
+        audit.record(
+            uow,
+            "signing_session.completed",
+            actor=actor,
+            object_type="document",
+            object_id=doc.id,
+            details={"session_id": str(session.id), "kind": session.kind},
+        )
         uow.commit()
         return doc

@@ -15,6 +15,7 @@ from enum import StrEnum
 from sqlalchemy import Select, and_, or_, select
 from sqlalchemy.orm import Session, joinedload, raiseload
 
+from docflow import audit
 from docflow.actors import Actor
 from docflow.documents import access
 from docflow.enums import Role
@@ -139,6 +140,7 @@ def build_view(uow: UnitOfWork, actor: Actor, task: Task) -> TaskView:
 def get_task(uow: UnitOfWork, actor: Actor, task_id: uuid.UUID) -> TaskView:
     with uow:
         task = policy.ensure_visible(actor, load_task(uow.session, task_id))
+        audit.record_read(uow, actor, "task.read", task)
         return build_view(uow, actor, task)
 
 
@@ -261,5 +263,6 @@ def get_attachment(
         task = policy.ensure_visible(actor, load_task(uow.session, task_id))
         for f in task.attachments:
             if f.id == file_id:
+                audit.record_read(uow, actor, "task.file_read", f, task_id=str(task.id))
                 return f
         raise NotFoundError("Không tìm thấy tệp.", code="file_not_found")

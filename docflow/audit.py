@@ -513,21 +513,15 @@ def export_xlsx(uow: UnitOfWork, actor: Actor, q: AuditQuery) -> bytes:
     """The filtered log as XLSX (at most EXPORT_LIMIT rows); every cell is written as text, so
     nothing a person typed can become a formula. The export is itself logged."""
     from openpyxl import Workbook
-    from openpyxl.cell import WriteOnlyCell
 
+    from docflow.reports.xlsx import row  # the one cell writer of every export (text is text)
     from docflow.workdays import local_time
 
     wb = Workbook(write_only=True)
     ws = wb.create_sheet(title="Nhật ký")
 
-    def text_row(values: Sequence[str]) -> list[WriteOnlyCell]:
-        cells = []
-        for value in values:
-            cell = WriteOnlyCell(ws, value=value)
-            cell.data_type = "s"  # never "f": a value starting with "=" stays text
-            cell.quotePrefix = True
-            cells.append(cell)
-        return cells
+    def text_row(values: Sequence[str]) -> list[Any]:
+        return row(ws, values)
 
     ws.append(text_row(EXPORT_COLUMNS))
     written, cursor = 0, None

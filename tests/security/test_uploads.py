@@ -282,6 +282,8 @@ def test_a_refused_draft_keeps_a_task_file_with_the_same_bytes(site: Site) -> No
 NOT_OBJECT_KEYS = {
     "audit_entries.object_type": "the audited record's type",
     "audit_entries.object_id": "the audited record's id",
+    "audit_pending_reads.object_type": "the read record's type (a read waiting to be chained)",
+    "audit_pending_reads.object_id": "the read record's id",
     "login_throttles.key": "the throttled login's key",
     "rate_counters.key": "a rate-limited client bucket (public endpoints)",
     "exchange_messages.key": "the edXML DocumentId of a package",

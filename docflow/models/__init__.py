@@ -1,6 +1,7 @@
 """The persistent model of docflow (SQLAlchemy 2 declarative, one module per aggregate)."""
 
 from docflow.db import Base
+from docflow.models.agencies import AxisRegistration, ExternalAgency
 from docflow.models.audit import AuditChainHead, AuditEntry
 from docflow.models.calendar import DocumentType, Holiday
 from docflow.models.documents import Assignment, Document, DocumentFile, TrailEntry
@@ -18,6 +19,7 @@ __all__ = [
     "Assignment",
     "AuditChainHead",
     "AuditEntry",
+    "AxisRegistration",
     "Base",
     "Delegation",
     "Delivery",
@@ -27,6 +29,7 @@ __all__ = [
     "DocumentType",
     "DraftVersion",
     "ExchangeMessage",
+    "ExternalAgency",
     "Holiday",
     "LoginThrottle",
     "Notification",

@@ -45,6 +45,9 @@ class Settings:
     # (DHTN_AXIS_SEND_SECONDS; also the first retry delay of a refused send, doubling after).
     axis_poll_seconds: float = 60.0
     axis_send_seconds: float = 30.0
+    # Added: how often the directory of external organisations is read (DHTN_AXIS_DIRECTORY_SECONDS;
+    # also at worker start).
+    axis_directory_seconds: float = 24 * 3600.0
     demo_password: str | None = None
     demo_suffix: str = "Z01"
     secret_network: bool = False
@@ -102,6 +105,7 @@ class Settings:
             axis_secret=env.get("DHTN_AXIS_SECRET") or None,
             axis_poll_seconds=_seconds(env.get("DHTN_AXIS_POLL_SECONDS"), 60.0),
             axis_send_seconds=_seconds(env.get("DHTN_AXIS_SEND_SECONDS"), 30.0),
+            axis_directory_seconds=_seconds(env.get("DHTN_AXIS_DIRECTORY_SECONDS"), 86400.0),
             demo_password=env.get("DHTN_DEMO_PASSWORD") or None,
             demo_suffix=env.get("DHTN_DEMO_SUFFIX") or "Z01",
             secret_network=_bool(env.get("DHTN_SECRET_NETWORK")),

@@ -82,7 +82,7 @@ JOBS: dict[str, Job] = {
     # Registrations that are due (new or renamed organisations, a day old); cheap otherwise.
     "axis_agencies": Job(register_agencies, 3600),
     # The directory of external organisations (getAgenciesList).
-    "axis_directory": Job(refresh_agencies, 24 * 3600),
+    "axis_directory": Job(refresh_agencies, 24 * 3600, "axis_directory_seconds"),
     "sweep_orphans": Job(sweep_orphans, 24 * 3600),
     # Every 15 minutes: a reminder goes out early in the working day, and a missed run (the
     # worker was down) costs a quarter of an hour, not a day.

@@ -37,7 +37,9 @@ from interop.edxml.model import (
     Organ,
     OtherInfo,
     PromulgationInfo,
+    ResponseFor,
     SignerInfo,
+    parse_document_id,
 )
 from interop.edxml.parse import parse_status
 from interop.errors import AxisAuthError, AxisError, InteropError
@@ -85,7 +87,39 @@ def package_for(uow: UnitOfWork, document_id: uuid.UUID, to: list[Organ]) -> Edx
                 Attachment(f.name, f.content_type, content=_opener(uow, f.object_key))
                 for f in files
             ),
+            response_for=_answers(uow, doc, {o.organ_id for o in to}),
         )
+
+
+def _answers(uow: UnitOfWork, doc: Document, recipients: set[str]) -> tuple[ResponseFor, ...]:
+    """The documents this one answers (incoming ones completed with it as their reply) that
+    came through the axis from one of ``recipients``: the ResponseFor of the package, so the
+    asker links the reply to its question."""
+    rows = uow.session.execute(
+        select(Document, ExchangeMessage)
+        .join(ExchangeMessage, ExchangeMessage.document_id == Document.id)
+        .where(
+            Document.reply_document_id == doc.id,
+            Document.organization_id == doc.organization_id,
+            ExchangeMessage.direction == "in",
+            ExchangeMessage.kind == "edoc",
+            ExchangeMessage.peer_code.in_(recipients),
+        )
+        .order_by(Document.created_at)
+    ).all()
+    answers = []
+    for asked, message in rows:
+        parts = parse_document_id(message.key)
+        assert message.peer_code is not None
+        answers.append(
+            ResponseFor(
+                organ_id=message.peer_code,
+                code=parts.code if parts else (asked.notation or ""),
+                promulgation_date=parts.date if parts else asked.issued_date,
+                document_id=message.key,
+            )
+        )
+    return tuple(answers)
 
 
 def _document_type(abbreviation: str) -> DocumentType:

@@ -264,6 +264,7 @@ def test_first_document_arrives_at_once_and_every_status_comes_back(
     world: World, first: dict[str, Any]
 ) -> None:
     w, b = world, world.b
+    print(f"\nthe first document arrived on B {first['after']:.1f} s after start-up")
     assert first["after"] < ARRIVAL_LIMIT, f"arrived {first['after']:.0f} s after start-up"
     received = first["received"]
     assert (received["state"], received["issuer"]["code"]) == ("arrived", "000.00.00.Z01")

@@ -45,7 +45,7 @@ def create_app(
         MAX_CONTENT_LENGTH=(settings.max_upload_mb + 5) * 1024 * 1024,
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
-        SESSION_COOKIE_SECURE=settings.session_cookie_secure,
+        SESSION_COOKIE_SECURE=settings.cookie_secure,
         SESSION_COOKIE_NAME="dhtn_session",
         PERMANENT_SESSION_LIFETIME=dt.timedelta(hours=settings.token_ttl_hours),
         BOOTSTRAP_SERVE_LOCAL=True,

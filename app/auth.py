@@ -1,12 +1,15 @@
 """Who is calling: bearer tokens for the API, the signed session cookie for pages.
 
 The API accepts only bearer tokens (so it needs no CSRF token); pages accept only the session
-cookie. A cookie session carries the user's ``session_epoch``: "log out everywhere" and a
-password reset bump it, which ends every session at once.
+cookie. The signed cookie carries only the id of a server-side session row
+(docflow.services.identity): logout, a password change or reset, deactivation and "log out
+everywhere" end the row, after which a copy of the cookie is worthless. Sessions also end after
+``DHTN_SESSION_IDLE_MINUTES`` without a request and ``DHTN_TOKEN_TTL_HOURS`` in all.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import functools
 import uuid
 from collections.abc import Callable
@@ -14,9 +17,9 @@ from typing import Any, TypeVar, cast
 
 from flask import Flask, g, redirect, request, session, url_for
 
-from app.runtime import make_uow
+from app.runtime import make_uow, runtime
 from docflow import Actor, AuthenticationError
-from docflow.services.identity import resolve_token, session_is_current
+from docflow.services.identity import SessionLimits, resolve_token, session_actor
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -34,11 +37,26 @@ def current_actor() -> Actor | None:
     return actor
 
 
-def login_session(user_id: uuid.UUID, epoch: int) -> None:
+def session_limits() -> SessionLimits:
+    settings = runtime().settings
+    return SessionLimits(
+        idle=dt.timedelta(minutes=settings.session_idle_minutes),
+        absolute=dt.timedelta(hours=settings.token_ttl_hours),
+    )
+
+
+def login_session(session_id: uuid.UUID) -> None:
+    """Put a (new) server-side session in the cookie; anything the old cookie held is gone."""
     session.clear()
-    session["uid"] = str(user_id)
-    session["epoch"] = epoch
+    session["sid"] = str(session_id)
     session.permanent = True
+
+
+def current_session_id() -> uuid.UUID | None:
+    try:
+        return uuid.UUID(str(session["sid"]))
+    except (KeyError, ValueError):
+        return None
 
 
 def init_auth(app: Flask) -> None:
@@ -52,13 +70,12 @@ def init_auth(app: Flask) -> None:
             return
         if request.path.startswith("/static/"):
             return
-        uid, epoch = session.get("uid"), session.get("epoch")
-        if uid is None:
-            return
-        try:
-            actor = session_is_current(make_uow(), uuid.UUID(str(uid)), int(str(epoch)))
-        except (ValueError, TypeError):
-            actor = None
+        if "sid" not in session and "uid" not in session:
+            return  # anonymous (a CSRF token for the login form at most)
+        sid = current_session_id()  # None for a cookie of the older, epoch-based kind
+        actor = None
+        if sid is not None:
+            actor = session_actor(make_uow(), sid, idle=session_limits().idle)
         if actor is None:
             session.clear()
         g.actor = actor

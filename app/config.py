@@ -26,6 +26,14 @@ def _seconds(value: str | None, default: float) -> float:
     return seconds
 
 
+def _rate(value: str | None, default: tuple[int, int]) -> tuple[int, int]:
+    """``"N/SECONDS"`` (or ``"N"`` per minute) → (N, SECONDS)."""
+    if not value or not value.strip():
+        return default
+    count, _, window = value.strip().partition("/")
+    return int(count), int(window or 60)
+
+
 @dataclass(frozen=True)
 class Settings:
     """Every knob of DHTN. Defaults give the embedded profile (SQLite, files, embedded broker).
@@ -59,13 +67,37 @@ class Settings:
     smtp_url: str | None = None
     # Added: working days before a deadline when the lead gets a reminder (DHTN_REMINDER_DAYS).
     reminder_days: int = 2
+    # API.md §7: the address people use; an https:// one makes the session cookie Secure.
+    public_url: str | None = None
+    # Added: a page session ends after this long without a request (and always after
+    # token_ttl_hours); how many reverse proxies in front may set X-Forwarded-For (0 = none).
+    session_idle_minutes: int = 120
+    trusted_proxies: int = 0
     # Not in API.md §1 (added): token lifetime, upload limit, cookie flag, log level, eager tasks.
     token_ttl_hours: int = 12
     max_upload_mb: int = 100
     session_cookie_secure: bool = False
     log_level: str = "INFO"
     tasks_eager: bool = False
+    # Outbound fetches (signing.fetching): hosts allowed beyond the TSA and the trust roots'
+    # own AIA/CRL/OCSP hosts (DHTN_FETCH_ALLOW, API.md §7; comma or space separated).
+    fetch_allow: tuple[str, ...] = ()
+    # Converters (LibreOffice, pdftoppm) run in a bubblewrap sandbox without network:
+    # "bwrap" (default; refuses to convert when bwrap cannot run) or "off" (DHTN_SANDBOX).
+    sandbox: str = "bwrap"
+    # Public endpoints (verification): requests per client per window, and for all clients
+    # together (DHTN_PUBLIC_RATE_LIMIT, DHTN_PUBLIC_RATE_LIMIT_GLOBAL, "N/SECONDS").
+    public_rate_limit: tuple[int, int] = (20, 60)
+    public_rate_limit_global: tuple[int, int] = (600, 60)
+    # Largest PDF the public verification takes (DHTN_VERIFY_MAX_MB).
+    verify_max_mb: int = 20
     extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def cookie_secure(self) -> bool:
+        """Send the session cookie over HTTPS only when the installation is served over HTTPS."""
+        public = (self.public_url or "").strip().lower()
+        return self.session_cookie_secure or public.startswith("https://")
 
     @property
     def embedded_broker(self) -> bool:
@@ -115,11 +147,19 @@ class Settings:
             trust_roots=Path(roots) if roots else None,
             smtp_url=env.get("DHTN_SMTP_URL") or None,
             reminder_days=int(env.get("DHTN_REMINDER_DAYS") or 2),
+            public_url=env.get("DHTN_PUBLIC_URL") or None,
+            session_idle_minutes=int(env.get("DHTN_SESSION_IDLE_MINUTES") or 120),
+            trusted_proxies=int(env.get("DHTN_TRUSTED_PROXIES") or 0),
             token_ttl_hours=int(env.get("DHTN_TOKEN_TTL_HOURS") or 12),
             max_upload_mb=int(env.get("DHTN_MAX_UPLOAD_MB") or 100),
             session_cookie_secure=_bool(env.get("DHTN_SESSION_COOKIE_SECURE")),
             log_level=(env.get("DHTN_LOG_LEVEL") or "INFO").upper(),
             tasks_eager=_bool(env.get("DHTN_TASKS_EAGER")),
+            fetch_allow=tuple((env.get("DHTN_FETCH_ALLOW") or "").replace(",", " ").split()),
+            sandbox=(env.get("DHTN_SANDBOX") or "bwrap").strip().lower(),
+            public_rate_limit=_rate(env.get("DHTN_PUBLIC_RATE_LIMIT"), (20, 60)),
+            public_rate_limit_global=_rate(env.get("DHTN_PUBLIC_RATE_LIMIT_GLOBAL"), (600, 60)),
+            verify_max_mb=int(env.get("DHTN_VERIFY_MAX_MB") or 20),
         )
 
 

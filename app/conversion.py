@@ -10,6 +10,12 @@ timeout, after which LibreOffice is killed and started afresh for the next job.
 A file LibreOffice cannot open or export raises :class:`docflow.documents.ports.ConversionError`
 (the draft shows it); LibreOffice crashing on a file gets one retry on a fresh instance first.
 Without python3-uno the converter falls back to a cold ``soffice --convert-to`` per job.
+
+Nothing in a DOCX makes the server fetch anything: external relationships other than hyperlinks
+(linked images, attached templates, linked OLE objects, frames…) are removed before LibreOffice
+sees the file (:func:`neutralise_external_links`), and LibreOffice and its bridge run in the
+network-less sandbox of :mod:`app.sandbox` (their UNO pipe is a Unix socket in a ``/tmp`` the two
+sandboxes share), which also covers what the relationships do not (e.g. INCLUDEPICTURE fields).
 """
 
 from __future__ import annotations
@@ -27,9 +33,14 @@ import tempfile
 import threading
 import time
 import uuid
+import zipfile
+from io import BytesIO
 from pathlib import Path
 from typing import IO, Any
 
+from lxml import etree
+
+from app.sandbox import Limits, Sandbox, SandboxUnavailable
 from docflow.documents.ports import ConversionError
 
 log = logging.getLogger(__name__)
@@ -40,6 +51,56 @@ BRIDGE = Path(__file__).with_name("conversion_bridge.py")
 
 class ConverterUnavailable(RuntimeError):
     """LibreOffice could not be started (an installation problem: the job is retried)."""
+
+
+_REL_NS = "http://schemas.openxmlformats.org/package/2006/relationships"
+_SAFE_XML = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=False)
+# The warm LibreOffice lives long: its CPU limit is a ceiling over many jobs (each job has its
+# own wall-clock timeout); a converter killed by it is restarted like after a crash.
+OFFICE_LIMITS = Limits(cpu_seconds=3600, memory_bytes=4 * 1024**3)
+BRIDGE_LIMITS = Limits(cpu_seconds=3600, memory_bytes=1024**3)
+
+
+def neutralise_external_links(data: bytes) -> bytes:
+    """The DOCX without its external relationships, hyperlinks excepted (they are not fetched
+    on conversion and are part of the text). Not a zip: returned as is (LibreOffice refuses it).
+    """
+    try:
+        source = zipfile.ZipFile(BytesIO(data))
+        infos = source.infolist()
+    except (zipfile.BadZipFile, OSError, ValueError):
+        return data
+    out = BytesIO()
+    changed = False
+    with source, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target:
+        for info in infos:
+            content = source.read(info)
+            if info.filename.endswith(".rels"):
+                cleaned = _strip_external(content)
+                if cleaned is not None:
+                    content, changed = cleaned, True
+            target.writestr(info, content)
+    return out.getvalue() if changed else data
+
+
+def _strip_external(rels: bytes) -> bytes | None:
+    """``rels`` without external non-hyperlink relationships; None when nothing changes."""
+    try:
+        root = etree.fromstring(rels, _SAFE_XML)
+    except etree.XMLSyntaxError:
+        return None
+    removed = False
+    for rel in list(root):
+        if not isinstance(rel.tag, str) or etree.QName(rel).localname != "Relationship":
+            continue
+        external = (rel.get("TargetMode") or "").strip().lower() == "external"
+        if external and not (rel.get("Type") or "").endswith("/hyperlink"):
+            root.remove(rel)
+            removed = True
+    if not removed:
+        return None
+    result: bytes = etree.tostring(root, xml_declaration=True, encoding="UTF-8", standalone=True)
+    return result
 
 
 def uno_available(python: str = SYSTEM_PYTHON) -> bool:
@@ -62,8 +123,10 @@ class LibreOfficeConverter:
         soffice: str = "soffice",
         python: str = SYSTEM_PYTHON,
         warm: bool | None = None,
+        sandbox: Sandbox | None = None,
     ) -> None:
         self.work_dir = work_dir
+        self.sandbox = sandbox or Sandbox()
         self.timeout = timeout
         self.soffice = shutil.which(soffice) or soffice
         self.python = python
@@ -94,7 +157,7 @@ class LibreOfficeConverter:
         with self._lock, tempfile.TemporaryDirectory(dir=self._jobs_dir()) as tmp:
             source = Path(tmp) / "in.docx"
             target = Path(tmp) / "in.pdf"
-            source.write_bytes(data)
+            source.write_bytes(neutralise_external_links(data))
             if self.warm:
                 self._convert_warm(source, target, filename)
             else:
@@ -127,6 +190,26 @@ class LibreOfficeConverter:
     def _profile(self) -> Path:
         return self.work_dir / f"profile-{os.getpid()}"
 
+    def _tmp(self) -> Path:
+        """The sandboxes' shared /tmp (holds the UNO pipe's socket)."""
+        path = self.work_dir / f"tmp-{os.getpid()}"
+        path.mkdir(parents=True, exist_ok=True)
+        return path
+
+    def _office_command(self, argv: list[str]) -> list[str]:
+        profile = self._profile()
+        profile.mkdir(parents=True, exist_ok=True)
+        try:
+            return self.sandbox.command(
+                argv,
+                limits=OFFICE_LIMITS,
+                writable=[profile, self._jobs_dir()],
+                tmp=self._tmp(),
+                home=profile,
+            )
+        except SandboxUnavailable as exc:
+            raise ConverterUnavailable(str(exc)) from exc
+
     def _jobs_dir(self) -> Path:
         path = self.work_dir / "jobs"
         path.mkdir(parents=True, exist_ok=True)
@@ -145,7 +228,7 @@ class LibreOfficeConverter:
             return
         self.close()
         pipe = f"dhtn-{os.getpid()}-{uuid.uuid4().hex[:8]}"
-        self._office = subprocess.Popen(
+        office = self._office_command(
             [
                 self.soffice,
                 "--headless",
@@ -156,14 +239,24 @@ class LibreOfficeConverter:
                 "--nolockcheck",
                 f"-env:UserInstallation={self._profile().as_uri()}",
                 f"--accept=pipe,name={pipe};urp;StarOffice.ComponentContext",
-            ],
+            ]
+        )
+        bridge = self.sandbox.command(
+            [self.python, "-I", "-u", str(BRIDGE), pipe, "60"],
+            limits=BRIDGE_LIMITS,
+            readable=[BRIDGE],
+            writable=[self._jobs_dir()],
+            tmp=self._tmp(),
+        )
+        self._office = subprocess.Popen(
+            office,
             stdin=subprocess.DEVNULL,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
             start_new_session=True,
         )
         self._bridge = subprocess.Popen(
-            [self.python, "-I", "-u", str(BRIDGE), pipe, "60"],
+            bridge,
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=subprocess.DEVNULL,
@@ -224,18 +317,21 @@ class LibreOfficeConverter:
     # --- cold path (no python3-uno)
 
     def _convert_cold(self, source: Path, target: Path, filename: str) -> None:
+        command = self._office_command(
+            [
+                self.soffice,
+                f"-env:UserInstallation={self._profile().as_uri()}",
+                "--headless",
+                "--convert-to",
+                "pdf",
+                "--outdir",
+                str(target.parent),
+                str(source),
+            ]
+        )
         try:
             subprocess.run(
-                [
-                    self.soffice,
-                    f"-env:UserInstallation={self._profile().as_uri()}",
-                    "--headless",
-                    "--convert-to",
-                    "pdf",
-                    "--outdir",
-                    str(target.parent),
-                    str(source),
-                ],
+                command,
                 capture_output=True,
                 timeout=self.timeout,
                 check=False,

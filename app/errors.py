@@ -115,9 +115,15 @@ def init_errors(app: Flask) -> None:
 
     @app.errorhandler(ApiError)
     def _api(exc: ApiError) -> Any:
+        headers = {}
+        if exc.status == 429 and "retry_after" in exc.details:
+            headers["Retry-After"] = str(exc.details["retry_after"])
         if wants_json():
-            return json_error(exc.status, exc.code, exc.message, exc.details)
-        return render_template("error.html", status=exc.status, message=exc.message), exc.status
+            response = json_error(exc.status, exc.code, exc.message, exc.details)
+            response.headers.update(headers)
+            return response
+        page = render_template("error.html", status=exc.status, message=exc.message)
+        return page, exc.status, headers
 
     @app.errorhandler(HTTPException)
     def _http(exc: HTTPException) -> Any:

@@ -1,6 +1,15 @@
 """E-mail copies of notifications, sent by the outbox handler of ``notify.email`` through the SMTP
-server of ``DHTN_SMTP_URL`` (``smtp://user:pass@host:port``; ``smtps://`` for TLS from the
-start, ``?starttls=true`` to upgrade, ``?from=addr`` for the sender).
+server of ``DHTN_SMTP_URL`` (``smtp://user:pass@host:port``; ``?from=addr`` for the sender).
+
+Transport security (the server's certificate is always verified, with the system's CAs or the
+PEM bundle of ``?cafile=/path``, and its name must match the host of the URL):
+
+* ``smtps://host`` (port 465): TLS from the first byte.
+* ``smtp://host`` (port 25/587): upgraded with STARTTLS whenever the server offers it;
+  ``?starttls=required`` (or ``true``) refuses to send when it does not, ``?starttls=never``
+  (or ``false``) never upgrades (a relay on this machine). A certificate that fails
+  verification fails the send (retried later); it never falls back to clear text.
+* A password is sent only over TLS, or to a server on loopback.
 
 docflow decides what to send (:func:`docflow.notifications.pending_emails`); this module only
 speaks SMTP. The handler runs after the notifying transaction committed; each e-mail sent is
@@ -10,7 +19,9 @@ already marked (delivery stays at least once if the server fails halfway).
 
 from __future__ import annotations
 
+import ipaddress
 import smtplib
+import ssl
 from collections.abc import Iterator
 from contextlib import contextmanager
 from email.message import EmailMessage
@@ -28,29 +39,73 @@ DEFAULT_SENDER = "DHTN <no-reply@localhost>"
 TIMEOUT = 20
 
 
+STARTTLS_MODES = {
+    "auto": "auto",
+    "required": "required",
+    "true": "required",
+    "1": "required",
+    "never": "never",
+    "false": "never",
+    "0": "never",
+}
+
+
+class SmtpSecurityError(smtplib.SMTPException):
+    """The connection is not as secure as DHTN_SMTP_URL requires (nothing was sent)."""
+
+
+def tls_context(cafile: str | None = None) -> ssl.SSLContext:
+    """Verifying TLS: the certificate chains to a trusted CA and names the host."""
+    context = ssl.create_default_context(cafile=cafile)
+    context.minimum_version = ssl.TLSVersion.TLSv1_2
+    return context
+
+
+def is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
 @contextmanager
 def smtp_connection(url: str) -> Iterator[smtplib.SMTP]:
-    """An authenticated SMTP session for ``url``."""
+    """An SMTP session for ``url``: TLS verified as the module's docstring says, logged in."""
     parts = urlsplit(url)
     if parts.scheme not in ("smtp", "smtps"):
         raise ValueError(f"DHTN_SMTP_URL must be smtp:// or smtps://, not {parts.scheme}://")
     host = parts.hostname or "localhost"
     options = parse_qs(parts.query)
+    mode = STARTTLS_MODES.get(options.get("starttls", ["auto"])[0].lower())
+    if mode is None:
+        raise ValueError("DHTN_SMTP_URL: starttls must be auto, required or never")
+    context = tls_context(options.get("cafile", [None])[0])
     server: smtplib.SMTP
     if parts.scheme == "smtps":
-        server = smtplib.SMTP_SSL(host, parts.port or 465, timeout=TIMEOUT)
+        server = smtplib.SMTP_SSL(host, parts.port or 465, timeout=TIMEOUT, context=context)
     else:
         server = smtplib.SMTP(host, parts.port or 25, timeout=TIMEOUT)
     try:
-        if parts.scheme == "smtp" and options.get("starttls", ["false"])[0] in ("1", "true"):
-            server.starttls()
+        encrypted = parts.scheme == "smtps"
+        if not encrypted and mode != "never":
+            server.ehlo()
+            if server.has_extn("starttls"):
+                server.starttls(context=context)
+                server.ehlo()
+                encrypted = True
+            elif mode == "required":
+                raise SmtpSecurityError(f"{host} does not offer STARTTLS (starttls=required)")
         if parts.username:
+            if not encrypted and not is_loopback(host):
+                raise SmtpSecurityError(f"refusing to send the SMTP password to {host} in clear")
             server.login(unquote(parts.username), unquote(parts.password or ""))
         yield server
     finally:
         try:
             server.quit()
-        except smtplib.SMTPException:
+        except (smtplib.SMTPException, OSError):
             server.close()
 
 

@@ -1,6 +1,10 @@
 """PNG images of PDF pages (poppler's ``pdftoppm``), optionally with the signing fields drawn
 on them: the pages show a document on any phone, and the signing screens show where the
-signature and the seal will go."""
+signature and the seal will go.
+
+``pdftoppm`` reads PDFs anyone may upload: it runs in the network-less sandbox of
+:mod:`app.sandbox` with CPU, memory and file-size limits, and the resolution is bounded
+(:data:`MIN_DPI`..:data:`MAX_DPI`)."""
 
 from __future__ import annotations
 
@@ -12,6 +16,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from PIL import Image, ImageDraw
+
+from app.sandbox import Limits, Sandbox
+
+MIN_DPI, MAX_DPI, DEFAULT_DPI = 36, 200, 80
+# An A4 page at 200 dpi is ~1650x2340 pixels; these bound a page with a hostile MediaBox too.
+PREVIEW_LIMITS = Limits(cpu_seconds=30, memory_bytes=1024**3, file_bytes=256 * 1024**2)
+MAX_PIXELS = 40_000_000
 
 
 @dataclass(frozen=True)
@@ -29,13 +40,27 @@ class PreviewError(RuntimeError):
     pass
 
 
-def render_page(pdf: bytes, page: int, *, dpi: int = 80, marks: Sequence[Mark] = ()) -> bytes:
-    """Page ``page`` (1-based) as PNG bytes, with ``marks`` drawn translucent on top."""
+def render_page(
+    pdf: bytes,
+    page: int,
+    *,
+    dpi: int = DEFAULT_DPI,
+    marks: Sequence[Mark] = (),
+    sandbox: Sandbox | None = None,
+) -> bytes:
+    """Page ``page`` (1-based) as PNG bytes, with ``marks`` drawn translucent on top.
+
+    ``ValueError`` for a ``dpi`` outside MIN_DPI..MAX_DPI; :class:`PreviewError` when the page
+    cannot be rendered; :class:`~app.sandbox.SandboxUnavailable` when the sandbox cannot run.
+    """
+    if not MIN_DPI <= dpi <= MAX_DPI:
+        raise ValueError(f"dpi must be within {MIN_DPI}..{MAX_DPI}")
+    sandbox = sandbox or Sandbox()
     with tempfile.TemporaryDirectory() as tmp:
         source = Path(tmp) / "doc.pdf"
         source.write_bytes(pdf)
         out = Path(tmp) / "page"
-        result = subprocess.run(
+        command = sandbox.command(
             [
                 "pdftoppm",
                 "-r",
@@ -49,14 +74,20 @@ def render_page(pdf: bytes, page: int, *, dpi: int = 80, marks: Sequence[Mark] =
                 str(source),
                 str(out),
             ],
-            capture_output=True,
-            timeout=60,
-            check=False,
+            limits=PREVIEW_LIMITS,
+            writable=[Path(tmp)],
         )
+        try:
+            result = subprocess.run(command, capture_output=True, timeout=60, check=False)
+        except subprocess.TimeoutExpired as exc:
+            raise PreviewError("pdftoppm took too long") from exc
         target = out.with_suffix(".png")
         if result.returncode != 0 or not target.exists():
             raise PreviewError(result.stderr.decode(errors="replace")[:300])
-        image = Image.open(target).convert("RGBA")
+        with Image.open(target) as png:
+            if png.width * png.height > MAX_PIXELS:
+                raise PreviewError("the page is too large to show")
+            image = png.convert("RGBA")
     if marks:
         overlay = Image.new("RGBA", image.size, (0, 0, 0, 0))
         draw = ImageDraw.Draw(overlay)

@@ -10,6 +10,7 @@ when set (the national roots in production), else the demo root.
 from __future__ import annotations
 
 import io
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -21,12 +22,15 @@ from app.runtime import Runtime
 from docflow.demo import attach_signature_images, signing_people
 from signing import (
     DemoPKI,
+    FetchPolicy,
     InvalidDocumentError,
     OrgSpec,
     TrustSettings,
     UserSpec,
+    VerificationLimitError,
     demo_trust,
     generate_demo_pki,
+    load_certificates,
     load_demo_pki,
     make_pki_wsgi_app,
     render_seal_image,
@@ -69,11 +73,28 @@ def demo_pki(settings: Settings) -> DemoPKI | None:
         return None
 
 
+def fetch_policy(settings: Settings, trusted_cas: list[bytes]) -> FetchPolicy:
+    """The outbound-fetch policy (signing.fetching): only the TSA, the trusted CAs' own
+    AIA/CRL/OCSP hosts and DHTN_FETCH_ALLOW; never a URL taken from an uploaded document."""
+    return FetchPolicy.configure(
+        allow=settings.fetch_allow, tsa_url=settings.tsa_url, trusted_cas=trusted_cas
+    )
+
+
 def trust_settings(settings: Settings) -> TrustSettings | None:
     if settings.trust_roots is not None:
-        return TrustSettings.from_pem(settings.trust_roots)
+        data = settings.trust_roots.read_bytes()
+        cas = [cert.dump() for cert in load_certificates(data)]
+        return TrustSettings.from_pem(data, fetch_policy=fetch_policy(settings, cas))
     pki = demo_pki(settings)
-    return demo_trust(pki) if pki is not None else None
+    if pki is None:
+        return None
+    # The demo CRLs are given in advance; fetching (the PKI's own /pki OCSP on this server)
+    # happens only when the operator lists that host in DHTN_FETCH_ALLOW.
+    cas = [pki.root.certificate_der, pki.issuing.certificate_der]
+    policy = fetch_policy(settings, cas)
+    trust = demo_trust(pki, allow_fetching=bool(settings.fetch_allow))
+    return replace(trust, fetch_policy=policy)
 
 
 def make_verifier(settings: Settings) -> Any:
@@ -85,6 +106,12 @@ def make_verifier(settings: Settings) -> Any:
             trust = TrustSettings(roots=())
         try:
             return dict(verify_pdf(pdf, trust).to_dict())
+        except VerificationLimitError as exc:
+            return {
+                "summary": "indeterminate",
+                "signatures": [],
+                "error": {"code": exc.code, "message": exc.message, "details": exc.details},
+            }
         except InvalidDocumentError as exc:
             return {
                 "summary": "invalid",

@@ -7,6 +7,7 @@ tasks get a fresh :class:`docflow.UnitOfWork` from :func:`make_uow`.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -18,6 +19,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from app.config import Settings
 from docflow import UnitOfWork, make_engine, make_session_factory, utcnow
+from docflow.login_throttle import ThrottlePolicy
 from docflow.outbox import Handler
 from docflow.uow import DomainConfig
 from storage import ContentStore, create_key_file, open_store
@@ -76,6 +78,7 @@ def build_runtime(
     clock: Callable[[], dt.datetime] | None = None,
 ) -> Runtime:
     from app.conversion import LibreOfficeConverter
+    from app.sandbox import Sandbox
 
     engine = None
     if session_factory is None:
@@ -90,9 +93,15 @@ def build_runtime(
         config=DomainConfig(
             secret_network=settings.secret_network,
             max_upload_bytes=settings.max_upload_mb * 1024 * 1024,
+            # A key of its own for the throttle's bucket hash, derived from the secret key.
+            login_throttle=ThrottlePolicy(
+                key=hashlib.sha256(b"dhtn-login-throttle\0" + settings.secret_key.encode()).digest()
+            ),
         ),
         # One warm LibreOffice per process, started on the first conversion.
-        converter=LibreOfficeConverter(settings.data_dir / "converter"),
+        converter=LibreOfficeConverter(
+            settings.data_dir / "converter", sandbox=Sandbox(settings.sandbox)
+        ),
     )
 
 

@@ -1,9 +1,16 @@
-"""Security headers on every response, and CSRF protection for forms."""
+"""Security headers on every response, CSRF protection for forms, and who the client is.
+
+The client address (login throttle, audit log) is the TCP peer. ``X-Forwarded-For`` is believed
+only when ``DHTN_TRUSTED_PROXIES`` says how many reverse proxies stand in front (then the address
+that many hops back is taken, as werkzeug's ProxyFix does); by default a client cannot choose
+its address by sending the header.
+"""
 
 from __future__ import annotations
 
-from flask import Flask, Response
+from flask import Flask, Response, request
 from flask_wtf.csrf import CSRFProtect
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 csrf = CSRFProtect()
 
@@ -24,7 +31,19 @@ CSP = "; ".join(
 )
 
 
+def client_address() -> str | None:
+    """The client's IP address as this installation determines it (see the module text)."""
+    return request.remote_addr
+
+
 def init_security(app: Flask) -> None:
+    from app.runtime import runtime
+
+    proxies = runtime(app).settings.trusted_proxies
+    if proxies > 0:
+        app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
+            app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=0, x_port=0, x_prefix=0
+        )
     csrf.init_app(app)
 
     @app.after_request

@@ -108,7 +108,7 @@ def load_directory(engine: Engine, n_orgs: int) -> list[Org]:
             unit_rows.append((u, oid, None, f"Ban {k} của tổ chức {i}", f"B{k}", True, created))
         leader = new_id()
         user_rows.append(
-            (leader, oid, units[0], f"lanhdao.{i}", f"Lãnh đạo {i}", "x", "none", True, 0, created)
+            (leader, oid, units[0], f"lanhdao.{i}", f"Lãnh đạo {i}", "x", "none", True, created)
         )
         role_rows.append((leader, Role.LEADER.value))
         heads: dict[uuid.UUID, uuid.UUID] = {}
@@ -126,7 +126,6 @@ def load_directory(engine: Engine, n_orgs: int) -> list[Org]:
                     "x",
                     "none",
                     True,
-                    0,
                     created,
                 )
             )
@@ -145,7 +144,6 @@ def load_directory(engine: Engine, n_orgs: int) -> list[Org]:
                         "x",
                         "none",
                         True,
-                        0,
                         created,
                     )
                 )
@@ -185,7 +183,6 @@ def load_directory(engine: Engine, n_orgs: int) -> list[Org]:
             "password_hash",
             "clearance",
             "active",
-            "session_epoch",
             "created_at",
         ],
         iter(user_rows),

@@ -65,8 +65,33 @@ class Actor:
         return org.path.startswith(self.organization_path)
 
 
+def delegation_refusal(delegator: User, delegate: User, role: Role) -> str | None:
+    """Why ``delegate`` may not hold ``role`` in ``delegator``'s place (None: they may).
+
+    A delegate acts only in the delegator's place: in the delegator's organisation, with a role
+    the delegator holds (checked again each time the delegation is used, so that it ends with
+    the role), and unit-head powers only inside the delegator's unit (a unit head's powers are
+    the unit's: someone of another unit would otherwise direct their own unit with them). The
+    same rule refuses a delegation when it is created and ignores it when it is used.
+    """
+    if not delegator.active or not delegate.active:
+        return "Người ủy quyền và người được ủy quyền phải đang hoạt động."
+    if delegate.organization_id != delegator.organization_id:
+        return "Người được ủy quyền phải cùng tổ chức với người ủy quyền."
+    if role is Role.ADMIN:
+        return "Không ủy quyền vai trò quản trị."
+    if role not in delegator.roles:
+        return "Chỉ ủy quyền được vai trò mà người ủy quyền đang có."
+    if role is Role.UNIT_HEAD and (
+        delegator.unit_id is None or delegate.unit_id != delegator.unit_id
+    ):
+        return "Quyền lãnh đạo đơn vị chỉ ủy quyền cho người cùng đơn vị."
+    return None
+
+
 def actor_from_user(session: Session, user: User, today: dt.date) -> Actor:
-    """Build the actor for ``user`` on ``today`` (local date), with active delegations."""
+    """Build the actor for ``user`` on ``today`` (local date), with active delegations: only
+    the delegated roles :func:`delegation_refusal` still allows today."""
     if not user.active:
         raise AuthenticationError()
     rows = session.scalars(
@@ -79,15 +104,16 @@ def actor_from_user(session: Session, user: User, today: dt.date) -> Actor:
     ).all()
     delegated = tuple(
         DelegatedRole(
-            role=Role(role),
+            role=role,
             delegator_id=d.delegator_id,
             delegator_name=d.delegator.full_name,
             competence=d.competence,
             delegation_id=d.id,
         )
         for d in rows
-        if d.delegator.active
-        for role in d.roles
+        if d.organization_id == user.organization_id
+        for role in map(Role, d.roles)
+        if delegation_refusal(d.delegator, user, role) is None
     )
     return Actor(
         user_id=user.id,

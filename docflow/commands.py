@@ -128,6 +128,10 @@ class CreateRegister(Command):
 
 
 class CreateDelegation(Command):
+    """Ủy quyền: vai trò người ủy quyền đang giữ (không có quản trị), cho người cùng tổ chức;
+    quyền lãnh đạo đơn vị chỉ cho người cùng đơn vị. Khi dùng, chỉ còn hiệu lực với vai trò mà
+    người ủy quyền vẫn đang giữ; dấu vết ghi cả hai tên (người làm và người được thay)."""
+
     delegator_id: uuid.UUID
     delegate_id: uuid.UUID
     roles: list[Role] = Field(min_length=1)

@@ -1,5 +1,18 @@
 """Which stored objects the database references: the other half of the store's integrity check
-and of the orphan sweeper (storage knows objects, docflow knows rows)."""
+and of the orphan sweeper (storage knows objects, docflow knows rows).
+
+:data:`OBJECT_KEY_COLUMNS` is the one registry of columns that hold an object key. The sweeper
+keeps every object any of them names, so a table that references objects must be listed here
+(``tests/security/test_uploads.py`` walks the models and fails on a key-like column that is
+neither listed nor declared not to be an object key).
+
+Deleting objects is the sweeper's job alone: no request deletes one (storage is
+content-addressed, so the bytes a failed attempt wrote may be the bytes of another row, or of a
+transaction that has not committed yet). The sweeper removes an unreferenced object only when it
+is older than :data:`SWEEP_GRACE`, far longer than any transaction runs; an upload that re-uses an
+old object's bytes refreshes its modification time (``ContentStore.refresh_after``), and the
+sweeper asks again right before each deletion.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +20,7 @@ import datetime as dt
 from collections.abc import Callable, Iterator
 
 from sqlalchemy import select
+from sqlalchemy.orm import InstrumentedAttribute
 
 from docflow.models import DocumentFile, TaskAttachment, User
 from docflow.uow import UnitOfWork
@@ -22,32 +36,36 @@ from storage import (
 # Objects younger than this may belong to a transaction still committing: never swept.
 SWEEP_GRACE = dt.timedelta(days=1)
 
+#: Every column whose value is the key of a stored object (None allowed where nullable).
+#: Document files cover drafts, prepared, signed and issued PDFs, outgoing attachments and
+#: received packages' attachments (internal dispatch shares the sender's objects).
+OBJECT_KEY_COLUMNS: tuple[InstrumentedAttribute[str] | InstrumentedAttribute[str | None], ...] = (
+    DocumentFile.object_key,
+    TaskAttachment.object_key,
+    User.signature_image_key,
+)
+
 
 def referenced_keys(uow: UnitOfWork) -> Iterator[str]:
-    """Every object key a row references (document files, task attachments, signature images)."""
+    """Every object key a row references (each registered column; a key may repeat)."""
     with uow:
         s = uow.session
-        yield from s.scalars(select(DocumentFile.object_key).distinct()).yield_per(5000)
-        yield from s.scalars(select(TaskAttachment.object_key).distinct()).yield_per(5000)
-        for key in s.scalars(
-            select(User.signature_image_key).where(User.signature_image_key.is_not(None)).distinct()
-        ):
-            if key is not None:
-                yield key
+        for column in OBJECT_KEY_COLUMNS:
+            for key in s.scalars(select(column).where(column.is_not(None)).distinct()).yield_per(
+                5000
+            ):
+                if key is not None:
+                    yield key
 
 
 def is_referenced(uow: UnitOfWork, key: str) -> bool:
     """Asked by the sweeper just before deleting an object, in a fresh transaction."""
     with uow:
         s = uow.session
-        for column in (
-            DocumentFile.object_key,
-            TaskAttachment.object_key,
-            User.signature_image_key,
-        ):
-            if s.scalars(select(column).where(column == key).limit(1)).first() is not None:
-                return True
-        return False
+        return any(
+            s.scalars(select(column).where(column == key).limit(1)).first() is not None
+            for column in OBJECT_KEY_COLUMNS
+        )
 
 
 def verify_objects(uow: UnitOfWork, store: ObjectStore, *, deep: bool = False) -> VerifyReport:
@@ -55,9 +73,16 @@ def verify_objects(uow: UnitOfWork, store: ObjectStore, *, deep: bool = False) -
 
 
 def sweep(
-    uow_factory: Callable[[], UnitOfWork], store: ContentStore, *, grace: dt.timedelta = SWEEP_GRACE
+    uow_factory: Callable[[], UnitOfWork],
+    store: ContentStore,
+    *,
+    grace: dt.timedelta = SWEEP_GRACE,
+    now: dt.datetime | None = None,
 ) -> SweepReport:
-    """Remove orphans older than ``grace``; a referenced object is never deleted."""
+    """Remove orphans older than ``grace``; an object some row references is never deleted."""
     return sweep_orphans(
-        store, grace=grace, is_referenced=lambda key: is_referenced(uow_factory(), key)
+        store,
+        grace=grace,
+        now=now,
+        is_referenced=lambda key: is_referenced(uow_factory(), key),
     )

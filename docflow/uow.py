@@ -11,12 +11,13 @@ import datetime as dt
 import logging
 import uuid
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Self
 
 from sqlalchemy.orm import Session, sessionmaker
 
 from docflow.db import utcnow
+from docflow.login_throttle import ThrottlePolicy
 from docflow.models.outbox import OutboxMessage
 
 if TYPE_CHECKING:
@@ -34,10 +35,12 @@ class DomainConfig:
     Attributes:
         secret_network: the isolated deployment for state-secret documents (content allowed).
         max_upload_bytes: the largest file a person may upload.
+        login_throttle: limits and bucket sizes of the login throttle.
     """
 
     secret_network: bool = False
     max_upload_bytes: int = 100 * 1024 * 1024
+    login_throttle: ThrottlePolicy = field(default_factory=ThrottlePolicy)
 
 
 class UnitOfWork:

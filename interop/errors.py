@@ -78,6 +78,15 @@ class EdxmlTooLargeError(EdxmlError):
     default_message = "Gói tin edXML vượt quá kích thước cho phép."
 
 
+class EdxmlFieldTooLongError(EdxmlError):
+    """A text field longer than any real document has (``interop.edxml.fields``); the details
+    name it (``field``, ``element``) with its ``limit`` and ``length``."""
+
+    code = "edxml_field_too_long"
+    http_status = 422
+    default_message = "Một trường của gói tin edXML dài quá giới hạn cho phép."
+
+
 class EdxmlTooDeepError(EdxmlError):
     """Elements nested deeper than the limit, or too many elements."""
 

@@ -27,7 +27,7 @@ from interop.axis_client import AxisClient
 from interop.edxml.build import build_status_bytes
 from interop.edxml.model import Organ, ResponseFor, StatusMessage, parse_document_id
 from interop.errors import AxisError
-from interop.inbox import import_package
+from interop.inbox import PackageRefusedError, import_package, record_refusal
 
 log = logging.getLogger(__name__)
 
@@ -51,9 +51,12 @@ def receive_from_axis(uow_factory: Callable[[], UnitOfWork], client: AxisClient)
                     sink,
                     channel="axis",
                     axis_doc_id=item.doc_id,
+                    axis_from=item.from_code,
                 )
             except DomainError as exc:
-                log.warning("package %s refused: %s", item.doc_id, exc.code)
+                log.warning("package %s refused: %s %s", item.doc_id, exc.code, exc.message)
+                if isinstance(exc, PackageRefusedError):
+                    _answer_refusal(uow_factory, client, exc, item.doc_id)
                 client.update_status(item.doc_id, "fail")
                 continue
         for result in results:
@@ -62,6 +65,25 @@ def receive_from_axis(uow_factory: Callable[[], UnitOfWork], client: AxisClient)
         client.update_status(item.doc_id, "done")
         done += 1
     return done
+
+
+def _answer_refusal(
+    uow_factory: Callable[[], UnitOfWork],
+    client: AxisClient,
+    error: PackageRefusedError,
+    doc_id: str,
+) -> None:
+    """A refused package is logged once and its sender told why (status 02 or 16)."""
+    notice = error.notice
+    if notice is None or not record_refusal(
+        uow_factory(), error, channel="axis", axis_doc_id=doc_id
+    ):
+        return
+    data = build_status_bytes(notice.message(dt.datetime.now(dt.UTC)))
+    try:
+        client.send_edoc(data, [notice.to], messagetype="status", from_code=notice.from_.organ_id)
+    except AxisError:
+        log.exception("the notice about refused package %s was not sent", doc_id)
 
 
 def queue_status(

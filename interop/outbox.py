@@ -26,7 +26,6 @@ from docflow.services import axis_deliveries, dispatch
 from docflow.uow import UnitOfWork
 from interop.axis_client import AxisClient
 from interop.directory import register_due
-from interop.edxml.build import build_package_bytes
 from interop.edxml.codes import BussinessDocType, Priority, document_type_for_abbreviation
 from interop.edxml.model import (
     Attachment,
@@ -43,6 +42,7 @@ from interop.edxml.model import (
 )
 from interop.edxml.parse import parse_status
 from interop.errors import AxisAuthError, AxisError, InteropError
+from interop.package_signatures import signed_package_bytes
 
 log = logging.getLogger(__name__)
 
@@ -201,7 +201,7 @@ def send_queued(
         if org_id not in registered:
             registered.add(org_id)
             _register(uow_factory, client, org_id, force=False)
-        data = build_package_bytes(package)
+        data = signed_package_bytes(uow_factory(), package)
         try:
             try:
                 result = client.send_edoc(data, [d.recipient_code])
@@ -302,7 +302,8 @@ def send_revocations(uow_factory: Callable[[], UnitOfWork], client: AxisClient) 
             bussiness=Bussiness(doc_type=BussinessDocType.REVOKE, reason=reason, document_id=key),
         )
         try:
-            result = client.send_edoc(build_package_bytes(package), [d.recipient_code])
+            data = signed_package_bytes(uow_factory(), package)
+            result = client.send_edoc(data, [d.recipient_code])
         except AxisError as exc:
             log.warning("revocation of %s not sent: %s", d.id, exc)
             continue
@@ -358,6 +359,19 @@ def receive_statuses(uow_factory: Callable[[], UnitOfWork], client: AxisClient) 
             client.update_status(item.doc_id, "fail")
             continue
         assert status is not None
+        if item.from_code.strip() and item.from_code.strip() != status.from_.organ_id:
+            log.warning(
+                "status %s refused: From %r is not the sender %r the axis names",
+                item.doc_id,
+                status.from_.organ_id,
+                item.from_code,
+            )
+            client.update_status(item.doc_id, "fail")
+            continue
+        if status.known_code is None:
+            log.warning("status %s ignored: unknown code %r", item.doc_id, status.status_code)
+            client.update_status(item.doc_id, "done")
+            continue
         with uow_factory() as uow:
             out = uow.session.scalars(
                 select(ExchangeMessage).where(

@@ -7,11 +7,14 @@
 #   libreoffice-writer-nogui, fonts-liberation2   DOCX -> PDF with Times New Roman metrics
 #   python3-uno         drives the warm LibreOffice of the DOCX converter (app/conversion.py)
 #   chromium            headless browser tests (Playwright drives /usr/bin/chromium)
+#   bubblewrap          bwrap: LibreOffice and pdftoppm run on untrusted files without network
+#                       (app/sandbox.py; prlimit for their limits comes with util-linux)
+#   xmlsec1             an independent XML-DSig signer/verifier for the signed-package tests
 set -euo pipefail
 if [ "${1:-test}" = "run" ]; then
-  packages=(poppler-utils libreoffice-writer-nogui fonts-liberation2 python3-uno)
+  packages=(poppler-utils libreoffice-writer-nogui fonts-liberation2 python3-uno bubblewrap)
 else
-  packages=(poppler-utils softhsm2 opensc libreoffice-writer-nogui fonts-liberation2 python3-uno chromium)
+  packages=(poppler-utils softhsm2 opensc libreoffice-writer-nogui fonts-liberation2 python3-uno chromium bubblewrap xmlsec1)
 fi
 missing=()
 for p in "${packages[@]}"; do

@@ -44,8 +44,10 @@ from .errors import (
     SigningSessionError,
     SigningSessionExpiredError,
     TimestampError,
+    VerificationLimitError,
 )
 from .external import PreparedSignature, finish_external_signature, prepare_external_signature
+from .fetching import FetchPolicy, PolicyFetcherBackend, PolicyTimeStamper
 from .fonts import FontConfig
 from .images import SEAL_DIAMETER_MM, render_seal_image, render_signature_image
 from .operations import (
@@ -104,8 +106,8 @@ from .signers import (
     load_pem_signer,
     load_pkcs12_signer,
 )
-from .trust import TrustSettings, check_signing_certificate
-from .verify import verify_pdf
+from .trust import TrustSettings, check_signing_certificate, load_certificates
+from .verify import VerificationLimits, verify_pdf
 
 __all__ = [
     "DEFAULT_PKI_BASE_URL",
@@ -130,6 +132,7 @@ __all__ = [
     "DemoPKI",
     "DemoTimeStamper",
     "DocumentLayout",
+    "FetchPolicy",
     "FieldBox",
     "FontConfig",
     "ImageItem",
@@ -144,6 +147,8 @@ __all__ = [
     "Pkcs12Config",
     "PkiError",
     "PkiIdentity",
+    "PolicyFetcherBackend",
+    "PolicyTimeStamper",
     "PreparedSignature",
     "SampleDocument",
     "SignRequest",
@@ -165,6 +170,8 @@ __all__ = [
     "TimestampReport",
     "TrustSettings",
     "UserSpec",
+    "VerificationLimitError",
+    "VerificationLimits",
     "VerificationReport",
     "attachment_request",
     "certify_copy",
@@ -182,6 +189,7 @@ __all__ = [
     "issue_document",
     "issue_request",
     "leader_request",
+    "load_certificates",
     "load_demo_pki",
     "load_pem_signer",
     "load_pkcs12_signer",

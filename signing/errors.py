@@ -27,6 +27,7 @@ __all__ = [
     "SigningSessionError",
     "SigningSessionExpiredError",
     "TimestampError",
+    "VerificationLimitError",
 ]
 
 
@@ -62,6 +63,16 @@ class InvalidDocumentError(SigningError):
 
     code = "invalid_pdf"
     default_message = "Tệp không phải là tài liệu PDF hợp lệ."
+
+
+class VerificationLimitError(SigningError):
+    """The PDF is beyond what one verification may examine (signatures, revisions, pages, time).
+
+    ``details["limit"]`` names the bound and ``details["max"]`` its value.
+    """
+
+    code = "verification_limit_exceeded"
+    default_message = "Tệp vượt quá giới hạn kiểm tra chữ ký số."
 
 
 class SignatureFieldError(SigningError):

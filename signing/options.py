@@ -9,9 +9,9 @@ from enum import StrEnum
 from functools import lru_cache
 
 from pyhanko.sign.timestamps import TimeStamper
-from pyhanko.sign.timestamps.requests_client import RequestsHTTPTimeStamper
 
 from .errors import SigningConfigError
+from .fetching import FetchPolicy, PolicyTimeStamper
 from .fonts import FontConfig
 from .trust import TrustSettings
 
@@ -83,5 +83,6 @@ class SigningOptions:
 @lru_cache(maxsize=16)
 def _http_timestamper(url: str, timeout: float) -> TimeStamper:
     # One instance per TSA: pyHanko caches the size of a probe token on it, which sizes the
-    # signature container of every later document without asking the TSA again.
-    return RequestsHTTPTimeStamper(url, timeout=timeout)
+    # signature container of every later document without asking the TSA again. The TSA is
+    # operator-configured; the fetch policy still bounds time and size and refuses redirects.
+    return PolicyTimeStamper(url, FetchPolicy.configure(tsa_url=url, timeout=timeout))

@@ -31,6 +31,7 @@ from pyhanko.sign.signers.pdf_cms import Signer
 from pyhanko_certvalidator.registry import SimpleCertificateStore
 
 from .errors import SignerUnavailableError, SigningConfigError
+from .trust import run_async
 
 __all__ = [
     "KeySigner",
@@ -155,6 +156,25 @@ class KeySigner:
     def subject_name(self) -> str:
         return str(self.certificate.subject.native.get("common_name", ""))
 
+    @property
+    def raw_algorithms(self) -> tuple[SignatureAlgorithm, ...]:
+        """The algorithms :meth:`sign_bytes` accepts: the back-end's configured one (a token or a
+        remote service is set up for one mechanism); in-memory keys accept every one of their
+        key type."""
+        return (self.algorithm,)
+
+    def sign_bytes(self, data: bytes, algorithm: SignatureAlgorithm | None = None) -> bytes:
+        """One private-key operation over ``data`` (hashed with SHA-256) for signatures other than
+        PDF ones (e.g. an XML-DSig ``SignatureValue``): the key never leaves the back-end.
+
+        ECDSA signatures come DER-encoded. Raises :class:`SigningConfigError` for an algorithm
+        not in :attr:`raw_algorithms`.
+        """
+        algorithm = algorithm or self.algorithm
+        if algorithm not in self.raw_algorithms:
+            raise SigningConfigError(f"Khóa ký không hỗ trợ thuật toán {algorithm}.")
+        return run_async(self.signer.async_sign_raw(data, "sha256"))
+
     def close(self) -> None:
         """Release what the back-end holds (nothing for in-memory keys)."""
 
@@ -217,6 +237,19 @@ class LocalKeySigner(KeySigner):
         super().__init__(
             _InMemorySigner(key, cert, asn1_chain, algorithm), cert, asn1_chain, algorithm
         )
+        self._key = key
+
+    @property
+    def raw_algorithms(self) -> tuple[SignatureAlgorithm, ...]:
+        if isinstance(self._key, rsa.RSAPrivateKey):
+            return ("rsassa_pss_sha256", "rsassa_pkcs1v15_sha256")
+        return ("ecdsa_sha256",)
+
+    def sign_bytes(self, data: bytes, algorithm: SignatureAlgorithm | None = None) -> bytes:
+        algorithm = algorithm or self.algorithm
+        if algorithm not in self.raw_algorithms:
+            raise SigningConfigError(f"Khóa ký không hỗ trợ thuật toán {algorithm}.")
+        return sign_raw(self._key, data, algorithm)
 
 
 def load_pkcs12_signer(

@@ -35,6 +35,7 @@ from .errors import (
     CertificateUntrustedError,
     SigningConfigError,
 )
+from .fetching import FetchPolicy, PolicyFetcherBackend
 
 __all__ = ["TrustSettings", "check_signing_certificate", "load_certificates"]
 
@@ -57,9 +58,11 @@ class TrustSettings:
 
     ``roots`` and ``intermediates`` are DER certificates. ``crls``/``ocsps`` are DER revocation
     data known in advance (e.g. the demo PKI's, to avoid the app calling itself over HTTP).
-    ``allow_fetching`` lets pyHanko fetch OCSP responses, CRLs and issuer certificates from the URLs
-    in certificates. ``revocation_mode`` is pyHanko's: ``soft-fail`` accepts a certificate whose
-    revocation status cannot be learnt (unreachable responder) but never a revoked one.
+    Fetching (OCSP responses, CRLs, issuer certificates from the URLs in certificates) happens
+    only through ``fetch_policy`` (:class:`~signing.fetching.FetchPolicy`: operator-configured
+    hosts only) and only when ``allow_fetching``; without a policy nothing is fetched.
+    ``revocation_mode`` is pyHanko's: ``soft-fail`` accepts a certificate whose revocation status
+    cannot be learnt (unreachable responder) but never a revoked one.
     """
 
     roots: tuple[bytes, ...]
@@ -69,6 +72,7 @@ class TrustSettings:
     allow_fetching: bool = True
     revocation_mode: RevocationMode = "soft-fail"
     fetch_timeout: float = field(default=10.0)
+    fetch_policy: FetchPolicy | None = None
 
     @classmethod
     def from_pem(cls, bundle: bytes | str | Path, **kwargs: object) -> TrustSettings:
@@ -83,6 +87,21 @@ class TrustSettings:
         if not roots:
             raise SigningConfigError("Tệp chứng thư gốc tin cậy không có chứng thư nào.")
         return cls(roots=roots, **kwargs)  # type: ignore[arg-type]
+
+    @property
+    def fetches(self) -> bool:
+        """Whether validation may fetch anything (a policy that allows some host)."""
+        return bool(self.allow_fetching and self.fetch_policy and self.fetch_policy.fetches)
+
+    def context_kwargs(self) -> dict[str, object]:
+        """The fetching part of a pyHanko ``ValidationContext``'s arguments."""
+        if not self.fetches:
+            return {"allow_fetching": False}
+        assert self.fetch_policy is not None
+        return {
+            "allow_fetching": True,
+            "fetcher_backend": PolicyFetcherBackend(self.fetch_policy),
+        }
 
     def validation_context(
         self,
@@ -99,9 +118,9 @@ class TrustSettings:
             other_certs=others,
             crls=list(self.crls),
             ocsps=list(self.ocsps),
-            allow_fetching=self.allow_fetching,
             revocation_mode=revocation_mode or self.revocation_mode,
             moment=moment,
+            **self.context_kwargs(),  # type: ignore[arg-type]
         )
 
 

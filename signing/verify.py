@@ -7,7 +7,12 @@ certificates if allowed).
 
 from __future__ import annotations
 
+import asyncio
+import time
+from collections.abc import Awaitable
+from dataclasses import dataclass
 from datetime import datetime
+from typing import TypeVar
 
 from asn1crypto import crl as asn1_crl
 from asn1crypto import ocsp as asn1_ocsp
@@ -28,7 +33,7 @@ from pyhanko.sign.validation.errors import NoDSSFoundError
 from pyhanko.sign.validation.settings import KeyUsageConstraints
 from pyhanko_certvalidator import ValidationContext
 
-from .errors import InvalidDocumentError
+from .errors import InvalidDocumentError, VerificationLimitError
 from .options import PadesLevel
 from .pdfio import open_reader
 from .report import (
@@ -43,7 +48,27 @@ from .report import (
 )
 from .trust import TrustSettings, run_async
 
-__all__ = ["verify_pdf"]
+__all__ = ["VerificationLimits", "verify_pdf"]
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class VerificationLimits:
+    """What one verification may examine; beyond it, :class:`VerificationLimitError`.
+
+    The input may come from anyone (the public verification needs no login), so the work is
+    bounded before it starts (size, revisions, objects, pages, signatures) and while it runs
+    (wall time, checked between signatures and at every await, e.g. a fetch).
+    """
+
+    max_bytes: int = 50 * 1024 * 1024
+    max_signatures: int = 30
+    max_revisions: int = 60
+    max_objects: int = 300_000
+    max_pages: int = 1_000
+    max_seconds: float = 30.0
+
 
 _KEY_USAGE = KeyUsageConstraints(
     key_usage={"non_repudiation", "digital_signature"}, match_all_key_usages=False
@@ -57,18 +82,28 @@ _MODIFICATION_MAP = {
 }
 
 
-def verify_pdf(pdf: bytes, trust: TrustSettings) -> VerificationReport:
+def verify_pdf(
+    pdf: bytes, trust: TrustSettings, limits: VerificationLimits | None = None
+) -> VerificationReport:
     """Verify all signatures and document timestamps of ``pdf`` against ``trust``.
 
-    A PDF without signatures yields an empty list and summary ``indeterminate``.
+    A PDF without signatures yields an empty list and summary ``indeterminate``. A PDF beyond
+    ``limits`` raises :class:`~signing.errors.VerificationLimitError`.
     """
+    limits = limits or VerificationLimits()
+    deadline = time.monotonic() + limits.max_seconds
+    if len(pdf) > limits.max_bytes:
+        raise _over("bytes", limits.max_bytes)
     reader = open_reader(pdf)
+    _check_structure(reader, limits)
     try:
         embedded = list(reader.embedded_signatures)
     except (PdfError, ValueError, KeyError, TypeError, AttributeError) as exc:
         raise InvalidDocumentError(
             "Không đọc được các chữ ký trong tệp PDF.", details={"reason": str(exc)[:200]}
         ) from exc
+    if len(embedded) > limits.max_signatures:
+        raise _over("signatures", limits.max_signatures)
     dss = _read_dss(reader)
     context = _context(trust, dss)
 
@@ -76,14 +111,58 @@ def verify_pdf(pdf: bytes, trust: TrustSettings) -> VerificationReport:
         signatures: list[SignatureReport] = []
         stamps: list[TimestampReport] = []
         for sig in embedded:
+            if time.monotonic() > deadline:
+                raise _over("seconds", limits.max_seconds)
             if sig.sig_object_type == "/DocTimeStamp":
                 stamps.append(await _timestamp_report(sig, context))
             else:
                 signatures.append(await _signature_report(reader, sig, embedded, dss, context))
         return signatures, stamps
 
-    signatures, stamps = run_async(run(), context)
+    signatures, stamps = run_async(_within(run(), deadline, limits.max_seconds), context)
     return VerificationReport(_summary(signatures, stamps), tuple(signatures), tuple(stamps))
+
+
+def _over(limit: str, maximum: float) -> VerificationLimitError:
+    messages = {
+        "bytes": "Tệp quá lớn để kiểm tra chữ ký số.",
+        "signatures": "Tệp có quá nhiều chữ ký để kiểm tra.",
+        "revisions": "Tệp có quá nhiều lần sửa đổi (phiên bản) để kiểm tra.",
+        "objects": "Tệp có cấu trúc quá lớn để kiểm tra.",
+        "pages": "Tệp có quá nhiều trang để kiểm tra.",
+        "seconds": "Kiểm tra chữ ký số quá thời gian cho phép.",
+    }
+    return VerificationLimitError(messages[limit], details={"limit": limit, "max": maximum})
+
+
+def _check_structure(reader: PdfFileReader, limits: VerificationLimits) -> None:
+    """Refuse, before any validation work, a file whose structure is beyond the limits."""
+    try:
+        xrefs = reader.xrefs
+        revisions = xrefs.total_revisions
+        if revisions > limits.max_revisions:
+            raise _over("revisions", limits.max_revisions)
+        objects = 0
+        for revision in range(revisions):
+            objects += sum(1 for _ in xrefs.explicit_refs_in_revision(revision))
+            if objects > limits.max_objects:
+                raise _over("objects", limits.max_objects)
+        count = reader.root["/Pages"].get("/Count", 0)
+    except VerificationLimitError:
+        raise
+    except (PdfError, ValueError, KeyError, TypeError, AttributeError) as exc:
+        raise InvalidDocumentError(details={"reason": str(exc)[:200]}) from exc
+    if not isinstance(count, int) or count < 0:
+        raise InvalidDocumentError("Cây trang của tệp PDF không hợp lệ.")
+    if count > limits.max_pages:
+        raise _over("pages", limits.max_pages)
+
+
+async def _within(coro: Awaitable[T], deadline: float, maximum: float) -> T:
+    try:
+        return await asyncio.wait_for(coro, timeout=max(0.0, deadline - time.monotonic()))
+    except TimeoutError as exc:
+        raise _over("seconds", maximum) from exc
 
 
 def _context(trust: TrustSettings, dss: DocumentSecurityStore | None) -> ValidationContext:
@@ -94,8 +173,8 @@ def _context(trust: TrustSettings, dss: DocumentSecurityStore | None) -> Validat
         "other_certs": [asn1_x509.Certificate.load(der) for der in trust.intermediates],
         "crls": [asn1_crl.CertificateList.load(der) for der in trust.crls],
         "ocsps": [asn1_ocsp.OCSPResponse.load(der) for der in trust.ocsps],
-        "allow_fetching": trust.allow_fetching,
         "revocation_mode": trust.revocation_mode,
+        **trust.context_kwargs(),
     }
     return dss.as_validation_context(kwargs)
 

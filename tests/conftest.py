@@ -137,9 +137,39 @@ class Demo:
                 select(Organization).where(Organization.code == abbreviation_or_code)
             ).one()
 
+    def objects_in_use(self) -> int:
+        """Stored objects some row references. A refusal must leave this alone: it deletes no
+        object a row references and commits no row. (Bytes a refused attempt stored are orphans
+        that only the sweeper removes, after its grace period: see ``docflow.objects``.)"""
+        from docflow.objects import referenced_keys
+
+        stored = {info.key for info in self.store.list()}
+        return len(stored & set(referenced_keys(self.uow())))
+
     def org_id(self, key: str) -> uuid.UUID:
         codes = {"tw": "000.00.00.Z01", "tinh": "000.00.01.Z01", "phuong": "000.01.01.Z01"}
         return self.org(codes.get(key, key)).id
+
+    def add_admin(self, username: str = "admin2", org: str = "tw") -> User:
+        """A second admin of an organisation (raising a clearance needs two), with the demo
+        password; created as the seed creates people. Idempotent."""
+        from docflow.models import UserRole
+        from docflow.passwords import hash_password
+
+        with self.factory() as s:
+            found = s.scalars(select(User).where(User.username == username)).one_or_none()
+            if found is not None:
+                return found
+            user = User(
+                organization_id=self.org_id(org),
+                username=username,
+                full_name="Quản trị viên thứ hai",
+                password_hash=hash_password(DEMO_PASSWORD),
+                role_rows=[UserRole(role="admin")],
+            )
+            s.add(user)
+            s.commit()
+            return user
 
 
 @pytest.fixture

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -47,6 +48,57 @@ WRITE_ERRORS = (403, 404, 409, 422)
 
 def _dump(model: BaseModel) -> object:
     return model.model_dump(mode="json")
+
+
+class PersonRef(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+    id: uuid.UUID
+    username: str
+    full_name: str
+
+
+class PrivilegeRequestOut(BaseModel):
+    """Raising a clearance or granting the admin role, waiting for a second admin."""
+
+    model_config = ConfigDict(from_attributes=True)
+    id: uuid.UUID
+    organization_id: uuid.UUID
+    user: PersonRef
+    roles: list[str] | None = Field(description="vai trò sẽ được thêm khi phê duyệt")
+    clearance: str | None = Field(description="độ mật được xem sẽ được đặt khi phê duyệt")
+    state: str = Field(description="pending | approved | rejected")
+    requested_by: PersonRef
+    requested_at: dt.datetime
+    decided_by: PersonRef | None = None
+    decided_at: dt.datetime | None = None
+
+
+class PrivilegeRequestList(BaseModel):
+    items: list[PrivilegeRequestOut]
+
+
+class UserChangeOut(UserOut):
+    """The user as now stored, and the part of the change that waits for a second admin."""
+
+    pending_request: PrivilegeRequestOut | None = None
+
+    @classmethod
+    def of_change(cls, change: users.UserChange) -> UserChangeOut:
+        pending = change.pending
+        return cls(
+            **UserOut.of(change.user).model_dump(),
+            pending_request=PrivilegeRequestOut.model_validate(pending) if pending else None,
+        )
+
+
+TWO_ADMINS = (
+    "Không ai được tự thay đổi vai trò hoặc độ mật của chính mình (403 "
+    "`self_privilege_change`). Nâng độ mật được xem hoặc cấp vai trò quản trị (kể cả khi tạo "
+    "tài khoản) không có hiệu lực ngay: phần đó thành một yêu cầu (`pending_request`) chờ một "
+    "quản trị viên khác phê duyệt qua `POST /api/v1/privilege-requests/{id}/approve`; người "
+    "dùng được trả về với vai trò và độ mật đang có hiệu lực. Hạ độ mật và các vai trò khác "
+    "có hiệu lực ngay. Yêu cầu và quyết định đều được ghi nhật ký."
+)
 
 
 @registry.operation(
@@ -122,16 +174,17 @@ def update_unit(unit_id: uuid.UUID) -> object:
     "/users",
     "POST",
     summary="Thêm người dùng",
+    description=TWO_ADMINS,
     tag="admin",
     body=CreateUser,
-    response=UserOut,
+    response=UserChangeOut,
     status=201,
     errors=WRITE_ERRORS,
 )
 @api_auth
 def create_user() -> object:
-    user = users.create_user(make_uow(), actor_required(), parse_body(CreateUser))
-    return _dump(UserOut.of(users.get_user(make_uow(), actor_required(), user.id))), 201
+    change = users.create_user(make_uow(), actor_required(), parse_body(CreateUser))
+    return _dump(UserChangeOut.of_change(change)), 201
 
 
 @registry.operation(
@@ -139,15 +192,76 @@ def create_user() -> object:
     "/users/<uuid:user_id>",
     "PATCH",
     summary="Sửa người dùng, vai trò, độ mật được xem",
+    description=TWO_ADMINS,
     tag="admin",
     body=UpdateUser,
-    response=UserOut,
+    response=UserChangeOut,
     errors=WRITE_ERRORS,
 )
 @api_auth
 def update_user(user_id: uuid.UUID) -> object:
-    users.update_user(make_uow(), actor_required(), user_id, parse_body(UpdateUser))
-    return _dump(UserOut.of(users.get_user(make_uow(), actor_required(), user_id)))
+    change = users.update_user(make_uow(), actor_required(), user_id, parse_body(UpdateUser))
+    return _dump(UserChangeOut.of_change(change))
+
+
+class PrivilegeRequestQuery(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    state: Literal["pending", "approved", "rejected", "all"] = "pending"
+
+
+@registry.operation(
+    bp,
+    "/organizations/<uuid:org_id>/privilege-requests",
+    "GET",
+    summary="Yêu cầu nâng quyền của người dùng trong tổ chức",
+    description=TWO_ADMINS,
+    tag="admin",
+    query=PrivilegeRequestQuery,
+    response=PrivilegeRequestList,
+    errors=(403, 404, 422),
+)
+@api_auth
+def list_privilege_requests(org_id: uuid.UUID) -> object:
+    q = parse_query(PrivilegeRequestQuery)
+    items = users.list_privilege_requests(
+        make_uow(), actor_required(), org_id, state=None if q.state == "all" else q.state
+    )
+    return _dump(PrivilegeRequestList(items=[PrivilegeRequestOut.model_validate(i) for i in items]))
+
+
+@registry.operation(
+    bp,
+    "/privilege-requests/<uuid:request_id>/approve",
+    "POST",
+    summary="Phê duyệt yêu cầu nâng quyền (quản trị viên thứ hai)",
+    description=(
+        "Chỉ quản trị viên của tổ chức (hoặc tổ chức cấp trên) phê duyệt được, và không phải "
+        "người đã đề nghị (403 `second_admin_required`) hay người được nâng quyền (403 "
+        "`self_privilege_change`). Yêu cầu đã xử lý: 409 `request_decided`."
+    ),
+    tag="admin",
+    response=PrivilegeRequestOut,
+    errors=(403, 404, 409),
+)
+@api_auth
+def approve_privilege_request(request_id: uuid.UUID) -> object:
+    req = users.decide_privilege_request(make_uow(), actor_required(), request_id, approve=True)
+    return _dump(PrivilegeRequestOut.model_validate(req))
+
+
+@registry.operation(
+    bp,
+    "/privilege-requests/<uuid:request_id>/reject",
+    "POST",
+    summary="Từ chối (hoặc rút lại) yêu cầu nâng quyền",
+    tag="admin",
+    response=PrivilegeRequestOut,
+    errors=(403, 404, 409),
+)
+@api_auth
+def reject_privilege_request(request_id: uuid.UUID) -> object:
+    req = users.decide_privilege_request(make_uow(), actor_required(), request_id, approve=False)
+    return _dump(PrivilegeRequestOut.model_validate(req))
 
 
 @registry.operation(

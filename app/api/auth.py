@@ -11,6 +11,7 @@ from app.api.schemas import Empty, MeOut, TokenOut, UserOut
 from app.api.spec import parse_body, registry
 from app.auth import actor_required, api_auth, bearer_token
 from app.runtime import make_uow, runtime
+from app.security import client_address
 from docflow.commands import ChangeOwnPassword
 from docflow.services import identity, users
 
@@ -26,6 +27,13 @@ class TokenRequest(BaseModel):
     "/auth/token",
     "POST",
     summary="Đăng nhập, nhận mã truy cập (Bearer)",
+    description=(
+        "Giới hạn số lần đăng nhập sai: 5 lần trong 15 phút cho một tài khoản từ cùng một địa chỉ "
+        "(IPv6: cùng mạng /64), 30 lần cho một địa chỉ với mọi tài khoản, 100 lần cho một tài "
+        "khoản từ mọi nơi. Vượt giới hạn: 429 `too_many_attempts` với tiêu đề `Retry-After` "
+        "(giây) và `details.retry_after`; khi đó mật khẩu không được kiểm tra. Người dùng đăng "
+        "nhập từ địa chỉ khác không bị ảnh hưởng bởi giới hạn của cặp (tài khoản, địa chỉ)."
+    ),
     tag="auth",
     body=TokenRequest,
     response=TokenOut,
@@ -34,7 +42,9 @@ class TokenRequest(BaseModel):
 )
 def create_token() -> object:
     body = parse_body(TokenRequest)
-    user = identity.authenticate(make_uow(), body.username, body.password, channel="api")
+    user = identity.authenticate(
+        make_uow(), body.username, body.password, channel="api", client=client_address()
+    )
     ttl = dt.timedelta(hours=runtime().settings.token_ttl_hours)
     issued = identity.issue_token(make_uow(), user.id, ttl=ttl)
     return TokenOut(
@@ -81,7 +91,11 @@ def me() -> object:
     bp,
     "/me/password",
     "POST",
-    summary="Đổi mật khẩu của mình (mọi phiên khác kết thúc)",
+    summary="Đổi mật khẩu của mình (mọi phiên và mã truy cập khác bị thu hồi)",
+    description=(
+        "Mọi phiên đăng nhập trên trang và mọi mã truy cập khác của người dùng bị thu hồi; "
+        "mã truy cập đang dùng cho yêu cầu này vẫn còn hiệu lực."
+    ),
     tag="auth",
     body=ChangeOwnPassword,
     response=Empty,
@@ -89,5 +103,6 @@ def me() -> object:
 )
 @api_auth
 def change_password() -> object:
-    identity.change_own_password(make_uow(), actor_required(), parse_body(ChangeOwnPassword))
+    cmd = parse_body(ChangeOwnPassword)
+    identity.change_own_password(make_uow(), actor_required(), cmd, keep_token=bearer_token())
     return {}

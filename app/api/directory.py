@@ -25,7 +25,11 @@ from docflow.services import agencies, orgs, users
 
 class OrganizationQuery(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    q: str | None = None
+    q: str | None = Field(
+        default=None,
+        description="Một phần tên, mã hoặc tên viết tắt (khớp nguyên văn: «%» và «_» là ký tự"
+        " thường).",
+    )
     parent_id: uuid.UUID | None = None
     limit: int | None = None
     cursor: str | None = None

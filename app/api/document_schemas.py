@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 import warnings
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -13,7 +13,7 @@ from docflow import Actor
 from docflow.documents.states import state_label
 from docflow.models import Document, TrailEntry
 from docflow.services import incoming_actions, outgoing_actions
-from docflow.services.documents import Deadline
+from docflow.services.documents import Deadline, ReplyLinks
 
 
 def allowed_actions(actor: Actor, doc: Document) -> list[str]:
@@ -39,6 +39,38 @@ class Signer(BaseModel):
     competence: str | None
 
 
+class DocumentLink(BaseModel):
+    """Another document, as a link: enough to show and open it."""
+
+    id: uuid.UUID
+    direction: str
+    notation: str | None
+    subject: str
+    issued_date: dt.date | None
+    state: str
+
+    @classmethod
+    def of(cls, doc: Document) -> DocumentLink:
+        return cls(
+            id=doc.id,
+            direction=doc.direction,
+            notation=doc.notation,
+            subject=doc.subject,
+            issued_date=doc.issued_date,
+            state=doc.state,
+        )
+
+
+class RecallRequestOut(BaseModel):
+    """A recall the sender asked for after the document was handled: the clerk decides
+    (``accept_recall`` → 15, ``refuse_recall`` with ``reason`` → 16)."""
+
+    reason: str | None
+    by: str | None
+    notation: str | None
+    at: dt.datetime | None
+
+
 class FileOut(BaseModel):
     id: uuid.UUID
     name: str
@@ -48,6 +80,46 @@ class FileOut(BaseModel):
     sha256: str
     content_type: str
     verification: dict[str, Any] | None = None
+
+
+class PackageSignerOut(BaseModel):
+    name: str | None = None
+    organization: str | None = None
+    organization_code: str | None = None
+
+
+class PackageCertificateOut(BaseModel):
+    serial: str
+    issuer: str | None = None
+    not_before: dt.datetime | None = None
+    not_after: dt.datetime | None = None
+
+
+class PackageSignatureOut(BaseModel):
+    """The check of the XML signature of the edXML package a document arrived in.
+
+    ``status``: ``valid``; ``untrusted`` (the signature matches but the certificate does not
+    chain to the configured trust roots, or is expired, or cannot be tied to the sender, or the
+    signature covers only part of the package); ``unsigned`` (other systems may not sign:
+    accepted). A package whose signature is ``invalid`` (content changed after signing, wrong
+    key, revoked certificate, a trusted certificate of another organisation) is refused with 422
+    ``package_signature_invalid`` and never becomes a document. The certificate belongs to the
+    sender when an identifier code in its subject (``organizationIdentifier``, or a UID /
+    serialNumber / OU holding one) equals ``From/OrganId``, or, without any code, when its O or
+    CN equals ``From/OrganName`` (case and accents ignored).
+    """
+
+    model_config = ConfigDict(extra="ignore")
+
+    status: Literal["valid", "invalid", "untrusted", "unsigned"]
+    label: str | None = None
+    reason: str = ""
+    signer: PackageSignerOut | None = None
+    certificate: PackageCertificateOut | None = None
+    algorithm: str | None = None
+    coverage: Literal["package", "part"] | None = None
+    sender_match: Literal["code", "name"] | None = None
+    checked_at: dt.datetime | None = None
 
 
 class AssignmentOut(BaseModel):
@@ -102,13 +174,33 @@ class DocumentOut(BaseModel):
     draft_version: int | None = None
     issued_at: dt.datetime | None = None
     verification: dict[str, Any] | None = None
+    # Received through the exchange: the check of the package's XML signature (else null).
+    package_signature: PackageSignatureOut | None = None
     files: list[FileOut]
     assignments: list[AssignmentOut]
     allowed_actions: list[str]
+    # Exchange between systems: the outgoing document of ours an arrived one answers (edXML
+    # ResponseFor, only when we sent it to that sender), the replies an outgoing one received,
+    # and a recall waiting for the clerk's decision.
+    in_reply_to: DocumentLink | None = None
+    replies: list[DocumentLink] = []
+    recall_request: RecallRequestOut | None = None
 
     @classmethod
-    def of(cls, doc: Document, actor: Actor, deadline: Deadline | None = None) -> DocumentOut:
+    def of(
+        cls,
+        doc: Document,
+        actor: Actor,
+        deadline: Deadline | None = None,
+        links: ReplyLinks | None = None,
+    ) -> DocumentOut:
+        links = links or ReplyLinks()
         return cls(
+            in_reply_to=DocumentLink.of(links.in_reply_to) if links.in_reply_to else None,
+            replies=[DocumentLink.of(r) for r in links.replies],
+            recall_request=RecallRequestOut.model_validate(doc.recall_request)
+            if doc.recall_request
+            else None,
             id=doc.id,
             direction=doc.direction,
             organization_id=doc.organization_id,
@@ -145,6 +237,9 @@ class DocumentOut(BaseModel):
             draft_version=doc.draft_version,
             issued_at=doc.issued_at,
             verification=doc.verification,
+            package_signature=PackageSignatureOut.model_validate(doc.package_signature)
+            if doc.package_signature
+            else None,
             files=[
                 FileOut(
                     id=f.id,
@@ -223,6 +318,8 @@ class ActionRequest(BaseModel):
     model_config = ConfigDict(extra="allow")
     action: str = Field(
         description="incoming: register, reject, submit, assign, start, complete, return, "
-        "comment; outgoing: submit_for_review, request_changes, approve, sign, issue, dispatch, "
-        "recall, comment"
+        "comment, accept_recall (`comment`?; the sender's recall of a handled document stands: "
+        "recalled, status 15 back), refuse_recall (`reason`; the document stays, status 16 back "
+        "with the reason); both only while `recall_request` is set. outgoing: "
+        "submit_for_review, request_changes, approve, sign, issue, dispatch, recall, comment"
     )

@@ -55,7 +55,8 @@ def meta_from_request() -> dict[str, Any]:
 def document_json(doc: Any) -> dict[str, Any]:
     actor = actor_required()
     marks = documents.deadlines(make_uow(), [doc])
-    return DocumentOut.of(doc, actor, marks.get(doc.id)).model_dump(mode="json")
+    links = documents.reply_links(make_uow(), actor, [doc])
+    return DocumentOut.of(doc, actor, marks.get(doc.id), links.get(doc.id)).model_dump(mode="json")
 
 
 @registry.operation(
@@ -90,7 +91,11 @@ class DocumentListQuery(BaseModel):
     from_: dt.date | None = Field(default=None, alias="from")
     to: dt.date | None = None
     doc_type: str | None = None
-    issuer: str | None = None
+    issuer: str | None = Field(
+        default=None,
+        description="Mã định danh nơi gửi, hoặc một phần tên (khớp nguyên văn: «%» và «_» là ký tự"
+        " thường, không phải ký tự đại diện).",
+    )
     limit: int | None = None
     cursor: str | None = None
 
@@ -126,8 +131,9 @@ def list_documents() -> object:
         ),
     )
     marks = documents.deadlines(make_uow(), page.items)
+    links = documents.reply_links(make_uow(), actor, page.items)
     return DocumentPage(
-        items=[DocumentOut.of(d, actor, marks.get(d.id)) for d in page.items],
+        items=[DocumentOut.of(d, actor, marks.get(d.id), links.get(d.id)) for d in page.items],
         next_cursor=page.next_cursor,
     ).model_dump(mode="json")
 

@@ -21,6 +21,10 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 class RegisterExportQuery(BaseModel):
+    """Sổ văn bản của một năm (văn thư, lãnh đạo). Mục của văn bản có độ mật vượt mức được phép
+    của người đọc chỉ giữ số và ngày, trích yếu thay bằng «[Văn bản mật]», các cột khác để trống;
+    sổ mật trả 403 clearance_required cho người chưa được phép xem văn bản mật."""
+
     model_config = ConfigDict(extra="forbid")
     year: int | None = None
     format: Literal["docx", "xlsx"] = "xlsx"

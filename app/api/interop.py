@@ -49,7 +49,8 @@ def import_edxml() -> object:
     [result] = import_package(make_uow(), io.BytesIO(data), channel="manual", actor=actor)
     doc = documents.get_document(make_uow(), actor, result.document.id)
     marks = documents.deadlines(make_uow(), [doc])
-    body = DocumentOut.of(doc, actor, marks.get(doc.id)).model_dump(mode="json")
+    links = documents.reply_links(make_uow(), actor, [doc])
+    body = DocumentOut.of(doc, actor, marks.get(doc.id), links.get(doc.id)).model_dump(mode="json")
     return body, 201 if result.created else 200
 
 
@@ -66,9 +67,9 @@ def import_edxml() -> object:
 def export_edxml(document_id: uuid.UUID) -> Response:
     from docflow.enums import Role
     from docflow.policies import require_role
-    from interop.edxml.build import build_package_bytes
     from interop.edxml.model import Organ
     from interop.outbox import package_for
+    from interop.package_signatures import signed_package_bytes
 
     actor = actor_required()
     require_role(actor, Role.CLERK)
@@ -78,8 +79,8 @@ def export_edxml(document_id: uuid.UUID) -> Response:
     recipients = [
         Organ(d.recipient_code, d.recipient_name) for d in _deliveries(doc.id) if d.recipient_code
     ]
-    data = build_package_bytes(
-        package_for(make_uow(), doc.id, recipients or [Organ(doc.organization.code)])
+    data = signed_package_bytes(
+        make_uow(), package_for(make_uow(), doc.id, recipients or [Organ(doc.organization.code)])
     )
     response = Response(data, mimetype="application/xml")
     response.headers["Content-Disposition"] = content_disposition(

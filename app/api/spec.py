@@ -33,6 +33,21 @@ ERROR_STATUSES = {
     429: "Quá nhiều lần thử",
 }
 
+RETRY_AFTER = {
+    "description": "Số giây cần chờ trước khi gửi lại (bằng error.details.retry_after).",
+    "schema": {"type": "integer", "minimum": 1},
+}
+LIMITS_DESCRIPTION = (
+    "\n\nGiới hạn: kiểm tra chữ ký số công khai (POST /api/v1/verifications và trang /verify) "
+    "bị giới hạn số lần gửi theo từng máy khách và cho toàn bộ máy khách (429 rate_limited, kèm "
+    "Retry-After); mỗi lần kiểm tra chỉ xét tệp PDF tối đa DHTN_VERIFY_MAX_MB MB, 30 chữ ký, "
+    "60 phiên bản, 300 000 đối tượng, 1 000 trang, 30 giây (422 verification_limit_exceeded). "
+    "Máy chủ không tải bất cứ địa chỉ nào ghi trong tệp (AIA, OCSP, CRL của chứng thư trong "
+    "PDF; liên kết trong DOCX): chỉ máy chủ dấu thời gian, các địa chỉ của chứng thư gốc tin cậy "
+    "và DHTN_FETCH_ALLOW. Ảnh trang văn bản (/outgoing/…/pages/N.png) nhận tham số dpi từ 36 "
+    "đến 200 (mặc định 80), ngoài khoảng này trả 422."
+)
+
 
 @dataclass
 class Operation:
@@ -49,6 +64,7 @@ class Operation:
     operation_id: str = ""
     multipart: type[pydantic.BaseModel] | None = None  # the JSON "meta" part of a multipart body
     produces: str | None = None  # a non-JSON response media type (files, exports)
+    description: str | None = None  # longer text for people: rules and choices made
 
 
 @dataclass
@@ -71,6 +87,7 @@ class Registry:
         errors: tuple[int, ...] = (),
         multipart: type[pydantic.BaseModel] | None = None,
         produces: str | None = None,
+        description: str | None = None,
     ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
         def decorator(view: Callable[..., Any]) -> Callable[..., Any]:
             path = re.sub(r"<(?:[a-z]+:)?([a-z_]+)>", r"{\1}", f"{bp.url_prefix or ''}{rule}")
@@ -89,6 +106,7 @@ class Registry:
                     operation_id=view.__name__,
                     multipart=multipart,
                     produces=produces,
+                    description=description,
                 )
             )
             bp.add_url_rule(rule, view_func=view, methods=[method])
@@ -163,6 +181,8 @@ def build_spec(reg: Registry, *, version: str) -> dict[str, Any]:
             "tags": [op.tag],
             "responses": {},
         }
+        if op.description:
+            item["description"] = op.description
         params = [
             {"name": n, "in": "path", "required": True, "schema": {"type": "string"}}
             for n in re.findall(r"{([a-z_]+)}", op.path)
@@ -241,13 +261,16 @@ def build_spec(reg: Registry, *, version: str) -> dict[str, Any]:
                 "description": ERROR_STATUSES.get(status, "Lỗi"),
                 "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
             }
+            if status == 429:
+                item["responses"]["429"]["headers"] = {"Retry-After": RETRY_AFTER}
         paths.setdefault(op.path, {})[op.method] = item
     return {
         "openapi": "3.1.0",
         "info": {
             "title": "DHTN API",
             "version": version,
-            "description": "Hệ thống thông tin điều hành tác nghiệp — giao diện lập trình (API.md).",
+            "description": "Hệ thống thông tin điều hành tác nghiệp — giao diện lập trình (API.md)."
+            + LIMITS_DESCRIPTION,
         },
         "servers": [{"url": "/"}],
         "paths": paths,

@@ -113,7 +113,9 @@ class TaskOut(TaskSummaryOut):
     """One task (API.md §5), with what the caller may do now."""
 
     organization_id: uuid.UUID
-    document_id: uuid.UUID | None
+    document_id: uuid.UUID | None = Field(
+        description="Văn bản gốc của nhiệm vụ; null khi người đọc không được xem văn bản đó."
+    )
     description: str
     cooperating: list[PartyOut]
     original_due_date: dt.date
@@ -145,7 +147,7 @@ class TaskOut(TaskSummaryOut):
         return cls(
             **_summary(view, t),
             organization_id=t.organization_id,
-            document_id=t.document_id,
+            document_id=view.document_id,
             description=t.description,
             cooperating=[PartyOut(unit=_unit(c.unit), user=_user(c.user)) for c in t.cooperators],
             original_due_date=t.original_due_date,

@@ -1,4 +1,11 @@
-"""Verifying the signatures of a PDF (API.md §4): no login needed."""
+"""Verifying the signatures of a PDF (API.md §4): no login needed.
+
+Anyone may call it, so it is rate-limited per client and for all clients together
+(``DHTN_PUBLIC_RATE_LIMIT``, ``DHTN_PUBLIC_RATE_LIMIT_GLOBAL``: 429 ``rate_limited`` with
+Retry-After), takes PDFs up to ``DHTN_VERIFY_MAX_MB`` (413), examines a bounded amount
+(signatures, revisions, objects, pages, wall time: 422 ``verification_limit_exceeded``), and
+fetches nothing named by the file (signing.fetching).
+"""
 
 from __future__ import annotations
 
@@ -10,6 +17,7 @@ from pydantic import BaseModel, ConfigDict
 from app.api import bp
 from app.api.spec import registry
 from app.errors import ApiError
+from app.ratelimit import Limit, check_rate
 from app.runtime import runtime
 
 
@@ -45,21 +53,31 @@ class VerificationOut(BaseModel):
 
 
 def verify_uploaded() -> dict[str, Any]:
-    """Read the ``file`` part (PDF only) and verify it; 400/413/415 for bad uploads."""
+    """Read the ``file`` part (PDF only) and verify it; 400/413/415 for bad uploads, 429 when
+    the client (or everyone together) asked too often."""
+    rt = runtime()
+    settings = rt.settings
+    check_rate(
+        rt,
+        "verify",
+        Limit(*settings.public_rate_limit),
+        Limit(*settings.public_rate_limit_global),
+    )
     upload = request.files.get("file")
     if upload is None:
         raise ApiError(400, "missing_file", "Chọn một tệp PDF để kiểm tra.")
-    limit = runtime().config.max_upload_bytes
+    limit = min(rt.config.max_upload_bytes, settings.verify_max_mb * 1024 * 1024)
     data = upload.stream.read(limit + 1)
     if len(data) > limit:
-        raise ApiError(413, "file_too_large", "Tệp quá lớn.")
+        raise ApiError(413, "file_too_large", "Tệp quá lớn để kiểm tra.", {"max_bytes": limit})
     if not data.lstrip()[:5].startswith(b"%PDF-"):
         raise ApiError(415, "unsupported_file_type", "Chỉ kiểm tra được tệp PDF.")
     verifier = runtime().verifier
     assert verifier is not None
     report = verifier(data)
     if "error" in report:
-        raise ApiError(422, report["error"]["code"], report["error"]["message"])
+        error = report["error"]
+        raise ApiError(422, error["code"], error["message"], error.get("details"))
     return report
 
 
@@ -72,7 +90,7 @@ def verify_uploaded() -> dict[str, Any]:
     multipart=VerificationUpload,
     response=VerificationOut,
     auth=False,
-    errors=(413, 415, 422),
+    errors=(413, 415, 422, 429),
 )
 def create_verification() -> object:
     return verify_uploaded()

@@ -6,10 +6,11 @@ from typing import Any
 
 from flask import flash, redirect, render_template, request, url_for
 
-from app.auth import actor_required, login_session, page_auth
+from app.auth import actor_required, login_session, page_auth, session_limits
 from app.pages import bp
 from app.pages.forms import domain_errors, parse_form
 from app.runtime import make_uow
+from app.security import client_address
 from docflow import DomainError
 from docflow.commands import ChangeOwnPassword
 from docflow.services import identity, users
@@ -25,13 +26,15 @@ def account() -> Any:
         cmd, errors = parse_form(ChangeOwnPassword)
         if cmd is not None:
             try:
-                identity.change_own_password(make_uow(), actor, cmd)
+                sid = identity.change_own_password(
+                    make_uow(), actor, cmd, reissue=session_limits(), ip=client_address()
+                )
             except DomainError as exc:
                 errors = domain_errors(exc)
             else:
-                # Other sessions ended; keep this one alive with the new epoch.
-                user = users.get_user(make_uow(), actor, actor.user_id)
-                login_session(user.id, user.session_epoch)
+                # Every session ended, this one too; the browser continues in a fresh one.
+                assert sid is not None
+                login_session(sid)
                 flash("Đã đổi mật khẩu. Các phiên đăng nhập khác đã kết thúc.", "success")
                 return redirect(url_for("pages.account"))
         status = 422

@@ -205,6 +205,9 @@ def admin_user_new(org_id: uuid.UUID | None = None, user_id: uuid.UUID | None = 
                 roles=request.form.getlist("roles"),
                 active=request.form.get("active") == "on",
             )
+        if isinstance(done, users.UserChange) and done.pending is not None:
+            flash(PENDING_MESSAGE, "warning")
+            return redirect(url_for("pages.admin_privilege_requests", org_id=org_id))
         if done is not None:
             return redirect(url_for("pages.admin_org", org_id=org_id))
     if request.method == "POST":
@@ -226,6 +229,46 @@ def admin_user_new(org_id: uuid.UUID | None = None, user_id: uuid.UUID | None = 
         errors=errors,
         form=form,
     ), 422 if errors else 200
+
+
+PENDING_MESSAGE = (
+    "Việc nâng độ mật hoặc cấp quyền quản trị đang chờ một quản trị viên khác phê duyệt."
+)
+
+
+@bp.get("/admin/organizations/<uuid:org_id>/privilege-requests")
+@page_auth
+def admin_privilege_requests(org_id: uuid.UUID) -> Any:
+    """Requests to raise a clearance or grant the admin role, for a second admin to decide."""
+    actor = actor_required()
+    show_all = request.args.get("state") == "all"
+    items = users.list_privilege_requests(
+        make_uow(), actor, org_id, state=None if show_all else "pending"
+    )
+    return render_template(
+        "admin/privilege_requests.html",
+        org_id=org_id,
+        items=items,
+        show_all=show_all,
+        secrecy_labels={s.value: s.label for s in Secrecy},
+    )
+
+
+@bp.post("/admin/privilege-requests/<uuid:request_id>/<any(approve, reject):decision>")
+@page_auth
+def admin_privilege_decide(request_id: uuid.UUID, decision: str) -> Any:
+    actor = actor_required()
+    try:
+        req = users.decide_privilege_request(
+            make_uow(), actor, request_id, approve=decision == "approve"
+        )
+    except DomainError as exc:
+        if exc.kind == "not_found":
+            raise
+        flash(exc.message, "danger")
+        return redirect(url_for("pages.admin_home"))
+    flash("Đã phê duyệt." if decision == "approve" else "Đã từ chối yêu cầu.", "success")
+    return redirect(url_for("pages.admin_privilege_requests", org_id=req.organization_id))
 
 
 @bp.route("/admin/organizations/<uuid:org_id>/registers/new", methods=["GET", "POST"])

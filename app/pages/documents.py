@@ -212,6 +212,7 @@ def document_page(document_id: uuid.UUID) -> Any:
         allowed=allowed,
         trail=documents.get_trail(uow, actor, document_id),
         mark=documents.deadlines(uow, [doc]).get(doc.id),
+        links=documents.reply_links(uow, actor, [doc]).get(doc.id),
         states=INCOMING_LABELS,
         state=IncomingState(doc.state),
         action_labels=ACTION_LABELS,

@@ -5,11 +5,12 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import urlsplit
 
-from flask import flash, redirect, render_template, request, session, url_for
+from flask import flash, make_response, redirect, render_template, request, session, url_for
 
-from app.auth import actor_required, login_session, page_auth
+from app.auth import actor_required, current_session_id, login_session, page_auth, session_limits
 from app.pages import bp
 from app.runtime import make_uow
+from app.security import client_address
 from docflow import AuthenticationError, ThrottledError
 from docflow.enums import Direction, Role
 from docflow.services import identity, registers, users
@@ -31,23 +32,36 @@ def login() -> Any:
     error = None
     username = ""
     status = 200
+    retry_after = None
     if request.method == "POST":
         username = request.form.get("username", "").strip()
         password = request.form.get("password", "")
         try:
-            user = identity.authenticate(make_uow(), username, password, channel="web")
+            user = identity.authenticate(
+                make_uow(), username, password, channel="web", client=client_address()
+            )
         except ThrottledError as exc:
             error, status = exc.message, 429
+            retry_after = exc.details.get("retry_after")
         except AuthenticationError as exc:
             error, status = exc.message, 401
         else:
-            login_session(user.id, user.session_epoch)
+            sid = identity.start_session(
+                make_uow(), user.id, limits=session_limits(), ip=client_address()
+            )
+            login_session(sid)
             return redirect(_safe_next(request.args.get("next")))
-    return render_template("login.html", error=error, username=username), status
+    response = make_response(render_template("login.html", error=error, username=username), status)
+    if status == 429 and retry_after:
+        response.headers["Retry-After"] = str(retry_after)
+    return response
 
 
 @bp.post("/logout")
 def logout() -> Any:
+    sid = current_session_id()
+    if sid is not None:
+        identity.end_session(make_uow(), sid)  # a copy of the cookie no longer works
     session.clear()
     flash("Bạn đã đăng xuất.", "info")
     return redirect(url_for("pages.login"))

@@ -11,11 +11,12 @@ import pydantic
 from flask import Response, abort, flash, redirect, render_template, request, url_for
 
 from app.auth import actor_required, page_auth
-from app.errors import pydantic_fields
+from app.errors import ApiError, pydantic_fields
 from app.pages import bp
 from app.pages.forms import domain_errors
-from app.pdf_preview import Mark, PreviewError, render_page
-from app.runtime import make_uow
+from app.pdf_preview import DEFAULT_DPI, MAX_DPI, MIN_DPI, Mark, PreviewError, render_page
+from app.runtime import make_uow, runtime
+from app.sandbox import Sandbox
 from docflow import Actor, DomainError
 from docflow.documents.files import Upload
 from docflow.documents.outgoing_commands import DraftMeta, TemplateDraft, TemplateVersion
@@ -291,6 +292,7 @@ def outgoing_page(document_id: uuid.UUID) -> Any:
         preview=preview_file(doc, current),
         trail=trail,
         thread=thread(trail),
+        links=documents.reply_links(uow, actor, [doc]).get(doc.id),
         editable=editable,
         action_labels=OUTGOING_ACTION_LABELS,
         A=OutgoingAction,
@@ -394,9 +396,24 @@ def _read(uow: Any, row: DocumentFile) -> bytes:
         return b"".join(reader.iter_chunks())
 
 
+def preview_dpi() -> int:
+    """The ``dpi`` query parameter of page images: MIN_DPI..MAX_DPI, else 422."""
+    raw = request.args.get("dpi", "") or str(DEFAULT_DPI)
+    if not raw.isdigit() or not MIN_DPI <= int(raw) <= MAX_DPI:
+        raise ApiError(
+            422,
+            "invalid_field",
+            f"Độ phân giải (dpi) phải là số nguyên từ {MIN_DPI} đến {MAX_DPI}.",
+            {"fields": {"dpi": f"{MIN_DPI}..{MAX_DPI}"}},
+        )
+    return int(raw)
+
+
 def _png(pdf: bytes, number: int, marks: list[Mark]) -> Response:
+    dpi = preview_dpi()
+    sandbox = Sandbox(runtime().settings.sandbox)
     try:
-        data = render_page(pdf, number, dpi=int(request.args.get("dpi", "80") or 80), marks=marks)
+        data = render_page(pdf, number, dpi=dpi, marks=marks, sandbox=sandbox)
     except (PreviewError, ValueError):
         abort(404)
     response = Response(data, mimetype="image/png")

@@ -32,16 +32,23 @@ SUMMARY = {
 def verify_page() -> Any:
     report = error = None
     status = 200
+    headers = {}
     if request.method == "POST":
         try:
             report = verify_uploaded()
         except ApiError as exc:
             error, status = exc.message, exc.status
-    return render_template(
-        "verify.html",
-        report=report,
-        error=error,
-        coverage=COVERAGE,
-        modifications=MODIFICATIONS,
-        summary=SUMMARY,
-    ), status
+            if "retry_after" in exc.details:
+                headers["Retry-After"] = str(exc.details["retry_after"])
+    return (
+        render_template(
+            "verify.html",
+            report=report,
+            error=error,
+            coverage=COVERAGE,
+            modifications=MODIFICATIONS,
+            summary=SUMMARY,
+        ),
+        status,
+        headers,
+    )

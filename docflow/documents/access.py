@@ -6,33 +6,58 @@ are to sign (a unit head also sees the drafts of the unit); secrecy above the ac
 hides a document; nobody sees another organisation's documents. Invisible documents are reported as missing (404).
 The same rule exists twice on purpose: as a SQL condition for lists (boxes, search) and as a
 Python check for one loaded document; tests hold the two to the same matrix.
+
+This module is the one place that says what a reader may see of a document. Every read path
+goes through it: one document (:func:`ensure_visible`), lists, search and duplicate checks
+(:func:`visible_clause`), a reference to another document given as a parameter (a reply, a
+task's source document: :func:`find_visible`, so that an invisible one answers exactly like a
+missing one), and organisation-wide listings that a role may read whole but whose rows above the
+reader's clearance are masked (a register: :func:`cleared_for`, :data:`SECRET_MASK`).
 """
 
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import ColumnElement, Select, and_, exists, or_, select, union_all
+from sqlalchemy.orm import Session
 
 from docflow.actors import Actor
 from docflow.enums import Role
 from docflow.errors import NotFoundError
-from docflow.models import Assignment, Document, Review
+from docflow.models import Assignment, Document, Review, TrailEntry, User
 
 OFFICE_ROLES = (Role.CLERK, Role.LEADER)
+# What a reader without the clearance reads in place of a secret document's subject.
+SECRET_MASK = "[Văn bản mật]"
 
 
 def sees_whole_organisation(actor: Actor) -> bool:
     return any(actor.has_role(r) for r in OFFICE_ROLES)
 
 
+def clearance_clause(actor: Actor) -> ColumnElement[bool]:
+    """SQL condition: documents whose secrecy is within ``actor``'s clearance."""
+    return Document.secrecy_rank <= actor.clearance.rank
+
+
+def cleared_for(actor: Actor, doc: Document) -> bool:
+    """Whether ``doc``'s secrecy is within ``actor``'s clearance (the Python twin)."""
+    return doc.secrecy_rank <= actor.clearance.rank
+
+
+def user_cleared_for(user: User, secrecy_rank: int) -> bool:
+    """Whether a person (not the actor: someone a document is being handed to) has the
+    clearance for a document of ``secrecy_rank``; handing a document to someone who could not
+    open it is refused rather than left to fail later."""
+    return secrecy_rank <= user.clearance_level.rank
+
+
 def visible_clause(actor: Actor) -> ColumnElement[bool]:
     """SQL condition: documents ``actor`` may see."""
-    base = and_(
-        Document.organization_id == actor.organization_id,
-        Document.secrecy_rank <= actor.clearance.rank,
-    )
+    base = and_(Document.organization_id == actor.organization_id, clearance_clause(actor))
     if sees_whole_organisation(actor):
         return base
     involved = [Assignment.user_id == actor.user_id]
@@ -85,7 +110,7 @@ def is_involved(actor: Actor, doc: Document) -> bool:
 def can_see(actor: Actor, doc: Document) -> bool:
     if doc.organization_id != actor.organization_id:
         return False
-    if doc.secrecy_rank > actor.clearance.rank:
+    if not cleared_for(actor, doc):
         return False
     return sees_whole_organisation(actor) or is_involved(actor, doc)
 
@@ -94,6 +119,40 @@ def ensure_visible(actor: Actor, doc: Document | None) -> Document:
     if doc is None or not can_see(actor, doc):
         raise NotFoundError("Không tìm thấy văn bản.", code="document_not_found")
     return doc
+
+
+def find_visible(session: Session, actor: Actor, document_id: uuid.UUID | None) -> Document | None:
+    """The document ``document_id`` if ``actor`` may see it, else None: a reference given as a
+    parameter (a reply, a task's source document) to a document the actor cannot see is
+    answered exactly like a reference to one that does not exist."""
+    if document_id is None:
+        return None
+    doc = session.get(Document, document_id)
+    return doc if doc is not None and can_see(actor, doc) else None
+
+
+# Trail details that point at another document (the reply given when completing).
+LINK_KEYS = ("reply_document_id",)
+
+
+def hidden_links(session: Session, actor: Actor, entries: Sequence[TrailEntry]) -> set[str]:
+    """The documents named in ``entries``' details (:data:`LINK_KEYS`) that ``actor`` may not
+    see: a trail shows a link only to a reader who could follow it."""
+    refs: set[uuid.UUID] = set()
+    for e in entries:
+        for key in LINK_KEYS:
+            value = e.details.get(key)
+            if isinstance(value, str):
+                try:
+                    refs.add(uuid.UUID(value))
+                except ValueError:
+                    continue
+    if not refs:
+        return set()
+    seen = set(
+        session.scalars(select(Document.id).where(Document.id.in_(refs), visible_clause(actor)))
+    )
+    return {str(r) for r in refs - seen}
 
 
 def waiting_for_clause(actor: Actor) -> ColumnElement[bool]:

@@ -41,7 +41,14 @@ class RegisterIncoming(Command):
         Annotated[str, StringConstraints(strip_whitespace=True, max_length=1000)] | None
     ) = None
     note: Comment | None = None
-    confirm_duplicate: bool = False
+    confirm_duplicate: bool = Field(
+        default=False,
+        description=(
+            "Gửi lại sau cảnh báo trùng (409 possible_duplicate). Chỉ văn bản người đăng ký xem"
+            " được mới được xét trùng: văn bản có độ mật vượt mức được phép của họ được coi như"
+            " không có (không chặn, không nêu tên)."
+        ),
+    )
 
     @model_validator(mode="after")
     def _one_deadline(self) -> RegisterIncoming:
@@ -106,3 +113,7 @@ class Return(Command):
 
 class AddComment(Command):
     comment: Text
+
+
+class AcceptRecall(Command):
+    comment: Comment | None = None

@@ -1,19 +1,21 @@
-"""Storing the files of a document: through the upload checks, and without litter.
+"""Storing the files of a document: through the upload checks.
 
 Objects are written before the rows that reference them (so a committed row never points at
-nothing). If the transaction then fails, :func:`discard_unreferenced` removes the objects this
-attempt wrote that no row references; the orphan sweeper is the backstop for crashes.
+nothing). A request never deletes an object, not even one its own failed attempt wrote: storage
+is content-addressed, so the same bytes may already belong to a task attachment, a signature
+image or another document, or to a transaction of another request that is about to commit a
+reference. What a refused or failed attempt leaves behind is an orphan that only the sweeper
+(:func:`docflow.objects.sweep`) removes, after a grace period that covers transactions still in
+flight, and only when no row of any table that references objects
+(:data:`docflow.objects.OBJECT_KEY_COLUMNS`) names it.
 """
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager, suppress
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import IO, Any
-
-from sqlalchemy import select
 
 from docflow.errors import DomainError
 from docflow.models import DocumentFile
@@ -58,10 +60,9 @@ def _store(uow: UnitOfWork) -> ObjectStore:
     return store
 
 
-def store_uploads(
-    uow: UnitOfWork, uploads: Sequence[Upload], written: list[str]
-) -> list[StoredUpload]:
-    """Check and store each upload; keys written are appended to ``written`` as they land."""
+def store_uploads(uow: UnitOfWork, uploads: Sequence[Upload]) -> list[StoredUpload]:
+    """Check and store each upload (an upload refused after others were stored leaves those
+    as orphans for the sweeper: see the module's docstring)."""
     limits = UploadLimits(max_size=uow.config.max_upload_bytes)
     stored = []
     for upload in uploads:
@@ -71,40 +72,8 @@ def store_uploads(
             )
         except StorageError as exc:
             raise FileRefusedError(exc, upload.filename) from exc
-        written.append(checked.ref.key)
         stored.append(StoredUpload(upload, checked))
     return stored
-
-
-def discard_unreferenced(uow: UnitOfWork, keys: Sequence[str]) -> None:
-    """Delete objects this attempt wrote that no committed row references (same bytes may
-    belong to another document: those stay)."""
-    if not keys:
-        return
-    store = _store(uow)
-    with uow.fresh_session() as session:
-        referenced = set(
-            session.scalars(
-                select(DocumentFile.object_key).where(DocumentFile.object_key.in_(keys))
-            )
-        )
-    for key in set(keys) - referenced:
-        with suppress(StorageError):  # the sweeper removes it after its grace period
-            store.delete(key)
-
-
-@contextmanager
-def cleanup_on_failure(uow: UnitOfWork) -> Iterator[list[str]]:
-    """Collect keys written inside the block; if it raises, discard the unreferenced ones.
-
-    Use it *outside* ``with uow:`` so that the failed transaction is closed before the check.
-    """
-    written: list[str] = []
-    try:
-        yield written
-    except BaseException:
-        discard_unreferenced(uow, written)
-        raise
 
 
 def file_row(

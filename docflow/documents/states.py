@@ -57,6 +57,9 @@ class IncomingAction(StrEnum):
     COMPLETE = "complete"
     RETURN = "return"
     COMMENT = "comment"
+    # A recall from another system of a copy already handled: the clerk decides.
+    ACCEPT_RECALL = "accept_recall"
+    REFUSE_RECALL = "refuse_recall"
 
     @property
     def label(self) -> str:
@@ -72,9 +75,12 @@ ACTION_LABELS = {
     IncomingAction.COMPLETE: "Hoàn thành",
     IncomingAction.RETURN: "Trả lại",
     IncomingAction.COMMENT: "Cho ý kiến",
+    IncomingAction.ACCEPT_RECALL: "Đồng ý thu hồi",
+    IncomingAction.REFUSE_RECALL: "Từ chối thu hồi",
 }
 
 S, A = IncomingState, IncomingAction
+HANDLED_STATES = (S.REGISTERED, S.SUBMITTED, S.ASSIGNED, S.IN_PROGRESS, S.DONE)
 INCOMING_TRANSITIONS: dict[tuple[IncomingState, IncomingAction], IncomingState] = {
     (S.ARRIVED, A.REGISTER): S.REGISTERED,
     (S.ARRIVED, A.REJECT): S.REJECTED,
@@ -89,6 +95,10 @@ INCOMING_TRANSITIONS: dict[tuple[IncomingState, IncomingAction], IncomingState] 
     (S.SUBMITTED, A.RETURN): S.REGISTERED,
     (S.ASSIGNED, A.RETURN): S.REGISTERED,
     **{(s, A.COMMENT): s for s in S if s not in (S.REJECTED, S.RECALLED)},
+    # Only while a recall request waits (Document.recall_request); an arrived copy is recalled
+    # without asking.
+    **{(s, A.ACCEPT_RECALL): S.RECALLED for s in HANDLED_STATES},
+    **{(s, A.REFUSE_RECALL): s for s in HANDLED_STATES},
 }
 
 OPEN_STATES = frozenset({S.ARRIVED, S.REGISTERED, S.SUBMITTED, S.ASSIGNED, S.IN_PROGRESS})

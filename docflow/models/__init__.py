@@ -6,11 +6,20 @@ from docflow.models.audit import AuditChainHead, AuditEntry
 from docflow.models.calendar import DocumentType, Holiday
 from docflow.models.documents import Assignment, Document, DocumentFile, TrailEntry
 from docflow.models.exchange import ExchangeMessage
-from docflow.models.identity import ApiToken, Delegation, LoginThrottle, User, UserRole
+from docflow.models.identity import (
+    ApiToken,
+    Delegation,
+    LoginThrottle,
+    PrivilegeRequest,
+    User,
+    UserRole,
+    UserSession,
+)
 from docflow.models.notifications import Notification, ReminderSent
 from docflow.models.org import Organization, Unit
 from docflow.models.outbox import OutboxMessage
 from docflow.models.outgoing import Delivery, DeliveryEvent, DraftVersion, Review, SigningSession
+from docflow.models.ratelimit import RateCounter
 from docflow.models.registers import Register
 from docflow.models.tasks import Task, TaskAttachment, TaskCooperator, TaskTrailEntry
 
@@ -35,6 +44,8 @@ __all__ = [
     "Notification",
     "Organization",
     "OutboxMessage",
+    "PrivilegeRequest",
+    "RateCounter",
     "Register",
     "ReminderSent",
     "Review",
@@ -47,4 +58,5 @@ __all__ = [
     "Unit",
     "User",
     "UserRole",
+    "UserSession",
 ]

@@ -29,11 +29,13 @@ class Document(IdMixin, Base):
     state: Mapped[str] = mapped_column(String(24))
     register_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("registers.id"))
     register_number: Mapped[int | None]
-    notation: Mapped[str | None] = mapped_column(String(64))  # số, ký hiệu
+    # Columns a package from another system fills are at least as wide as the edXML reader's
+    # limits (interop.edxml.fields; a test keeps them in step).
+    notation: Mapped[str | None] = mapped_column(String(255))  # số, ký hiệu
     doc_type: Mapped[str] = mapped_column(String(8))
     subject: Mapped[str] = mapped_column(Text)  # trích yếu
-    issuer_name: Mapped[str | None] = mapped_column(String(255))  # tác giả / nơi gửi
-    issuer_code: Mapped[str | None] = mapped_column(String(13))
+    issuer_name: Mapped[str | None] = mapped_column(String(500))  # tác giả / nơi gửi
+    issuer_code: Mapped[str | None] = mapped_column(String(64))
     issued_date: Mapped[dt.date | None]
     received_at: Mapped[dt.datetime | None]  # ngày đến
     registered_at: Mapped[dt.datetime | None]
@@ -48,8 +50,9 @@ class Document(IdMixin, Base):
     page_count: Mapped[int | None]
     source: Mapped[str] = mapped_column(String(16))
     signer_name: Mapped[str | None] = mapped_column(String(255))
-    signer_position: Mapped[str | None] = mapped_column(String(255))
-    signer_competence: Mapped[str | None] = mapped_column(String(8))
+    signer_position: Mapped[str | None] = mapped_column(String(500))
+    # "KT.", or as other systems write it: "KT. CHỦ NHIỆM", "TM. BAN THƯỜNG TRỰC"
+    signer_competence: Mapped[str | None] = mapped_column(String(500))
     recipients_text: Mapped[str | None] = mapped_column(Text)  # đơn vị / người nhận (register)
     note: Mapped[str | None] = mapped_column(Text)
     submitted_to_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id"))
@@ -62,9 +65,17 @@ class Document(IdMixin, Base):
     issue_place: Mapped[str | None] = mapped_column(String(64))
     signer_authority: Mapped[str | None] = mapped_column(String(255))
     reply_document_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("documents.id"))
+    # Incoming: our outgoing document this one answers (edXML ResponseFor of a received package).
+    in_reply_to_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("documents.id"))
+    # Incoming: a recall the sender asked for after the document was handled, waiting for the
+    # clerk's decision (accept_recall / refuse_recall): {"reason", "by", "notation", "at"}.
+    recall_request: Mapped[dict[str, Any] | None]
     # Accent- and case-folded notation + subject + issuer, for diacritics-insensitive search.
     search_text: Mapped[str] = mapped_column(Text, default="")
     verification: Mapped[dict[str, Any] | None]
+    # Received through the exchange: the check of the package's XML signature (status valid,
+    # invalid, untrusted or unsigned, signer, certificate, reason), see interop.edxml.signature.
+    package_signature: Mapped[dict[str, Any] | None]
     created_by_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
@@ -102,6 +113,7 @@ class Document(IdMixin, Base):
         Index("ix_documents_signer_user", "signer_user_id", "state"),
         Index("ix_documents_created_by", "created_by_id", "state"),
         Index("ix_documents_drafting_unit", "drafting_unit_id", "state"),
+        Index("ix_documents_in_reply_to", "in_reply_to_id"),
         Index(
             "ix_documents_duplicate", "organization_id", "issuer_name", "notation", "issued_date"
         ),

@@ -23,10 +23,12 @@ class ExchangeMessage(IdMixin, Base):
     direction: Mapped[str] = mapped_column(String(8))  # in | out
     kind: Mapped[str] = mapped_column(String(8))  # edoc | status | revoke
     organization_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("organizations.id"))
-    key: Mapped[str] = mapped_column(String(300))  # edXML DocumentId
+    key: Mapped[str] = mapped_column(String(512))  # edXML DocumentId (interop.edxml.fields)
     status_code: Mapped[str] = mapped_column(String(4), default="")
     channel: Mapped[str] = mapped_column(String(16))  # manual | axis
-    peer_code: Mapped[str | None] = mapped_column(String(13))
+    # The other side's OrganId: for a received package its sender, part of the unique key (a
+    # second sender reusing a DocumentId is another package).
+    peer_code: Mapped[str | None] = mapped_column(String(64))
     document_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("documents.id"))
     axis_doc_id: Mapped[str | None] = mapped_column(String(128))
     sha256: Mapped[str | None] = mapped_column(String(64))

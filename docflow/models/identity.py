@@ -1,4 +1,5 @@
-"""People, their roles, delegations (ủy quyền), API tokens and login throttling."""
+"""People, their roles, delegations (ủy quyền), sessions, API tokens, login throttling and
+requests to raise someone's privileges."""
 
 from __future__ import annotations
 
@@ -26,8 +27,6 @@ class User(IdMixin, Base):
     password_hash: Mapped[str] = mapped_column(String(255))
     clearance: Mapped[str] = mapped_column(String(16), default=Secrecy.NONE.value)
     active: Mapped[bool] = mapped_column(default=True)
-    # Bumped by "log out everywhere": cookie sessions carrying an older epoch are dead.
-    session_epoch: Mapped[int] = mapped_column(default=0)
     signature_image_key: Mapped[str | None] = mapped_column(String(128))
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     last_login_at: Mapped[dt.datetime | None]
@@ -107,8 +106,33 @@ class ApiToken(IdMixin, Base):
     __table_args__ = (Index("ix_api_tokens_user_id", "user_id"),)
 
 
+class UserSession(IdMixin, Base):
+    """A signed-in browser. The signed cookie carries only this row's id, so the server can end
+    one session (logout), all but one (password change) or all (log out everywhere)."""
+
+    __tablename__ = "user_sessions"
+
+    user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    # Refreshed at most every few minutes (not on every request): the idle limit counts from it.
+    last_seen_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[dt.datetime]  # absolute end, whatever the activity
+    revoked_at: Mapped[dt.datetime | None]
+    ip: Mapped[str | None] = mapped_column(String(64))
+
+    user: Mapped[User] = relationship(lazy="joined")
+
+    __table_args__ = (Index("ix_user_sessions_user_id", "user_id"),)
+
+
 class LoginThrottle(Base):
-    """Failed logins per username (known or not, so that the answer leaks nothing)."""
+    """Failed logins in the current window, per bucket.
+
+    ``key`` is ``<scope>:<bucket>`` (see docflow.login_throttle): the (account, client) pair,
+    the account and the client are hashed into a fixed number of buckets each, and a known
+    account also has its own row (``user:<id>``). However many usernames an attacker invents,
+    the table never holds more rows than the buckets plus the users.
+    """
 
     __tablename__ = "login_throttles"
 
@@ -116,3 +140,33 @@ class LoginThrottle(Base):
     failures: Mapped[int] = mapped_column(default=0)
     window_start: Mapped[dt.datetime]
     locked_until: Mapped[dt.datetime | None]
+
+
+class PrivilegeRequest(IdMixin, Base):
+    """Raising someone's clearance or making them an admin waits for a second admin.
+
+    ``roles`` (the complete new set) and ``clearance`` hold what was asked; null = unchanged.
+    """
+
+    __tablename__ = "privilege_requests"
+
+    organization_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("organizations.id"))
+    user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    roles: Mapped[list[str] | None]
+    clearance: Mapped[str | None] = mapped_column(String(16))
+    state: Mapped[str] = mapped_column(String(16), default="pending")
+    requested_by_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id"))
+    requested_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    decided_by_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id"))
+    decided_at: Mapped[dt.datetime | None]
+
+    # Loaded with the request (services hand it to views), in separate queries so that the
+    # request row alone can be locked.
+    user: Mapped[User] = relationship(foreign_keys=[user_id], lazy="selectin")
+    requested_by: Mapped[User] = relationship(foreign_keys=[requested_by_id], lazy="selectin")
+    decided_by: Mapped[User | None] = relationship(foreign_keys=[decided_by_id], lazy="selectin")
+
+    __table_args__ = (
+        Index("ix_privilege_requests_organization_id", "organization_id", "state"),
+        Index("ix_privilege_requests_user_id", "user_id"),
+    )

@@ -83,7 +83,8 @@ class Delivery(IdMixin, Base):
     recipient_organization_id: Mapped[uuid.UUID | None] = mapped_column(
         ForeignKey("organizations.id")
     )
-    recipient_code: Mapped[str | None] = mapped_column(String(13))
+    # An OrganId as the axis knows it (interop.edxml.fields: hubs use codes longer than 13).
+    recipient_code: Mapped[str | None] = mapped_column(String(64))
     recipient_name: Mapped[str] = mapped_column(String(255))
     channel: Mapped[str] = mapped_column(String(16))  # internal | axis
     state: Mapped[str] = mapped_column(String(16))  # planned | queued | sent | failed | cancelled

@@ -166,4 +166,8 @@ class TaskAttachment(IdMixin, Base):
     uploaded_by_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
 
-    __table_args__ = (Index("ix_task_attachments_task_id", "task_id"),)
+    __table_args__ = (
+        Index("ix_task_attachments_task_id", "task_id"),
+        # The orphan sweeper asks, per stored object, whether a row references it.
+        Index("ix_task_attachments_object_key", "object_key"),
+    )

@@ -2,6 +2,14 @@
 
 The rows come from the database in number order, in batches, so a large year does not load
 everything at once; DOCX and XLSX are built from the same rows.
+
+Clearance: a register is read whole by the clerk and the leaders, but an entry above the
+reader's clearance keeps only its number and its date (ngày đến / ngày chuyển), with
+:data:`~docflow.documents.access.SECRET_MASK` in place of its type and subject and every other
+cell empty: the numbering stays visibly continuous (what an archivist checks: every number
+accounted for, none skipped), and nothing of the document (notation, issuer, subject, signer,
+recipients, note) leaves. A register of a secret series is refused (403) to a reader with no
+clearance at all.
 """
 
 from __future__ import annotations
@@ -20,10 +28,12 @@ from openpyxl import Workbook
 from sqlalchemy import select
 
 from docflow.actors import Actor
-from docflow.enums import Direction, Role
-from docflow.errors import NotFoundError
+from docflow.documents import access
+from docflow.enums import Direction, Role, Secrecy
+from docflow.errors import NotFoundError, PermissionDeniedError
 from docflow.models import Document, Organization, Register
 from docflow.policies import require_role
+from docflow.reports import xlsx
 from docflow.uow import UnitOfWork
 from docflow.workdays import local_date
 
@@ -62,6 +72,7 @@ class RegisterBook:
     direction: Direction
     organization: str
     columns: list[str]
+    reader: Actor  # entries above the reader's clearance are masked
 
 
 def _d(value: dt.date | dt.datetime | None) -> str:
@@ -77,10 +88,14 @@ def open_book(uow: UnitOfWork, actor: Actor, register_id: uuid.UUID) -> Register
         reg = uow.session.get(Register, register_id)
         if reg is None or reg.organization_id != actor.organization_id:
             raise NotFoundError("Không tìm thấy sổ văn bản.", code="register_not_found")
+        if reg.secret_series and actor.clearance is Secrecy.NONE:
+            raise PermissionDeniedError(
+                "Bạn chưa được phép xem sổ văn bản mật.", code="clearance_required"
+            )
         org = uow.session.get_one(Organization, reg.organization_id)
         direction = Direction(reg.direction)
         columns = INCOMING_COLUMNS if direction is Direction.INCOMING else OUTGOING_COLUMNS
-        return RegisterBook(reg.id, reg.name, reg.year, direction, org.name, columns)
+        return RegisterBook(reg.id, reg.name, reg.year, direction, org.name, columns, actor)
 
 
 def rows(uow: UnitOfWork, book: RegisterBook, *, batch: int = 500) -> Iterator[list[str]]:
@@ -106,6 +121,8 @@ def rows(uow: UnitOfWork, book: RegisterBook, *, batch: int = 500) -> Iterator[l
 
 
 def _row(book: RegisterBook, doc: Document) -> list[str]:
+    if not access.cleared_for(book.reader, doc):
+        return _masked_row(book, doc)
     subject = f"{doc.doc_type}: {doc.subject}" if doc.doc_type not in ("CV", "THC") else doc.subject
     if book.direction is Direction.INCOMING:
         leads = [
@@ -138,15 +155,25 @@ def _row(book: RegisterBook, doc: Document) -> list[str]:
     ]
 
 
+def _masked_row(book: RegisterBook, doc: Document) -> list[str]:
+    """An entry above the reader's clearance: its number and date, nothing of the document."""
+    mask = access.SECRET_MASK
+    if book.direction is Direction.INCOMING:
+        number = f"{doc.register_number:02d}" if doc.register_number else ""
+        return [_d(doc.received_at), number, "", "", "", mask, "", "", ""]
+    number = f"{doc.register_number:02d}" if doc.register_number else ""
+    return [number, "", mask, "", "", "", "", _d(doc.registered_at), "", ""]
+
+
 def to_xlsx(uow: UnitOfWork, book: RegisterBook) -> bytes:
     wb = Workbook(write_only=True)
     ws = wb.create_sheet(title=f"Sổ {book.year}")
-    ws.append([book.organization])
-    ws.append([f"{book.name.upper()}"])
+    ws.append(xlsx.row(ws, [book.organization]))
+    ws.append(xlsx.row(ws, [book.name.upper()]))
     ws.append([])
-    ws.append(book.columns)
-    for row in rows(uow, book):
-        ws.append(row)
+    ws.append(xlsx.row(ws, book.columns))
+    for entry in rows(uow, book):
+        ws.append(xlsx.row(ws, entry))  # subjects, issuers, notes: text, never a formula
     out = io.BytesIO()
     wb.save(out)
     return out.getvalue()

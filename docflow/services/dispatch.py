@@ -11,6 +11,11 @@
   recipient's document moves to ``recalled`` in any state (the Front's own installation enforces
   the sender's recall: open assignments are cancelled, the register entry and the trail stay,
   the recipient sees it as "Đã thu hồi" with the reason) and answers 15.
+* A recall from another system (edXML revocation, :func:`receive_recall`): a copy that only
+  ``arrived`` is recalled at once (15); a copy already handled (registered, presented, assigned,
+  in progress, done) keeps its state and waits for the clerk, who accepts (``recalled``, 15) or
+  refuses with a reason (16): ``docflow.services.incoming_actions`` ``accept_recall`` /
+  ``refuse_recall``.
 """
 
 from __future__ import annotations
@@ -188,12 +193,18 @@ def record_external_status(
 
 
 def notify_state_change(
-    uow: UnitOfWork, doc: Document, seq: int, *, reason: str | None = None
+    uow: UnitOfWork,
+    doc: Document,
+    seq: int,
+    *,
+    reason: str | None = None,
+    code: str | None = None,
 ) -> None:
-    """After a received document changed state: queue its status code for the sender."""
+    """After a received document changed state: queue its status code (or ``code``, such as
+    16 for a refused recall) for the sender."""
     if doc.direction != "incoming" or doc.source not in ("internal", "axis"):
         return
-    code = STATUS_CODE.get(IncomingState(doc.state))
+    code = code or STATUS_CODE.get(IncomingState(doc.state))
     if code is None:
         return
     payload: dict[str, Any] = {
@@ -286,6 +297,7 @@ def recall_received(
                 a.state = AssignmentState.CANCELLED.value
         copy.state = IncomingState.RECALLED.value
         copy.submitted_to_id = None
+        copy.recall_request = None
         entry = trail.append(
             uow,
             copy,
@@ -299,6 +311,47 @@ def recall_received(
         notify_state_change(uow, copy, entry.seq)
         uow.commit()
         return True
+
+
+# Copies a recall from another system recalls without asking: nothing was done with them yet.
+AUTO_RECALL_STATES = frozenset({IncomingState.ARRIVED.value})
+
+
+def receive_recall(
+    uow: UnitOfWork, document_id: uuid.UUID, reason: str, *, by: str | None, notation: str | None
+) -> str:
+    """The sender of a received document (another system) recalls it. Returns ``"recalled"``
+    (it had only arrived: recalled now, 15 goes back), ``"pending"`` (it was handled: the
+    clerk decides, see ``incoming_actions``) or ``"unchanged"`` (already recalled, rejected, or
+    the same request already waiting)."""
+    with uow:
+        copy = uow.session.scalars(
+            select(Document).where(Document.id == document_id).with_for_update(of=Document)
+        ).one()
+        if copy.state in AUTO_RECALL_STATES:
+            recall_received(uow, document_id, reason, by=by, notation=notation)
+            return "recalled"
+        if copy.state in (IncomingState.RECALLED.value, IncomingState.REJECTED.value):
+            return "unchanged"
+        if copy.recall_request is not None:
+            return "unchanged"
+        copy.recall_request = {
+            "reason": reason,
+            "by": by,
+            "notation": notation,
+            "at": uow.now().isoformat(),
+        }
+        trail.append(
+            uow,
+            copy,
+            "recall_requested",
+            actor=None,
+            from_state=copy.state,
+            comment=reason,
+            details={"by": by, "notation": notation},
+        )
+        uow.commit()
+        return "pending"
 
 
 # ---------------------------------------------------------------- reading

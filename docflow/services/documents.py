@@ -92,7 +92,7 @@ def _filtered(actor: Actor, query: DocumentQuery) -> Select[Any]:
         stmt = stmt.where(
             or_(
                 Document.issuer_code == query.issuer.strip(),
-                Document.search_text.contains(fold(query.issuer)),
+                Document.search_text.contains(fold(query.issuer), autoescape=True),
             )
         )
     if query.q:
@@ -141,13 +141,20 @@ def list_documents(uow: UnitOfWork, actor: Actor, query: DocumentQuery) -> Page[
 def get_trail(uow: UnitOfWork, actor: Actor, document_id: uuid.UUID) -> list[TrailEntry]:
     with uow:
         access.ensure_visible(actor, uow.session.get(Document, document_id))
-        return list(
+        entries = list(
             uow.session.scalars(
                 select(TrailEntry)
                 .where(TrailEntry.document_id == document_id)
                 .order_by(TrailEntry.seq)
             )
         )
+        hidden = access.hidden_links(uow.session, actor, entries)
+        for e in entries:
+            links = {k: None for k in access.LINK_KEYS if e.details.get(k) in hidden}
+            if links:
+                uow.session.expunge(e)  # the reader's copy; the trail itself is never changed
+                e.details = {**e.details, **links}
+        return entries
 
 
 def get_file(
@@ -233,3 +240,52 @@ def overall_summary(reports: Sequence[dict[str, Any]]) -> str:
     if "invalid" in signed:
         return "invalid"
     return "valid" if all(s == "valid" for s in signed) else "indeterminate"
+
+
+# ---------------------------------------------------------------- replies between systems
+
+
+@dataclass(frozen=True)
+class ReplyLinks:
+    """An arrived document's link to our outgoing document it answers (edXML ResponseFor), and
+    an outgoing document's replies; only the documents the reader may see."""
+
+    in_reply_to: Document | None = None
+    replies: tuple[Document, ...] = ()
+
+
+def reply_links(
+    uow: UnitOfWork, actor: Actor, docs: Sequence[Document]
+) -> dict[uuid.UUID, ReplyLinks]:
+    """The reply links of ``docs`` (two queries whatever their number), visibility applied."""
+    targets = {d.in_reply_to_id for d in docs if d.in_reply_to_id is not None}
+    outgoing = [d.id for d in docs if d.direction == "outgoing"]
+    if not targets and not outgoing:
+        return {}
+    with uow:
+        s = uow.session
+        seen = access.visible_clause(actor)
+        answered = {
+            d.id: d
+            for d in (
+                s.scalars(select(Document).where(Document.id.in_(targets), seen)) if targets else []
+            )
+        }
+        replies: dict[uuid.UUID, list[Document]] = {}
+        if outgoing:
+            for reply in s.scalars(
+                select(Document)
+                .where(Document.in_reply_to_id.in_(outgoing), seen)
+                .order_by(Document.received_at, Document.id)
+            ):
+                assert reply.in_reply_to_id is not None
+                replies.setdefault(reply.in_reply_to_id, []).append(reply)
+    out = {}
+    for d in docs:
+        links = ReplyLinks(
+            answered.get(d.in_reply_to_id) if d.in_reply_to_id else None,
+            tuple(replies.get(d.id, ())),
+        )
+        if links.in_reply_to is not None or links.replies:
+            out[d.id] = links
+    return out

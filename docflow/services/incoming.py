@@ -15,9 +15,9 @@ from typing import Any
 from sqlalchemy import select
 
 from docflow.actors import Actor
-from docflow.documents import trail
+from docflow.documents import access, trail
 from docflow.documents.commands import RegisterIncoming
-from docflow.documents.files import Upload, cleanup_on_failure, file_row, store_uploads
+from docflow.documents.files import Upload, file_row, store_uploads
 from docflow.documents.notation import parse_notation
 from docflow.documents.states import URGENCY_RANK, IncomingState
 from docflow.documents.text import search_text
@@ -64,12 +64,20 @@ def _due(uow: UnitOfWork, due_date: dt.date | None, working_days: int | None) ->
 
 
 def find_duplicate(
-    uow: UnitOfWork, org_id: uuid.UUID, issuer: str, notation: str, issued: dt.date
+    uow: UnitOfWork, actor: Actor, issuer: str, notation: str, issued: dt.date
 ) -> Document | None:
+    """An earlier registration of the same document that ``actor`` can see.
+
+    One the actor cannot see (above their clearance) is treated as if it did not exist: it
+    neither blocks the registration nor shows in the answer, since a refusal naming it (or
+    only refusing) would tell an uncleared clerk that a secret record with that issuer,
+    notation and date exists. The registration then goes ahead as a record of its own; a
+    cleared clerk sees both and can reconcile them.
+    """
     return uow.session.scalars(
         select(Document)
         .where(
-            Document.organization_id == org_id,
+            access.visible_clause(actor),
             Document.direction == Direction.INCOMING.value,
             Document.issuer_name == issuer,
             Document.notation == notation,
@@ -104,17 +112,18 @@ def register_incoming(
 ) -> Document:
     """Register a received document: checks first, files next, the number last, one commit.
 
-    A refusal at any step leaves no document, no stored object and no consumed number.
+    A refusal at any step leaves no document and no consumed number; a file stored before the
+    refusal is an orphan the sweeper removes later (never deleted here: see documents.files).
     """
     require_role(actor, Role.CLERK)
-    with cleanup_on_failure(uow) as written, uow:
+    with uow:
         s = uow.session
         now = uow.now()
         dtype = _doc_type(uow, cmd.doc_type)
         notation = _check_notation(uow, cmd.notation, dtype)
         _check_secrecy(uow, actor, cmd.secrecy, uploads)
         reg = _incoming_register(uow, actor, cmd.register_id, cmd.secrecy)
-        dup = find_duplicate(uow, actor.organization_id, cmd.issuer.name, notation, cmd.issued_date)
+        dup = find_duplicate(uow, actor, cmd.issuer.name, notation, cmd.issued_date)
         if dup is not None and not cmd.confirm_duplicate:
             raise ConflictError(
                 f"Văn bản {notation} của {cmd.issuer.name} ngày {cmd.issued_date:%d/%m/%Y} đã vào sổ"
@@ -123,7 +132,7 @@ def register_incoming(
                 details={"document_id": str(dup.id), "register_number": dup.register_number},
             )
         due = _due(uow, cmd.due_date, cmd.due_in_working_days)
-        stored = store_uploads(uow, uploads, written)
+        stored = store_uploads(uow, uploads)
         doc = Document(
             organization_id=actor.organization_id,
             direction=Direction.INCOMING.value,

@@ -14,6 +14,7 @@ from sqlalchemy import select
 from docflow.actors import Actor, DelegatedRole
 from docflow.documents import access, trail
 from docflow.documents.commands import (
+    AcceptRecall,
     AddComment,
     Assign,
     Complete,
@@ -33,7 +34,12 @@ from docflow.documents.states import (
     next_incoming_state,
 )
 from docflow.enums import Role, Secrecy
-from docflow.errors import NotFoundError, PermissionDeniedError, ValidationError
+from docflow.errors import (
+    NotFoundError,
+    PermissionDeniedError,
+    TransitionNotAllowed,
+    ValidationError,
+)
 from docflow.models import Assignment, Document, Unit, User
 from docflow.numbering import allocate_number
 from docflow.services import dispatch
@@ -89,9 +95,13 @@ def _may(actor: Actor, doc: Document, action: IncomingAction) -> DelegatedRole |
     if action is A.ASSIGN:
         if leader_directs(actor, doc):
             return _acting_leader(actor, doc)
-        return None if _unit_assignment_of(actor, doc) is not None else False
+        return _acting_head(actor) if _unit_assignment_of(actor, doc) is not None else False
     if action in (A.START, A.COMPLETE):
-        return None if is_lead_handler(actor, doc) else False
+        lead = [a for a in open_assignments(doc, AssignmentRole.LEAD) if _holds(actor, a)]
+        if not lead:
+            return False
+        # Held as a person: their own work; held for the unit: as its head (maybe delegated).
+        return None if any(a.user_id is not None for a in lead) else _acting_head(actor)
     if action is A.RETURN:
         if state is IncomingState.SUBMITTED and doc.submitted_to_id in access.presenter_ids(actor):
             return _acting_leader(actor, doc)
@@ -99,10 +109,12 @@ def _may(actor: Actor, doc: Document, action: IncomingAction) -> DelegatedRole |
             if actor.has_role(Role.LEADER):
                 return actor.acting_for(Role.LEADER)
             if _unit_assignment_of(actor, doc) is not None:
-                return None
+                return _acting_head(actor)
         return False
     if action is A.COMMENT:
         return None
+    if action in (A.ACCEPT_RECALL, A.REFUSE_RECALL):
+        return actor.acting_for(Role.CLERK) if actor.has_role(Role.CLERK) else False
     return False
 
 
@@ -130,20 +142,35 @@ def _acting_leader(actor: Actor, doc: Document) -> DelegatedRole | None:
     return actor.acting_for(Role.LEADER)
 
 
+def _acting_head(actor: Actor) -> DelegatedRole | None:
+    """The delegation a unit head's power comes from (None when it is the actor's own): the
+    trail then names both. A delegated unit-head role only exists inside the delegator's unit
+    (see :func:`docflow.actors.delegation_refusal`), so ``actor.unit_id`` is that unit."""
+    return actor.acting_for(Role.UNIT_HEAD)
+
+
 _TRANSITION_KEYS = frozenset(INCOMING_TRANSITIONS)
 
 
 def allowed_actions(actor: Actor, doc: Document) -> list[str]:
     if doc.direction != "incoming" or not access.can_see(actor, doc):
         return []
-    return [a.value for a in IncomingAction if _may(actor, doc, a) is not False]
+    return [
+        a.value
+        for a in IncomingAction
+        if (a not in RECALL_DECISIONS or doc.recall_request is not None)
+        and _may(actor, doc, a) is not False
+    ]
 
 
 # --- the actions
 
 
+NOT_CLEARED = "Người nhận chưa được phép xem văn bản có độ mật này."
+
+
 def _target_in_org(
-    uow: UnitOfWork, actor: Actor, t: Target, field: str
+    uow: UnitOfWork, actor: Actor, t: Target, field: str, doc: Document
 ) -> tuple[Unit | None, User | None]:
     s = uow.session
     if t.unit_id is not None:
@@ -154,6 +181,8 @@ def _target_in_org(
     user = s.get(User, t.user_id)
     if user is None or user.organization_id != actor.organization_id or not user.active:
         raise ValidationError.field(field, "Người nhận không thuộc cơ quan này.")
+    if not access.user_cleared_for(user, doc.secrecy_rank):
+        raise ValidationError.field(field, NOT_CLEARED, code="recipient_not_cleared")
     return None, user
 
 
@@ -186,6 +215,8 @@ def _do_submit(uow: UnitOfWork, actor: Actor, doc: Document, cmd: Submit) -> dic
         or Role.LEADER not in leader.roles
     ):
         raise ValidationError.field("to_user_id", "Người nhận phải là lãnh đạo của cơ quan.")
+    if not access.user_cleared_for(leader, doc.secrecy_rank):
+        raise ValidationError.field("to_user_id", NOT_CLEARED, code="recipient_not_cleared")
     doc.submitted_to_id = leader.id
     return {"to_user_id": str(leader.id), "to_name": leader.full_name}
 
@@ -200,7 +231,7 @@ def _do_assign(uow: UnitOfWork, actor: Actor, doc: Document, cmd: Assign) -> dic
             raise PermissionDeniedError()
         # Inside the unit: only people of the unit, the unit's deadline at the latest.
         for field, t in [("lead", cmd.lead), *[("cooperating", c) for c in cmd.cooperating]]:
-            _, user = _target_in_org(uow, actor, t, field)
+            _, user = _target_in_org(uow, actor, t, field, doc)
             if user is None or user.unit_id != actor.unit_id:
                 raise ValidationError.field(field, "Chỉ giao cho người trong đơn vị của mình.")
         if cmd.informed:
@@ -230,7 +261,7 @@ def _do_assign(uow: UnitOfWork, actor: Actor, doc: Document, cmd: Assign) -> dic
                     role.value, "Một đơn vị hoặc người chỉ được giao một vai trò."
                 )
             seen.add(key)
-            unit, user = _target_in_org(uow, actor, t, role.value)
+            unit, user = _target_in_org(uow, actor, t, role.value, doc)
             role_here = (
                 role
                 if parent is None or role is not AssignmentRole.LEAD
@@ -278,8 +309,10 @@ def _do_start(uow: UnitOfWork, actor: Actor, doc: Document, cmd: NoParams) -> di
 
 def _do_complete(uow: UnitOfWork, actor: Actor, doc: Document, cmd: Complete) -> dict[str, Any]:
     if cmd.reply_document_id is not None:
-        reply = uow.session.get(Document, cmd.reply_document_id)
-        if reply is None or reply.organization_id != actor.organization_id:
+        # Only a document the handler can see (same organisation, within their clearance):
+        # an invisible one is answered exactly like a missing one.
+        reply = access.find_visible(uow.session, actor, cmd.reply_document_id)
+        if reply is None or reply.id == doc.id:
             raise ValidationError.field("reply_document_id", "Không tìm thấy văn bản trả lời.")
         doc.reply_document_id = reply.id
     now = uow.now()
@@ -304,6 +337,30 @@ def _do_comment(uow: UnitOfWork, actor: Actor, doc: Document, cmd: AddComment) -
     return {}
 
 
+RECALL_DECISIONS = (A.ACCEPT_RECALL, A.REFUSE_RECALL)
+
+
+def _recall_details(doc: Document) -> dict[str, Any]:
+    request = dict(doc.recall_request or {})
+    doc.recall_request = None
+    return {"request_reason": request.get("reason"), "by": request.get("by")}
+
+
+def _do_accept_recall(
+    uow: UnitOfWork, actor: Actor, doc: Document, cmd: AcceptRecall
+) -> dict[str, Any]:
+    """The sender's recall stands: open work is cancelled, the register entry and trail stay."""
+    for a in open_assignments(doc):
+        a.state = AssignmentState.CANCELLED.value
+    doc.submitted_to_id = None
+    return _recall_details(doc)
+
+
+def _do_refuse_recall(uow: UnitOfWork, actor: Actor, doc: Document, cmd: Reject) -> dict[str, Any]:
+    """The copy stays as it is; the sender gets 16 with the reason."""
+    return {**_recall_details(doc), "reason": cmd.reason}
+
+
 @dataclass(frozen=True)
 class _Spec:
     params: type[BaseModel]
@@ -320,6 +377,8 @@ SPECS: dict[IncomingAction, _Spec] = {
     A.COMPLETE: _Spec(Complete, _do_complete),
     A.RETURN: _Spec(Return, _do_return),
     A.COMMENT: _Spec(AddComment, _do_comment),
+    A.ACCEPT_RECALL: _Spec(AcceptRecall, _do_accept_recall),
+    A.REFUSE_RECALL: _Spec(Reject, _do_refuse_recall, "reason"),
 }
 
 
@@ -345,6 +404,12 @@ def act(
         access.ensure_visible(actor, doc)
         before = IncomingState(doc.state)
         after = next_incoming_state(before, kind)  # 409 first: the state decides what is possible
+        if kind in RECALL_DECISIONS and doc.recall_request is None:
+            raise TransitionNotAllowed(
+                "Văn bản này không có yêu cầu thu hồi đang chờ xử lý.",
+                code="no_recall_request",
+                details={"state": before.value, "action": kind.value},
+            )
         acting = _may(actor, doc, kind)
         if acting is False:
             raise PermissionDeniedError()
@@ -368,6 +433,8 @@ def act(
             dispatch.notify_state_change(
                 uow, doc, entry.seq, reason=comment if kind is A.REJECT else None
             )
+        elif kind is A.REFUSE_RECALL:
+            dispatch.notify_state_change(uow, doc, entry.seq, reason=comment, code="16")
         uow.commit()
         return doc
 

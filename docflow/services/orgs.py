@@ -115,12 +115,13 @@ def list_organizations(
         if parent_id is not None:
             stmt = stmt.where(Organization.parent_id == parent_id)
         if q:
-            like = f"%{q.strip()}%"
+            # autoescape: a "%" or "_" typed by the user matches itself, not any text.
+            text = q.strip()
             stmt = stmt.where(
                 or_(
-                    Organization.name.ilike(like),
-                    Organization.code.ilike(like),
-                    Organization.abbreviation.ilike(like),
+                    Organization.name.icontains(text, autoescape=True),
+                    Organization.code.icontains(text, autoescape=True),
+                    Organization.abbreviation.icontains(text, autoescape=True),
                 )
             )
         after = decode_cursor(cursor)

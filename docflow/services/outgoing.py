@@ -11,8 +11,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from docflow.actors import Actor
-from docflow.documents import trail
-from docflow.documents.files import Upload, cleanup_on_failure, store_uploads
+from docflow.documents import access, trail
+from docflow.documents.files import Upload, store_uploads
 from docflow.documents.outgoing_commands import DraftMeta, TemplateDraft
 from docflow.documents.states import (
     URGENCY_RANK,
@@ -126,16 +126,16 @@ def create_draft(
 ) -> Document:
     """A draft from an uploaded DOCX or PDF (the first file; the others are attachments).
 
-    Refused without a trace: no document, no stored object."""
+    Refused without a trace: no document, no row; a file stored before the refusal is an orphan
+    for the sweeper."""
     require_role(actor, *DRAFTERS)
     if not uploads:
         raise ValidationError.field("files", "Cần tệp dự thảo (DOCX hoặc PDF).")
-    with cleanup_on_failure(uow) as written, uow:
+    with uow:
         doc, deliveries = _new_document(uow, actor, meta)
         stored = store_uploads(
             uow,
             [as_kind(u, "draft" if i == 0 else "attachment") for i, u in enumerate(uploads)],
-            written,
         )
         main = stored[0].checked.ref
         if main.content_type not in (sup.PDF, sup.DOCX):
@@ -155,7 +155,7 @@ def create_draft(
             uow.session.add(row)
             if i == 0:
                 uow.session.flush()
-                record_version(uow, actor, doc, row, written, template=None, note=meta.note)
+                record_version(uow, actor, doc, row, template=None, note=meta.note)
         _trail_draft(uow, actor, doc, stored[0].checked.filename)
         uow.commit()
         return doc
@@ -164,7 +164,7 @@ def create_draft(
 def create_template_draft(uow: UnitOfWork, actor: Actor, cmd: TemplateDraft) -> Document:
     """A draft written in the Decree 30 template (DOCX generated here, converted like any)."""
     require_role(actor, *DRAFTERS)
-    with cleanup_on_failure(uow) as written, uow:
+    with uow:
         doc, deliveries = _new_document(uow, actor, cmd)
         _save(uow, actor, doc, deliveries)
         params = {
@@ -172,8 +172,8 @@ def create_template_draft(uow: UnitOfWork, actor: Actor, cmd: TemplateDraft) -> 
             "competence": cmd.competence,
             "authority": cmd.authority,
         }
-        row = template_file(uow, actor, doc, params, version=1, written=written)
-        record_version(uow, actor, doc, row, written, template=params, note=cmd.note)
+        row = template_file(uow, actor, doc, params, version=1)
+        record_version(uow, actor, doc, row, template=params, note=cmd.note)
         _trail_draft(uow, actor, doc, row.name)
         uow.commit()
         return doc
@@ -186,6 +186,12 @@ def _new_document(
     dtype = _doc_type(uow, meta.doc_type)
     _check_secrecy(uow, actor, meta)
     signer = _signer(uow, actor, meta.signer_user_id)
+    if not access.user_cleared_for(signer, meta.secrecy.rank):
+        raise ValidationError.field(
+            "signer_user_id",
+            "Người ký chưa được phép xem văn bản có độ mật này.",
+            code="recipient_not_cleared",
+        )
     deliveries = _recipients(uow, actor, meta)
     org = uow.session.get_one(Organization, actor.organization_id)
     doc = Document(

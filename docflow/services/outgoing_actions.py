@@ -17,7 +17,6 @@ from pydantic import BaseModel
 
 from docflow.actors import Actor
 from docflow.documents import access, trail
-from docflow.documents.files import cleanup_on_failure
 from docflow.documents.outgoing_commands import (
     Approve,
     Dispatch,
@@ -99,13 +98,19 @@ def _close_review(
 
 
 def _do_submit(
-    uow: UnitOfWork, actor: Actor, doc: Document, cmd: SubmitForReview, written: list[str]
+    uow: UnitOfWork, actor: Actor, doc: Document, cmd: SubmitForReview
 ) -> dict[str, Any]:
     to = sup.org_user(
         uow, actor, cmd.to_user_id, "to_user_id", "Người nhận phải là người của cơ quan."
     )
     if to.id == actor.user_id:
         raise ValidationError.field("to_user_id", "Chọn một người khác để trình.")
+    if not access.user_cleared_for(to, doc.secrecy_rank):
+        raise ValidationError.field(
+            "to_user_id",
+            "Người nhận chưa được phép xem văn bản có độ mật này.",
+            code="recipient_not_cleared",
+        )
     _close_review(uow, doc, actor, "forwarded", cmd.comment)
     uow.session.add(
         Review(
@@ -123,24 +128,20 @@ def _do_submit(
 
 
 def _do_request_changes(
-    uow: UnitOfWork, actor: Actor, doc: Document, cmd: RequestChanges, written: list[str]
+    uow: UnitOfWork, actor: Actor, doc: Document, cmd: RequestChanges
 ) -> dict[str, Any]:
     _close_review(uow, doc, actor, "changes_requested", cmd.comment)
     doc.submitted_to_id = None
     return {}
 
 
-def _do_approve(
-    uow: UnitOfWork, actor: Actor, doc: Document, cmd: Approve, written: list[str]
-) -> dict[str, Any]:
+def _do_approve(uow: UnitOfWork, actor: Actor, doc: Document, cmd: Approve) -> dict[str, Any]:
     sup.prepared_pdf(uow, doc)  # nothing to approve while the PDF is not ready
     _close_review(uow, doc, actor, "approved", cmd.comment)
     return {}
 
 
-def _do_sign(
-    uow: UnitOfWork, actor: Actor, doc: Document, cmd: Sign, written: list[str]
-) -> dict[str, Any]:
+def _do_sign(uow: UnitOfWork, actor: Actor, doc: Document, cmd: Sign) -> dict[str, Any]:
     provider = sup.signing_provider(uow)
     key = provider.personal_signer(actor.username)
     if key is None:
@@ -153,7 +154,7 @@ def _do_sign(
         options=provider.options(),
         location=doc.issue_place,
     )
-    record_signed(uow, actor, doc, signed, version.version, cmd.comment, written)
+    record_signed(uow, actor, doc, signed, version.version, cmd.comment)
     return {"via": "server_credential", "file": f"bản {version.version}"}
 
 
@@ -164,10 +165,9 @@ def record_signed(
     signed: bytes,
     version: int,
     comment: str | None,
-    written: list[str],
 ) -> None:
     """Store the leader-signed PDF (also used by signing sessions); it belongs to ``version``."""
-    ref = sup.store_bytes(uow, signed, sup.PDF, written)
+    ref = sup.store_bytes(uow, signed, sup.PDF)
     uow.session.add(
         sup.file_from_ref(
             ref,
@@ -182,26 +182,20 @@ def record_signed(
     doc.submitted_to_id = None
 
 
-def _do_issue(
-    uow: UnitOfWork, actor: Actor, doc: Document, cmd: Issue, written: list[str]
-) -> dict[str, Any]:
-    return outgoing_issue.issue_with_server_seal(uow, actor, doc, cmd.register_id, written)
+def _do_issue(uow: UnitOfWork, actor: Actor, doc: Document, cmd: Issue) -> dict[str, Any]:
+    return outgoing_issue.issue_with_server_seal(uow, actor, doc, cmd.register_id)
 
 
-def _do_dispatch(
-    uow: UnitOfWork, actor: Actor, doc: Document, cmd: Dispatch, written: list[str]
-) -> dict[str, Any]:
+def _do_dispatch(uow: UnitOfWork, actor: Actor, doc: Document, cmd: Dispatch) -> dict[str, Any]:
     return dispatch.queue_deliveries(uow, doc)
 
 
-def _do_recall(
-    uow: UnitOfWork, actor: Actor, doc: Document, cmd: Recall, written: list[str]
-) -> dict[str, Any]:
+def _do_recall(uow: UnitOfWork, actor: Actor, doc: Document, cmd: Recall) -> dict[str, Any]:
     return dispatch.recall_deliveries(uow, doc, cmd.reason)
 
 
 def _do_comment(
-    uow: UnitOfWork, actor: Actor, doc: Document, cmd: OutgoingComment, written: list[str]
+    uow: UnitOfWork, actor: Actor, doc: Document, cmd: OutgoingComment
 ) -> dict[str, Any]:
     return {}
 
@@ -209,7 +203,7 @@ def _do_comment(
 @dataclass(frozen=True)
 class _Spec:
     params: type[BaseModel]
-    run: Callable[[UnitOfWork, Actor, Document, Any, list[str]], dict[str, Any]]
+    run: Callable[[UnitOfWork, Actor, Document, Any], dict[str, Any]]
     comment_field: str | None = "comment"
 
 
@@ -237,13 +231,13 @@ def act(
         ) from None
     spec = SPECS[kind]
     cmd = spec.params.model_validate(params)
-    with cleanup_on_failure(uow) as written, uow:
+    with uow:
         doc = sup.lock_outgoing(uow, actor, document_id)
         before = S(doc.state)
         after = next_outgoing_state(before, kind)  # 409 first: the state decides
         if not _may(actor, doc, kind):
             raise PermissionDeniedError()
-        details = spec.run(uow, actor, doc, cmd, written)
+        details = spec.run(uow, actor, doc, cmd)
         doc.state = after.value
         if after is not before:
             doc.listed_at = uow.now()

@@ -93,7 +93,6 @@ def issue_with_server_seal(
     actor: Actor,
     doc: Document,
     register_id: uuid.UUID | None,
-    written: list[str],
 ) -> dict[str, Any]:
     provider = sup.signing_provider(uow)
     pdf = signed_pdf(uow, doc)
@@ -115,7 +114,7 @@ def issue_with_server_seal(
             options=options,
             location=doc.issue_place,
         )
-    record_issued(uow, actor, doc, issued, now, written)
+    record_issued(uow, actor, doc, issued, now)
     return {"register_number": number, "notation": notation, "via": "server_seal"}
 
 
@@ -125,10 +124,9 @@ def record_issued(
     doc: Document,
     issued: bytes,
     at: dt.datetime,
-    written: list[str],
 ) -> None:
     """Store the issued PDF as the document's main file and fill the register's facts."""
-    ref = sup.store_bytes(uow, issued, sup.PDF, written)
+    ref = sup.store_bytes(uow, issued, sup.PDF)
     name = f"{(doc.notation or 'van-ban').replace('/', '-')}.pdf"
     uow.session.add(
         sup.file_from_ref(

@@ -26,7 +26,6 @@ from sqlalchemy import select
 
 from docflow.actors import Actor
 from docflow.documents import trail
-from docflow.documents.files import cleanup_on_failure
 from docflow.documents.outgoing_commands import CompleteSigningSession, StartSigningSession
 from docflow.documents.states import OutgoingAction, OutgoingState, next_outgoing_state
 from docflow.errors import ConflictError, NotFoundError, PermissionDeniedError, ValidationError
@@ -144,7 +143,7 @@ def complete_signing_session(
         raw = base64.b64decode(cmd.signature, validate=True)
     except (binascii.Error, ValueError) as exc:
         raise ValidationError.field("signature", "Chữ ký phải mã hóa base64.") from exc
-    with cleanup_on_failure(uow) as written, uow:
+    with uow:
         session = uow.session.scalars(
             select(SigningSession).where(SigningSession.id == session_id).with_for_update()
         ).one_or_none()
@@ -164,14 +163,14 @@ def complete_signing_session(
         with sup.signing_errors():
             result = finish_external_signature(session.state, raw, provider.options())
         if session.kind == "personal":
-            record_signed(uow, actor, doc, result, session.version or 1, None, written)
+            record_signed(uow, actor, doc, result, session.version or 1, None)
             details: dict[str, Any] = {
                 "via": "signing_session",
                 "certificate": session.certificate_subject,
             }
         else:
             assert session.issued_at is not None
-            outgoing_issue.record_issued(uow, actor, doc, result, session.issued_at, written)
+            outgoing_issue.record_issued(uow, actor, doc, result, session.issued_at)
             details = {
                 "via": "signing_session",
                 "register_number": doc.register_number,

@@ -48,13 +48,13 @@ def read_bytes(uow: UnitOfWork, row: DocumentFile) -> bytes:
         return out.getvalue()
 
 
-def store_bytes(uow: UnitOfWork, data: bytes, content_type: str, written: list[str]) -> ObjectRef:
-    """Put bytes the system produced (a PDF, a DOCX) and note the key for clean-up."""
+def store_bytes(uow: UnitOfWork, data: bytes, content_type: str) -> ObjectRef:
+    """Put bytes the system produced (a PDF, a DOCX); a failed transaction leaves an orphan
+    for the sweeper (never deleted here: the same bytes may belong to another row)."""
     if uow.store is None:
         raise RuntimeError("no object store configured")
     store: ObjectStore = uow.store
     ref = store.put(io.BytesIO(data), content_type)
-    written.append(ref.key)
     return ref
 
 

@@ -17,7 +17,7 @@ from sqlalchemy import select
 
 from docflow.actors import Actor
 from docflow.documents import trail
-from docflow.documents.files import Upload, cleanup_on_failure, store_uploads
+from docflow.documents.files import Upload, store_uploads
 from docflow.documents.layout import SignedPdfError, UnreadablePdfError, find_layout
 from docflow.documents.outgoing_commands import TemplateVersion
 from docflow.documents.ports import ConversionError
@@ -55,10 +55,9 @@ def template_file(
     params: dict[str, Any],
     *,
     version: int,
-    written: list[str],
 ) -> DocumentFile:
     content = template_content(uow, doc, params)
-    ref = sup.store_bytes(uow, render_docx(content), sup.DOCX, written)
+    ref = sup.store_bytes(uow, render_docx(content), sup.DOCX)
     name = f"Dự thảo {content.type_name or 'Công văn'} - bản {version}.docx"
     row = sup.file_from_ref(
         ref, document_id=doc.id, kind="draft", version=version, name=name, by=actor.user_id
@@ -101,7 +100,6 @@ def record_version(
     actor: Actor,
     doc: Document,
     source: DocumentFile,
-    written: list[str],
     *,
     template: dict[str, Any] | None,
     note: str | None,
@@ -122,7 +120,7 @@ def record_version(
     uow.session.flush()
     if source.content_type == sup.PDF:
         try:
-            prepare_version(uow, doc, version, sup.read_bytes(uow, source), written)
+            prepare_version(uow, doc, version, sup.read_bytes(uow, source))
         except ConversionError as exc:
             raise ValidationError.field("files", exc.message, code="invalid_draft_pdf") from exc
     else:
@@ -134,9 +132,7 @@ def record_version(
     return version
 
 
-def prepare_version(
-    uow: UnitOfWork, doc: Document, version: DraftVersion, pdf: bytes, written: list[str]
-) -> None:
+def prepare_version(uow: UnitOfWork, doc: Document, version: DraftVersion, pdf: bytes) -> None:
     """Add the signing fields to a version's PDF and record it; ConversionError if it can't."""
     try:
         placed = find_layout(pdf)
@@ -153,7 +149,7 @@ def prepare_version(
         raise ConversionError(
             f"Không chuẩn bị được văn bản để ký: {exc.message}", details={"code": exc.code}
         ) from exc
-    ref = sup.store_bytes(uow, prepared, sup.PDF, written)
+    ref = sup.store_bytes(uow, prepared, sup.PDF)
     name = f"Dự thảo bản {version.version}.pdf"
     row = sup.file_from_ref(
         ref, document_id=doc.id, kind="prepared", version=version.version, name=name, by=None
@@ -201,10 +197,10 @@ def add_version(
         raise ValidationError.field("kind", "Loại tệp là «draft» (bản mới) hoặc «attachment».")
     if not uploads or (kind == "draft" and len(uploads) != 1):
         raise ValidationError.field("files", "Gửi đúng một tệp cho mỗi bản dự thảo mới.")
-    with cleanup_on_failure(uow) as written, uow:
+    with uow:
         doc = sup.lock_outgoing(uow, actor, document_id)
         check_editable(actor, doc)
-        stored = store_uploads(uow, [as_kind(u, kind) for u in uploads], written)
+        stored = store_uploads(uow, [as_kind(u, kind) for u in uploads])
         current = doc.draft_version or 0
         if kind == "draft":
             if stored[0].checked.ref.content_type not in (sup.PDF, sup.DOCX):
@@ -224,7 +220,7 @@ def add_version(
             uow.session.add(row)
             uow.session.flush()
             if kind == "draft":
-                record_version(uow, actor, doc, row, written, template=None, note=note)
+                record_version(uow, actor, doc, row, template=None, note=note)
         trail_version(uow, actor, doc, kind, [i.checked.filename for i in stored], note)
         uow.commit()
         return doc
@@ -234,7 +230,7 @@ def add_template_version(
     uow: UnitOfWork, actor: Actor, document_id: uuid.UUID, cmd: TemplateVersion
 ) -> Document:
     """A new version of a template draft with a changed body (and subject)."""
-    with cleanup_on_failure(uow) as written, uow:
+    with uow:
         doc = sup.lock_outgoing(uow, actor, document_id)
         check_editable(actor, doc)
         last = sup.current_version(uow, doc)
@@ -248,8 +244,8 @@ def add_template_version(
             doc.search_text = search_text(doc.subject, doc.issuer_name)
         params = {**last.template, "body": cmd.body}
         doc.draft_version = last.version + 1
-        row = template_file(uow, actor, doc, params, version=doc.draft_version, written=written)
-        record_version(uow, actor, doc, row, written, template=params, note=cmd.note)
+        row = template_file(uow, actor, doc, params, version=doc.draft_version)
+        record_version(uow, actor, doc, row, template=params, note=cmd.note)
         trail_version(uow, actor, doc, "draft", [row.name], cmd.note)
         uow.commit()
         return doc
@@ -277,7 +273,7 @@ def convert_draft_version(uow: UnitOfWork, payload: dict[str, Any]) -> None:
     converter cannot handle marks the version failed (with the reason shown on the draft);
     the converter being unavailable raises, so the message is retried later."""
     convert = sup.converter(uow)
-    with cleanup_on_failure(uow) as written, uow:
+    with uow:
         version = uow.session.scalars(
             select(DraftVersion)
             .where(DraftVersion.id == uuid.UUID(payload["version_id"]))
@@ -289,7 +285,7 @@ def convert_draft_version(uow: UnitOfWork, payload: dict[str, Any]) -> None:
         source = uow.session.get_one(DocumentFile, version.source_file_id)
         try:
             pdf = convert.to_pdf(sup.read_bytes(uow, source), source.name)
-            prepare_version(uow, doc, version, pdf, written)
+            prepare_version(uow, doc, version, pdf)
         except ConversionError as exc:
             version.conversion_state = "failed"
             version.conversion_error = exc.message

@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 
 from docflow import audit
-from docflow.actors import Actor
+from docflow.actors import Actor, delegation_refusal
 from docflow.commands import CreateDelegation, CreateUser, SetPassword, UpdateUser
-from docflow.enums import Role
+from docflow.enums import Role, Secrecy
 from docflow.errors import ConflictError, NotFoundError, PermissionDeniedError, ValidationError
-from docflow.models import ApiToken, Delegation, Organization, Unit, User, UserRole
+from docflow.models import Delegation, Organization, PrivilegeRequest, Unit, User, UserRole
 from docflow.passwords import hash_password
 from docflow.policies import (
     ensure_can_manage_org,
@@ -19,6 +20,13 @@ from docflow.policies import (
     ensure_can_view_org_internals,
     is_admin_of,
 )
+from docflow.privileges import (
+    Split,
+    ensure_can_decide,
+    ensure_not_own_privileges,
+    split_change,
+)
+from docflow.services.identity import end_user_sessions
 from docflow.uow import UnitOfWork
 
 
@@ -30,13 +38,23 @@ def _check_unit(uow: UnitOfWork, org_id: uuid.UUID, unit_id: uuid.UUID | None) -
         raise ValidationError.field("unit_id", "Đơn vị không thuộc tổ chức này.")
 
 
-def create_user(uow: UnitOfWork, actor: Actor, cmd: CreateUser) -> User:
+@dataclass(frozen=True)
+class UserChange:
+    """The user after a change, and the request a second admin must approve (if any)."""
+
+    user: User
+    pending: PrivilegeRequest | None
+
+
+def create_user(uow: UnitOfWork, actor: Actor, cmd: CreateUser) -> UserChange:
+    """A new account. A clearance above "none" or the admin role waits for a second admin."""
     with uow:
         s = uow.session
         org = ensure_can_manage_org(actor, s.get(Organization, cmd.organization_id))
         _check_unit(uow, org.id, cmd.unit_id)
         if s.scalars(select(User.id).where(User.username == cmd.username)).first():
             raise ConflictError("Tên đăng nhập đã có.", code="duplicate_username")
+        split = split_change(frozenset(), Secrecy.NONE, frozenset(cmd.roles), cmd.clearance)
         user = User(
             organization_id=org.id,
             unit_id=cmd.unit_id,
@@ -46,8 +64,8 @@ def create_user(uow: UnitOfWork, actor: Actor, cmd: CreateUser) -> User:
             email=cmd.email,
             phone=cmd.phone,
             password_hash=hash_password(cmd.password),
-            clearance=cmd.clearance.value,
-            role_rows=[UserRole(role=r.value) for r in sorted(set(cmd.roles))],
+            clearance=(split.clearance_now or Secrecy.NONE).value,
+            role_rows=[UserRole(role=r.value) for r in sorted(split.roles_now or ())],
         )
         s.add(user)
         s.flush()
@@ -60,11 +78,48 @@ def create_user(uow: UnitOfWork, actor: Actor, cmd: CreateUser) -> User:
             object_id=user.id,
             details=cmd.model_dump(mode="json", exclude={"password"}),
         )
+        pending = _request_privileges(uow, actor, user, split)
+        s.flush()
+        s.refresh(user)  # unit, organisation and roles as stored, for views after the session
         uow.commit()
-        return user
+        return UserChange(user, pending)
 
 
-def update_user(uow: UnitOfWork, actor: Actor, user_id: uuid.UUID, cmd: UpdateUser) -> User:
+def _request_privileges(
+    uow: UnitOfWork, actor: Actor, user: User, split: Split
+) -> PrivilegeRequest | None:
+    if not split.needs_approval:
+        return None
+    request = PrivilegeRequest(
+        organization_id=user.organization_id,
+        user=user,
+        requested_by=uow.session.get_one(User, actor.user_id),
+        roles=sorted(r.value for r in split.roles_to_grant) or None,
+        clearance=split.clearance_to_grant.value if split.clearance_to_grant else None,
+        requested_at=uow.now(),
+        decided_by=None,
+    )
+    uow.session.add(request)
+    uow.session.flush()
+    audit.record(
+        uow,
+        "privilege_requested",
+        actor=actor,
+        organization_id=user.organization_id,
+        object_type="user",
+        object_id=user.id,
+        details={
+            "request_id": str(request.id),
+            "roles": request.roles,
+            "clearance": request.clearance,
+        },
+    )
+    return request
+
+
+def update_user(uow: UnitOfWork, actor: Actor, user_id: uuid.UUID, cmd: UpdateUser) -> UserChange:
+    """Change an account. Raising clearance or granting admin waits for a second admin
+    (docflow.privileges); nobody changes their own roles or clearance."""
     with uow:
         s = uow.session
         user = ensure_can_manage_user(actor, s.get(User, user_id))
@@ -72,17 +127,19 @@ def update_user(uow: UnitOfWork, actor: Actor, user_id: uuid.UUID, cmd: UpdateUs
         if "unit_id" in changes:
             _check_unit(uow, user.organization_id, cmd.unit_id)
         roles = changes.pop("roles", None)
-        if roles is not None:
-            if user.id == actor.user_id and Role.ADMIN not in roles:
-                raise ValidationError.field("roles", "Không thể tự bỏ quyền quản trị của mình.")
-            user.role_rows = [UserRole(role=Role(r).value) for r in sorted(set(roles))]
-        if "clearance" in changes:
-            changes["clearance"] = changes["clearance"].value
+        asked_roles = frozenset(Role(r) for r in roles) if roles is not None else None
+        asked_clearance = changes.pop("clearance", None)
+        ensure_not_own_privileges(actor, user, asked_roles, asked_clearance)
+        split = split_change(user.roles, user.clearance_level, asked_roles, asked_clearance)
+        if split.roles_now is not None and split.roles_now != user.roles:
+            user.role_rows = [UserRole(role=r.value) for r in sorted(split.roles_now)]
+        if split.clearance_now is not None:
+            user.clearance = split.clearance_now.value
         deactivated = changes.get("active") is False and user.active
         for key, value in changes.items():
             setattr(user, key, value)
         if deactivated:
-            _end_sessions(uow, user)
+            end_user_sessions(uow, user.id)
         audit.record(
             uow,
             "user_updated",
@@ -92,17 +149,63 @@ def update_user(uow: UnitOfWork, actor: Actor, user_id: uuid.UUID, cmd: UpdateUs
             object_id=user.id,
             details=cmd.model_dump(mode="json", exclude_unset=True),
         )
+        pending = _request_privileges(uow, actor, user, split)
+        s.flush()
+        s.refresh(user)  # unit, organisation and roles as stored, for views after the session
         uow.commit()
-        return user
+        return UserChange(user, pending)
 
 
-def _end_sessions(uow: UnitOfWork, user: User) -> None:
-    user.session_epoch += 1
-    uow.session.execute(
-        update(ApiToken)
-        .where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None))
-        .values(revoked_at=uow.now())
-    )
+def list_privilege_requests(
+    uow: UnitOfWork, actor: Actor, org_id: uuid.UUID, *, state: str | None = "pending"
+) -> list[PrivilegeRequest]:
+    """Requests about people of an organisation, for its admins (and admins above it)."""
+    with uow:
+        org = ensure_can_manage_org(actor, uow.session.get(Organization, org_id))
+        stmt = select(PrivilegeRequest).where(PrivilegeRequest.organization_id == org.id)
+        if state is not None:
+            stmt = stmt.where(PrivilegeRequest.state == state)
+        return list(uow.session.scalars(stmt.order_by(PrivilegeRequest.requested_at.desc())))
+
+
+def decide_privilege_request(
+    uow: UnitOfWork, actor: Actor, request_id: uuid.UUID, *, approve: bool
+) -> PrivilegeRequest:
+    """Approve (by a second admin) or reject a pending request; approval applies it."""
+    with uow:
+        s = uow.session
+        request = s.get(PrivilegeRequest, request_id, with_for_update=True)
+        if request is None:
+            raise NotFoundError()
+        ensure_can_manage_user(actor, request.user)  # 404 for admins of other organisations
+        ensure_can_decide(actor, request, approve=approve)
+        if request.state != "pending":
+            raise ConflictError("Yêu cầu này đã được xử lý.", code="request_decided")
+        user = s.get_one(User, request.user_id, with_for_update={"of": User})
+        request.state = "approved" if approve else "rejected"
+        request.decided_by, request.decided_at = s.get_one(User, actor.user_id), uow.now()
+        if approve:
+            if request.roles:
+                granted = user.roles | {Role(r) for r in request.roles}
+                user.role_rows = [UserRole(role=r.value) for r in sorted(granted)]
+            if request.clearance is not None:
+                user.clearance = request.clearance
+        audit.record(
+            uow,
+            "privilege_approved" if approve else "privilege_rejected",
+            actor=actor,
+            organization_id=request.organization_id,
+            object_type="user",
+            object_id=user.id,
+            details={
+                "request_id": str(request.id),
+                "requested_by": str(request.requested_by_id),
+                "roles": request.roles,
+                "clearance": request.clearance,
+            },
+        )
+        uow.commit()
+        return request
 
 
 def set_password(uow: UnitOfWork, actor: Actor, user_id: uuid.UUID, cmd: SetPassword) -> None:
@@ -110,7 +213,7 @@ def set_password(uow: UnitOfWork, actor: Actor, user_id: uuid.UUID, cmd: SetPass
     with uow:
         user = ensure_can_manage_user(actor, uow.session.get(User, user_id))
         user.password_hash = hash_password(cmd.password)
-        _end_sessions(uow, user)
+        end_user_sessions(uow, user.id)
         audit.record(
             uow,
             "password_reset",
@@ -165,13 +268,12 @@ def create_delegation(uow: UnitOfWork, actor: Actor, cmd: CreateDelegation) -> D
             raise PermissionDeniedError("Chỉ người ủy quyền hoặc quản trị được tạo ủy quyền.")
         if delegate.organization_id != delegator.organization_id:
             raise ValidationError.field("delegate_id", "Người được ủy quyền phải cùng tổ chức.")
-        missing = set(cmd.roles) - delegator.roles
-        if missing:
-            raise ValidationError.field(
-                "roles", "Chỉ ủy quyền được vai trò mà người ủy quyền đang có."
-            )
-        if Role.ADMIN in cmd.roles:
-            raise ValidationError.field("roles", "Không ủy quyền vai trò quản trị.")
+        if not delegate.active:
+            raise ValidationError.field("delegate_id", "Người được ủy quyền không còn hoạt động.")
+        for role in cmd.roles:
+            refusal = delegation_refusal(delegator, delegate, role)
+            if refusal is not None:
+                raise ValidationError.field("roles", refusal, code="delegation_not_allowed")
         d = Delegation(
             organization_id=delegator.organization_id,
             delegator_id=delegator.id,

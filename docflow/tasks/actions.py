@@ -93,7 +93,9 @@ def _extend_ancestors(uow: UnitOfWork, actor: Actor, task: Task, new: dt.date) -
             TaskAction.EXTENDED,
             actor=actor,
             from_state=state.value,
-            acting=policy.as_user(actor, parent.assigner_id).acting,
+            acting=policy.as_user(
+                actor, parent.assigner_id, policy.assigning_roles(actor, parent)
+            ).acting,
             details={"from": old.isoformat(), "to": new.isoformat(), "subtask_id": str(task.id)},
         )
         current = parent
@@ -149,7 +151,9 @@ def _cancel(uow: UnitOfWork, actor: Actor, task: Task, cmd: Cancel) -> Outcome:
             TaskAction.CANCEL,
             actor=actor,
             from_state=before,
-            acting=policy.as_user(actor, task.assigner_id).acting,
+            acting=policy.as_user(
+                actor, task.assigner_id, policy.assigning_roles(actor, task)
+            ).acting,
             comment=cmd.reason,
             details={"with_parent": str(task.id)},
         )

@@ -57,19 +57,41 @@ def ensure_visible(actor: Actor, task: Task | None) -> Task:
     return task
 
 
-def as_user(actor: Actor, user_id: uuid.UUID | None) -> Standing:
-    """The actor is ``user_id``, or holds a delegation from them today."""
+# The roles in which a person handles the work they lead: a delegation of the clerk's duties
+# alone does not hand over the clerk's own assignments.
+HANDLING_ROLES = frozenset({Role.LEADER, Role.UNIT_HEAD, Role.SPECIALIST})
+
+
+def assigning_roles(actor: Actor, task: Task) -> frozenset[Role]:
+    """The delegated roles that carry an assigner's powers over ``task``: a leader's always; a
+    unit head's only for a task inside the unit (the delegate of a unit head is of that unit)."""
+    if (
+        task.assigner_unit_id is not None
+        and task.lead_unit_id == task.assigner_unit_id
+        and actor.unit_id == task.assigner_unit_id
+    ):
+        return frozenset({Role.LEADER, Role.UNIT_HEAD})
+    return frozenset({Role.LEADER})
+
+
+def as_user(actor: Actor, user_id: uuid.UUID | None, roles: frozenset[Role]) -> Standing:
+    """The actor is ``user_id``, or holds today a delegation from them of one of ``roles``
+    (a delegation of one role does not let the delegate act for everything the delegator
+    does; the delegated roles are those the delegator still holds, see
+    :func:`docflow.actors.delegation_refusal`)."""
     if user_id is None:
         return NO
     if actor.user_id == user_id:
         return Standing(True)
-    acting = next((d for d in actor.delegated if d.delegator_id == user_id), None)
+    acting = next(
+        (d for d in actor.delegated if d.delegator_id == user_id and d.role in roles), None
+    )
     return Standing(True, acting) if acting else NO
 
 
 def as_lead(actor: Actor, task: Task) -> Standing:
     if task.lead_user_id is not None:
-        return as_user(actor, task.lead_user_id)
+        return as_user(actor, task.lead_user_id, HANDLING_ROLES)
     if actor.unit_id == task.lead_unit_id and actor.has_role(Role.UNIT_HEAD):
         return Standing(True, actor.acting_for(Role.UNIT_HEAD))
     return NO
@@ -99,13 +121,13 @@ def standing(
         lead = as_lead(actor, task)
         return lead if lead.allowed else as_cooperator(actor, task)
     if action is TaskAction.DECIDE_EXTENSION:
-        return as_user(actor, decider_id)
+        return as_user(actor, decider_id, assigning_roles(actor, task))
     if action in (
         TaskAction.APPROVE_COMPLETION,
         TaskAction.REJECT_COMPLETION,
         TaskAction.CANCEL,
     ):
-        return as_user(actor, task.assigner_id)
+        return as_user(actor, task.assigner_id, assigning_roles(actor, task))
     return NO
 
 

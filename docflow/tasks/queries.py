@@ -16,6 +16,7 @@ from sqlalchemy import Select, and_, or_, select
 from sqlalchemy.orm import Session, joinedload, raiseload
 
 from docflow.actors import Actor
+from docflow.documents import access
 from docflow.enums import Role
 from docflow.errors import NotFoundError, PermissionDeniedError, ValidationError
 from docflow.models import Task, TaskAttachment, TaskCooperator, TaskTrailEntry, User
@@ -51,6 +52,8 @@ class TaskView:
         children: the sub-tasks, with their own status.
         children_progress: mean progress of the live sub-tasks (done counts 100).
         extension_decider: who decides the pending extension request, if any.
+        document_id: the document the task comes from, only when the reader may see it (a
+            task linked to a document above the reader's clearance shows no link at all).
     """
 
     task: Task
@@ -59,6 +62,7 @@ class TaskView:
     children: tuple[TaskView, ...] = field(default_factory=tuple)
     children_progress: int | None = None
     extension_decider: PersonRef | None = None
+    document_id: uuid.UUID | None = None
 
     @property
     def id(self) -> uuid.UUID:
@@ -120,6 +124,7 @@ def build_view(uow: UnitOfWork, actor: Actor, task: Task) -> TaskView:
     actions = policy.allowed_actions(
         actor, task, decider_id=decider.id if decider else None, open_children=open_children
     )
+    linked = access.find_visible(s, actor, task.document_id)
     return TaskView(
         task=task,
         status=status_of(cal, task, today),
@@ -127,6 +132,7 @@ def build_view(uow: UnitOfWork, actor: Actor, task: Task) -> TaskView:
         children=tuple(TaskView(c, status_of(cal, c, today)) for c in children),
         children_progress=progress,
         extension_decider=decider,
+        document_id=linked.id if linked is not None else None,
     )
 
 

@@ -12,9 +12,10 @@ import uuid
 from collections.abc import Sequence
 
 from docflow.actors import Actor, DelegatedRole
+from docflow.documents import access
 from docflow.enums import Role
 from docflow.errors import ConflictError, PermissionDeniedError, ValidationError
-from docflow.models import Document, Task, TaskCooperator, Unit, User
+from docflow.models import Task, TaskCooperator, Unit, User
 from docflow.tasks import actions, notices, policy
 from docflow.tasks.commands import (
     ActionCommand,
@@ -86,10 +87,9 @@ def _new_task(
                 where = "lead" if i == 0 else f"cooperating.{i - 1}"
                 raise ValidationError.field(where, "Chỉ giao cho người trong đơn vị của bạn.")
     document_id = getattr(cmd, "document_id", None)
-    if document_id is not None:
-        doc = s.get(Document, document_id)
-        if doc is None or doc.organization_id != actor.organization_id:
-            raise ValidationError.field("document_id", "Văn bản không thuộc cơ quan của bạn.")
+    # Only a document the assigner can see; an invisible one reads as a missing one.
+    if document_id is not None and access.find_visible(s, actor, document_id) is None:
+        raise ValidationError.field("document_id", "Văn bản không thuộc cơ quan của bạn.")
     due = _due(uow, cmd, today)
     if parent is not None and due > parent.due_date:
         raise ValidationError.field(

@@ -15,6 +15,7 @@ from collections.abc import Iterator
 from lxml import etree
 
 from interop.edxml.codes import EDXML_NS, StatusCode
+from interop.edxml.fields import too_long
 from interop.edxml.model import (
     DOCUMENT_ID_RE,
     EdxmlPackage,
@@ -43,6 +44,11 @@ def _text_problems(value: object, path: str) -> Iterator[str]:
                 yield from _text_problems(getattr(value, f.name), f"{path}.{f.name}")
 
 
+def _length_problems(message: object) -> Iterator[str]:
+    for found in too_long(message):
+        yield f"{found.path}: dài {len(found.value)} ký tự, tối đa {found.limit}"
+
+
 def _organ_problems(organ: Organ, path: str) -> Iterator[str]:
     if not organ.organ_id.strip():
         yield f"{path}.organ_id: thiếu mã định danh cơ quan"
@@ -50,6 +56,7 @@ def _organ_problems(organ: Organ, path: str) -> Iterator[str]:
 
 def package_problems(package: EdxmlPackage) -> Iterator[str]:
     yield from _text_problems(package, "package")
+    yield from _length_problems(package)
     yield from _organ_problems(package.from_, "from_")
     if not package.to:
         yield "to: cần ít nhất một nơi nhận"
@@ -111,6 +118,7 @@ def _response_problems(response: ResponseFor, path: str) -> Iterator[str]:
 
 def status_problems(status: StatusMessage) -> Iterator[str]:
     yield from _text_problems(status, "status")
+    yield from _length_problems(status)
     yield from _response_problems(status.response_for, "response_for")
     yield from _organ_problems(status.from_, "from_")
     if status.status_code not in StatusCode._value2member_map_:

@@ -2,8 +2,9 @@
 
 Every package from outside is hostile input (DOMAIN.md §7). The reader refuses, with an
 :class:`~interop.errors.EdxmlError` and nothing left behind, any DOCTYPE/DTD/entity declaration,
-a foreign root namespace, nesting or sizes over :class:`ParseLimits`, broken base64 and a
-package whose SHA-256 differs from the one announced. It never resolves entities nor touches
+a foreign root namespace, nesting or sizes over :class:`ParseLimits`, broken base64, a
+package whose SHA-256 differs from the one announced and (when reading a message in full) a text
+field over its limit in ``interop.edxml.fields``. It never resolves entities nor touches
 the network. It reads the input once, in chunks; attachments are decoded as they stream by into
 spool streams (memory, then temp files), so a 100 MB attachment does not sit in memory.
 
@@ -38,6 +39,7 @@ from interop.edxml._layout import Parts, locate
 from interop.edxml._read import Reader
 from interop.edxml._scan import MAX_PROLOG, Collector, Payload, StopReading, check_prolog
 from interop.edxml.codes import LEGACY_EDXML_NS
+from interop.edxml.fields import check_lengths
 from interop.edxml.model import Attachment, EdxmlPackage, StatusMessage
 from interop.edxml.options import DEFAULT_LIMITS, AttachmentSpool, ParseLimits, TempSpool
 from interop.errors import (
@@ -135,6 +137,7 @@ def parse_edxml(
                 if payload is not None
             )
             package = reader.package(parts, tuple(a.attachment for a in attachments))
+        check_lengths(package or status)
     except BaseException:
         collector.discard_all()
         raise

@@ -1,7 +1,7 @@
 """the axis directory of organisations, our registrations with the axis, delivery backoff
 
 Revision ID: 0006_xlive
-Revises: 0005
+Revises: 0006_sessions
 Create Date: 2026-11-24
 """
 
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0006_xlive"
-down_revision: str | None = "0005"
+down_revision: str | None = "0006_sessions"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -117,10 +117,19 @@ def test_user_creation_and_role_change_round_trip(client: Any, api: Any, demo: D
         headers=headers,
         json={"roles": ["specialist", "clerk"], "clearance": "confidential"},
     )
-    assert (
-        r.get_json()["roles"] == ["clerk", "specialist"]
-        and r.get_json()["clearance"] == "confidential"
+    # The role applies at once; the higher clearance waits for a second admin.
+    body = r.get_json()
+    assert r.status_code == 200, body
+    assert body["roles"] == ["clerk", "specialist"] and body["clearance"] == "none"
+    assert body["pending_request"]["clearance"] == "confidential"
+    demo.add_admin("admin2")
+    ok = client.post(
+        f"/api/v1/privilege-requests/{body['pending_request']['id']}/approve",
+        headers=api("admin2"),
     )
+    assert ok.status_code == 200 and ok.get_json()["state"] == "approved"
+    me = client.get(f"/api/v1/users/{uid}", headers=headers)
+    assert me.status_code == 200 and me.get_json()["clearance"] == "confidential"
     dup = client.post(
         "/api/v1/users",
         headers=headers,

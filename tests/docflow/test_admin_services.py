@@ -25,8 +25,9 @@ from tests.conftest import Demo
 
 
 def _province_admin(demo: Demo) -> str:
-    """Give the demo province an admin of its own and return the username."""
-    users.create_user(
+    """Give the demo province an admin of its own (asked by one admin, approved by a second)
+    and return the username."""
+    change = users.create_user(
         demo.uow(),
         demo.actor("admin"),
         CreateUser(
@@ -36,6 +37,11 @@ def _province_admin(demo: Demo) -> str:
             password="mot-mat-khau-dai",
             roles=[Role.ADMIN],
         ),
+    )
+    assert change.pending is not None and change.user.roles == frozenset()
+    second = demo.add_admin("admin2")
+    users.decide_privilege_request(
+        demo.uow(), demo.actor(second.username), change.pending.id, approve=True
     )
     return "quantri.tinh"
 
@@ -152,17 +158,22 @@ def test_directory_of_organisations_is_open_for_addressing(demo: Demo) -> None:
 
 
 def test_deactivating_a_user_ends_their_sessions(demo: Demo) -> None:
-    target = demo.user("chuyenvien.tg")
-    users.update_user(demo.uow(), demo.actor("admin"), target.id, UpdateUser(active=False))
     from docflow.services import identity
 
-    assert identity.session_is_current(demo.uow(), target.id, target.session_epoch) is None
+    target = demo.user("chuyenvien.tg")
+    hour = dt.timedelta(hours=1)
+    sid = identity.start_session(
+        demo.uow(), target.id, limits=identity.SessionLimits(idle=hour, absolute=hour)
+    )
+    users.update_user(demo.uow(), demo.actor("admin"), target.id, UpdateUser(active=False))
+    assert identity.session_actor(demo.uow(), sid, idle=hour) is None
 
 
 def test_admin_cannot_remove_their_own_admin_role(demo: Demo) -> None:
     admin = demo.actor("admin")
-    with pytest.raises(ValidationError):
+    with pytest.raises(PermissionDeniedError) as info:
         users.update_user(demo.uow(), admin, admin.user_id, UpdateUser(roles=[Role.CLERK]))
+    assert info.value.code == "self_privilege_change"
 
 
 def test_leader_delegates_own_role_and_delegate_acts_with_both_names(demo: Demo) -> None:

@@ -37,7 +37,7 @@ def test_wrong_password_and_unknown_user_fail_alike_and_are_audited(demo: Demo) 
     assert failed[0].organization_id == demo.org_id("tw")
 
 
-def test_five_failures_lock_the_account_for_a_while(demo: Demo) -> None:
+def test_five_failures_from_one_client_lock_that_client_out_for_a_while(demo: Demo) -> None:
     for _ in range(5):
         with pytest.raises(AuthenticationError):
             identity.authenticate(demo.uow(), "lanhdao.tw", "wrong-password", channel="web")
@@ -77,13 +77,32 @@ def test_token_is_stored_hashed_expires_and_can_be_revoked(demo: Demo) -> None:
         identity.resolve_token(demo.uow(), fresh.token)
 
 
+LIMITS = identity.SessionLimits(idle=dt.timedelta(hours=1), absolute=dt.timedelta(hours=8))
+
+
 def test_logout_everywhere_ends_tokens_and_sessions(demo: Demo) -> None:
     user = demo.user("lanhdao.tw")
     a = identity.issue_token(demo.uow(), user.id, ttl=dt.timedelta(hours=1))
     b = identity.issue_token(demo.uow(), user.id, ttl=dt.timedelta(hours=1))
-    assert identity.session_is_current(demo.uow(), user.id, user.session_epoch) is not None
+    sid = identity.start_session(demo.uow(), user.id, limits=LIMITS)
+    assert identity.session_actor(demo.uow(), sid, idle=LIMITS.idle) is not None
     identity.logout_everywhere(demo.uow(), demo.actor("lanhdao.tw"))
     for token in (a.token, b.token):
         with pytest.raises(AuthenticationError):
             identity.resolve_token(demo.uow(), token)
-    assert identity.session_is_current(demo.uow(), user.id, user.session_epoch) is None
+    assert identity.session_actor(demo.uow(), sid, idle=LIMITS.idle) is None
+
+
+def test_sessions_end_when_idle_and_at_their_absolute_end(demo: Demo) -> None:
+    user = demo.user("lanhdao.tw")
+    sid = identity.start_session(demo.uow(), user.id, limits=LIMITS)
+    # Used every 50 minutes, the session lives until its absolute end (8 hours)...
+    for _ in range(9):
+        demo.clock.advance(minutes=50)
+        assert identity.session_actor(demo.uow(), sid, idle=LIMITS.idle) is not None
+    demo.clock.advance(minutes=40)  # 8h10 after the start
+    assert identity.session_actor(demo.uow(), sid, idle=LIMITS.idle) is None
+    # ...and unused, it ends after the idle limit.
+    idle = identity.start_session(demo.uow(), user.id, limits=LIMITS)
+    demo.clock.advance(minutes=61)
+    assert identity.session_actor(demo.uow(), idle, idle=LIMITS.idle) is None

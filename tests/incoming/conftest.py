@@ -79,11 +79,11 @@ class Incoming:
         return str(self.demo.user(username).id)
 
     def counts(self) -> tuple[int, int, int]:
-        """(documents, stored objects, numbers consumed) — what a refusal must leave alone."""
+        """(documents, objects in use, numbers consumed) — what a refusal must leave alone."""
         with self.demo.factory() as s:
             docs = s.scalar(select(func.count()).select_from(Document)) or 0
             numbers = s.scalar(select(func.sum(Register.last_number))) or 0
-        objects = sum(1 for _ in self.demo.store.list())
+        objects = self.demo.objects_in_use()
         return int(docs), objects, int(numbers)
 
     def to_assigned(self, **assign: Any) -> str:

@@ -27,6 +27,11 @@ EXPECTED = {
     ("in_progress", "complete"): "done",
     ("submitted", "return"): "registered",
     ("assigned", "return"): "registered",
+    # A recall from another system of a copy already handled (only while it waits).
+    **{(s, "accept_recall"): "recalled" for s in ("registered", "submitted", "assigned")},
+    **{(s, "accept_recall"): "recalled" for s in ("in_progress", "done")},
+    **{(s, "refuse_recall"): s for s in ("registered", "submitted", "assigned")},
+    **{(s, "refuse_recall"): s for s in ("in_progress", "done")},
 }
 
 

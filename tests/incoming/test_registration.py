@@ -209,11 +209,7 @@ def test_secret_document_is_a_metadata_record_on_an_ordinary_deployment(flow: In
     # Content of a secret document is refused here…
     r = flow.register(secrecy="confidential")
     assert r.status_code == 403  # …and first of all this clerk has no clearance
-    flow.client.patch(
-        f"/api/v1/users/{flow.user_id('vanthu.tw')}",
-        headers=flow.h("admin"),
-        json={"clearance": "secret"},
-    )
+    _raise_clearance(flow, "vanthu.tw", "secret")
     flow._tokens.clear()
     r = flow.register(secrecy="confidential")
     assert r.status_code == 422 and r.get_json()["error"]["code"] == "secret_metadata_only"
@@ -239,12 +235,23 @@ def test_secret_document_is_a_metadata_record_on_an_ordinary_deployment(flow: In
     assert body["id"] not in flow.box("vanthu.tw", "all")
 
 
-def test_secret_document_goes_to_the_secret_series_only(flow: Incoming) -> None:
-    flow.client.patch(
-        f"/api/v1/users/{flow.user_id('vanthu.tw')}",
+def _raise_clearance(flow: Incoming, username: str, clearance: str) -> None:
+    """An admin asks, a second admin approves (the two-person rule for clearances)."""
+    r = flow.client.patch(
+        f"/api/v1/users/{flow.user_id(username)}",
         headers=flow.h("admin"),
-        json={"clearance": "secret"},
+        json={"clearance": clearance},
     )
+    pending = r.get_json()["pending_request"]
+    flow.demo.add_admin("admin2")
+    approved = flow.client.post(
+        f"/api/v1/privilege-requests/{pending['id']}/approve", headers=flow.h("admin2")
+    )
+    assert approved.status_code == 200, approved.get_json()
+
+
+def test_secret_document_goes_to_the_secret_series_only(flow: Incoming) -> None:
+    _raise_clearance(flow, "vanthu.tw", "secret")
     flow._tokens.clear()
     r = flow.register(secrecy="confidential", files=[])
     assert r.status_code == 422 and "register_id" in r.get_json()["error"]["details"]["fields"]

@@ -50,7 +50,7 @@ def _post(client: Any, headers: dict[str, str], data: bytes) -> Any:
 def _counts(demo: Demo) -> tuple[int, int]:
     with demo.factory() as s:
         docs = s.scalar(select(func.count()).select_from(Document)) or 0
-    return int(docs), sum(1 for _ in demo.store.list())
+    return int(docs), demo.objects_in_use()
 
 
 def test_package_becomes_an_arrived_document_once(client: Any, api: Any, demo: Demo) -> None:

@@ -21,6 +21,7 @@ from werkzeug.wrappers import Response
 
 from signing import (
     DemoPKI,
+    FetchPolicy,
     LocalKeySigner,
     OrgSpec,
     PadesLevel,
@@ -106,7 +107,9 @@ def pki_env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PkiEnv]:
     fallback = Response("not found", status=404)
     app = DispatcherMiddleware(fallback, {"/pki": make_pki_wsgi_app(pki)})
     server = serve(app, port)
-    trust = TrustSettings.from_pem(pki.trust_roots_pem())
+    # The PKI serves OCSP/CRLs on loopback: allowed explicitly, as an operator would.
+    policy = FetchPolicy.configure(allow=[base_url], trusted_cas=[pki.root.certificate_der])
+    trust = TrustSettings.from_pem(pki.trust_roots_pem(), fetch_policy=policy)
     yield PkiEnv(pki, base_url, trust)
     server.shutdown()
 

@@ -1,0 +1,380 @@
+"""A refused upload must not delete an object another record uses (issue 11, point 2).
+
+Storage is content-addressed: the same bytes are one object, whoever uploaded them. These tests
+run the application on a real PostgreSQL database (committed transactions, one connection per
+request) and the real S3 server, and attack through the public API:
+
+* sequential: a task attachment with bytes X exists; a registration that stores X and is then
+  refused must leave the task's file readable, and leave no row and no consumed number;
+* race: a task creation has stored X and not yet committed when a registration with X is
+  refused; the task then commits and its file must still be there;
+* the sweeper removes only true orphans older than its grace period, and keeps every object a
+  row of any referencing table names; every key-like column of the models is either in the
+  sweeper's registry or declared not to be an object key.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import json
+import re
+import threading
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session, sessionmaker
+
+from docflow import UnitOfWork, make_engine, make_session_factory
+from docflow.demo import seed_demo
+from docflow.models import Document, DocumentFile, Register, TaskAttachment, User
+from migrations import upgrade
+from storage import ContentStore, ObjectRef
+from storage.s3 import S3Backend
+from tests.conftest import DEMO_PASSWORD, Clock, fresh_pg_database, make_test_settings
+from tests.pdfs import make_pdf
+from tests.storage.conftest import s3_url as s3_url  # the real S3 server (fixture)
+from tests.storage.helpers import with_prefix
+
+pytestmark = [pytest.mark.pg, pytest.mark.s3]
+
+INCOMING_META = {
+    "doc_type": "KH",
+    "subject": "Kế hoạch phối hợp giám sát",
+    "issuer": {"name": "Ủy ban MTTQ Việt Nam tỉnh Demo", "code": "000.00.01.Z01"},
+    "issued_date": "2026-11-20",
+}
+
+
+class GatedStore:
+    """The application's real S3 store, with one hook: an upload made by the thread named
+    ``hold_thread`` pauses right after its bytes are stored (before its transaction commits)
+    until the test releases it. Everything else goes straight to the store."""
+
+    def __init__(self, inner: ContentStore) -> None:
+        self._inner = inner
+        self.hold_thread = ""
+        self.stored = threading.Event()
+        self.release = threading.Event()
+
+    def put_spool(self, spool: Any, content_type: str = "application/octet-stream") -> ObjectRef:
+        ref = self._inner.put_spool(spool, content_type)
+        if threading.current_thread().name == self.hold_thread:
+            self.stored.set()
+            assert self.release.wait(120), "the test never released the held upload"
+        return ref
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._inner, name)
+
+
+@dataclass
+class Site:
+    """One installation for this module: committed PostgreSQL, objects on S3."""
+
+    app: Any
+    factory: sessionmaker[Session]
+    store: ContentStore
+    gate: GatedStore
+    tokens: dict[str, dict[str, str]]
+
+    def h(self, username: str) -> dict[str, str]:
+        if username not in self.tokens:
+            r = self.app.test_client().post(
+                "/api/v1/auth/token", json={"username": username, "password": DEMO_PASSWORD}
+            )
+            assert r.status_code == 200, r.get_json()
+            self.tokens[username] = {"Authorization": f"Bearer {r.get_json()['access_token']}"}
+        return self.tokens[username]
+
+    def user_id(self, username: str) -> uuid.UUID:
+        with self.factory() as s:
+            return s.scalars(select(User.id).where(User.username == username)).one()
+
+    def create_task(self, files: list[tuple[bytes, str]]) -> Any:
+        meta = {
+            "title": "Rà soát hồ sơ giám sát",
+            "lead": {"user_id": str(self.user_id("chuyenvien.dcgs"))},
+            "due_date": "2026-12-04",
+        }
+        return self.app.test_client().post(
+            "/api/v1/tasks",
+            headers=self.h("lanhdao.tw"),
+            data={"meta": json.dumps(meta), "files": [(io.BytesIO(b), n) for b, n in files]},
+            content_type="multipart/form-data",
+        )
+
+    def register(self, notation: str, files: list[tuple[bytes, str, str]]) -> Any:
+        meta = {**INCOMING_META, "notation": notation}
+        return self.app.test_client().post(
+            "/api/v1/incoming",
+            headers=self.h("vanthu.tw"),
+            data={
+                "meta": json.dumps(meta),
+                "files": [(io.BytesIO(b), n, t) for b, n, t in files],
+            },
+            content_type="multipart/form-data",
+        )
+
+    def task_file(self, task: dict[str, Any]) -> Any:
+        [f] = task["files"]
+        return self.app.test_client().get(
+            f"/api/v1/tasks/{task['id']}/files/{f['id']}/content",
+            headers=self.h("chuyenvien.dcgs"),
+        )
+
+    def state(self, key: str) -> tuple[int, int, int]:
+        """(documents, document files naming ``key``, numbers consumed in all registers)."""
+        with self.factory() as s:
+            docs = s.scalar(select(func.count()).select_from(Document)) or 0
+            files = (
+                s.scalar(
+                    select(func.count())
+                    .select_from(DocumentFile)
+                    .where(DocumentFile.object_key == key)
+                )
+                or 0
+            )
+            numbers = s.scalar(select(func.sum(Register.last_number))) or 0
+        return int(docs), int(files), int(numbers)
+
+
+@pytest.fixture(scope="module")
+def site(s3_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
+    from app import create_app
+    from app.runtime import runtime
+
+    tmp = tmp_path_factory.mktemp("security-uploads")
+    url = fresh_pg_database("_security_uploads")
+    upgrade(url)
+    engine = make_engine(url, pool_size=8)
+    factory = make_session_factory(engine)
+    seed_demo(UnitOfWork(factory, clock=Clock()), password=DEMO_PASSWORD)
+    storage_url = with_prefix(s3_url, f"security-{uuid.uuid4().hex[:12]}")
+    app = create_app(make_test_settings(tmp, url, storage_url=storage_url))
+    app.config.update(TESTING=True)
+    rt = runtime(app)
+    store: ContentStore = rt.store
+    assert isinstance(store.backend, S3Backend)
+    gate = GatedStore(store)
+    rt.store = gate
+    try:
+        yield Site(app, factory, store, gate, {})
+    finally:
+        backend = store.backend
+        for obj in backend.client.list_objects(
+            backend.bucket, prefix=backend.prefix, recursive=True
+        ):
+            if obj.object_name:
+                backend.client.remove_object(backend.bucket, obj.object_name)
+        if rt.engine is not None:
+            rt.engine.dispose()
+        engine.dispose()
+
+
+def _key_of(site: Site, task: dict[str, Any]) -> str:
+    with site.factory() as s:
+        return s.scalars(
+            select(TaskAttachment.object_key).where(TaskAttachment.task_id == task["id"])
+        ).one()
+
+
+def test_a_refused_registration_keeps_a_task_file_with_the_same_bytes(site: Site) -> None:
+    x = make_pdf(title=f"Biên bản {uuid.uuid4()}")
+    created = site.create_task([(x, "bien-ban.pdf")])
+    assert created.status_code == 201, created.get_json()
+    task = created.get_json()
+    key = _key_of(site, task)
+    before = site.state(key)
+    # The first file (X) is stored, the second is refused: the whole registration is refused.
+    r = site.register(
+        "101/KH-MTTW-BTT",
+        [(x, "Kế hoạch.pdf", "application/pdf"), (b"not a pdf", "b.pdf", "application/pdf")],
+    )
+    assert r.status_code == 415, r.get_json()
+    assert r.get_json()["error"]["code"] == "unsupported_file_type"
+    assert site.state(key) == before  # no document, no file row, no number
+    got = site.task_file(task)
+    assert got.status_code == 200 and got.data == x
+    assert site.store.exists(key)
+
+
+def test_a_refusal_racing_a_commit_of_the_same_bytes_deletes_nothing(site: Site) -> None:
+    x = make_pdf(title=f"Kế hoạch {uuid.uuid4()}")
+    outcome: dict[str, Any] = {}
+
+    def commit_task() -> None:
+        outcome["task"] = site.create_task([(x, "ke-hoach.pdf")])
+
+    def attachments() -> int:
+        with site.factory() as s:
+            return int(s.scalar(select(func.count()).select_from(TaskAttachment)) or 0)
+
+    attached = attachments()
+    site.gate.hold_thread = "committing"
+    committing = threading.Thread(target=commit_task, name="committing")
+    committing.start()
+    try:
+        # The task's upload is stored, its transaction not committed: now the refusal.
+        assert site.gate.stored.wait(120), "the task's upload never reached the store"
+        assert attachments() == attached  # the reference is in flight, not committed
+        before = site.state("")
+        refused = site.register(
+            "102/KH-MTTW-BTT",
+            [(x, "Kế hoạch.pdf", "application/pdf"), (b"\x00" * 64, "b.pdf", "application/pdf")],
+        )
+        assert refused.status_code == 415, refused.get_json()
+        assert site.state("") == before
+    finally:
+        site.gate.release.set()
+        committing.join(timeout=120)
+        site.gate.hold_thread = ""
+    created = outcome["task"]
+    assert created.status_code == 201, created.get_json()
+    task = created.get_json()
+    got = site.task_file(task)
+    assert got.status_code == 200 and got.data == x
+    key = _key_of(site, task)
+    assert site.store.exists(key)
+    assert site.state(key)[1] == 0  # the refused registration left no file row
+
+
+def test_a_refused_draft_keeps_a_task_file_with_the_same_bytes(site: Site) -> None:
+    """The same class on the outgoing side: a draft refused after its first file was stored
+    (the second is not what it claims to be) leaves a task's file with those bytes alone."""
+    x = make_pdf(title=f"Công văn {uuid.uuid4()}")
+    created = site.create_task([(x, "cong-van.pdf")])
+    assert created.status_code == 201, created.get_json()
+    task = created.get_json()
+    key = _key_of(site, task)
+    before = site.state(key)
+    meta = {
+        "doc_type": "CV",
+        "subject": "Dự thảo công văn",
+        "signer_user_id": str(site.user_id("lanhdao.tw")),
+    }
+    refused = site.app.test_client().post(
+        "/api/v1/outgoing",
+        headers=site.h("chuyenvien.dcgs"),
+        data={
+            "meta": json.dumps(meta),
+            "files": [
+                (io.BytesIO(x), "du-thao.pdf", "application/pdf"),
+                (io.BytesIO(b"PK\x03\x04 not a zip"), "phu-luc.docx", "application/zip"),
+            ],
+        },
+        content_type="multipart/form-data",
+    )
+    assert refused.status_code in (415, 422), refused.get_json()
+    assert site.state(key) == before
+    got = site.task_file(task)
+    assert got.status_code == 200 and got.data == x
+
+
+# ---------------------------------------------------------------- the sweeper and its registry
+
+# Columns whose names look like an object key but are not one (with the reason).
+NOT_OBJECT_KEYS = {
+    "audit_entries.object_type": "the audited record's type",
+    "audit_entries.object_id": "the audited record's id",
+    "login_throttles.key": "the throttled login's key",
+    "rate_counters.key": "a rate-limited client bucket (public endpoints)",
+    "exchange_messages.key": "the edXML DocumentId of a package",
+}
+# Tables with a content hash whose bytes are not kept in the object store.
+HASH_WITHOUT_OBJECT = {
+    "exchange_messages": "hash of a package as received; its attachments become document files",
+}
+KEY_LIKE = re.compile(r"(^|_)key$|object|blob|storage")
+
+
+def test_every_key_like_column_is_in_the_sweepers_registry_or_declared_not_a_key() -> None:
+    import docflow.models  # noqa: F401  (every table on the metadata)
+    from docflow.db import Base
+    from docflow.objects import OBJECT_KEY_COLUMNS
+
+    registered = {f"{c.class_.__tablename__}.{c.key}" for c in OBJECT_KEY_COLUMNS}
+    tables_with_keys = {name.split(".")[0] for name in registered}
+    unknown = []
+    for table in Base.metadata.sorted_tables:
+        for column in table.columns:
+            name = f"{table.name}.{column.name}"
+            if KEY_LIKE.search(column.name) and name not in registered | set(NOT_OBJECT_KEYS):
+                unknown.append(name)
+            if column.name == "sha256" and table.name not in tables_with_keys | set(
+                HASH_WITHOUT_OBJECT
+            ):
+                unknown.append(name)
+    assert unknown == [], (
+        "a column may hold an object key: add it to docflow.objects.OBJECT_KEY_COLUMNS "
+        "(the sweeper would delete what it names) or to NOT_OBJECT_KEYS here"
+    )
+    assert registered >= {
+        "document_files.object_key",
+        "task_attachments.object_key",
+        "users.signature_image_key",
+    }
+
+
+def test_the_sweeper_removes_old_orphans_and_keeps_what_each_table_references(
+    site: Site,
+) -> None:
+    from docflow.objects import OBJECT_KEY_COLUMNS, sweep
+
+    store = site.store
+    # One object referenced by each registered table, made through the public API where
+    # there is one (a signature image is set by the operator's PKI tooling: a row update).
+    task = site.create_task([(make_pdf(title=f"Nhiệm vụ {uuid.uuid4()}"), "nv.pdf")])
+    assert task.status_code == 201, task.get_json()
+    doc = site.register(
+        "104/KH-MTTW-BTT", [(make_pdf(title=f"Đến {uuid.uuid4()}"), "den.pdf", "application/pdf")]
+    )
+    assert doc.status_code == 201, doc.get_json()
+    image = store.put(io.BytesIO(f"signature {uuid.uuid4()}".encode()), "image/png")
+    with site.factory() as s, s.begin():
+        s.execute(
+            update(User).where(User.username == "lanhdao.tw").values(signature_image_key=image.key)
+        )
+    referenced: dict[str, str] = {}
+    with site.factory() as s:
+        referenced["task_attachments.object_key"] = _key_of(site, task.get_json())
+        referenced["document_files.object_key"] = s.scalars(
+            select(DocumentFile.object_key).where(DocumentFile.document_id == doc.get_json()["id"])
+        ).one()
+    referenced["users.signature_image_key"] = image.key
+    assert set(referenced) == {f"{c.class_.__tablename__}.{c.key}" for c in OBJECT_KEY_COLUMNS}
+    orphan = store.put(io.BytesIO(f"orphan {uuid.uuid4()}".encode()), "application/pdf")
+
+    def uow() -> UnitOfWork:
+        return UnitOfWork(site.factory)
+
+    # Young: nothing goes (the orphan may belong to a transaction still committing).
+    now = dt.datetime.now(dt.UTC)
+    report = sweep(uow, store, now=now)
+    assert orphan.key not in report.deleted and store.exists(orphan.key)
+    # Past the grace period: the orphan goes, every referenced object stays.
+    report = sweep(uow, store, now=now + dt.timedelta(days=2))
+    assert orphan.key in report.deleted and not store.exists(orphan.key)
+    for column, key in referenced.items():
+        assert key not in report.deleted, column
+        assert store.exists(key), column
+    got = site.task_file(task.get_json())
+    assert got.status_code == 200
+
+
+def test_no_request_path_deletes_an_object() -> None:
+    """The class, not the instance: nothing under app/, docflow/ or interop/ calls a store's
+    delete, except the sweeper in docflow.objects (through storage.sweep_orphans)."""
+    root = Path(__file__).resolve().parents[2]
+    calls = []
+    for package in ("app", "docflow", "interop"):
+        for path in (root / package).rglob("*.py"):
+            text = path.read_text(encoding="utf-8")
+            for match in re.finditer(r"\b(store|backend)\w*\.delete\(", text):
+                calls.append(f"{path.relative_to(root)}:{text[: match.start()].count(chr(10)) + 1}")
+    assert calls == []

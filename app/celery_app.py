@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from celery import Celery, Task
+from celery.signals import worker_ready
 from flask import Flask
 
 from app.runtime import runtime
@@ -68,7 +69,7 @@ def make_celery(app: Flask) -> Celery:
             process.apply_async(args=[str(message_id)])
         return len(ids)
 
-    from app.jobs import JOBS
+    from app.jobs import AT_WORKER_START, JOBS
 
     # shared=False: each Flask app builds its own Celery app; a shared task would be registered
     # on every Celery app of the process under the first app's callable.
@@ -79,10 +80,33 @@ def make_celery(app: Flask) -> Celery:
             return int(_job.run(runtime()))
 
         celery.task(name=task_name, shared=False)(run_job)
+        period = job.period(settings)
         celery.conf.beat_schedule[f"job-{name}"] = {
             "task": task_name,
-            "schedule": job.every_seconds,
+            "schedule": period,
+            # A run still waiting when the next one is due is dropped, not piled up.
+            "options": {"expires": period},
         }
+
+    start_tasks = []
+    for name, run in AT_WORKER_START.items():
+
+        def run_start(_run: Any = run) -> int:
+            return int(_run(runtime()))
+
+        start_tasks.append(celery.task(name=f"dhtn.start.{name}", shared=False)(run_start))
+
+    def on_worker_ready(sender: Any = None, **_: Any) -> None:
+        """A worker of this app is up: queue the start-up jobs (registering our organisations
+        with the axis, reading its directory) instead of waiting for the beat's first tick."""
+        if getattr(sender, "app", None) is not celery:
+            return
+        for task in start_tasks:
+            task.apply_async()
+
+    # The signal keeps a weak reference: the Celery app holds the handler as long as it lives.
+    celery.dhtn_on_worker_ready = on_worker_ready
+    worker_ready.connect(on_worker_ready)
 
     def publish(ids: Sequence[uuid.UUID]) -> None:
         for message_id in ids:

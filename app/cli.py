@@ -54,7 +54,11 @@ def _seed(settings: Settings, suffix: str) -> dict[str, Any]:
 
 
 @demo.command("seed", help="Create the demo organisations, users and registers (idempotent).")
-@click.option("--suffix", default=None, help="Replaces Z01 in the demo codes (e.g. Z02).")
+@click.option(
+    "--suffix",
+    default=None,
+    help="Replaces Z01 in the demo organisation codes (e.g. Z02); usernames stay the same.",
+)
 def demo_seed(suffix: str | None) -> None:
     settings = _settings()
     result = _seed(settings, suffix or settings.demo_suffix)
@@ -66,8 +70,9 @@ def demo_seed(suffix: str | None) -> None:
 def _print_accounts(settings: Settings, suffix: str) -> None:
     from docflow.demo import DEMO_USERNAMES
 
-    names = [u if suffix == "Z01" else f"{u}.{suffix.lower()}" for u in DEMO_USERNAMES]
-    click.echo("Tài khoản mẫu: " + ", ".join(names))
+    click.echo("Tài khoản mẫu: " + ", ".join(DEMO_USERNAMES))
+    if suffix != "Z01":
+        click.echo(f"Mã định danh các tổ chức mẫu dùng hậu tố {suffix} thay cho Z01.")
     click.echo(f"Mật khẩu của mọi tài khoản mẫu: {demo_password(settings)}")
 
 

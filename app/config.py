@@ -16,6 +16,16 @@ def _bool(value: str | None, default: bool = False) -> bool:
     return value.strip().lower() in {"1", "true", "yes", "on"}
 
 
+def _seconds(value: str | None, default: float) -> float:
+    """A period in seconds (at least one); the default when unset."""
+    if value is None or value.strip() == "":
+        return default
+    seconds = float(value)
+    if not seconds >= 1:
+        raise ValueError(f"a period in seconds must be at least 1, got {value!r}")
+    return seconds
+
+
 def _rate(value: str | None, default: tuple[int, int]) -> tuple[int, int]:
     """``"N/SECONDS"`` (or ``"N"`` per minute) → (N, SECONDS)."""
     if not value or not value.strip():
@@ -39,6 +49,13 @@ class Settings:
     axis_url: str | None = None
     axis_system_id: str | None = None
     axis_secret: str | None = None
+    # Added: how often the worker polls the axis (DHTN_AXIS_POLL_SECONDS) and sends its queue
+    # (DHTN_AXIS_SEND_SECONDS; also the first retry delay of a refused send, doubling after).
+    axis_poll_seconds: float = 60.0
+    axis_send_seconds: float = 30.0
+    # Added: how often the directory of external organisations is read (DHTN_AXIS_DIRECTORY_SECONDS;
+    # also at worker start).
+    axis_directory_seconds: float = 24 * 3600.0
     demo_password: str | None = None
     demo_suffix: str = "Z01"
     secret_network: bool = False
@@ -121,6 +138,9 @@ class Settings:
             axis_url=env.get("DHTN_AXIS_URL") or None,
             axis_system_id=env.get("DHTN_AXIS_SYSTEM_ID") or None,
             axis_secret=env.get("DHTN_AXIS_SECRET") or None,
+            axis_poll_seconds=_seconds(env.get("DHTN_AXIS_POLL_SECONDS"), 60.0),
+            axis_send_seconds=_seconds(env.get("DHTN_AXIS_SEND_SECONDS"), 30.0),
+            axis_directory_seconds=_seconds(env.get("DHTN_AXIS_DIRECTORY_SECONDS"), 86400.0),
             demo_password=env.get("DHTN_DEMO_PASSWORD") or None,
             demo_suffix=env.get("DHTN_DEMO_SUFFIX") or "Z01",
             secret_network=_bool(env.get("DHTN_SECRET_NETWORK")),

@@ -1,21 +1,25 @@
-"""Wiring the national exchange: the axis client from DHTN_AXIS_*, the polling job, the
-status-message handler, and registering this installation's organisations with the axis."""
+"""Wiring the national exchange: the axis client from DHTN_AXIS_*, the polling and sending
+jobs, the status-message handler, registering this installation's organisations with the axis
+(at worker start, hourly, when an organisation is created or renamed, before a send) and the
+directory of external organisations (at worker start and daily)."""
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import uuid
 from typing import Any
 
 from flask import Flask
-from sqlalchemy import select
 
 from app.config import Settings
 from app.runtime import Runtime, runtime
-from docflow.models import Organization
+from docflow.services import agencies
 from docflow.services.dispatch import TOPIC_STATE_CHANGED
 from docflow.uow import UnitOfWork
 from interop.axis_client import AxisClient
+from interop.directory import refresh_directory, register_due
+from interop.errors import AxisError
 from interop.exchange import STATUS_TOPIC, queue_status, receive_from_axis, send_status
 from interop.outbox import receive_statuses, send_queued, send_revocations
 
@@ -33,29 +37,53 @@ def poll_axis(rt: Runtime) -> int:
     client = axis_client(rt.settings)
     if client is None:
         return 0
-    return receive_from_axis(rt.uow, client) + receive_statuses(rt.uow, client)
+    with client:
+        return receive_from_axis(rt.uow, client) + receive_statuses(rt.uow, client)
 
 
 def send_to_axis(rt: Runtime) -> int:
-    """Job: send queued external deliveries (urgent first)."""
+    """Job: send queued external deliveries (urgent first); a refused send is retried with
+    backoff starting at the sending period."""
     client = axis_client(rt.settings)
     if client is None:
         return 0
-    return send_queued(rt.uow, client) + send_revocations(rt.uow, client)
+    base = dt.timedelta(seconds=rt.settings.axis_send_seconds)
+    with client:
+        return send_queued(rt.uow, client, retry_base=base) + send_revocations(rt.uow, client)
 
 
-def register_agencies(rt: Runtime) -> int:
-    """Job: make sure the axis knows our organisations' codes (idempotent on the axis)."""
+def register_agencies(rt: Runtime, *, force: bool = False) -> int:
+    """Job: tell the axis about our organisations it does not know yet, or under an old name,
+    or not for a day (``force``: all of them); returns how many it was told about."""
     client = axis_client(rt.settings)
     if client is None:
         return 0
-    with rt.session_factory() as s:
-        orgs = list(s.scalars(select(Organization).where(Organization.active.is_(True))))
-    known = {a.code for a in client.get_agencies()}
-    for org in orgs:
-        if org.code not in known:
-            client.register_agency(org.code, org.name)
-    return len(orgs)
+    with client:
+        return register_due(rt.uow, client, force=force)
+
+
+def refresh_agencies(rt: Runtime) -> int:
+    """Job: the axis's directory of organisations into ours (daily, and at worker start)."""
+    client = axis_client(rt.settings)
+    if client is None:
+        return 0
+    with client:
+        return refresh_directory(rt.uow, client)
+
+
+def start_exchange(rt: Runtime) -> int:
+    """At worker start: register our organisations, then read the axis's directory, so that a
+    fresh installation can send and receive at once. Failures are logged (the hourly job, the
+    check before each send and the sending retries cover an axis that is down now)."""
+    if axis_client(rt.settings) is None:
+        return 0
+    done = 0
+    for step in (register_agencies, refresh_agencies):
+        try:
+            done += step(rt)
+        except AxisError as exc:
+            log.warning("exchange start-up: %s failed: %s", step.__name__, exc)
+    return done
 
 
 def init_exchange(app: Flask) -> None:
@@ -68,6 +96,18 @@ def init_exchange(app: Flask) -> None:
         send_status(uow, payload, client)
 
     rt.handlers[STATUS_TOPIC] = handle_status
+
+    def handle_register(uow: UnitOfWork, payload: dict[str, Any]) -> None:
+        # An organisation was created or renamed: the axis's directory follows at once. Without
+        # an axis there is nothing to do; an axis refusal retries with the outbox's backoff.
+        client = axis_client(rt.settings)
+        if client is not None:
+            with client:
+                register_due(
+                    rt.uow, client, organization_ids=[uuid.UUID(payload["organization_id"])]
+                )
+
+    rt.handlers[agencies.TOPIC_REGISTER] = handle_register
 
     # One topic, two listeners: the internal sender's delivery (docflow) and, for documents
     # that came through the axis, the status message back to the external sender.

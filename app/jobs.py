@@ -1,9 +1,11 @@
 """Periodic jobs: what the scheduler (Celery beat, or the embedded worker's beat) runs.
 
 Each job is a plain function ``job(runtime) -> int`` (how many things it did) that calls docflow
-services; ``JOBS`` maps its name to the function and its period in seconds. ``make_celery``
-turns each entry into a Celery task ``dhtn.job.<name>`` and a beat schedule entry. Jobs must be
-idempotent: two schedulers, or a restart, may run one twice.
+services; ``JOBS`` maps its name to the function and its period in seconds (or the setting that
+holds it). ``make_celery`` turns each entry into a Celery task ``dhtn.job.<name>`` and a beat
+schedule entry; the jobs of ``AT_WORKER_START`` also run as soon as a worker is ready (the
+beat's first tick of an interval comes only after one interval). Jobs must be idempotent: two
+schedulers, or a restart, may run one twice.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from app.config import Settings
 from app.runtime import Runtime
 from docflow.tasks import send_task_reminders
 
@@ -19,6 +22,13 @@ from docflow.tasks import send_task_reminders
 class Job:
     run: Callable[[Runtime], int]
     every_seconds: float
+    # The Settings attribute that overrides the period (e.g. DHTN_AXIS_POLL_SECONDS).
+    setting: str | None = None
+
+    def period(self, settings: Settings) -> float:
+        if self.setting is None:
+            return self.every_seconds
+        return float(getattr(settings, self.setting))
 
 
 def task_reminders(rt: Runtime) -> int:
@@ -66,17 +76,35 @@ def audit_checkpoint(rt: Runtime) -> int:
     return len(write_checkpoints(rt.uow(), BackendCheckpoints(rt.store)))
 
 
+def refresh_agencies(rt: Runtime) -> int:
+    from app.exchange import refresh_agencies as refresh
+
+    return refresh(rt)
+
+
+def start_exchange(rt: Runtime) -> int:
+    from app.exchange import start_exchange as start
+
+    return start(rt)
+
+
 JOBS: dict[str, Job] = {
     # Reads wait at most this long before they are chained (the window docflow.audit names).
     "audit_chain_reads": Job(audit_chain_reads, 30),
     "audit_checkpoint": Job(audit_checkpoint, 24 * 3600),
     # Decision 28/2018: received documents are processed without waiting; poll every minute.
-    "axis_receive": Job(poll_axis, 60),
+    "axis_receive": Job(poll_axis, 60, "axis_poll_seconds"),
     # Decision 28/2018: sent the day of signing, urgent ones at once: the queue goes every 30 s.
-    "axis_send": Job(send_to_axis, 30),
+    "axis_send": Job(send_to_axis, 30, "axis_send_seconds"),
+    # Registrations that are due (new or renamed organisations, a day old); cheap otherwise.
     "axis_agencies": Job(register_agencies, 3600),
+    # The directory of external organisations (getAgenciesList).
+    "axis_directory": Job(refresh_agencies, 24 * 3600, "axis_directory_seconds"),
     "sweep_orphans": Job(sweep_orphans, 24 * 3600),
     # Every 15 minutes: a reminder goes out early in the working day, and a missed run (the
     # worker was down) costs a quarter of an hour, not a day.
     "task_reminders": Job(task_reminders, 15 * 60),
 }
+
+# Run once as soon as a worker is ready (not scheduled: Celery's signal worker_ready).
+AT_WORKER_START: dict[str, Callable[[Runtime], int]] = {"exchange_start": start_exchange}

@@ -1,7 +1,9 @@
 """The demo dataset of API.md §1: three organisations, their units, people and registers.
 
 Idempotent: running it again adds only what is missing. Codes use the letter Z, which no real
-organisation has; ``suffix`` replaces ``Z01`` so a second installation's codes differ.
+organisation has; ``suffix`` replaces ``Z01`` so a second installation's codes differ. The
+suffix changes organisation codes only: usernames are those of API.md's demo table in every
+installation (each installation has its own database, so they never meet).
 """
 
 from __future__ import annotations
@@ -177,7 +179,7 @@ def seed_demo(uow: UnitOfWork, *, password: str, suffix: str = "Z01") -> SeedRes
                     result.units += 1
             s.flush()
             for du in spec.users:
-                username = du.username if suffix == "Z01" else f"{du.username}.{suffix.lower()}"
+                username = du.username  # the same in every installation (API.md §1)
                 if s.scalars(select(User.id).where(User.username == username)).first():
                     continue
                 password_hash = password_hash or hash_password(password)

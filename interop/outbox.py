@@ -9,6 +9,7 @@ to the deliveries they answer (by DocumentId and the sender's code).
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 import logging
 import uuid
@@ -21,9 +22,10 @@ from sqlalchemy import select
 from docflow.models import Document, Organization
 from docflow.models.exchange import ExchangeMessage
 from docflow.models.outgoing import Delivery
-from docflow.services import dispatch
+from docflow.services import axis_deliveries, dispatch
 from docflow.uow import UnitOfWork
 from interop.axis_client import AxisClient
+from interop.directory import register_due
 from interop.edxml.codes import BussinessDocType, Priority, document_type_for_abbreviation
 from interop.edxml.model import (
     Attachment,
@@ -34,10 +36,12 @@ from interop.edxml.model import (
     Organ,
     OtherInfo,
     PromulgationInfo,
+    ResponseFor,
     SignerInfo,
+    parse_document_id,
 )
 from interop.edxml.parse import parse_status
-from interop.errors import AxisError, InteropError
+from interop.errors import AxisAuthError, AxisError, InteropError
 from interop.package_signatures import signed_package_bytes
 
 log = logging.getLogger(__name__)
@@ -83,7 +87,39 @@ def package_for(uow: UnitOfWork, document_id: uuid.UUID, to: list[Organ]) -> Edx
                 Attachment(f.name, f.content_type, content=_opener(uow, f.object_key))
                 for f in files
             ),
+            response_for=_answers(uow, doc, {o.organ_id for o in to}),
         )
+
+
+def _answers(uow: UnitOfWork, doc: Document, recipients: set[str]) -> tuple[ResponseFor, ...]:
+    """The documents this one answers (incoming ones completed with it as their reply) that
+    came through the axis from one of ``recipients``: the ResponseFor of the package, so the
+    asker links the reply to its question."""
+    rows = uow.session.execute(
+        select(Document, ExchangeMessage)
+        .join(ExchangeMessage, ExchangeMessage.document_id == Document.id)
+        .where(
+            Document.reply_document_id == doc.id,
+            Document.organization_id == doc.organization_id,
+            ExchangeMessage.direction == "in",
+            ExchangeMessage.kind == "edoc",
+            ExchangeMessage.peer_code.in_(recipients),
+        )
+        .order_by(Document.created_at)
+    ).all()
+    answers = []
+    for asked, message in rows:
+        parts = parse_document_id(message.key)
+        assert message.peer_code is not None
+        answers.append(
+            ResponseFor(
+                organ_id=message.peer_code,
+                code=parts.code if parts else (asked.notation or ""),
+                promulgation_date=parts.date if parts else asked.issued_date,
+                document_id=message.key,
+            )
+        )
+    return tuple(answers)
 
 
 def _document_type(abbreviation: str) -> DocumentType:
@@ -91,24 +127,97 @@ def _document_type(abbreviation: str) -> DocumentType:
     return DocumentType(known.code, known.name) if known else DocumentType()
 
 
-def send_queued(uow_factory: Callable[[], UnitOfWork], client: AxisClient) -> int:
-    """One sending round over the exchange queue (urgent first); returns how many left."""
+DEFAULT_RETRY_BASE = dt.timedelta(seconds=30)
+_SENDER_UNKNOWN = {"axis_sender_not_allowed", "axis_unknown_agency", "axis_unknown_sender"}
+_RECIPIENT_UNKNOWN = {"axis_unknown_recipient", "axis_unknown_agency"}
+_AUTH_REFUSALS = {
+    "axis_unknown_system", "axis_signature_missing", "axis_signature_invalid",
+    "axis_timestamp_invalid",
+}  # fmt: skip
+
+
+def _sender_unknown(exc: AxisError) -> bool:
+    """The axis refused the sending agency (not our credentials)."""
+    axis_code = str(exc.details.get("axis_code") or "")
+    if axis_code in _SENDER_UNKNOWN:
+        return True
+    return exc.details.get("status") == 403 and axis_code not in _AUTH_REFUSALS
+
+
+def _refusal(exc: AxisError, sender: str, recipient: str) -> tuple[str, bool]:
+    """A refused send in Vietnamese for the clerk, and whether trying again may succeed."""
+    axis_code = str(exc.details.get("axis_code") or "")
+    said = f" (trục liên thông: {exc.message})" if exc.message else ""
+    if exc.retryable:
+        return f"Trục liên thông tạm thời không truy cập được{said}; sẽ tự động gửi lại.", True
+    if _sender_unknown(exc):
+        return (
+            f"Trục liên thông chưa nhận mã cơ quan gửi {sender}{said}; đã đăng ký lại mã với"
+            " trục, sẽ tự động gửi lại.",
+            True,
+        )
+    if isinstance(exc, AxisAuthError):
+        return (
+            f"Trục liên thông từ chối xác thực hệ thống{said}: kiểm tra DHTN_AXIS_SYSTEM_ID và"
+            " DHTN_AXIS_SECRET; sẽ tự động gửi lại.",
+            True,
+        )
+    if axis_code in _RECIPIENT_UNKNOWN:
+        return (
+            f"Trục liên thông chưa có cơ quan nhận {recipient}{said}: hệ thống của cơ quan nhận"
+            " có thể chưa đăng ký; sẽ tự động gửi lại.",
+            True,
+        )
+    return f"Trục liên thông từ chối gói tin{said}.", False
+
+
+def send_queued(
+    uow_factory: Callable[[], UnitOfWork],
+    client: AxisClient,
+    *,
+    retry_base: dt.timedelta = DEFAULT_RETRY_BASE,
+) -> int:
+    """One sending round over the exchange queue (urgent first, those waiting for their
+    backoff left for later); returns how many left.
+
+    Before the first send of an organisation in the round, its registration with the axis is
+    renewed if it is due (new, renamed, older than a day). A send the axis refuses because it
+    does not know the sending agency is retried at once after registering it again; refusals
+    that may pass (agency unknown, axis unavailable) are retried with backoff, the others fail
+    the delivery with the reason, and the clerks are told (docflow.services.axis_deliveries).
+    """
     sent = 0
-    for d in dispatch.queued_axis_deliveries(uow_factory()):
+    registered: set[uuid.UUID] = set()
+    for d in axis_deliveries.due_axis_deliveries(uow_factory()):
         if not d.recipient_code:
-            dispatch.record_axis_attempt(uow_factory(), d.id, sent=False, error="no recipient code")
+            axis_deliveries.record_axis_failure(
+                uow_factory(), d.id, "Nơi nhận không có mã định danh để gửi qua Trục liên thông."
+            )
             continue
         package = package_for(
             uow_factory(), d.document_id, [Organ(d.recipient_code, d.recipient_name)]
         )
+        org_id = _organization_of(uow_factory(), d.document_id)
+        if org_id not in registered:
+            registered.add(org_id)
+            _register(uow_factory, client, org_id, force=False)
         data = signed_package_bytes(uow_factory(), package)
         try:
-            result = client.send_edoc(data, [d.recipient_code])
+            try:
+                result = client.send_edoc(data, [d.recipient_code])
+            except AxisError as exc:
+                if not _sender_unknown(exc):
+                    raise
+                # The axis forgot us (reset, or registered under another system): tell it again.
+                _register(uow_factory, client, org_id, force=True)
+                result = client.send_edoc(data, [d.recipient_code])
         except AxisError as exc:
-            if exc.retryable:
-                log.warning("axis unavailable for %s; next round", d.id)
-                continue
-            dispatch.record_axis_attempt(uow_factory(), d.id, sent=False, error=exc.message)
+            reason, again = _refusal(exc, package.from_.organ_id, d.recipient_code)
+            log.warning("delivery %s not sent (%s): %s", d.id, exc.code, exc.message)
+            if again:
+                axis_deliveries.record_axis_retry(uow_factory(), d.id, reason, base=retry_base)
+            else:
+                axis_deliveries.record_axis_failure(uow_factory(), d.id, reason)
             continue
         uow = uow_factory()
         with uow:
@@ -132,9 +241,23 @@ def send_queued(uow_factory: Callable[[], UnitOfWork], client: AxisClient) -> in
                     )
                 )
             uow.commit()
-        dispatch.record_axis_attempt(uow_factory(), d.id, sent=True)
+        axis_deliveries.record_axis_sent(uow_factory(), d.id)
         sent += 1
     return sent
+
+
+def _organization_of(uow: UnitOfWork, document_id: uuid.UUID) -> uuid.UUID:
+    with uow:
+        return uow.session.get_one(Document, document_id).organization_id
+
+
+def _register(
+    uow_factory: Callable[[], UnitOfWork], client: AxisClient, org_id: uuid.UUID, *, force: bool
+) -> None:
+    try:
+        register_due(uow_factory, client, organization_ids=[org_id], force=force)
+    except AxisError as exc:
+        log.warning("registering organisation %s with the axis failed: %s", org_id, exc)
 
 
 def send_revocations(uow_factory: Callable[[], UnitOfWork], client: AxisClient) -> int:

@@ -1,4 +1,5 @@
-"""The directory: organisations (for addressing), units and people."""
+"""The directory: organisations (for addressing), units and people, and the organisations
+outside this installation that the national axis knows (API.md §7)."""
 
 from __future__ import annotations
 
@@ -19,7 +20,7 @@ from app.api.spec import parse_query, registry
 from app.auth import actor_required, api_auth
 from app.runtime import make_uow
 from docflow.enums import Role
-from docflow.services import orgs, users
+from docflow.services import agencies, orgs, users
 
 
 class OrganizationQuery(BaseModel):
@@ -129,3 +130,53 @@ def list_users(org_id: uuid.UUID) -> object:
 @api_auth
 def get_user(user_id: uuid.UUID) -> object:
     return UserOut.of(users.get_user(make_uow(), actor_required(), user_id)).model_dump(mode="json")
+
+
+class AgencyQuery(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    q: str | None = Field(
+        default=None,
+        max_length=200,
+        description="Tìm theo tên hoặc mã định danh, không phân biệt dấu và hoa thường "
+        "(«van phong chinh phu» tìm thấy «Văn phòng Chính phủ»); mỗi từ đều phải có.",
+    )
+    limit: int | None = None
+    cursor: str | None = None
+
+
+class AgencyOut(BaseModel):
+    code: str = Field(description='Mã định danh (dùng làm nơi nhận: {"code": …})')
+    name: str
+    parent_code: str | None = Field(description="Mã cơ quan cấp trên, nếu trục cho biết")
+
+
+class AgencyPage(BaseModel):
+    """Các cơ quan mà Trục liên thông văn bản quốc gia biết (getAgenciesList), trừ tổ chức của
+    chính hệ thống này; cập nhật hằng ngày và khi tiến trình nền khởi động. Sắp theo tên rồi
+    mã, phân trang bằng con trỏ (next_cursor). Mọi người dùng đã đăng nhập đều xem được."""
+
+    items: list[AgencyOut]
+    next_cursor: str | None
+
+
+@registry.operation(
+    bp,
+    "/directory/agencies",
+    "GET",
+    summary="Danh bạ cơ quan ngoài hệ thống trên Trục liên thông (getAgenciesList)",
+    tag="directory",
+    query=AgencyQuery,
+    response=AgencyPage,
+    errors=(422,),
+)
+@api_auth
+def list_agencies() -> object:
+    q = parse_query(AgencyQuery)
+    page = agencies.search_agencies(
+        make_uow(), actor_required(), q=q.q, limit=q.limit, cursor=q.cursor
+    )
+    return AgencyPage(
+        items=[AgencyOut(code=a.code, name=a.name, parent_code=a.parent_code or None)
+               for a in page.items],
+        next_cursor=page.next_cursor,
+    ).model_dump(mode="json")  # fmt: skip

@@ -8,7 +8,7 @@ import uuid
 from typing import Any
 
 from flask import request
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 from app.api import bp
 from app.api.document_schemas import DocumentOut
@@ -21,7 +21,8 @@ from docflow.documents.files import Upload
 from docflow.documents.outgoing_commands import DraftMeta, TemplateDraft, TemplateVersion
 from docflow.documents.states import STATUS_LABELS, DeliveryState
 from docflow.models import Delivery, DraftVersion
-from docflow.services import dispatch, documents, outgoing, outgoing_versions
+from docflow.services import axis_deliveries, documents, outgoing, outgoing_versions
+from docflow.services.axis_deliveries import DeliveryAction as DeliveryActionName
 
 
 def _uploads(kind: str) -> list[Upload]:
@@ -186,9 +187,18 @@ class DeliveryOut(BaseModel):
     updated_at: dt.datetime
     sent_at: dt.datetime | None
     events: list[DeliveryEventOut]
+    error: str | None = Field(
+        default=None,
+        description="Vì sao chưa gửi được (tiếng Việt): lần thử gần nhất bị trục liên thông từ "
+        "chối hoặc không trả lời. Có khi state là queued (sẽ tự gửi lại lúc next_attempt_at) "
+        "hoặc failed (văn thư chọn retry hoặc cancel).",
+    )
+    attempts: int = 0
+    next_attempt_at: dt.datetime | None = None
+    allowed_actions: list[DeliveryActionName] = Field(default_factory=list)
 
     @classmethod
-    def of(cls, d: Delivery) -> DeliveryOut:
+    def of(cls, d: Delivery, allowed: list[str] | None = None) -> DeliveryOut:
         return cls(
             id=d.id,
             recipient=RecipientOut(
@@ -208,6 +218,10 @@ class DeliveryOut(BaseModel):
                 DeliveryEventOut(status_code=e.status_code, status_text=e.status_text, at=e.at)
                 for e in d.events
             ],
+            error=d.last_error if d.state in ("queued", "failed") else None,
+            attempts=d.attempts,
+            next_attempt_at=d.next_attempt_at if d.state == "queued" else None,
+            allowed_actions=[DeliveryActionName(a) for a in allowed or []],
         )
 
 
@@ -226,5 +240,35 @@ class DeliveryList(BaseModel):
 )
 @api_auth
 def list_deliveries(document_id: uuid.UUID) -> object:
-    rows = dispatch.list_deliveries(make_uow(), actor_required(), document_id)
-    return DeliveryList(items=[DeliveryOut.of(d) for d in rows]).model_dump(mode="json")
+    rows = axis_deliveries.list_with_actions(make_uow(), actor_required(), document_id)
+    return DeliveryList(items=[DeliveryOut.of(d, allowed) for d, allowed in rows]).model_dump(
+        mode="json"
+    )
+
+
+class DeliveryActionIn(BaseModel):
+    """``retry``: gửi lại ngay một nơi nhận qua Trục liên thông chưa gửi được (đang chờ gửi lại
+    hoặc gửi lỗi); ``cancel``: không gửi nữa (nơi nhận chưa nhận được văn bản)."""
+
+    model_config = ConfigDict(extra="forbid")
+    action: DeliveryActionName
+
+
+@registry.operation(
+    bp,
+    "/documents/<uuid:document_id>/deliveries/<uuid:delivery_id>/actions",
+    "POST",
+    summary="Gửi lại hoặc hủy gửi một nơi nhận chưa gửi được (văn thư của cơ quan gửi)",
+    tag="outgoing",
+    body=DeliveryActionIn,
+    response=DeliveryOut,
+    errors=(400, 403, 404, 409, 422),
+)
+@api_auth
+def delivery_action(document_id: uuid.UUID, delivery_id: uuid.UUID) -> object:
+    cmd = parse_body(DeliveryActionIn)
+    actor = actor_required()
+    d, allowed = axis_deliveries.act_on_delivery(
+        make_uow(), actor, document_id, delivery_id, cmd.action.value
+    )
+    return DeliveryOut.of(d, allowed).model_dump(mode="json")

@@ -32,6 +32,7 @@ from docflow.enums import Direction, Role
 from docflow.models import Document, DocumentFile, DraftVersion
 from docflow.pagination import Page
 from docflow.services import (
+    agencies,
     documents,
     orgs,
     outgoing,
@@ -52,6 +53,8 @@ TRAIL_LABELS: dict[str, str] = {
     "draft": "Soạn dự thảo",
     "new_version": "Cập nhật dự thảo",
     "attach": "Thêm tệp đính kèm",
+    "delivery_retry": "Gửi lại qua Trục liên thông",
+    "delivery_cancel": "Hủy gửi",
     **{a.value: label for a, label in OUTGOING_ACTION_LABELS.items()},
 }
 FILE_KINDS = {
@@ -142,12 +145,31 @@ def _draft_data() -> dict[str, Any]:
         if f.get(k, "").strip()
     }
     recipients: list[dict[str, Any]] = [{"organization_id": v} for v in f.getlist("recipient_org")]
+    # Picked from the axis's directory: the name comes from the directory.
+    recipients += [{"code": code.strip()} for code in _picked_codes()]
     for line in f.get("external", "").splitlines():
         code, _, name = line.strip().partition(" ")
         if code:
             recipients.append({"code": code.upper(), "name": name.strip() or None})
     data["recipients"] = recipients
     return data
+
+
+def _picked_codes() -> list[str]:
+    return list(
+        dict.fromkeys(c.strip() for c in request.form.getlist("recipient_code") if c.strip())
+    )
+
+
+def _agency_choices(actor: Actor) -> dict[str, Any]:
+    """The recipient picker's external organisations: those matching the search box (typed
+    without diacritics or not), with the ones already picked kept first and checked."""
+    q = (request.values.get("agency_q") or "").strip()[:200]
+    picked = _picked_codes()
+    found = agencies.search_agencies(make_uow(), actor, q=q or None, limit=50).items
+    chosen = agencies.agencies_by_code(make_uow(), actor, picked)
+    rest = [a for a in found if a.code not in picked]
+    return {"agency_q": q, "agency_choices": chosen + rest, "picked_codes": set(picked)}
 
 
 def _form_context(actor: Actor) -> dict[str, Any]:
@@ -168,6 +190,7 @@ def _form_context(actor: Actor) -> dict[str, Any]:
         "directory": directory,
         "competences": COMPETENCES,
         "urgency_labels": URGENCY_LABELS,
+        **_agency_choices(actor),
     }
 
 
@@ -180,7 +203,9 @@ def outgoing_new() -> Any:
     errors: dict[str, str] = {}
     status = 200
     mode = request.form.get("mode", request.args.get("mode", "template"))
-    if request.method == "POST":
+    if request.method == "POST" and request.form.get("find_agency"):
+        pass  # the search button of the recipient picker (without JavaScript): show the form
+    elif request.method == "POST":
         data = _draft_data()
         try:
             if mode == "upload":
@@ -394,3 +419,22 @@ def _png(pdf: bytes, number: int, marks: list[Mark]) -> Response:
     response = Response(data, mimetype="image/png")
     response.headers["Cache-Control"] = "private, max-age=300"
     return response
+
+
+@bp.get("/outgoing/agencies")
+@page_auth
+def outgoing_agency_search() -> Any:
+    """The recipient picker's search-as-you-type (JSON, same as GET /api/v1/directory/agencies
+    but with the page's session)."""
+    q = (request.args.get("q") or "").strip()[:200]
+    try:
+        page = agencies.search_agencies(make_uow(), actor_required(), q=q or None, limit=20)
+    except DomainError as exc:
+        return {"error": {"code": exc.code, "message": exc.message, "details": exc.details}}, 422
+    return {
+        "items": [
+            {"code": a.code, "name": a.name, "parent_code": a.parent_code or None}
+            for a in page.items
+        ],
+        "next_cursor": page.next_cursor,
+    }

@@ -7,21 +7,25 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from flask import Response, abort, render_template, request
+from flask import Response, abort, flash, redirect, render_template, request, url_for
 
 from app.auth import actor_required, page_auth
 from app.pages import bp
+from app.pages.forms import domain_errors
 from app.pages.outgoing import _labels, _png, preview_file
 from app.pdf_preview import Mark
 from app.runtime import make_uow
+from docflow import DomainError
 from docflow.documents.states import STATUS_LABELS, DeliveryState, OutgoingState
 from docflow.services import (
+    axis_deliveries,
     dispatch,
     documents,
     outgoing_actions,
     outgoing_issue,
     outgoing_versions,
 )
+from docflow.services.axis_deliveries import DELIVERY_ACTION_LABELS, DeliveryAction
 
 BLUE, RED = (11, 79, 138), (179, 38, 30)
 
@@ -110,7 +114,7 @@ def outgoing_deliveries(document_id: uuid.UUID) -> Any:
     actor = actor_required()
     uow = make_uow()
     doc = documents.get_document(uow, actor, document_id)
-    rows = dispatch.list_deliveries(uow, actor, document_id)
+    rows = axis_deliveries.list_with_actions(uow, actor, document_id)
     return render_template(
         "outgoing/deliveries.html",
         doc=doc,
@@ -118,8 +122,29 @@ def outgoing_deliveries(document_id: uuid.UUID) -> Any:
         allowed=outgoing_actions.allowed_actions(actor, doc),
         status_labels=STATUS_LABELS,
         delivery_states={s.value: s.label for s in DeliveryState},
+        delivery_action_labels={a.value: label for a, label in DELIVERY_ACTION_LABELS.items()},
         **_labels(),
     )
+
+
+@bp.post("/outgoing/<uuid:document_id>/deliveries/<uuid:delivery_id>/act")
+@page_auth
+def outgoing_delivery_act(document_id: uuid.UUID, delivery_id: uuid.UUID) -> Any:
+    """The clerk retries or cancels one delivery that did not leave."""
+    action = request.form.get("action", "")
+    try:
+        axis_deliveries.act_on_delivery(
+            make_uow(), actor_required(), document_id, delivery_id, action
+        )
+    except DomainError as exc:
+        flash("Chưa thực hiện được: " + "; ".join(domain_errors(exc).values()), "danger")
+    else:
+        label = DELIVERY_ACTION_LABELS.get(DeliveryAction(action), action)
+        flash(f"Đã thực hiện: {label}.", "success")
+    back = request.form.get("back") or ""
+    if not back.startswith("/") or back.startswith("//"):
+        back = url_for("pages.outgoing_deliveries", document_id=document_id)
+    return redirect(back)
 
 
 @bp.get("/outgoing/<uuid:document_id>/print")

@@ -1,6 +1,7 @@
 """The persistent model of docflow (SQLAlchemy 2 declarative, one module per aggregate)."""
 
 from docflow.db import Base
+from docflow.models.agencies import AxisRegistration, ExternalAgency
 from docflow.models.audit import AuditChainHead, AuditEntry, AuditPendingRead
 from docflow.models.calendar import DocumentType, Holiday
 from docflow.models.documents import Assignment, Document, DocumentFile, TrailEntry
@@ -28,6 +29,7 @@ __all__ = [
     "AuditChainHead",
     "AuditEntry",
     "AuditPendingRead",
+    "AxisRegistration",
     "Base",
     "Delegation",
     "Delivery",
@@ -37,6 +39,7 @@ __all__ = [
     "DocumentType",
     "DraftVersion",
     "ExchangeMessage",
+    "ExternalAgency",
     "Holiday",
     "LoginThrottle",
     "Notification",

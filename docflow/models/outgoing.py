@@ -100,6 +100,9 @@ class Delivery(IdMixin, Base):
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     sent_at: Mapped[dt.datetime | None]
+    # External deliveries the axis refused for a reason that may pass (an agency not registered
+    # yet, the axis down): not sent again before this time (backoff).
+    next_attempt_at: Mapped[dt.datetime | None]
 
     events: Mapped[list[DeliveryEvent]] = relationship(lazy="selectin", order_by="DeliveryEvent.at")
 

@@ -1,15 +1,18 @@
 """The exchange log for admins and clerks: packages and statuses in and out, with their state,
-errors and retries, and the external deliveries still waiting."""
+errors and retries, the external deliveries still waiting (with why, and what the actor may do
+with each), our organisations' registrations with the axis and the directory's size."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import datetime as dt
+import uuid
+from dataclasses import dataclass, field
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from docflow.actors import Actor
 from docflow.enums import Role
-from docflow.models import Organization
+from docflow.models import AxisRegistration, ExternalAgency, Organization
 from docflow.models.documents import Document
 from docflow.models.exchange import ExchangeMessage
 from docflow.models.outgoing import Delivery
@@ -23,6 +26,12 @@ class ExchangeLog:
 
     messages: list[ExchangeMessage]
     waiting: list[Delivery]
+    # delivery id → the actions the actor may take on it (retry, cancel)
+    actions: dict[uuid.UUID, list[str]] = field(default_factory=dict)
+    # our organisations and when the axis was last told about them (None: never)
+    registrations: list[tuple[Organization, dt.datetime | None]] = field(default_factory=list)
+    directory_size: int = 0
+    directory_refreshed_at: dt.datetime | None = None
 
 
 def exchange_log(uow: UnitOfWork, actor: Actor, *, limit: int = 200) -> ExchangeLog:
@@ -56,4 +65,25 @@ def exchange_log(uow: UnitOfWork, actor: Actor, *, limit: int = 200) -> Exchange
                 .limit(limit)
             )
         )
-        return ExchangeLog(messages, waiting)
+        from docflow.services.axis_deliveries import allowed_delivery_actions
+
+        docs = {
+            doc.id: doc
+            for doc in s.scalars(
+                select(Document).where(Document.id.in_([d.document_id for d in waiting]))
+            )
+        }
+        actions = {d.id: allowed_delivery_actions(actor, docs[d.document_id], d) for d in waiting}
+        registrations: list[tuple[Organization, dt.datetime | None]] = [
+            (org, at)
+            for org, at in s.execute(
+                select(Organization, AxisRegistration.registered_at)
+                .outerjoin(AxisRegistration, AxisRegistration.organization_id == Organization.id)
+                .where(Organization.id.in_(orgs), Organization.active.is_(True))
+                .order_by(Organization.path)
+            )
+        ]
+        size, refreshed = s.execute(
+            select(func.count(), func.max(ExternalAgency.refreshed_at)).select_from(ExternalAgency)
+        ).one()
+        return ExchangeLog(messages, waiting, actions, registrations, size, refreshed)

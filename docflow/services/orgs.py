@@ -16,6 +16,7 @@ from docflow.ids import new_id
 from docflow.models import Organization, Unit
 from docflow.pagination import Page, clamp_limit, decode_cursor, encode_cursor
 from docflow.policies import ensure_can_manage_org, ensure_can_view_org_internals
+from docflow.services import agencies
 from docflow.uow import UnitOfWork
 
 
@@ -60,6 +61,7 @@ def create_organization(uow: UnitOfWork, actor: Actor, cmd: CreateOrganization) 
         )
         s.add(org)
         s.flush()
+        agencies.queue_registration(uow, org.id)  # the axis learns the new code at once
         audit.record(
             uow,
             "organization_created",
@@ -78,8 +80,11 @@ def update_organization(
     with uow:
         org = ensure_can_manage_org(actor, uow.session.get(Organization, org_id))
         changes = _changes(cmd)
+        before = (org.name, org.code, org.parent_id, org.active)
         for key, value in changes.items():
             setattr(org, key, value)
+        if (org.name, org.code, org.parent_id, org.active) != before and org.active:
+            agencies.queue_registration(uow, org.id)  # renamed: the axis's directory follows
         audit.record(
             uow,
             "organization_updated",

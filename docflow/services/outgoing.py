@@ -8,6 +8,7 @@ import uuid
 from collections.abc import Sequence
 
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from docflow.actors import Actor
 from docflow.documents import access, trail
@@ -28,6 +29,7 @@ from docflow.models import (
     Delivery,
     Document,
     DocumentType,
+    ExternalAgency,
     Organization,
     User,
 )
@@ -100,12 +102,20 @@ def _recipients(uow: UnitOfWork, actor: Actor, meta: DraftMeta) -> list[Delivery
                 position=index + 1,
                 recipient_organization_id=org.id if org else None,
                 recipient_code=org.code if org else ref.code,
-                recipient_name=org.name if org else (ref.name or str(ref.code)),
+                recipient_name=org.name if org else _external_name(s, ref.name, str(ref.code)),
                 channel="internal" if org else "axis",
                 state=DeliveryState.PLANNED.value,
             )
         )
     return rows
+
+
+def _external_name(s: Session, given: str | None, code: str) -> str:
+    """An external recipient's name: as given, else the axis directory's, else its code."""
+    if given:
+        return given
+    known = s.scalars(select(ExternalAgency.name).where(ExternalAgency.code == code)).first()
+    return (known or code)[:255]
 
 
 # ---------------------------------------------------------------- drafts

@@ -84,7 +84,7 @@ class Installation:
         return runtime(self.app)
 
     def user(self, name: str) -> str:
-        return name if self.suffix == "Z01" else f"{name}.{self.suffix.lower()}"
+        return name  # DHTN_DEMO_SUFFIX changes organisation codes only
 
     def h(self, name: str) -> dict[str, str]:
         user = self.user(name)

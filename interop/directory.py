@@ -1,0 +1,58 @@
+"""This installation in the axis's directory, and the axis's directory in this installation.
+
+* :func:`register_due` — ``registerAgency`` for each of our organisations the axis has not been
+  told about (new, renamed, moved) or was told about longer ago than a day; each success is
+  remembered, so the call is cheap when nothing changed. Run at worker start, hourly, when an
+  organisation is created or renamed (outbox), and before a send.
+* :func:`refresh_directory` — ``getAgenciesList`` into the stored directory (daily and at worker
+  start). Every entry is external input: the docflow side skips what is not sane.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections.abc import Callable, Sequence
+
+from docflow.services import agencies
+from docflow.uow import UnitOfWork
+from interop.axis_client import AxisClient
+
+log = logging.getLogger(__name__)
+
+
+def register_due(
+    uow_factory: Callable[[], UnitOfWork],
+    client: AxisClient,
+    *,
+    organization_ids: Sequence[uuid.UUID] | None = None,
+    force: bool = False,
+) -> int:
+    """Register what is due; returns how many organisations the axis was told about. An axis
+    refusal propagates (the caller retries: outbox backoff, next job run, next send)."""
+    due = agencies.registrations_due(uow_factory(), organization_ids=organization_ids, force=force)
+    for item in due:
+        client.register_agency(
+            item.code,
+            item.name,
+            parent_code=item.parent_code,
+            address=item.address,
+            email=item.email,
+            phone=item.phone,
+        )
+        agencies.record_registration(uow_factory(), item)
+        log.info("registered %s (%s) with the axis", item.code, item.name)
+    return len(due)
+
+
+def refresh_directory(uow_factory: Callable[[], UnitOfWork], client: AxisClient) -> int:
+    """The axis's list of organisations into the stored directory; returns how many it holds."""
+    entries = [
+        agencies.AgencyEntry(a.code, a.name, a.parent_code, a.system_id)
+        for a in client.get_agencies()
+    ]
+    result = agencies.replace_directory(uow_factory(), entries)
+    if result.skipped:
+        log.warning("directory: %d entries of the axis skipped (no code/name, or too long)",
+                    result.skipped)  # fmt: skip
+    return len(entries) - result.skipped

@@ -247,6 +247,8 @@ ENDPOINTS: dict[str, str] = {
     "pages.admin_audit": NO_PARAMS,
     "pages.admin_audit_xlsx": NO_PARAMS,
     "api.audit_list": NO_PARAMS,
+    "api.list_agencies": NO_PARAMS,
+    "pages.outgoing_agency_search": NO_PARAMS,
     "pages.exchange_page": NO_PARAMS,
     "pages.admin_holidays": NO_PARAMS,
     "pages.admin_org_new": NO_PARAMS,

@@ -93,6 +93,23 @@ EVENT_LABELS: dict[str, str] = {
     "logout": "Đăng xuất",
     "logout_everywhere": "Đăng xuất mọi nơi",
     "password_changed": "Đổi mật khẩu",
+    "password_reset": "Đặt lại mật khẩu",
+    "login_throttled": "Chặn đăng nhập tạm thời",
+    "privilege_requested": "Đề nghị nâng quyền",
+    "privilege_approved": "Duyệt nâng quyền",
+    "privilege_rejected": "Từ chối nâng quyền",
+    "user_created": "Tạo tài khoản",
+    "user_updated": "Sửa tài khoản",
+    "organization_created": "Tạo tổ chức",
+    "organization_updated": "Sửa tổ chức",
+    "unit_created": "Tạo đơn vị",
+    "unit_updated": "Sửa đơn vị",
+    "register_created": "Tạo sổ văn bản",
+    "delegation_created": "Ủy quyền",
+    "delegation_revoked": "Thu hồi ủy quyền",
+    "holiday_set": "Đặt ngày nghỉ",
+    "holiday_deleted": "Xóa ngày nghỉ",
+    "demo_seeded": "Tạo dữ liệu mẫu",
 }
 
 

@@ -217,11 +217,11 @@ def test_a_search_that_returns_secret_items_is_logged_and_others_are_not(
             secret_series=True,
         ),
     )
-    flow.client.patch(
-        f"/api/v1/users/{flow.user_id('vanthu.tw')}",
-        headers=flow.h("admin"),
-        json={"clearance": "secret"},
-    )
+    # Raising a clearance needs a second admin (two-person rule): asked and approved.
+    from docflow.enums import Secrecy
+    from tests.security.test_clearance import set_clearance
+
+    set_clearance(demo, "vanthu.tw", Secrecy.SECRET)
     flow._tokens.clear()
     secret = flow.register(
         secrecy="confidential", files=[], page_count=2, subject="Phương án bảo vệ hội nghị"

@@ -191,3 +191,33 @@ def test_the_current_password_of_a_password_change_is_throttled_like_a_login(
         environ_base={"REMOTE_ADDR": "198.51.100.7"},
     )
     assert r.status_code == 200
+
+
+# --- the audit page tells an uncleared admin which words find secret documents ----------------
+
+
+def test_the_logged_search_of_secret_items_does_not_show_its_words_to_the_admin(
+    flow: Incoming, demo: Demo
+) -> None:
+    """A cleared leader's search that returned secret documents is logged; the words searched
+    are words of those documents' subjects, so the log keeps only a keyed hash of them."""
+    from docflow.enums import Direction
+    from tests.security.test_clearance import register_secret, secret_register
+
+    word = MARK.lower()
+    secret_register(demo, Direction.INCOMING)
+    doc = register_secret(demo, subject=f"Phương án {word} bảo vệ")
+    set_clearance(demo, "lanhdao.tw", Secrecy.SECRET)
+    assert str(doc.id) in flow.box("lanhdao.tw", "all", q=word)
+    r = flow.client.get("/api/v1/audit?event=documents.searched", headers=flow.h("admin"))
+    assert r.status_code == 200
+    items = r.get_json()["items"]
+    assert len(items) == 1 and items[0]["details"]["secret_ids"] == [str(doc.id)]
+    assert word.encode() not in r.get_data() and MARK.encode() not in r.get_data()
+    page = flow.client.get(f"/api/v1/audit?limit=200&q={word}", headers=flow.h("admin"))
+    assert word.encode() not in page.get_data()
+    # The same search again carries the same hash: investigators can still match searches.
+    flow.box("lanhdao.tw", "all", q=word)
+    r = flow.client.get("/api/v1/audit?event=documents.searched", headers=flow.h("admin"))
+    hashes = {e["details"]["q_hash"] for e in r.get_json()["items"]}
+    assert len(hashes) == 1 and None not in hashes

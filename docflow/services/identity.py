@@ -306,7 +306,7 @@ def change_own_password(
     policy = uow.config.login_throttle
     with uow:
         now = uow.now()
-        user = uow.session.get_one(User, actor.user_id, with_for_update={"of": User})
+        user = uow.session.get_one(User, actor.user_id)
         # The current password is a password guess like a login's: the same counters, so a
         # stolen session cannot try passwords here without limit.
         counters = policy.counters(user.username, ip or uow.context.get("ip"), user.id)
@@ -327,6 +327,12 @@ def change_own_password(
                 },
             )
             uow.commit()
+            raise ValidationError.field("current_password", "Mật khẩu hiện tại không đúng.")
+        # Locked only now (after the throttle rows a failure locks, never before them, as a
+        # login does); a change that committed meanwhile makes the checked password stale.
+        checked = user.password_hash
+        uow.session.refresh(user, with_for_update={"of": User})
+        if user.password_hash != checked:
             raise ValidationError.field("current_password", "Mật khẩu hiện tại không đúng.")
         user.password_hash = hash_password(cmd.new_password)
         end_user_sessions(uow, user.id, keep_token=keep_token)

@@ -237,6 +237,7 @@ ENDPOINTS: dict[str, str] = {
     "api.notifications_list": NO_PARAMS,
     "api.notifications_unread_count": NO_PARAMS,
     "api.list_organizations": NO_PARAMS,
+    "api.list_agencies": NO_PARAMS,  # the axis directory of outside agencies: no documents
     "api.reports_processing": NO_PARAMS,
     "api.tasks_list": NO_PARAMS,
     "pages.home": NO_PARAMS,
@@ -256,6 +257,7 @@ ENDPOINTS: dict[str, str] = {
     "pages.notifications_page": NO_PARAMS,
     "pages.outgoing_list": NO_PARAMS,
     "pages.outgoing_new": NO_PARAMS,
+    "pages.outgoing_agency_search": NO_PARAMS,
     "pages.tasks_list": NO_PARAMS,
     "pages.tasks_export": NO_PARAMS,
     "pages.task_new": NO_PARAMS,

@@ -318,7 +318,11 @@ def record_search(uow: UnitOfWork, actor: Actor, text: str | None, found: Iterab
         actor,
         "documents.searched",
         object_type="document",
-        q=text,
+        # The words that found secret documents are words of their subjects: the admin who reads
+        # the log may hold no clearance, so only a keyed hash (equal searches stay recognisable).
+        q_hash=_mac(uow.config.audit_key or b"dhtn-unkeyed", b"q:" + text.encode())[:32]
+        if text
+        else None,
         secret_ids=[str(d.id) for d in secret[:50]],
         secret_count=len(secret),
     )

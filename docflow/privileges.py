@@ -6,6 +6,8 @@
   admin of the organisation (or of an organisation above it) approves. The one who asked cannot
   approve (403 ``second_admin_required``); the person concerned cannot either.
 - Lowering a clearance and every other role change apply at once.
+- An admin may record a delegation for a leader, but not one to themselves (that would be a
+  self-grant of the leader's roles); such a delegation also gives nothing when used.
 Requests and decisions are audited (``privilege_requested``, ``privilege_approved``,
 ``privilege_rejected``).
 """
@@ -67,6 +69,16 @@ def ensure_not_own_privileges(
         raise PermissionDeniedError(
             "Không ai được tự thay đổi vai trò hoặc độ mật của chính mình; "
             "hãy nhờ một quản trị viên khác.",
+            code="self_privilege_change",
+        )
+
+
+def ensure_not_own_delegation(actor: Actor, delegator: User, delegate: User) -> None:
+    """An admin may record a delegation for a leader, but never one that makes the admin the
+    delegate: that would be the admin giving themselves the leader's roles."""
+    if delegate.id == actor.user_id and delegator.id != actor.user_id:
+        raise PermissionDeniedError(
+            "Không ai được tự ghi ủy quyền cho chính mình; người ủy quyền phải tự tạo.",
             code="self_privilege_change",
         )
 

@@ -99,7 +99,7 @@ def me() -> object:
     tag="auth",
     body=ChangeOwnPassword,
     response=Empty,
-    errors=(422,),
+    errors=(422, 429),
 )
 @api_auth
 def change_password() -> object:

@@ -131,6 +131,19 @@ def find_visible(session: Session, actor: Actor, document_id: uuid.UUID | None) 
     return doc if doc is not None and can_see(actor, doc) else None
 
 
+# Trail details written in free text: file names, reasons, a sender's notation. The audit log,
+# which an organisation's admin reads whatever their clearance, copies them only for documents
+# without secrecy; the trail itself (behind this module's rule) keeps them.
+FREE_TEXT_KEYS = frozenset({"file", "files", "reason", "request_reason", "notation"})
+
+
+def audit_details(doc: Document, details: dict[str, Any]) -> dict[str, Any]:
+    """What the audit log may copy of a trail entry's ``details`` for ``doc``."""
+    if doc.secrecy_rank <= 0:
+        return details
+    return {k: v for k, v in details.items() if k not in FREE_TEXT_KEYS}
+
+
 # Trail details that point at another document (the reply given when completing).
 LINK_KEYS = ("reply_document_id",)
 

@@ -8,6 +8,7 @@ from sqlalchemy import func, select
 
 from docflow import audit
 from docflow.actors import Actor, DelegatedRole
+from docflow.documents import access
 from docflow.models import Document, TrailEntry, Unit
 from docflow.uow import UnitOfWork
 
@@ -58,7 +59,7 @@ def append(
         object_type="document",
         object_id=doc.id,
         actor_name=None if actor else SYSTEM_NAME,
-        details={"from": from_state, "to": doc.state, **(details or {})},
+        details={"from": from_state, "to": doc.state, **access.audit_details(doc, details or {})},
     )
     doc.updated_at = uow.now()
     return entry

@@ -303,9 +303,36 @@ def change_own_password(
     Through the API the bearer token used (``keep_token``) keeps working; on a page the
     current session ends too and, with ``reissue``, a fresh one is returned for the browser.
     """
+    policy = uow.config.login_throttle
     with uow:
-        user = uow.session.get_one(User, actor.user_id, with_for_update={"of": User})
+        now = uow.now()
+        user = uow.session.get_one(User, actor.user_id)
+        # The current password is a password guess like a login's: the same counters, so a
+        # stolen session cannot try passwords here without limit.
+        counters = policy.counters(user.username, ip or uow.context.get("ip"), user.id)
+        until = _locked_until(uow, counters, now)
+        if until is not None:
+            raise ThrottledError(
+                details={"retry_after": max(1, ceil((until - now).total_seconds()))}
+            )
         if not verify_password(user.password_hash, cmd.current_password):
+            locked = _count_failure(uow, counters, now, policy)
+            audit.record(
+                uow,
+                "login_failed",
+                actor=actor,
+                details={
+                    "channel": "password_change",
+                    **({"locked": sorted(locked)} if locked else {}),
+                },
+            )
+            uow.commit()
+            raise ValidationError.field("current_password", "Mật khẩu hiện tại không đúng.")
+        # Locked only now (after the throttle rows a failure locks, never before them, as a
+        # login does); a change that committed meanwhile makes the checked password stale.
+        checked = user.password_hash
+        uow.session.refresh(user, with_for_update={"of": User})
+        if user.password_hash != checked:
             raise ValidationError.field("current_password", "Mật khẩu hiện tại không đúng.")
         user.password_hash = hash_password(cmd.new_password)
         end_user_sessions(uow, user.id, keep_token=keep_token)

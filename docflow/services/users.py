@@ -23,6 +23,7 @@ from docflow.policies import (
 from docflow.privileges import (
     Split,
     ensure_can_decide,
+    ensure_not_own_delegation,
     ensure_not_own_privileges,
     split_change,
 )
@@ -266,6 +267,7 @@ def create_delegation(uow: UnitOfWork, actor: Actor, cmd: CreateDelegation) -> D
         ensure_can_view_org_internals(actor, delegator.organization)
         if actor.user_id != delegator.id and not is_admin_of(actor, delegator.organization):
             raise PermissionDeniedError("Chỉ người ủy quyền hoặc quản trị được tạo ủy quyền.")
+        ensure_not_own_delegation(actor, delegator, delegate)
         if delegate.organization_id != delegator.organization_id:
             raise ValidationError.field("delegate_id", "Người được ủy quyền phải cùng tổ chức.")
         if not delegate.active:

@@ -217,16 +217,11 @@ def test_a_search_that_returns_secret_items_is_logged_and_others_are_not(
             secret_series=True,
         ),
     )
-    pending = flow.client.patch(
-        f"/api/v1/users/{flow.user_id('vanthu.tw')}",
-        headers=flow.h("admin"),
-        json={"clearance": "secret"},
-    ).get_json()["pending_request"]
-    demo.add_admin("admin2")  # raising a clearance waits for a second admin
-    approved = flow.client.post(
-        f"/api/v1/privilege-requests/{pending['id']}/approve", headers=flow.h("admin2")
-    )
-    assert approved.status_code == 200, approved.get_json()
+    # Raising a clearance needs a second admin (two-person rule): asked and approved.
+    from docflow.enums import Secrecy
+    from tests.security.test_clearance import set_clearance
+
+    set_clearance(demo, "vanthu.tw", Secrecy.SECRET)
     flow._tokens.clear()
     secret = flow.register(
         secrecy="confidential", files=[], page_count=2, subject="Phương án bảo vệ hội nghị"

@@ -94,6 +94,7 @@ EVENT_LABELS: dict[str, str] = {
     "logout_everywhere": "Đăng xuất mọi nơi",
     "password_changed": "Đổi mật khẩu",
     "password_reset": "Đặt lại mật khẩu",
+    "password_reset_requested": "Đề nghị đặt lại mật khẩu",
     "login_throttled": "Chặn đăng nhập tạm thời",
     "privilege_requested": "Đề nghị nâng quyền",
     "privilege_approved": "Duyệt nâng quyền",

@@ -100,3 +100,12 @@ def ensure_can_decide(actor: Actor, request: PrivilegeRequest, *, approve: bool)
             "Việc nâng quyền phải do một quản trị viên khác phê duyệt.",
             code="second_admin_required",
         )
+
+
+def reset_needs_second_admin(actor: Actor, user: User) -> bool:
+    """Whether an admin's reset of ``user``'s password waits for a second admin: the person
+    is an admin or holds a clearance, so whoever sets their password could act as them (approve
+    their own privilege request, read secret documents). Resetting one's own is not impersonation."""
+    if actor.user_id == user.id:
+        return False
+    return Role.ADMIN in user.roles or user.clearance_level is not Secrecy.NONE

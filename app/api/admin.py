@@ -16,7 +16,6 @@ from app.api import bp
 from app.api.schemas import (
     DelegationList,
     DelegationOut,
-    Empty,
     HolidayList,
     HolidayOut,
     OrganizationOut,
@@ -66,11 +65,22 @@ class PrivilegeRequestOut(BaseModel):
     user: PersonRef
     roles: list[str] | None = Field(description="vai trò sẽ được thêm khi phê duyệt")
     clearance: str | None = Field(description="độ mật được xem sẽ được đặt khi phê duyệt")
+    password_reset: bool = Field(
+        False,
+        description="đặt lại mật khẩu của một quản trị viên hoặc người có quyền xem văn bản mật:"
+        " áp dụng khi quản trị viên thứ hai phê duyệt",
+    )
     state: str = Field(description="pending | approved | rejected")
     requested_by: PersonRef
     requested_at: dt.datetime
     decided_by: PersonRef | None = None
     decided_at: dt.datetime | None = None
+
+
+class PasswordResetOut(BaseModel):
+    """An immediate reset answers ``pending_request: null``."""
+
+    pending_request: PrivilegeRequestOut | None = None
 
 
 class PrivilegeRequestList(BaseModel):
@@ -271,13 +281,22 @@ def reject_privilege_request(request_id: uuid.UUID) -> object:
     summary="Đặt lại mật khẩu",
     tag="admin",
     body=SetPassword,
-    response=Empty,
+    response=PasswordResetOut,
     errors=WRITE_ERRORS,
+    description=(
+        "Mật khẩu của người thường được đặt lại ngay (các phiên đăng nhập của họ kết thúc). "
+        "Mật khẩu của một quản trị viên hoặc của người có quyền xem văn bản mật chỉ được đề nghị: "
+        "`pending_request` chờ một quản trị viên khác phê duyệt "
+        "(`POST /api/v1/privilege-requests/{id}/approve`), vì người đặt mật khẩu có thể đăng nhập "
+        "thay họ."
+    ),
 )
 @api_auth
 def set_password(user_id: uuid.UUID) -> object:
-    users.set_password(make_uow(), actor_required(), user_id, parse_body(SetPassword))
-    return {}
+    pending = users.set_password(make_uow(), actor_required(), user_id, parse_body(SetPassword))
+    return PasswordResetOut(
+        pending_request=PrivilegeRequestOut.model_validate(pending) if pending else None
+    ).model_dump(mode="json")
 
 
 class RegisterQuery(BaseModel):

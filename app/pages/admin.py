@@ -50,7 +50,8 @@ def _submit(
         result = action(cmd)
     except DomainError as exc:
         return None, domain_errors(exc)
-    flash(success, "success")
+    if success:
+        flash(success, "success")
     return result, {}
 
 
@@ -188,14 +189,20 @@ def admin_user_new(org_id: uuid.UUID | None = None, user_id: uuid.UUID | None = 
         elif request.form.get("form") == "password":
 
             def reset(cmd: SetPassword) -> bool:
-                users.set_password(make_uow(), actor, person.id, cmd)
+                if users.set_password(make_uow(), actor, person.id, cmd) is not None:
+                    flash(
+                        "Người này là quản trị viên hoặc được xem văn bản mật: mật khẩu mới chờ "
+                        "một quản trị viên khác phê duyệt (mục Yêu cầu nâng quyền).",
+                        "warning",
+                    )
+                    return True
+                flash(
+                    "Đã đặt lại mật khẩu; các phiên đăng nhập của người này đã kết thúc.", "success"
+                )
                 return True
 
             done, errors = _submit(
-                SetPassword,
-                reset,
-                "Đã đặt lại mật khẩu; các phiên đăng nhập của người này đã kết thúc.",
-                password=request.form.get("password", ""),
+                SetPassword, reset, "", password=request.form.get("password", "")
             )
         else:
             done, errors = _submit(

@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 
-from sqlalchemy import ForeignKey, Index, String
+from sqlalchemy import ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from docflow.db import Base, IdMixin, utcnow
@@ -146,6 +146,8 @@ class PrivilegeRequest(IdMixin, Base):
     """Raising someone's clearance or making them an admin waits for a second admin.
 
     ``roles`` (the complete new set) and ``clearance`` hold what was asked; null = unchanged.
+    ``password_hash``: an admin's reset of the password of an admin or of a cleared person (who
+    could otherwise be impersonated by the one resetting); applied on approval, then wiped.
     """
 
     __tablename__ = "privilege_requests"
@@ -154,11 +156,17 @@ class PrivilegeRequest(IdMixin, Base):
     user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
     roles: Mapped[list[str] | None]
     clearance: Mapped[str | None] = mapped_column(String(16))
+    password_hash: Mapped[str | None] = mapped_column(Text)
     state: Mapped[str] = mapped_column(String(16), default="pending")
     requested_by_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id"))
     requested_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     decided_by_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id"))
     decided_at: Mapped[dt.datetime | None]
+
+    @property
+    def password_reset(self) -> bool:
+        """A password reset (it asks for no role and no clearance)."""
+        return self.roles is None and self.clearance is None
 
     # Loaded with the request (services hand it to views), in separate queries so that the
     # request row alone can be locked.

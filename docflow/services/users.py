@@ -25,6 +25,7 @@ from docflow.privileges import (
     ensure_can_decide,
     ensure_not_own_delegation,
     ensure_not_own_privileges,
+    reset_needs_second_admin,
     split_change,
 )
 from docflow.services.identity import end_user_sessions
@@ -191,6 +192,11 @@ def decide_privilege_request(
                 user.role_rows = [UserRole(role=r.value) for r in sorted(granted)]
             if request.clearance is not None:
                 user.clearance = request.clearance
+            if request.password_hash is not None:
+                user.password_hash = request.password_hash
+                end_user_sessions(uow, user.id)
+        reset = request.password_hash is not None
+        request.password_hash = None  # kept only while pending
         audit.record(
             uow,
             "privilege_approved" if approve else "privilege_rejected",
@@ -203,16 +209,45 @@ def decide_privilege_request(
                 "requested_by": str(request.requested_by_id),
                 "roles": request.roles,
                 "clearance": request.clearance,
+                "password_reset": reset,
             },
         )
         uow.commit()
         return request
 
 
-def set_password(uow: UnitOfWork, actor: Actor, user_id: uuid.UUID, cmd: SetPassword) -> None:
-    """An admin resets someone's password; their sessions and tokens end."""
+def set_password(
+    uow: UnitOfWork, actor: Actor, user_id: uuid.UUID, cmd: SetPassword
+) -> PrivilegeRequest | None:
+    """An admin resets someone's password; their sessions and tokens end. The password of an
+    admin or of a cleared person is only asked for: a second admin approves it (otherwise the
+    one resetting could sign in as them), and the request is returned."""
     with uow:
         user = ensure_can_manage_user(actor, uow.session.get(User, user_id))
+        if reset_needs_second_admin(actor, user):
+            request = PrivilegeRequest(
+                organization_id=user.organization_id,
+                user=user,
+                requested_by=uow.session.get_one(User, actor.user_id),
+                roles=None,
+                clearance=None,
+                password_hash=hash_password(cmd.password),
+                requested_at=uow.now(),
+                decided_by=None,
+            )
+            uow.session.add(request)
+            uow.session.flush()
+            audit.record(
+                uow,
+                "password_reset_requested",
+                actor=actor,
+                organization_id=user.organization_id,
+                object_type="user",
+                object_id=user.id,
+                details={"request_id": str(request.id)},
+            )
+            uow.commit()
+            return request
         user.password_hash = hash_password(cmd.password)
         end_user_sessions(uow, user.id)
         audit.record(
@@ -224,6 +259,7 @@ def set_password(uow: UnitOfWork, actor: Actor, user_id: uuid.UUID, cmd: SetPass
             object_id=user.id,
         )
         uow.commit()
+        return None
 
 
 def list_users(

@@ -226,11 +226,6 @@ def test_the_logged_search_of_secret_items_does_not_show_its_words_to_the_admin(
 # --- open: one admin takes over a second admin's account by resetting its password ------------
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="open (described in the review report): an admin's password reset of another admin "
-    "or of a cleared person is not yet a two-person act",
-)
 def test_one_admin_cannot_approve_their_own_request_through_a_reset_second_admin(
     flow: Incoming, demo: Demo
 ) -> None:
@@ -250,17 +245,60 @@ def test_one_admin_cannot_approve_their_own_request_through_a_reset_second_admin
         headers=flow.h("admin"),
         json={"password": "Mat-khau-chiem-quyen-2026"},
     )
-    if r.status_code in (403, 404):  # the reset itself is refused: the rule holds
-        return
+    # The reset of an admin's password is only asked for: nothing changes yet.
+    assert r.status_code == 200, r.get_json()
+    reset = r.get_json()["pending_request"]
+    assert reset is not None and reset["password_reset"] is True
     r = flow.client.post(
         "/api/v1/auth/token",
         json={"username": "admin2", "password": "Mat-khau-chiem-quyen-2026"},
     )
-    assert r.status_code == 200
-    as_second = {"Authorization": f"Bearer {r.get_json()['access_token']}"}
-    flow.client.post(f"/api/v1/privilege-requests/{request_id}/approve", headers=as_second)
+    assert r.status_code == 401, r.get_json()
+    # The one who asked cannot approve the reset either.
+    r = flow.client.post(
+        f"/api/v1/privilege-requests/{reset['id']}/approve", headers=flow.h("admin")
+    )
+    assert r.status_code == 403
+    assert r.get_json()["error"]["code"] == "second_admin_required"
     with demo.factory() as s:
         state = s.get(PrivilegeRequest, uuid.UUID(request_id))
         assert state is not None
         assert state.state == "pending"
     assert demo.user("chuyenvien.dcgs").clearance == "none"
+
+
+def test_a_second_admin_applies_a_reset_of_a_cleared_persons_password(
+    flow: Incoming, demo: Demo
+) -> None:
+    """A cleared person's password set by one admin takes effect only when another approves;
+    an ordinary person's reset applies at once."""
+    third = demo.add_admin("admin3")
+    cleared = demo.user("lanhdao.tw")  # the demo leader holds a clearance
+    r = flow.client.post(
+        f"/api/v1/users/{cleared.id}/password",
+        headers=flow.h("admin"),
+        json={"password": "Mat-khau-moi-cua-lanh-dao-1"},
+    )
+    pending = r.get_json()["pending_request"]
+    assert pending is not None
+    login = {"username": "lanhdao.tw", "password": "Mat-khau-moi-cua-lanh-dao-1"}
+    assert flow.client.post("/api/v1/auth/token", json=login).status_code == 401
+    r = flow.client.post(
+        f"/api/v1/privilege-requests/{pending['id']}/approve", headers=flow.h(third.username)
+    )
+    assert r.status_code == 200, r.get_json()
+    assert flow.client.post("/api/v1/auth/token", json=login).status_code == 200
+    with demo.factory() as s:
+        from docflow.models import PrivilegeRequest
+
+        stored = s.get(PrivilegeRequest, uuid.UUID(pending["id"]))
+        assert stored is not None and stored.password_hash is None  # wiped once decided
+    plain = demo.user("chuyenvien.tg")
+    r = flow.client.post(
+        f"/api/v1/users/{plain.id}/password",
+        headers=flow.h("admin"),
+        json={"password": "Mat-khau-moi-chuyen-vien-1"},
+    )
+    assert r.status_code == 200 and r.get_json()["pending_request"] is None
+    login = {"username": "chuyenvien.tg", "password": "Mat-khau-moi-chuyen-vien-1"}
+    assert flow.client.post("/api/v1/auth/token", json=login).status_code == 200

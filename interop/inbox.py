@@ -43,7 +43,7 @@ from docflow.services.dispatch import recall_received, receive_recall
 from docflow.services.incoming import receive_document
 from docflow.uow import UnitOfWork
 from interop.edxml import fields
-from interop.edxml.codes import BussinessDocType, StatusCode
+from interop.edxml.codes import BussinessDocType, StatusCode, is_number
 from interop.edxml.model import EdxmlPackage, Organ, ResponseFor, StatusMessage
 from interop.edxml.parse import ParseResult, parse_package, read_envelope
 from interop.errors import EdxmlFieldTooLongError, InteropError
@@ -152,7 +152,7 @@ def _doc_type(uow: UnitOfWork, package: EdxmlPackage) -> str:
     if by_abbr:
         return by_abbr
     code = package.document_type.type_code
-    if code.isdigit():
+    if is_number(code) and len(code) <= 4:  # the column is a 32-bit integer
         found = s.scalars(
             select(DocumentType.code).where(DocumentType.edxml_type == int(code))
         ).first()
@@ -182,7 +182,10 @@ def _meta(uow: UnitOfWork, package: EdxmlPackage) -> dict[str, Any]:
 def _key(package: EdxmlPackage, sha256: str) -> str:
     """What makes a package the same package (with its sender, ``peer_code``): its DocumentId
     for a new document; an update or a replacement may reuse the DocumentId, so its content
-    decides."""
+    decides. A package without a DocumentId (none written, no readable date to derive it
+    from) is known by its content only: two such packages are two documents."""
+    if not package.document_id:
+        return f"sha256:{sha256}"
     if package.bussiness.doc_type is BussinessDocType.NEW:
         return package.document_id
     return f"{package.document_id}#{int(package.bussiness.doc_type)}#{sha256[:16]}"
@@ -453,7 +456,7 @@ def import_package(
     try:
         result = parse_package(source)
     except InteropError as exc:
-        notice = _too_long_notice(uow, source, exc) if channel == "axis" else None
+        notice = _too_long_notice(uow, source, exc, axis_from) if channel == "axis" else None
         raise PackageRefusedError(
             exc.message, code=exc.code, details=dict(exc.details), notice=notice
         ) from exc
@@ -545,10 +548,12 @@ def import_package(
 
 
 def _too_long_notice(
-    uow: UnitOfWork, source: bytes | Path | BinaryIO, error: InteropError
+    uow: UnitOfWork, source: bytes | Path | BinaryIO, error: InteropError, axis_from: str | None
 ) -> Notice | None:
     """A package refused for a field over its limit is still readable: answer its sender 02
-    naming the field. Other unreadable packages get no answer (nobody to trust)."""
+    naming the field, but only a sender the axis vouches for (a package naming another
+    organisation as its ``From`` must not make us tell that organisation we refused its
+    document). Other unreadable packages get no answer (nobody to trust)."""
     if not isinstance(error, EdxmlFieldTooLongError):
         return None
     try:
@@ -558,7 +563,7 @@ def _too_long_notice(
     except (InteropError, OSError):
         return None
     package = envelope.package
-    if package is None:
+    if package is None or (axis_from or "").strip() != _sender(package):
         return None
     with uow:
         org = uow.session.scalars(

@@ -1,0 +1,177 @@
+"""Attacks on the national exchange as a hostile peer or another vendor's system would make
+them: packages and status messages written by hand as text (not by our builder), imported on
+PostgreSQL through the public API or the axis polling job. Each case is a problem found in
+review; it must be refused cleanly (422 with a stable code, nothing changed) or stored whole."""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import uuid
+from typing import Any
+
+import pytest
+from sqlalchemy import func, select
+
+from docflow.models import Document
+from docflow.models.exchange import ExchangeMessage
+from tests.conftest import Demo
+from tests.pdfs import make_pdf
+
+NS = "http://www.mic.gov.vn/TBT/QCVN_102_2016"
+TW = "000.00.00.Z01"
+SENDER = "000.00.07.H31"
+
+
+def _attachment(name: str = "Văn bản.pdf", data: bytes | None = None, cid: str = "1") -> str:
+    payload = base64.b64encode(make_pdf() if data is None else data).decode()
+    return (
+        f"<edXML:Attachment><edXML:ContentType>application/pdf</edXML:ContentType>"
+        f"<edXML:ContentId>{cid}</edXML:ContentId><edXML:AttachmentName>{name}"
+        f"</edXML:AttachmentName><edXML:ContentTransferEncoded>{payload}"
+        f"</edXML:ContentTransferEncoded></edXML:Attachment>"
+    )
+
+
+def package(
+    *,
+    sender: str = SENDER,
+    to: str = f"<edXML:To><edXML:OrganId>{TW}</edXML:OrganId></edXML:To>",
+    number: str = "41",
+    date: str = "<edXML:PromulgationDate>2026/11/24</edXML:PromulgationDate>",
+    document_id: str | None = None,
+    extra_header: str = "",
+    trace: str = "",
+    attachments: str | None = None,
+) -> bytes:
+    """A package as another vendor's system writes it (text, not our builder)."""
+    did = f"<edXML:DocumentId>{document_id}</edXML:DocumentId>" if document_id is not None else ""
+    files = _attachment() if attachments is None else attachments
+    return f"""<?xml version="1.0" encoding="UTF-8"?>
+<edXML:edXML xmlns:edXML="{NS}">
+ <edXML:edXMLEnvelope>
+  <edXML:edXMLHeader>
+   <edXML:MessageHeader>
+    <edXML:From><edXML:OrganId>{sender}</edXML:OrganId>
+     <edXML:OrganName>Sở Nội vụ tỉnh Thử</edXML:OrganName></edXML:From>
+    {to}
+    <edXML:Code><edXML:CodeNumber>{number}</edXML:CodeNumber>
+     <edXML:CodeNotation>SNV-VP</edXML:CodeNotation></edXML:Code>
+    <edXML:PromulgationInfo><edXML:Place>Thử</edXML:Place>{date}</edXML:PromulgationInfo>
+    <edXML:DocumentType><edXML:Type>18</edXML:Type><edXML:TypeName>Công văn</edXML:TypeName>
+    </edXML:DocumentType>
+    <edXML:Subject>Về việc phối hợp tổ chức hội nghị số {number}</edXML:Subject>
+    {extra_header}
+    {did}
+   </edXML:MessageHeader>
+   <edXML:TraceHeaderList>{trace}</edXML:TraceHeaderList>
+  </edXML:edXMLHeader>
+ </edXML:edXMLEnvelope>
+ <edXML:AttachmentEncoded>{files}</edXML:AttachmentEncoded>
+</edXML:edXML>
+""".encode()
+
+
+def _post(client: Any, api: Any, data: bytes, user: str = "vanthu.tw") -> Any:
+    return client.post(
+        "/api/v1/interop/packages", headers=api(user), data=data, content_type="application/xml"
+    )
+
+
+def _counts(demo: Demo) -> tuple[int, int, int]:
+    with demo.factory() as s:
+        return (
+            s.scalar(select(func.count()).select_from(Document)) or 0,
+            s.scalar(select(func.count()).select_from(ExchangeMessage)) or 0,
+            demo.objects_in_use(),
+        )
+
+
+def _refused(client: Any, api: Any, demo: Demo, data: bytes) -> dict[str, Any]:
+    before = _counts(demo)
+    r = _post(client, api, data)
+    assert r.status_code in (415, 422), (r.status_code, r.get_json())
+    error: dict[str, Any] = r.get_json()["error"]
+    assert error["code"] and error["message"]
+    assert _counts(demo) == before
+    return error
+
+
+def _document(demo: Demo, doc_id: str) -> Document:
+    with demo.factory() as s:
+        return s.get_one(Document, uuid.UUID(doc_id))
+
+
+# ------------------------------------------------------------------ garbled values: never a 500
+
+OTHER = "<edXML:OtherInfo><edXML:PageAmount>{}</edXML:PageAmount></edXML:OtherInfo>"
+GARBLED = {
+    # str.isdigit() takes superscripts, int() does not: ValueError in the reader
+    "page_amount_superscript": {"extra_header": OTHER.format("²")},
+    # a count beyond the 32-bit column: DataError on PostgreSQL
+    "page_amount_huge": {"extra_header": OTHER.format("99999999999999999999")},
+    "type_superscript": {"type_code": "¹⁸"},
+    "type_beyond_integer": {"type_code": "9999999999999999"},
+    # a time where a date is expected, with an offset, at the edges of the calendar: the
+    # conversion to Vietnam time overflowed
+    "promulgation_year_1_with_offset": {
+        "date": "<edXML:PromulgationDate>0001-01-01T00:00:00+08:00</edXML:PromulgationDate>"
+    },
+    "due_date_year_9999_with_offset": {
+        "extra_header": "<edXML:DueDate>9999-12-31T23:00:00-05:00</edXML:DueDate>"
+    },
+    "response_for_date_with_offset": {
+        "extra_header": "<edXML:ResponseFor><edXML:OrganId>000.00.00.Y01</edXML:OrganId>"
+        "<edXML:Code>1/KH</edXML:Code><edXML:PromulgationDate>0001-01-01T01:00:00+09:00"
+        "</edXML:PromulgationDate><edXML:DocumentId>000.00.00.Y01,2026/01/01,1/KH"
+        "</edXML:DocumentId></edXML:ResponseFor>"
+    },
+    "priority_superscript": {
+        "extra_header": "<edXML:OtherInfo><edXML:Priority>²</edXML:Priority></edXML:OtherInfo>"
+    },
+}
+
+
+@pytest.mark.parametrize("case", list(GARBLED))
+def test_garbled_numbers_dates_and_codes_are_read_as_unknown_not_a_500(
+    client: Any, api: Any, demo: Demo, case: str
+) -> None:
+    changes = dict(GARBLED[case])
+    type_code = changes.pop("type_code", "18")
+    data = package(number="7", document_id=f"{SENDER},2026/11/24,7/SNV-VP", **changes)
+    data = data.replace(b"<edXML:Type>18<", f"<edXML:Type>{type_code}<".encode())
+    r = _post(client, api, data)
+    assert r.status_code == 201, (r.status_code, r.get_json())
+    doc = _document(demo, r.get_json()["id"])
+    assert doc.notation == "7/SNV-VP" and doc.doc_type == "CV"
+    assert doc.page_count is None
+    assert doc.due_date == (dt.date(9999, 12, 31) if "due_date" in case else None)
+    if case == "promulgation_year_1_with_offset":  # the date part as written is kept
+        assert doc.issued_date == dt.date(1, 1, 1)
+
+
+# ------------------------------------------------------------------ idempotency
+
+
+def test_two_packages_without_a_document_id_are_two_documents(
+    client: Any, api: Any, demo: Demo
+) -> None:
+    """No DocumentId and a date the reader cannot use (so none is derived): the key was "",
+    and the second document from the same sender was taken for the first and lost."""
+    date = "<edXML:PromulgationDate>ngày 24 tháng 11 năm 2026</edXML:PromulgationDate>"
+    first, second = package(number="51", date=date), package(number="52", date=date)
+    r1, r2 = _post(client, api, first), _post(client, api, second)
+    assert (r1.status_code, r2.status_code) == (201, 201), (r1.get_json(), r2.get_json())
+    assert r1.get_json()["id"] != r2.get_json()["id"]
+    assert _document(demo, r2.get_json()["id"]).notation == "52/SNV-VP"
+    again = _post(client, api, second)  # the same bytes again: still the same document
+    assert again.status_code == 200 and again.get_json()["id"] == r2.get_json()["id"]
+    # and a revocation naming no document cannot reach either of them
+    revoke = package(
+        number="53",
+        date=date,
+        trace="<edXML:Bussiness><edXML:BussinessDocType>1</edXML:BussinessDocType>"
+        "<edXML:BussinessDocReason>Thu hồi</edXML:BussinessDocReason></edXML:Bussiness>",
+    )
+    assert _refused(client, api, demo, revoke)["code"] == "revoke_unknown"
+    assert {_document(demo, r.get_json()["id"]).state for r in (r1, r2)} == {"arrived"}

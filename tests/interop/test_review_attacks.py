@@ -16,6 +16,8 @@ from sqlalchemy import func, select
 from docflow.models import Document
 from docflow.models.exchange import ExchangeMessage
 from tests.conftest import Demo
+from tests.interop.conftest import SECRET_B, SYSTEM_B, Sim, client_for
+from tests.interop.test_axis_exchange import _wire
 from tests.pdfs import make_pdf
 
 NS = "http://www.mic.gov.vn/TBT/QCVN_102_2016"
@@ -175,3 +177,134 @@ def test_two_packages_without_a_document_id_are_two_documents(
     )
     assert _refused(client, api, demo, revoke)["code"] == "revoke_unknown"
     assert {_document(demo, r.get_json()["id"]).state for r in (r1, r2)} == {"arrived"}
+
+
+# ------------------------------------------------------------------ through the axis
+
+PEER = "000.00.00.Y97"  # an external recipient of ours, on the other system
+VICTIM = "000.00.00.Y95"  # another organisation of the other system
+
+
+def _status(code: str, document_id: str, *, sender: str = PEER) -> bytes:
+    """A status message as another vendor writes it."""
+    return f"""<?xml version="1.0" encoding="UTF-8"?>
+<edXML:edXML xmlns:edXML="{NS}"><edXML:edXMLEnvelope><edXML:edXMLHeader><edXML:MessageHeader>
+ <edXML:ResponseFor><edXML:OrganId>{TW}</edXML:OrganId><edXML:Code>60/KH-MTTW</edXML:Code>
+  <edXML:PromulgationDate>2026/11/20</edXML:PromulgationDate>
+  <edXML:DocumentId>{document_id}</edXML:DocumentId></edXML:ResponseFor>
+ <edXML:From><edXML:OrganId>{sender}</edXML:OrganId>
+  <edXML:OrganName>Sở Thử nghiệm</edXML:OrganName></edXML:From>
+ <edXML:StatusCode>{code}</edXML:StatusCode>
+ <edXML:Description>Đồng ý thu hồi văn bản theo đề nghị</edXML:Description>
+ <edXML:Timestamp>2026/11/21 09:00:00</edXML:Timestamp>
+</edXML:MessageHeader></edXML:edXMLHeader></edXML:edXMLEnvelope></edXML:edXML>
+""".encode()
+
+
+def _sent_to_peer(demo: Demo) -> tuple[uuid.UUID, str]:
+    """An outgoing document of the central committee that left through the axis to PEER (the
+    rows ``send_queued`` leaves): its delivery id and DocumentId."""
+    from docflow.models import Delivery
+
+    key = f"{TW},2026/11/20,60/KH-MTTW"
+    org_id = demo.org_id("tw")
+    with demo.factory() as s:
+        doc = Document(
+            organization_id=org_id,
+            direction="outgoing",
+            state="issued",
+            doc_type="KH",
+            subject="Kế hoạch tổ chức hội nghị",
+            source="internal",
+            notation="60/KH-MTTW",
+            issued_date=dt.date(2026, 11, 20),
+        )
+        s.add(doc)
+        s.flush()
+        delivery = Delivery(
+            document_id=doc.id,
+            position=1,
+            recipient_code=PEER,
+            recipient_name="Sở Thử nghiệm",
+            channel="axis",
+            state="sent",
+            status_code="01",
+            status_text="Đã đến",
+            status_seq=1,
+        )
+        s.add(delivery)
+        s.add(
+            ExchangeMessage(
+                direction="out",
+                kind="edoc",
+                organization_id=org_id,
+                key=key,
+                status_code="",
+                channel="axis",
+                peer_code=PEER,
+                document_id=doc.id,
+                state="sent",
+            )
+        )
+        s.commit()
+        return delivery.id, key
+
+
+def _delivery(demo: Demo, delivery_id: uuid.UUID) -> tuple[str | None, list[str]]:
+    from docflow.models import Delivery
+
+    with demo.factory() as s:
+        d = s.get_one(Delivery, delivery_id)
+        return d.status_code, [e.status_code for e in d.events]
+
+
+def test_a_recipient_cannot_put_our_delivery_into_recall_nor_answer_a_recall_never_asked(
+    app: Any, demo: Demo, sim: Sim
+) -> None:
+    """13 is the sender's code: a recipient sending it made our delivery "recall requested",
+    and the next sending round sent a revocation of our document in our name. 15/16 answer a
+    recall: without one they are ignored. A genuine 03 still applies."""
+    from app.exchange import poll_axis, register_agencies, send_to_axis
+
+    rt = _wire(app, sim)
+    register_agencies(rt)
+    delivery_id, key = _sent_to_peer(demo)
+    with client_for(sim.url, SYSTEM_B, SECRET_B) as peer:
+        peer.register_agency(PEER, "Sở Thử nghiệm")
+        for code in ("13", "15", "16"):
+            peer.send_edoc(_status(code, key), [TW], messagetype="status", from_code=PEER)
+        assert poll_axis(rt) == 0
+        assert _delivery(demo, delivery_id) == ("01", [])
+        assert send_to_axis(rt) == 0  # no revocation leaves
+        assert peer.get_received_list("edoc") == []
+        peer.send_edoc(_status("03", key), [TW], messagetype="status", from_code=PEER)
+        assert poll_axis(rt) == 1
+        assert _delivery(demo, delivery_id) == ("03", ["03"])
+
+
+def test_a_package_naming_another_sender_does_not_make_us_refuse_that_senders_document(
+    app: Any, demo: Demo, sim: Sim
+) -> None:
+    """A package over a length limit is answered 02. One sent by PEER but naming VICTIM as its
+    From (with the DocumentId of a document VICTIM really sent us) made us tell VICTIM that we
+    refused its document."""
+    from app.exchange import poll_axis, register_agencies
+
+    rt = _wire(app, sim)
+    register_agencies(rt)
+    with client_for(sim.url, SYSTEM_B, SECRET_B) as other:
+        other.register_agency(PEER, "Sở Thử nghiệm")
+        other.register_agency(VICTIM, "Sở Bị mạo danh")
+        forged = package(
+            sender=VICTIM, number="77", document_id=f"{VICTIM},2026/11/24,77/SNV-VP"
+        ).replace("Về việc".encode(), ("Về việc " + "dài " * 3000).encode())
+        other.send_edoc(forged, [TW], from_code=PEER)
+        before = _counts(demo)
+        assert poll_axis(rt) == 0
+        assert _counts(demo)[:2] == before[:2]
+        assert other.get_received_list("status") == []
+        # the same package sent by VICTIM itself is answered 02, to VICTIM
+        other.send_edoc(forged, [TW], from_code=VICTIM)
+        assert poll_axis(rt) == 0
+        [notice] = other.get_received_list("status")
+        assert (notice.from_code, notice.to) == (TW, (VICTIM,))

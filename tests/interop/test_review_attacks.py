@@ -308,3 +308,33 @@ def test_a_package_naming_another_sender_does_not_make_us_refuse_that_senders_do
         assert poll_axis(rt) == 0
         [notice] = other.get_received_list("status")
         assert (notice.from_code, notice.to) == (TW, (VICTIM,))
+
+
+# ------------------------------------------------------------------ the directory refresh
+
+
+def test_directory_entries_with_control_characters_are_skipped_not_a_failed_refresh(
+    demo: Demo,
+) -> None:
+    """A NUL in one name of the axis's list made PostgreSQL refuse the whole refresh; escape
+    and bidi-override characters disguise what a clerk picks in the recipient list."""
+    from docflow.models import ExternalAgency
+    from docflow.services.agencies import AgencyEntry, replace_directory
+
+    entries = [
+        AgencyEntry("000.00.00.G01", "Văn phòng Chính phủ"),
+        AgencyEntry("000.00.00.G02", "Bộ Nội\x00vụ"),
+        AgencyEntry("000.00.00.G03", "Bộ Tư pháp\x1b[2J"),
+        AgencyEntry("000.00.00.G04", "Bộ Tài chính\u202eủhp hnihC"),
+        AgencyEntry("000.00.00.G05\x00", "Bộ Công an"),
+        AgencyEntry("000.00.00.G06", "Bộ Y tế", system_id="SYS\x00"),
+        AgencyEntry("000.00.00.G07", "Bộ  Giáo dục\tvà\nĐào tạo"),  # spacing only: kept
+    ]
+    result = replace_directory(demo.uow(), entries)
+    assert (result.added, result.skipped) == (2, 5)
+    with demo.factory() as s:
+        stored = {a.code: a.name for a in s.scalars(select(ExternalAgency))}
+    assert stored == {
+        "000.00.00.G01": "Văn phòng Chính phủ",
+        "000.00.00.G07": "Bộ Giáo dục và Đào tạo",
+    }

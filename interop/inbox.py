@@ -447,10 +447,13 @@ def import_package(
     actor: Actor | None = None,
     axis_doc_id: str | None = None,
     axis_from: str | None = None,
+    axis_to: Sequence[str] = (),
 ) -> list[ImportResult]:
     """Turn a package into an arrived document for each of our organisations it addresses
     (only the actor's own one for a manual import). Nothing is stored if anything is refused.
-    ``axis_from``: the sender the axis vouches for (its list's ``from``)."""
+    ``axis_from``: the sender the axis vouches for (its list's ``from``); ``axis_to``: the
+    agencies the axis delivered it to (a package's own ``To`` may name more of ours than the
+    sender addressed on the axis: those are not reached through the back door)."""
     if actor is not None:
         require_role(actor, Role.CLERK)
     try:
@@ -468,6 +471,9 @@ def import_package(
         orgs = list(s.scalars(select(Organization).where(Organization.code.in_(codes))))
         if actor is not None:
             orgs = [o for o in orgs if o.id == actor.organization_id]
+        routed = {code.strip() for code in axis_to if code.strip()}
+        if routed:
+            orgs = [o for o in orgs if o.code in routed]
         if not orgs:
             raise PackageRefusedError(
                 "Gói tin không gửi đến cơ quan này.",

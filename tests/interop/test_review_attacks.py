@@ -11,13 +11,35 @@ import uuid
 from typing import Any
 
 import pytest
+from lxml import etree
+from signxml.algorithms import (
+    CanonicalizationMethod,
+    DigestAlgorithm,
+    SignatureConstructionMethod,
+)
+from signxml.signer import XMLSigner
 from sqlalchemy import func, select
 
 from docflow.models import Document
 from docflow.models.exchange import ExchangeMessage
+from interop.edxml import signature
+from interop.edxml.signature import (
+    DS_NS,
+    PackageSigner,
+    SignatureStatus,
+    verify_package_signature,
+)
+from signing import DemoPKI, demo_trust
 from tests.conftest import Demo
 from tests.interop.conftest import SECRET_B, SYSTEM_B, Sim, client_for
 from tests.interop.test_axis_exchange import _wire
+from tests.interop.test_package_signature import (  # noqa: F401 (fixtures)
+    EXTERNAL,
+    _seal,
+    listener,
+    pki,
+    pki_dir,
+)
 from tests.pdfs import make_pdf
 
 NS = "http://www.mic.gov.vn/TBT/QCVN_102_2016"
@@ -338,3 +360,91 @@ def test_directory_entries_with_control_characters_are_skipped_not_a_failed_refr
         "000.00.00.G01": "Văn phòng Chính phủ",
         "000.00.00.G07": "Bộ Giáo dục và Đào tạo",
     }
+
+
+def test_a_package_reaches_only_those_of_our_organisations_the_axis_delivered_it_to(
+    app: Any, demo: Demo, sim: Sim
+) -> None:
+    """The axis delivered the package to the central committee only; its own To also named
+    the province, which got a document nobody sent it through the axis."""
+    from app.exchange import poll_axis, register_agencies
+
+    rt = _wire(app, sim)
+    register_agencies(rt)
+    to = "".join(
+        f"<edXML:To><edXML:OrganId>{code}</edXML:OrganId></edXML:To>"
+        for code in (TW, "000.00.01.Z01")
+    )
+    with client_for(sim.url, SYSTEM_B, SECRET_B) as peer:
+        peer.register_agency(PEER, "Sở Thử nghiệm")
+        peer.send_edoc(package(sender=PEER, number="88", to=to), [TW], from_code=PEER)
+        assert poll_axis(rt) == 1
+    with demo.factory() as s:
+        owners = list(
+            s.scalars(select(Document.organization_id).where(Document.notation == "88/SNV-VP"))
+        )
+    assert owners == [demo.org_id("tw")]
+
+
+# ------------------------------------------------------------------ signature wrapping
+
+
+def _signed_by_id(unsigned: bytes, signer: PackageSigner, reference: str) -> bytes:
+    """Signed as some other vendors sign: a Reference to the root's Id, not ``URI=""``."""
+    root = etree.fromstring(unsigned)
+    holder = signature._signature_holder(root)
+    assert holder is not None
+    etree.SubElement(holder, f"{{{DS_NS}}}Signature", Id="placeholder", nsmap={"ds": DS_NS})
+    xml_signer = XMLSigner(
+        method=SignatureConstructionMethod.enveloped,
+        signature_algorithm=signature._XML_METHOD[signer.algorithm],
+        digest_algorithm=DigestAlgorithm.SHA256,
+        c14n_algorithm=CanonicalizationMethod.CANONICAL_XML_1_0,
+    )
+    key: Any = signature._CallbackKey(signer)
+    signed = xml_signer.sign(
+        root, key=key, cert=[signer.certificate, *signer.chain], reference_uri=reference
+    )
+    out: bytes = etree.tostring(signed, xml_declaration=True, encoding="UTF-8")
+    return out
+
+
+def test_a_signature_wrapped_around_another_package_is_not_valid_for_the_whole_package(
+    pki: DemoPKI,  # noqa: F811 (the fixture imported above)
+) -> None:
+    """The genuine package of the sender, signed by reference to its root ``Id="p1"``, is
+    wrapped (signature stripped) inside a forged package whose own root carries ``ID="p1"``:
+    signxml resolves ``Id`` first and checks the wrapped copy, and the coverage check looked at
+    the forged root's ``ID``: the forged content showed as validly sealed by the sender."""
+    sender = EXTERNAL.organ_id
+    holder = b"</edXML:TraceHeaderList><edXML:Signature/>"
+    genuine = _signed_by_id(
+        package(sender=sender, number="5")
+        .replace(b"<edXML:edXML ", b'<edXML:edXML Id="p1" ')
+        .replace(b"</edXML:TraceHeaderList>", holder),
+        _seal(pki, EXTERNAL),
+        "#p1",
+    )
+    trust = demo_trust(pki)
+    report = verify_package_signature(genuine, trust=trust, sender=EXTERNAL)
+    assert (report.status, report.coverage) == (SignatureStatus.VALID, "package")
+
+    root = etree.fromstring(genuine)
+    seal = root.find(f".//{{{DS_NS}}}Signature")
+    assert seal is not None and seal.getparent() is not None
+    seal.getparent().remove(seal)
+    wrapped = etree.tostring(root)
+    forged = (
+        package(sender=sender, number="666")
+        .replace(b"<edXML:edXML ", b'<edXML:edXML ID="p1" ')
+        .replace(
+            b"</edXML:TraceHeaderList>",
+            b"</edXML:TraceHeaderList><edXML:Signature>"
+            + etree.tostring(seal)
+            + b"</edXML:Signature>",
+        )
+        .replace(b"</edXML:edXML>", b"<edXML:Kept>" + wrapped + b"</edXML:Kept></edXML:edXML>")
+    )
+    report = verify_package_signature(forged, trust=trust, sender=EXTERNAL)
+    assert report.status is not SignatureStatus.VALID
+    assert report.coverage == "part"

@@ -335,6 +335,26 @@ def _target(uow: UnitOfWork, package: EdxmlPackage, org: Organization) -> Docume
     return found
 
 
+def _require_seal(
+    package: EdxmlPackage, org: Organization, target: Document, signature: dict[str, Any]
+) -> None:
+    """A document that arrived validly sealed is revoked, updated or replaced only by a package
+    validly sealed too: stripping the signature off a forged revocation is no way round the
+    sender binding (an unsigned one from a sender that seals is refused)."""
+    sealed = (target.package_signature or {}).get("status") == "valid"
+    if sealed and signature.get("status") != "valid":
+        raise _refuse(
+            package,
+            org,
+            "package_signature_required",
+            f"Văn bản {target.notation or package.bussiness.document_id} đã nhận có chữ ký số hợp"
+            " lệ của cơ quan gửi; gói tin thu hồi, cập nhật hoặc thay thế nó cũng phải có chữ ký"
+            " số hợp lệ.",
+            field="Signature",
+            status=StatusCode.RECALL_REFUSED,
+        )
+
+
 def _reply_to(uow: UnitOfWork, package: EdxmlPackage, org: Organization) -> Document | None:
     for response in package.response_for:
         found = _sent_to(uow, org, _sender(package), response)
@@ -356,13 +376,20 @@ def _reply_to(uow: UnitOfWork, package: EdxmlPackage, org: Organization) -> Docu
 
 
 def _revoke(
-    uow: UnitOfWork, package: EdxmlPackage, orgs: list[Organization], channel: str
+    uow: UnitOfWork,
+    package: EdxmlPackage,
+    orgs: list[Organization],
+    channel: str,
+    signature: dict[str, Any],
 ) -> list[ImportResult]:
     """A revoke package (BussinessDocType 1): the document it names is recalled here, once, or
     waits for the clerk's decision when it was already handled."""
     s = uow.session
     key = package.bussiness.document_id or package.document_id
     targets = [(org, _target(uow, package, org)) for org in orgs]  # all bound before any change
+    for org, doc in targets:
+        assert doc is not None
+        _require_seal(package, org, doc, signature)
     out = []
     for org, doc in targets:
         assert doc is not None
@@ -484,7 +511,7 @@ def import_package(
             _check_axis_sender(package, orgs, axis_from)
         signature = check_package_signature(uow, source, package)  # refuses a failing one
         if package.bussiness.doc_type is BussinessDocType.REVOKE:
-            return _revoke(uow, package, orgs, channel)
+            return _revoke(uow, package, orgs, channel, signature)
         key = _key(package, result.sha256)
         plans: list[tuple[Organization, uuid.UUID | None, Document | None, Document | None]] = []
         for org in orgs:  # every binding is checked before anything is written
@@ -501,7 +528,10 @@ def import_package(
             if seen is not None and seen.document_id is not None:
                 plans.append((org, seen.document_id, None, None))
             else:
-                plans.append((org, None, _target(uow, package, org), _reply_to(uow, package, org)))
+                previous = _target(uow, package, org)
+                if previous is not None:
+                    _require_seal(package, org, previous, signature)
+                plans.append((org, None, previous, _reply_to(uow, package, org)))
         out: list[ImportResult] = []
         stored: Sequence[Any] | None = None
         for org, existing, previous, answered in plans:

@@ -11,6 +11,10 @@ import uuid
 from typing import Any
 
 import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import padding, rsa
+from cryptography.x509.oid import NameOID
 from lxml import etree
 from signxml.algorithms import (
     CanonicalizationMethod,
@@ -22,6 +26,7 @@ from sqlalchemy import func, select
 
 from docflow.models import Document
 from docflow.models.exchange import ExchangeMessage
+from interop import Organ
 from interop.edxml import signature
 from interop.edxml.signature import (
     DS_NS,
@@ -29,17 +34,9 @@ from interop.edxml.signature import (
     SignatureStatus,
     verify_package_signature,
 )
-from signing import DemoPKI, demo_trust
 from tests.conftest import Demo
 from tests.interop.conftest import SECRET_B, SYSTEM_B, Sim, client_for
 from tests.interop.test_axis_exchange import _wire
-from tests.interop.test_package_signature import (  # noqa: F401 (fixtures)
-    EXTERNAL,
-    _seal,
-    listener,
-    pki,
-    pki_dir,
-)
 from tests.pdfs import make_pdf
 
 NS = "http://www.mic.gov.vn/TBT/QCVN_102_2016"
@@ -409,25 +406,55 @@ def _signed_by_id(unsigned: bytes, signer: PackageSigner, reference: str) -> byt
     return out
 
 
-def test_a_signature_wrapped_around_another_package_is_not_valid_for_the_whole_package(
-    pki: DemoPKI,  # noqa: F811 (the fixture imported above)
-) -> None:
+def _self_signed_seal(organ_id: str) -> PackageSigner:
+    """A seal made for the test (a fresh RSA key, a self-signed certificate naming the sender's
+    code): enough to check what a signature covers; trust is another question."""
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    name = x509.Name(
+        [
+            x509.NameAttribute(NameOID.COMMON_NAME, "Sở Thử nghiệm"),
+            x509.NameAttribute(NameOID.ORGANIZATION_IDENTIFIER, organ_id),
+        ]
+    )
+    now = dt.datetime.now(dt.UTC)
+    certificate = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - dt.timedelta(days=1))
+        .not_valid_after(now + dt.timedelta(days=30))
+        .sign(key, hashes.SHA256())
+    )
+
+    def sign(data: bytes) -> bytes:
+        return key.sign(data, padding.PKCS1v15(), hashes.SHA256())
+
+    return PackageSigner(certificate, (), "rsassa_pkcs1v15_sha256", sign)
+
+
+def test_a_signature_wrapped_around_another_package_does_not_cover_the_whole_package() -> None:
     """The genuine package of the sender, signed by reference to its root ``Id="p1"``, is
     wrapped (signature stripped) inside a forged package whose own root carries ``ID="p1"``:
     signxml resolves ``Id`` first and checks the wrapped copy, and the coverage check looked at
-    the forged root's ``ID``: the forged content showed as validly sealed by the sender."""
-    sender = EXTERNAL.organ_id
+    the forged root's ``ID``: the forged content passed for the whole package signed by the
+    sender (``valid`` where the seal is trusted)."""
+    sender = Organ(PEER, "Sở Thử nghiệm")
     holder = b"</edXML:TraceHeaderList><edXML:Signature/>"
     genuine = _signed_by_id(
-        package(sender=sender, number="5")
+        package(sender=PEER, number="5")
         .replace(b"<edXML:edXML ", b'<edXML:edXML Id="p1" ')
         .replace(b"</edXML:TraceHeaderList>", holder),
-        _seal(pki, EXTERNAL),
+        _self_signed_seal(PEER),
         "#p1",
     )
-    trust = demo_trust(pki)
-    report = verify_package_signature(genuine, trust=trust, sender=EXTERNAL)
-    assert (report.status, report.coverage) == (SignatureStatus.VALID, "package")
+    report = verify_package_signature(genuine, trust=None, sender=sender)
+    assert (report.status, report.coverage, report.sender_match) == (
+        SignatureStatus.UNTRUSTED,  # no trust roots here: only what it covers is in question
+        "package",
+        "code",
+    )
 
     root = etree.fromstring(genuine)
     seal = root.find(f".//{{{DS_NS}}}Signature")
@@ -435,7 +462,7 @@ def test_a_signature_wrapped_around_another_package_is_not_valid_for_the_whole_p
     seal.getparent().remove(seal)
     wrapped = etree.tostring(root)
     forged = (
-        package(sender=sender, number="666")
+        package(sender=PEER, number="666")
         .replace(b"<edXML:edXML ", b'<edXML:edXML ID="p1" ')
         .replace(
             b"</edXML:TraceHeaderList>",
@@ -445,6 +472,30 @@ def test_a_signature_wrapped_around_another_package_is_not_valid_for_the_whole_p
         )
         .replace(b"</edXML:edXML>", b"<edXML:Kept>" + wrapped + b"</edXML:Kept></edXML:edXML>")
     )
-    report = verify_package_signature(forged, trust=trust, sender=EXTERNAL)
-    assert report.status is not SignatureStatus.VALID
-    assert report.coverage == "part"
+    report = verify_package_signature(forged, trust=None, sender=sender)
+    assert report.coverage == "part", report.reasons
+
+
+def test_an_unsigned_revocation_cannot_recall_a_document_that_arrived_sealed(
+    client: Any, api: Any, demo: Demo
+) -> None:
+    """Unsigned packages are accepted (other systems may not sign), so a forger stripped the
+    signature off a revocation: the sender's validly sealed document was recalled by it."""
+    original = package(number="61", document_id=f"{SENDER},2026/11/24,61/SNV-VP")
+    r = _post(client, api, original)
+    assert r.status_code == 201
+    with demo.factory() as s:  # it arrived with its sender's valid seal
+        doc = s.get_one(Document, uuid.UUID(r.get_json()["id"]))
+        doc.package_signature = {"status": "valid", "reasons": []}
+        s.commit()
+    revoke = package(
+        number="62",
+        document_id=f"{SENDER},2026/11/25,62/SNV-VP",
+        trace="<edXML:Bussiness><edXML:BussinessDocType>1</edXML:BussinessDocType>"
+        "<edXML:BussinessDocReason>Thu hồi</edXML:BussinessDocReason>"
+        f"<edXML:DocumentId>{SENDER},2026/11/24,61/SNV-VP</edXML:DocumentId></edXML:Bussiness>",
+    )
+    assert _refused(client, api, demo, revoke)["code"] == "package_signature_required"
+    update = revoke.replace(b"<edXML:BussinessDocType>1<", b"<edXML:BussinessDocType>2<")
+    assert _refused(client, api, demo, update)["code"] == "package_signature_required"
+    assert _document(demo, r.get_json()["id"]).state == "arrived"

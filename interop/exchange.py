@@ -52,12 +52,18 @@ def receive_from_axis(uow_factory: Callable[[], UnitOfWork], client: AxisClient)
                     channel="axis",
                     axis_doc_id=item.doc_id,
                     axis_from=item.from_code,
+                    axis_to=item.to,
                 )
             except DomainError as exc:
                 log.warning("package %s refused: %s %s", item.doc_id, exc.code, exc.message)
                 if isinstance(exc, PackageRefusedError):
                     _answer_refusal(uow_factory, client, exc, item.doc_id)
                 client.update_status(item.doc_id, "fail")
+                continue
+            except Exception:
+                # Our fault, not the package's (or a case nobody foresaw): it stays on the axis
+                # for the next round, and the packages after it are not held up.
+                log.exception("package %s not imported; retried next round", item.doc_id)
                 continue
         for result in results:
             if result.created:

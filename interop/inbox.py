@@ -43,7 +43,7 @@ from docflow.services.dispatch import recall_received, receive_recall
 from docflow.services.incoming import receive_document
 from docflow.uow import UnitOfWork
 from interop.edxml import fields
-from interop.edxml.codes import BussinessDocType, StatusCode
+from interop.edxml.codes import BussinessDocType, StatusCode, is_number
 from interop.edxml.model import EdxmlPackage, Organ, ResponseFor, StatusMessage
 from interop.edxml.parse import ParseResult, parse_package, read_envelope
 from interop.errors import EdxmlFieldTooLongError, InteropError
@@ -152,7 +152,7 @@ def _doc_type(uow: UnitOfWork, package: EdxmlPackage) -> str:
     if by_abbr:
         return by_abbr
     code = package.document_type.type_code
-    if code.isdigit():
+    if is_number(code) and len(code) <= 4:  # the column is a 32-bit integer
         found = s.scalars(
             select(DocumentType.code).where(DocumentType.edxml_type == int(code))
         ).first()
@@ -182,7 +182,10 @@ def _meta(uow: UnitOfWork, package: EdxmlPackage) -> dict[str, Any]:
 def _key(package: EdxmlPackage, sha256: str) -> str:
     """What makes a package the same package (with its sender, ``peer_code``): its DocumentId
     for a new document; an update or a replacement may reuse the DocumentId, so its content
-    decides."""
+    decides. A package without a DocumentId (none written, no readable date to derive it
+    from) is known by its content only: two such packages are two documents."""
+    if not package.document_id:
+        return f"sha256:{sha256}"
     if package.bussiness.doc_type is BussinessDocType.NEW:
         return package.document_id
     return f"{package.document_id}#{int(package.bussiness.doc_type)}#{sha256[:16]}"
@@ -332,6 +335,26 @@ def _target(uow: UnitOfWork, package: EdxmlPackage, org: Organization) -> Docume
     return found
 
 
+def _require_seal(
+    package: EdxmlPackage, org: Organization, target: Document, signature: dict[str, Any]
+) -> None:
+    """A document that arrived validly sealed is revoked, updated or replaced only by a package
+    validly sealed too: stripping the signature off a forged revocation is no way round the
+    sender binding (an unsigned one from a sender that seals is refused)."""
+    sealed = (target.package_signature or {}).get("status") == "valid"
+    if sealed and signature.get("status") != "valid":
+        raise _refuse(
+            package,
+            org,
+            "package_signature_required",
+            f"Văn bản {target.notation or package.bussiness.document_id} đã nhận có chữ ký số hợp"
+            " lệ của cơ quan gửi; gói tin thu hồi, cập nhật hoặc thay thế nó cũng phải có chữ ký"
+            " số hợp lệ.",
+            field="Signature",
+            status=StatusCode.RECALL_REFUSED,
+        )
+
+
 def _reply_to(uow: UnitOfWork, package: EdxmlPackage, org: Organization) -> Document | None:
     for response in package.response_for:
         found = _sent_to(uow, org, _sender(package), response)
@@ -353,13 +376,20 @@ def _reply_to(uow: UnitOfWork, package: EdxmlPackage, org: Organization) -> Docu
 
 
 def _revoke(
-    uow: UnitOfWork, package: EdxmlPackage, orgs: list[Organization], channel: str
+    uow: UnitOfWork,
+    package: EdxmlPackage,
+    orgs: list[Organization],
+    channel: str,
+    signature: dict[str, Any],
 ) -> list[ImportResult]:
     """A revoke package (BussinessDocType 1): the document it names is recalled here, once, or
     waits for the clerk's decision when it was already handled."""
     s = uow.session
     key = package.bussiness.document_id or package.document_id
     targets = [(org, _target(uow, package, org)) for org in orgs]  # all bound before any change
+    for org, doc in targets:
+        assert doc is not None
+        _require_seal(package, org, doc, signature)
     out = []
     for org, doc in targets:
         assert doc is not None
@@ -444,16 +474,19 @@ def import_package(
     actor: Actor | None = None,
     axis_doc_id: str | None = None,
     axis_from: str | None = None,
+    axis_to: Sequence[str] = (),
 ) -> list[ImportResult]:
     """Turn a package into an arrived document for each of our organisations it addresses
     (only the actor's own one for a manual import). Nothing is stored if anything is refused.
-    ``axis_from``: the sender the axis vouches for (its list's ``from``)."""
+    ``axis_from``: the sender the axis vouches for (its list's ``from``); ``axis_to``: the
+    agencies the axis delivered it to (a package's own ``To`` may name more of ours than the
+    sender addressed on the axis: those are not reached through the back door)."""
     if actor is not None:
         require_role(actor, Role.CLERK)
     try:
         result = parse_package(source)
     except InteropError as exc:
-        notice = _too_long_notice(uow, source, exc) if channel == "axis" else None
+        notice = _too_long_notice(uow, source, exc, axis_from) if channel == "axis" else None
         raise PackageRefusedError(
             exc.message, code=exc.code, details=dict(exc.details), notice=notice
         ) from exc
@@ -465,6 +498,9 @@ def import_package(
         orgs = list(s.scalars(select(Organization).where(Organization.code.in_(codes))))
         if actor is not None:
             orgs = [o for o in orgs if o.id == actor.organization_id]
+        routed = {code.strip() for code in axis_to if code.strip()}
+        if routed:
+            orgs = [o for o in orgs if o.code in routed]
         if not orgs:
             raise PackageRefusedError(
                 "Gói tin không gửi đến cơ quan này.",
@@ -475,7 +511,7 @@ def import_package(
             _check_axis_sender(package, orgs, axis_from)
         signature = check_package_signature(uow, source, package)  # refuses a failing one
         if package.bussiness.doc_type is BussinessDocType.REVOKE:
-            return _revoke(uow, package, orgs, channel)
+            return _revoke(uow, package, orgs, channel, signature)
         key = _key(package, result.sha256)
         plans: list[tuple[Organization, uuid.UUID | None, Document | None, Document | None]] = []
         for org in orgs:  # every binding is checked before anything is written
@@ -492,7 +528,10 @@ def import_package(
             if seen is not None and seen.document_id is not None:
                 plans.append((org, seen.document_id, None, None))
             else:
-                plans.append((org, None, _target(uow, package, org), _reply_to(uow, package, org)))
+                previous = _target(uow, package, org)
+                if previous is not None:
+                    _require_seal(package, org, previous, signature)
+                plans.append((org, None, previous, _reply_to(uow, package, org)))
         out: list[ImportResult] = []
         stored: Sequence[Any] | None = None
         for org, existing, previous, answered in plans:
@@ -545,10 +584,12 @@ def import_package(
 
 
 def _too_long_notice(
-    uow: UnitOfWork, source: bytes | Path | BinaryIO, error: InteropError
+    uow: UnitOfWork, source: bytes | Path | BinaryIO, error: InteropError, axis_from: str | None
 ) -> Notice | None:
     """A package refused for a field over its limit is still readable: answer its sender 02
-    naming the field. Other unreadable packages get no answer (nobody to trust)."""
+    naming the field, but only a sender the axis vouches for (a package naming another
+    organisation as its ``From`` must not make us tell that organisation we refused its
+    document). Other unreadable packages get no answer (nobody to trust)."""
     if not isinstance(error, EdxmlFieldTooLongError):
         return None
     try:
@@ -558,7 +599,7 @@ def _too_long_notice(
     except (InteropError, OSError):
         return None
     package = envelope.package
-    if package is None:
+    if package is None or (axis_from or "").strip() != _sender(package):
         return None
     with uow:
         org = uow.session.scalars(

@@ -21,12 +21,17 @@ from sqlalchemy import select
 
 from docflow.models import Document, Organization
 from docflow.models.exchange import ExchangeMessage
-from docflow.models.outgoing import Delivery
+from docflow.models.outgoing import Delivery, DeliveryEvent
 from docflow.services import axis_deliveries, dispatch
 from docflow.uow import UnitOfWork
 from interop.axis_client import AxisClient
 from interop.directory import register_due
-from interop.edxml.codes import BussinessDocType, Priority, document_type_for_abbreviation
+from interop.edxml.codes import (
+    BussinessDocType,
+    Priority,
+    StatusCode,
+    document_type_for_abbreviation,
+)
 from interop.edxml.model import (
     Attachment,
     Bussiness,
@@ -347,6 +352,24 @@ def _first_send(uow: UnitOfWork, org_id: uuid.UUID, key: str, peer: str) -> bool
     )
 
 
+# What a recipient sends back about a document we sent it (DOMAIN.md §7); 13 is the sender's.
+FROM_RECIPIENTS = frozenset(StatusCode) - {StatusCode.RECALL_REQUESTED}
+RECALL_ANSWERS = frozenset({StatusCode.RECALL_AGREED, StatusCode.RECALL_REFUSED})
+
+
+def _recall_asked(uow: UnitOfWork, delivery_id: uuid.UUID) -> bool:
+    """Whether we asked the recipient of this delivery to recall it (a 13 in its history)."""
+    with uow:
+        return (
+            uow.session.scalars(
+                select(DeliveryEvent.id).where(
+                    DeliveryEvent.delivery_id == delivery_id, DeliveryEvent.status_code == "13"
+                )
+            ).first()
+            is not None
+        )
+
+
 def receive_statuses(uow_factory: Callable[[], UnitOfWork], client: AxisClient) -> int:
     """Status messages from external recipients update the deliveries they answer."""
     handled = 0
@@ -368,8 +391,10 @@ def receive_statuses(uow_factory: Callable[[], UnitOfWork], client: AxisClient) 
             )
             client.update_status(item.doc_id, "fail")
             continue
-        if status.known_code is None:
-            log.warning("status %s ignored: unknown code %r", item.doc_id, status.status_code)
+        if status.known_code not in FROM_RECIPIENTS:
+            # Unknown, or one only a sender sends: a recipient's "13" must not put our own
+            # delivery into "recall requested" (which would send a revocation in our name).
+            log.warning("status %s ignored: code %r", item.doc_id, status.status_code)
             client.update_status(item.doc_id, "done")
             continue
         with uow_factory() as uow:
@@ -389,6 +414,13 @@ def receive_statuses(uow_factory: Callable[[], UnitOfWork], client: AxisClient) 
                         Delivery.recipient_code == status.from_.organ_id,
                     )
                 ).first()
+        if (
+            delivery_id is not None
+            and status.known_code in RECALL_ANSWERS
+            and not _recall_asked(uow_factory(), delivery_id)
+        ):
+            log.warning("status %s ignored: %s answers no recall", item.doc_id, status.status_code)
+            delivery_id = None
         if delivery_id is not None:
             dispatch.record_external_status(
                 uow_factory(), delivery_id, status.status_code, status.description or None

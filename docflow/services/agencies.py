@@ -16,6 +16,7 @@ installation's registrations with the axis (``registerAgency``).
 from __future__ import annotations
 
 import datetime as dt
+import unicodedata
 import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -121,14 +122,23 @@ def agencies_by_code(uow: UnitOfWork, actor: Actor, codes: Sequence[str]) -> lis
         return [found[c] for c in codes if c in found]
 
 
+def _controls(*values: str) -> bool:
+    """Control or format characters (NUL, ESC, bidi overrides...) that no real name or code
+    has: PostgreSQL refuses NUL in text, the others disguise what a clerk picks."""
+    return any(unicodedata.category(ch) in ("Cc", "Cf") for value in values for ch in value)
+
+
 def _sane(entry: AgencyEntry) -> AgencyEntry | None:
     code, name = " ".join(entry.code.split()), " ".join(entry.name.split())
     parent = " ".join(entry.parent_code.split())
+    system_id = entry.system_id.strip()
     if not code or not name or len(code) > MAX_CODE or len(name) > MAX_NAME:
+        return None
+    if _controls(code, name, parent, system_id) or len(system_id) > 128:
         return None
     if len(parent) > MAX_CODE:
         parent = ""
-    return AgencyEntry(code, name, parent, entry.system_id.strip()[:128])
+    return AgencyEntry(code, name, parent, system_id)
 
 
 def replace_directory(uow: UnitOfWork, entries: Iterable[AgencyEntry]) -> DirectoryRefresh:

@@ -41,6 +41,16 @@ from interop.errors import EdxmlAttachmentError, EdxmlStructureError
 
 T = TypeVar("T")
 
+MAX_COUNT = 1_000_000  # no document has more pages or copies; the columns are 32-bit integers
+
+
+def _count(raw: str) -> int | None:
+    if not codes.is_number(raw) or len(raw) > len(str(MAX_COUNT)):
+        return None
+    value = int(raw)
+    return value if value <= MAX_COUNT else None
+
+
 _ORGAN = ("OrganId", "OrganizationInCharge", "OrganName", "OrganAdd", "Email", "Telephone")
 _ORGAN_KNOWN = (*_ORGAN, "Fax", "Website")
 _HEADER_KNOWN = (
@@ -91,7 +101,8 @@ class Reader:
         return result
 
     def number(self, node: Node | None, name: str, path: str) -> int | None:
-        return self.parsed(node, name, path, lambda raw: int(raw) if raw.isdigit() else None)
+        """A count (pages, copies): ASCII digits up to :data:`MAX_COUNT`, else unreadable."""
+        return self.parsed(node, name, path, _count)
 
     def organ(self, node: Node, path: str) -> Organ:
         self.known(node, _ORGAN_KNOWN, path)

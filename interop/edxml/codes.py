@@ -218,16 +218,21 @@ def document_type_for_abbreviation(abbreviation: str) -> DocumentTypeCode | None
 # --- tolerant readers -------------------------------------------------------------------------
 
 
+def is_number(value: str) -> bool:
+    """ASCII digits only: ``str.isdigit`` also takes "²" or "¹⁸", which ``int`` refuses."""
+    return value.isascii() and value.isdigit()
+
+
 def read_priority(raw: str) -> tuple[Priority, str | None]:
     value = raw.strip()
-    if value.isdigit() and int(value) in Priority._value2member_map_:
+    if is_number(value) and int(value) in Priority._value2member_map_:
         return Priority(int(value)), None
     return Priority.NORMAL, f"độ khẩn '{value}' không xác định, coi là thường (0)"
 
 
 def read_bussiness_doc_type(raw: str) -> tuple[BussinessDocType, str | None]:
     value = raw.strip()
-    if value.isdigit() and int(value) in BussinessDocType._value2member_map_:
+    if is_number(value) and int(value) in BussinessDocType._value2member_map_:
         return BussinessDocType(int(value)), None
     return BussinessDocType.NEW, f"loại nghiệp vụ '{value}' không xác định, coi là văn bản mới (0)"
 
@@ -235,7 +240,7 @@ def read_bussiness_doc_type(raw: str) -> tuple[BussinessDocType, str | None]:
 def read_status_code(raw: str) -> tuple[str, str | None]:
     """The code as two digits (``"1"`` → ``"01"``); a warning when it is not in the list."""
     value = raw.strip()
-    if value.isdigit() and len(value) < 2:
+    if is_number(value) and len(value) < 2:
         value = value.zfill(2)
     if value in StatusCode._value2member_map_:
         return value, None
@@ -253,7 +258,7 @@ def read_steering_type(
     value = raw.strip()
     if not value:
         return None, None
-    if not value.isdigit():
+    if not is_number(value):
         return None, f"loại chỉ đạo '{value}' không xác định, bỏ qua"
     number = int(value)
     if scheme == "one_based" or (scheme == "auto" and number == 3):

@@ -71,4 +71,8 @@ def parse_time(raw: str) -> dt.datetime | None:
         return None
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=VN_TZ)
+    try:  # "0001-01-01T00:00:00+08:00" is a moment of year 0 in Vietnam time: not one to keep
+        moment.astimezone(dt.UTC).astimezone(VN_TZ)
+    except OverflowError:
+        return None
     return moment

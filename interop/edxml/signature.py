@@ -513,17 +513,22 @@ def _verify_value(
     return None, problem
 
 
+_ID_HOLDERS = "//*[@*[local-name() = 'Id' or local-name() = 'ID' or local-name() = 'id'] = $v]"
+
+
 def _covers_all(signature: etree._Element, root: etree._Element) -> bool:
+    """Whether a reference covers the whole package: ``URI=""``, or ``#id`` naming the root and
+    nothing else. signxml resolves ``#id`` by trying ``Id``, then ``ID``, then ``id`` (any
+    namespace); a root with ``ID="x"`` and a wrapped copy of another signed element with
+    ``Id="x"`` inside would otherwise pass for a signature of the whole package."""
     for reference in signature.iterfind(f"{{{DS_NS}}}SignedInfo/{{{DS_NS}}}Reference"):
         uri = reference.get("URI")
         if uri == "":
             return True
-        if (
-            uri
-            and uri.startswith("#")
-            and any(root.get(name) == uri[1:] for name in ("Id", "ID", "id"))
-        ):
-            return True
+        if uri and uri.startswith("#"):
+            holders = root.xpath(_ID_HOLDERS, v=uri[1:])
+            if isinstance(holders, list) and len(holders) == 1 and holders[0] is root:
+                return True
     return False
 
 

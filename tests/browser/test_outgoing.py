@@ -115,6 +115,8 @@ def test_draft_review_sign_issue_dispatch_register(
     spec.get_by_role("button", name="Trình", exact=True).click()
     spec.get_by_text("Đã thực hiện: Trình duyệt.").wait_for()
     rows = spec.locator(".dhtn-versions tbody tr")
+    # The flash message comes first in the page: wait for the table to be parsed as well.
+    rows.nth(1).wait_for()
     assert rows.count() == 2
     assert "Phạm Thị Hạnh" in rows.nth(1).inner_text()  # she saw version 1
 

@@ -91,8 +91,9 @@ def delegation_refusal(delegator: User, delegate: User, role: Role) -> str | Non
 
 def actor_from_user(session: Session, user: User, today: dt.date) -> Actor:
     """Build the actor for ``user`` on ``today`` (local date), with active delegations: only
-    the delegated roles :func:`delegation_refusal` still allows today."""
-    if not user.active:
+    the delegated roles :func:`delegation_refusal` still allows today. A person of a
+    deactivated organisation is signed out like a deactivated person."""
+    if not user.active or not user.organization.active:
         raise AuthenticationError()
     rows = session.scalars(
         select(Delegation).where(

@@ -113,7 +113,7 @@ def authenticate(
                 details={"retry_after": max(1, ceil((until - now).total_seconds()))}
             )
         ok = verify_password(user.password_hash if user else None, password)
-        if not ok or user is None or not user.active:
+        if not ok or user is None or not user.active or not user.organization.active:
             locked = _count_failure(uow, counters, now, policy)
             org_id = user.organization_id if user else None
             audit.record(

@@ -302,3 +302,28 @@ def test_a_second_admin_applies_a_reset_of_a_cleared_persons_password(
     assert r.status_code == 200 and r.get_json()["pending_request"] is None
     login = {"username": "chuyenvien.tg", "password": "Mat-khau-moi-chuyen-vien-1"}
     assert flow.client.post("/api/v1/auth/token", json=login).status_code == 200
+
+
+def test_people_of_a_deactivated_organisation_cannot_sign_in_nor_use_their_tokens(
+    flow: Incoming, demo: Demo
+) -> None:
+    from docflow.models import Organization
+    from tests.conftest import DEMO_PASSWORD
+
+    token = flow.h("vanthu.tinh")
+    assert flow.client.get("/api/v1/me", headers=token).status_code == 200
+    with demo.factory() as s:
+        org = s.get(Organization, demo.org_id("tinh"))
+        assert org is not None
+        org.active = False
+        s.commit()
+    assert flow.client.get("/api/v1/me", headers=token).status_code == 401
+    login = {"username": "vanthu.tinh", "password": DEMO_PASSWORD}
+    assert flow.client.post("/api/v1/auth/token", json=login).status_code == 401
+    # People of other organisations are not affected.
+    assert (
+        flow.client.post(
+            "/api/v1/auth/token", json={"username": "vanthu.tw", "password": DEMO_PASSWORD}
+        ).status_code
+        == 200
+    )

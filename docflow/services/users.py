@@ -92,29 +92,50 @@ def _request_privileges(
 ) -> PrivilegeRequest | None:
     if not split.needs_approval:
         return None
+    return _ask_second_admin(
+        uow,
+        actor,
+        user,
+        "privilege_requested",
+        roles=sorted(r.value for r in split.roles_to_grant) or None,
+        clearance=split.clearance_to_grant.value if split.clearance_to_grant else None,
+    )
+
+
+def _ask_second_admin(
+    uow: UnitOfWork,
+    actor: Actor,
+    user: User,
+    event: str,
+    *,
+    roles: list[str] | None = None,
+    clearance: str | None = None,
+    password_hash: str | None = None,
+) -> PrivilegeRequest:
+    """A pending request a second admin decides (docflow.privileges), with its audit entry."""
     request = PrivilegeRequest(
         organization_id=user.organization_id,
         user=user,
         requested_by=uow.session.get_one(User, actor.user_id),
-        roles=sorted(r.value for r in split.roles_to_grant) or None,
-        clearance=split.clearance_to_grant.value if split.clearance_to_grant else None,
+        roles=roles,
+        clearance=clearance,
+        password_hash=password_hash,
         requested_at=uow.now(),
         decided_by=None,
     )
     uow.session.add(request)
     uow.session.flush()
+    details: dict[str, object] = {"request_id": str(request.id)}
+    if password_hash is None:
+        details |= {"roles": roles, "clearance": clearance}
     audit.record(
         uow,
-        "privilege_requested",
+        event,
         actor=actor,
         organization_id=user.organization_id,
         object_type="user",
         object_id=user.id,
-        details={
-            "request_id": str(request.id),
-            "roles": request.roles,
-            "clearance": request.clearance,
-        },
+        details=details,
     )
     return request
 
@@ -225,26 +246,12 @@ def set_password(
     with uow:
         user = ensure_can_manage_user(actor, uow.session.get(User, user_id))
         if reset_needs_second_admin(actor, user):
-            request = PrivilegeRequest(
-                organization_id=user.organization_id,
-                user=user,
-                requested_by=uow.session.get_one(User, actor.user_id),
-                roles=None,
-                clearance=None,
-                password_hash=hash_password(cmd.password),
-                requested_at=uow.now(),
-                decided_by=None,
-            )
-            uow.session.add(request)
-            uow.session.flush()
-            audit.record(
+            request = _ask_second_admin(
                 uow,
+                actor,
+                user,
                 "password_reset_requested",
-                actor=actor,
-                organization_id=user.organization_id,
-                object_type="user",
-                object_id=user.id,
-                details={"request_id": str(request.id)},
+                password_hash=hash_password(cmd.password),
             )
             uow.commit()
             return request

@@ -12,17 +12,10 @@ from sqlalchemy.orm import Mapped, mapped_column
 from docflow.db import Base, IdMixin, utcnow
 
 
-class AuditEntry(IdMixin, Base):
-    __tablename__ = "audit_entries"
+class AuditEvent:
+    """What happened, who did it (and for whom), to what, from where: the fields an entry of a
+    chain and a read waiting to be chained share."""
 
-    # One chain per organisation ("system" for events with none) keeps appends from
-    # contending across the whole country while each chain stays verifiable on its own; reads
-    # go to a second chain per organisation ("<org>/reads"), appended in batches.
-    chain: Mapped[str] = mapped_column(String(64))
-    seq: Mapped[int] = mapped_column(BigInteger)
-    # 1: plain SHA-256 (entries written before the key existed); 2: HMAC-SHA256 with the audit
-    # key kept outside the database (DHTN_AUDIT_KEY_FILE).
-    version: Mapped[int] = mapped_column(SmallInteger, default=1, server_default="1")
     at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     event: Mapped[str] = mapped_column(String(64))
     actor_id: Mapped[uuid.UUID | None]
@@ -34,6 +27,19 @@ class AuditEntry(IdMixin, Base):
     object_id: Mapped[str | None] = mapped_column(String(64))
     ip: Mapped[str | None] = mapped_column(String(64))
     details: Mapped[dict[str, Any]]
+
+
+class AuditEntry(AuditEvent, IdMixin, Base):
+    __tablename__ = "audit_entries"
+
+    # One chain per organisation ("system" for events with none) keeps appends from
+    # contending across the whole country while each chain stays verifiable on its own; reads
+    # go to a second chain per organisation ("<org>/reads"), appended in batches.
+    chain: Mapped[str] = mapped_column(String(64))
+    seq: Mapped[int] = mapped_column(BigInteger)
+    # 1: plain SHA-256 (entries written before the key existed); 2: HMAC-SHA256 with the audit
+    # key kept outside the database (DHTN_AUDIT_KEY_FILE).
+    version: Mapped[int] = mapped_column(SmallInteger, default=1, server_default="1")
     prev_hash: Mapped[str] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64))
 
@@ -55,7 +61,7 @@ class AuditChainHead(Base):
     hash: Mapped[str] = mapped_column(String(64))
 
 
-class AuditPendingRead(IdMixin, Base):
+class AuditPendingRead(AuditEvent, IdMixin, Base):
     """A read (or a refused attempt) waiting to be chained: one plain INSERT, no lock.
 
     The chainer (:func:`docflow.audit.chain_pending`, a periodic job) moves these into the
@@ -65,16 +71,5 @@ class AuditPendingRead(IdMixin, Base):
     __tablename__ = "audit_pending_reads"
 
     chain: Mapped[str] = mapped_column(String(64))
-    at: Mapped[dt.datetime] = mapped_column(default=utcnow)
-    event: Mapped[str] = mapped_column(String(64))
-    actor_id: Mapped[uuid.UUID | None]
-    actor_name: Mapped[str | None] = mapped_column(String(255))
-    on_behalf_of_id: Mapped[uuid.UUID | None]
-    on_behalf_of_name: Mapped[str | None] = mapped_column(String(255))
-    organization_id: Mapped[uuid.UUID | None]
-    object_type: Mapped[str | None] = mapped_column(String(64))
-    object_id: Mapped[str | None] = mapped_column(String(64))
-    ip: Mapped[str | None] = mapped_column(String(64))
-    details: Mapped[dict[str, Any]]
 
     __table_args__ = (Index("ix_audit_pending_reads_org", "organization_id", "id"),)

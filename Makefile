@@ -5,6 +5,11 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | sha1sum | cut -c1-12)
 PYTEST_ARGS ?=
+# Two test processes (pytest-xdist; one per core of the CI machine): each has its own PostgreSQL
+# databases (suffixed by worker), embedded servers and ports; a file's tests stay together.
+TEST_WORKERS ?= 2
+# The local Web Push service of the push tests (npm: web-push-testing), pinned by its lock file.
+PUSH_SERVICE := tests/push/node_modules/.package-lock.json
 
 .PHONY: run test lint typecheck imports unit bench services services-stop system-deps clean help
 
@@ -43,10 +48,13 @@ typecheck: $(STAMP)
 imports: $(STAMP)
 	$(VENV)/bin/lint-imports
 
-test: system-deps $(STAMP)
+$(PUSH_SERVICE): tests/push/package.json tests/push/package-lock.json
+	npm ci --prefix tests/push --no-audit --no-fund --silent
+
+test: system-deps $(STAMP) $(PUSH_SERVICE)
 	scripts/services.sh start
 	$(MAKE) --no-print-directory lint typecheck imports
-	set -a; source var/services.env; set +a; $(VENV)/bin/pytest $(PYTEST_ARGS)
+	set -a; source var/services.env; set +a; $(VENV)/bin/pytest -n $(TEST_WORKERS) --dist loadfile $(PYTEST_ARGS)
 
 unit: $(STAMP)
 	set -a; source var/services.env; set +a; $(VENV)/bin/pytest -m "not browser and not slow" $(PYTEST_ARGS)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
+from typing import Any
 
 from flask import Flask
 from sqlalchemy.orm import Session, sessionmaker
@@ -33,9 +34,11 @@ def create_app(
     from app.notify import init_notify
     from app.pages import init_pages
     from app.pki import make_signing, make_verifier, mount_pki
+    from app.push import init_push
     from app.runtime import build_runtime
     from app.runtime import runtime as runtime_of
     from app.security import init_security
+    from app.static_files import init_static
 
     settings = ensure_data_dir(settings or Settings.from_env())
     configure_logging(settings.log_level)
@@ -54,8 +57,9 @@ def create_app(
     )
     app.json.ensure_ascii = False  # type: ignore[attr-defined]
     app.extensions["dhtn"] = build_runtime(settings, session_factory=session_factory, clock=clock)
-    init_request_ids(app)
+    init_request_ids(app, trust_header=settings.trusted_proxies > 0)
     init_security(app)
+    init_static(app)
     init_errors(app)
     init_auth(app)
     init_health(app)
@@ -66,31 +70,57 @@ def create_app(
     runtime_of(app).signing = make_signing(settings)
     mount_pki(app, settings)
     init_notify(app)
+    init_push(app)
     init_exchange(app)
     make_celery(app)
     return app
 
 
 def register_handlers(app: Flask) -> None:
-    """Outbox topics and the docflow functions that handle them."""
-    from app.runtime import runtime
-    from docflow.services.documents import verify_document_signatures
-
-    runtime(app).handlers["documents.verify_signatures"] = verify_document_signatures
-    register_outgoing_handlers(app)
-
-
-def register_outgoing_handlers(app: Flask) -> None:
-    """The outgoing flow: DOCX conversion, internal delivery, recall, recipients' statuses."""
+    """docflow's outbox topics, each registered by the module that owns it (the exchange's and
+    the e-mail's are registered by init_exchange and init_notify)."""
     from app.conversion import warm_on_worker_start
     from app.runtime import runtime
-    from docflow.services import dispatch
-    from docflow.services.outgoing_versions import convert_draft_version
+    from docflow.documents import queries as documents
+    from docflow.outgoing import dispatch
+    from docflow.outgoing import versions as outgoing_versions
+    from docflow.reports import rollup
 
-    if runtime(app).converter is not None:
-        warm_on_worker_start(runtime(app).converter)
-    handlers = runtime(app).handlers
-    handlers["outgoing.convert"] = convert_draft_version
-    handlers[dispatch.TOPIC_DELIVER] = dispatch.deliver_internal
-    handlers[dispatch.TOPIC_RECALL] = dispatch.recall_internal
-    handlers[dispatch.TOPIC_STATE_CHANGED] = dispatch.record_recipient_status
+    rt = runtime(app)
+    if rt.converter is not None:
+        warm_on_worker_start(rt.converter)
+    documents.register_outbox_handlers(rt.handlers)
+    outgoing_versions.register_outbox_handlers(rt.handlers)
+    dispatch.register_outbox_handlers(rt.handlers)
+    rollup.register_outbox_handlers(rt.handlers)
+    register_search_handlers(app)
+
+
+def register_search_handlers(app: Flask) -> None:
+    """Text extraction of stored files (docflow.search), with OCR in the sandbox."""
+    from app.ocr import make_recognizer
+    from app.runtime import runtime
+    from docflow.outbox import outside_transaction
+    from docflow.search import (
+        TOPIC_EXTRACT,
+        TOPIC_EXTRACT_TASK,
+        ExtractionSettings,
+        extract_document_text,
+        extract_task_text,
+    )
+
+    rt = runtime(app)
+    recognizer = make_recognizer(rt.settings)
+    settings = ExtractionSettings(ocr=recognizer is not None)
+
+    @outside_transaction  # OCR takes minutes: no transaction is held while it runs
+    def extract_text(uow: Any, payload: dict[str, Any]) -> None:
+        extract_document_text(uow, payload, recognizer=recognizer, settings=settings)
+
+    rt.handlers.add(TOPIC_EXTRACT, extract_text)
+
+    @outside_transaction
+    def extract_task_files(uow: Any, payload: dict[str, Any]) -> None:
+        extract_task_text(uow, payload, recognizer=recognizer, settings=settings)
+
+    rt.handlers.add(TOPIC_EXTRACT_TASK, extract_task_files)

@@ -2,7 +2,7 @@
 
 The API accepts only bearer tokens (so it needs no CSRF token); pages accept only the session
 cookie. The signed cookie carries only the id of a server-side session row
-(docflow.services.identity): logout, a password change or reset, deactivation and "log out
+(docflow.directory.identity): logout, a password change or reset, deactivation and "log out
 everywhere" end the row, after which a copy of the cookie is worthless. Sessions also end after
 ``DHTN_SESSION_IDLE_MINUTES`` without a request and ``DHTN_TOKEN_TTL_HOURS`` in all.
 """
@@ -19,7 +19,7 @@ from flask import Flask, g, redirect, request, session, url_for
 
 from app.runtime import make_uow, runtime
 from docflow import Actor, AuthenticationError
-from docflow.services.identity import SessionLimits, resolve_token, session_actor
+from docflow.directory import SessionLimits, resolve_token, session_actor
 
 F = TypeVar("F", bound=Callable[..., Any])
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import time
 import uuid
 from collections.abc import Sequence
 from typing import Any
@@ -16,6 +17,7 @@ from celery import Celery, Task
 from celery.signals import worker_ready
 from flask import Flask
 
+from app.logs import current_request_id, job_request_id
 from app.runtime import runtime
 from docflow.outbox import Outcome, due_messages, process_message
 
@@ -23,6 +25,56 @@ log = logging.getLogger(__name__)
 
 PROCESS_TASK = "dhtn.outbox.process"
 RELAY_TASK = "dhtn.outbox.relay"
+# Two queues: the jobs that take seconds to minutes per message (reading a file's text, OCR,
+# converting a draft, checking the signatures of a received file) on their own, so that
+# notifications, e-mail, push and the exchange are never stuck behind a long scan. A worker
+# consumes both unless told otherwise (``dhtn worker --queues``); production runs one set of
+# workers per queue (deploy/systemd).
+DEFAULT_QUEUE = "celery"
+HEAVY_QUEUE = "heavy"
+HEAVY_TOPICS = frozenset(
+    {
+        "search.extract",
+        "search.extract_task",
+        "outgoing.convert",
+        "documents.verify_signatures",
+    }
+)
+
+
+def use_one_queue(celery: Celery, name: str) -> None:
+    """Send every message, heavy or not, to the queue ``name`` (a test's worker of its own on
+    a shared broker)."""
+    celery.conf.task_default_queue = name
+    celery.conf.dhtn_heavy_queue = name
+
+
+def _queue_name(celery: Celery, kind: str) -> str:
+    """The broker queue of a kind of message: the app's default queue, or its heavy queue."""
+    if kind == HEAVY_QUEUE:
+        return str(celery.conf.get("dhtn_heavy_queue") or HEAVY_QUEUE)
+    return str(celery.conf.task_default_queue)
+
+
+def queues_of(session_factory: Any, ids: Sequence[uuid.UUID]) -> dict[str, list[uuid.UUID]]:
+    """The messages by the queue their topic goes to (one indexed read by primary key)."""
+    from sqlalchemy import select
+
+    from docflow.models import OutboxMessage
+
+    with session_factory() as session:
+        topics = dict(
+            session.execute(
+                select(OutboxMessage.id, OutboxMessage.topic).where(OutboxMessage.id.in_(ids))
+            ).all()
+        )
+    out: dict[str, list[uuid.UUID]] = {}
+    for message_id in ids:
+        queue = HEAVY_QUEUE if topics.get(message_id) in HEAVY_TOPICS else DEFAULT_QUEUE
+        out.setdefault(queue, []).append(message_id)
+    return out
+
+
 # Leave freshly published messages to the workers that already have them.
 RELAY_GRACE = dt.timedelta(seconds=30)
 
@@ -32,8 +84,16 @@ def make_celery(app: Flask) -> Celery:
 
     class FlaskTask(Task):  # type: ignore[misc]
         def __call__(self, *args: Any, **kwargs: Any) -> Any:
-            with app.app_context():
-                return self.run(*args, **kwargs)
+            # The id of the request that queued this job, for the worker's log lines.
+            rid = getattr(self.request, "request_id", None) or (
+                getattr(self.request, "headers", None) or {}
+            ).get("request_id")
+            token = job_request_id.set(rid if isinstance(rid, str) else None)
+            try:
+                with app.app_context():
+                    return self.run(*args, **kwargs)
+            finally:
+                job_request_id.reset(token)
 
     celery = Celery(app.import_name, task_cls=FlaskTask)
     celery.conf.update(
@@ -55,9 +115,17 @@ def make_celery(app: Flask) -> Celery:
     @celery.task(name=PROCESS_TASK, bind=True, shared=False)  # type: ignore[untyped-decorator]
     def process(self: Task, message_id: str) -> str:
         rt = runtime()
+        started = time.perf_counter()
         outcome = process_message(rt.uow(), uuid.UUID(message_id), rt.handlers)
         if outcome is Outcome.GAVE_UP:
             log.error("outbox message %s failed for good", message_id)
+        else:
+            log.info(
+                "outbox message %s: %s",
+                message_id,
+                outcome.value,
+                extra={"duration_ms": round((time.perf_counter() - started) * 1000, 2)},
+            )
         return outcome.value
 
     @celery.task(name=RELAY_TASK, shared=False)  # type: ignore[untyped-decorator]
@@ -65,8 +133,10 @@ def make_celery(app: Flask) -> Celery:
         """Republish what the after-commit publish missed (broker down, crash)."""
         rt = runtime()
         ids = due_messages(rt.uow(), older_than=RELAY_GRACE)
-        for message_id in ids:
-            process.apply_async(args=[str(message_id)])
+        if ids:
+            for kind, some in queues_of(rt.session_factory, ids).items():
+                for message_id in some:
+                    process.apply_async(args=[str(message_id)], queue=_queue_name(celery, kind))
         return len(ids)
 
     from app.jobs import AT_WORKER_START, JOBS
@@ -109,8 +179,12 @@ def make_celery(app: Flask) -> Celery:
     worker_ready.connect(on_worker_ready)
 
     def publish(ids: Sequence[uuid.UUID]) -> None:
-        for message_id in ids:
-            process.apply_async(args=[str(message_id)])
+        rid = current_request_id()
+        headers = {"request_id": rid} if rid else None
+        for kind, some in queues_of(runtime(app).session_factory, ids).items():
+            queue = _queue_name(celery, kind)
+            for message_id in some:
+                process.apply_async(args=[str(message_id)], headers=headers, queue=queue)
 
     runtime(app).publisher = publish
     app.extensions["celery"] = celery

@@ -58,6 +58,8 @@ class Settings:
     axis_directory_seconds: float = 24 * 3600.0
     demo_password: str | None = None
     demo_suffix: str = "Z01"
+    # `dhtn demo seed` / first `dhtn run` also add a fortnight of work (DHTN_DEMO_ACTIVITY=off: not).
+    demo_activity: bool = True
     secret_network: bool = False
     master_key_file: Path | None = None
     # API.md §7: the audit chains' HMAC key, outside the database (generated into the data dir).
@@ -87,12 +89,48 @@ class Settings:
     # Converters (LibreOffice, pdftoppm) run in a bubblewrap sandbox without network:
     # "bwrap" (default; refuses to convert when bwrap cannot run) or "off" (DHTN_SANDBOX).
     sandbox: str = "bwrap"
+    # OCR of scans and photos (Tesseract "vie" through OCRmyPDF, in the sandbox): on/off
+    # (DHTN_OCR), and the wall-clock limit of one file in seconds (DHTN_OCR_TIMEOUT).
+    ocr: bool = True
+    ocr_timeout: int = 900
     # Public endpoints (verification): requests per client per window, and for all clients
     # together (DHTN_PUBLIC_RATE_LIMIT, DHTN_PUBLIC_RATE_LIMIT_GLOBAL, "N/SECONDS").
     public_rate_limit: tuple[int, int] = (20, 60)
     public_rate_limit_global: tuple[int, int] = (600, 60)
+    # Citizen feedback (API.md §7, added): submissions per client, per phone number, and for
+    # every client together, as "N/SECONDS".
+    feedback_rate_limit: tuple[int, int] = (10, 600)
+    feedback_phone_limit: tuple[int, int] = (5, 86400)
+    feedback_rate_limit_global: tuple[int, int] = (300, 60)
     # Largest PDF the public verification takes (DHTN_VERIFY_MAX_MB).
     verify_max_mb: int = 20
+    # Remote signing (issue 21): the operator's CSC v2 service (DHTN_CSC_URL, its API base), the
+    # server's OAuth 2.0 client credentials there (DHTN_CSC_CLIENT_ID, and the secret in the
+    # file DHTN_CSC_CLIENT_SECRET_FILE), the limit of each call in seconds (DHTN_CSC_TIMEOUT).
+    csc_url: str | None = None
+    csc_client_id: str | None = None
+    csc_client_secret_file: Path | None = None
+    csc_timeout: float = 30.0
+    # Web Push (issue 21): the VAPID key (PEM; generated once into the data dir when unset),
+    # the contact the push services see (mailto: or https:), and test push services that may be
+    # http or on loopback (exact origins; nothing else but public https endpoints is sent to).
+    vapid_private_key_file: Path | None = None
+    vapid_subject: str | None = None
+    push_test_origins: tuple[str, ...] = ()
+    # Metrics added up over processes (gunicorn workers): prometheus_client's own variable
+    # PROMETHEUS_MULTIPROC_DIR, a directory emptied when the web service starts (deploy/).
+    # The worker's port for its own /metrics (DHTN_WORKER_METRICS_PORT, 0 = none).
+    metrics_dir: Path | None = None
+    # Connection pool per process (DHTN_DB_POOL_SIZE, DHTN_DB_MAX_OVERFLOW, DHTN_DB_POOL_TIMEOUT
+    # seconds) and DHTN_DB_PGBOUNCER=1 for PgBouncer in transaction mode (no server-side
+    # prepared statements; DHTN keeps no other session state across transactions).
+    db_pool_size: int = 5
+    db_max_overflow: int = 10
+    db_pool_timeout: int = 30
+    db_pgbouncer: bool = False
+    # Log statements slower than this many milliseconds (logger dhtn.slow_query; 0 = off).
+    slow_query_ms: int = 0
+    worker_metrics_port: int = 0
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -129,6 +167,7 @@ class Settings:
         master = env.get("DHTN_MASTER_KEY_FILE")
         roots = env.get("DHTN_TRUST_ROOTS")
         audit_key = env.get("DHTN_AUDIT_KEY_FILE")
+        vapid_key = env.get("DHTN_VAPID_PRIVATE_KEY_FILE")
         return cls(
             data_dir=data_dir,
             database_url=env.get("DHTN_DATABASE_URL") or f"sqlite:///{data_dir / 'dhtn.sqlite'}",
@@ -143,6 +182,8 @@ class Settings:
             axis_directory_seconds=_seconds(env.get("DHTN_AXIS_DIRECTORY_SECONDS"), 86400.0),
             demo_password=env.get("DHTN_DEMO_PASSWORD") or None,
             demo_suffix=env.get("DHTN_DEMO_SUFFIX") or "Z01",
+            demo_activity=(env.get("DHTN_DEMO_ACTIVITY") or "on").strip().lower()
+            not in {"off", "0", "false", "no"},
             secret_network=_bool(env.get("DHTN_SECRET_NETWORK")),
             master_key_file=Path(master) if master else None,
             audit_key_file=Path(audit_key) if audit_key else None,
@@ -161,9 +202,36 @@ class Settings:
             tasks_eager=_bool(env.get("DHTN_TASKS_EAGER")),
             fetch_allow=tuple((env.get("DHTN_FETCH_ALLOW") or "").replace(",", " ").split()),
             sandbox=(env.get("DHTN_SANDBOX") or "bwrap").strip().lower(),
+            ocr=(env.get("DHTN_OCR") or "on").strip().lower() not in {"off", "0", "false", "no"},
+            ocr_timeout=int(env.get("DHTN_OCR_TIMEOUT") or 900),
             public_rate_limit=_rate(env.get("DHTN_PUBLIC_RATE_LIMIT"), (20, 60)),
             public_rate_limit_global=_rate(env.get("DHTN_PUBLIC_RATE_LIMIT_GLOBAL"), (600, 60)),
             verify_max_mb=int(env.get("DHTN_VERIFY_MAX_MB") or 20),
+            csc_url=env.get("DHTN_CSC_URL") or None,
+            csc_client_id=env.get("DHTN_CSC_CLIENT_ID") or None,
+            csc_client_secret_file=(
+                Path(env["DHTN_CSC_CLIENT_SECRET_FILE"])
+                if env.get("DHTN_CSC_CLIENT_SECRET_FILE")
+                else None
+            ),
+            csc_timeout=_seconds(env.get("DHTN_CSC_TIMEOUT"), 30.0),
+            metrics_dir=Path(env["PROMETHEUS_MULTIPROC_DIR"])
+            if env.get("PROMETHEUS_MULTIPROC_DIR")
+            else None,
+            worker_metrics_port=int(env.get("DHTN_WORKER_METRICS_PORT") or 0),
+            db_pool_size=int(env.get("DHTN_DB_POOL_SIZE") or 5),
+            db_max_overflow=int(env.get("DHTN_DB_MAX_OVERFLOW") or 10),
+            db_pool_timeout=int(env.get("DHTN_DB_POOL_TIMEOUT") or 30),
+            db_pgbouncer=_bool(env.get("DHTN_DB_PGBOUNCER")),
+            slow_query_ms=int(env.get("DHTN_SLOW_QUERY_MS") or 0),
+            feedback_rate_limit=_rate(env.get("DHTN_FEEDBACK_RATE_LIMIT"), (10, 600)),
+            feedback_phone_limit=_rate(env.get("DHTN_FEEDBACK_PHONE_LIMIT"), (5, 86400)),
+            feedback_rate_limit_global=_rate(env.get("DHTN_FEEDBACK_RATE_LIMIT_GLOBAL"), (300, 60)),
+            vapid_private_key_file=Path(vapid_key) if vapid_key else None,
+            vapid_subject=env.get("DHTN_VAPID_SUBJECT") or None,
+            push_test_origins=tuple(
+                (env.get("DHTN_PUSH_TEST_ORIGINS") or "").replace(",", " ").split()
+            ),
         )
 
 

@@ -154,6 +154,12 @@ class LibreOfficeConverter:
         return self._starts
 
     def to_pdf(self, data: bytes, filename: str) -> bytes:
+        from app.metrics import CONVERSION_SECONDS, timed
+
+        with timed(CONVERSION_SECONDS):
+            return self._to_pdf(data, filename)
+
+    def _to_pdf(self, data: bytes, filename: str) -> bytes:
         with self._lock, tempfile.TemporaryDirectory(dir=self._jobs_dir()) as tmp:
             source = Path(tmp) / "in.docx"
             target = Path(tmp) / "in.pdf"
@@ -368,18 +374,32 @@ def cold_convert(soffice: str, source: Path, out_dir: Path, profile: Path, timeo
     return out_dir / (source.stem + ".pdf")
 
 
+def start_in_background(converter: LibreOfficeConverter) -> threading.Thread:
+    """Start LibreOffice from a thread of its own that lives as long as the process.
+
+    The sandbox runs with ``--die-with-parent`` (``PR_SET_PDEATHSIG``), and Linux sends that
+    signal when the *thread* that started the child ends, not the process: started from a
+    short-lived thread, LibreOffice was killed as soon as the thread returned, and the first
+    job paid a cold start after all."""
+
+    def run() -> None:
+        try:
+            converter.start()
+        except Exception:
+            log.exception("could not pre-start LibreOffice; the first job will start it")
+        threading.Event().wait()  # keep the thread (and so LibreOffice) alive
+
+    thread = threading.Thread(target=run, name="soffice-keeper", daemon=True)
+    thread.start()
+    return thread
+
+
 def warm_on_worker_start(converter: LibreOfficeConverter) -> None:
     """Start LibreOffice in the background as soon as a Celery worker is ready, so that even
     the first draft converts warm (web processes never start it: they do not convert)."""
     from celery.signals import worker_ready
 
     def start(**_: object) -> None:
-        def run() -> None:
-            try:
-                converter.start()
-            except Exception:
-                log.exception("could not pre-start LibreOffice; the first job will start it")
-
-        threading.Thread(target=run, name="soffice-warmup", daemon=True).start()
+        start_in_background(converter)
 
     worker_ready.connect(start, weak=False)

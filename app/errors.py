@@ -11,6 +11,7 @@ from typing import Any
 
 import pydantic
 from flask import Flask, Response, jsonify, render_template, request
+from sqlalchemy.exc import DBAPIError
 from werkzeug.exceptions import HTTPException
 
 from docflow import DomainError
@@ -38,7 +39,13 @@ HTTP_MESSAGES = {
     422: ("invalid_field", "Dữ liệu không hợp lệ."),
     429: ("too_many_requests", "Quá nhiều yêu cầu, vui lòng thử lại sau."),
     500: ("internal_error", "Lỗi hệ thống. Vui lòng thử lại sau."),
+    503: (
+        "database_unavailable",
+        "Hệ thống tạm thời không truy cập được dữ liệu. Vui lòng thử lại sau.",
+    ),
 }
+# Seconds a client is asked to wait when PostgreSQL cannot be reached (a restart takes a few).
+DATABASE_RETRY_AFTER = 5
 
 PYDANTIC_MESSAGES = {
     "missing": "Thiếu trường bắt buộc.",
@@ -120,6 +127,26 @@ def log_refusal(status: int, code: str) -> None:
         log.exception("could not audit a refused attempt")
 
 
+def database_unreachable(exc: BaseException) -> bool:
+    """The database server cannot be reached (restarting, failing over, the network cut), as
+    opposed to an error of the request itself: a connection SQLAlchemy found dead, a psycopg
+    error without SQLSTATE (refused, closed, timed out: raised by the client), or SQLSTATE
+    class 08 (connection exception) or 57 (operator intervention: shutdown, starting up)."""
+    if not isinstance(exc, DBAPIError):
+        return False
+    if exc.connection_invalidated:
+        return True
+    orig = exc.orig
+    if not type(orig).__module__.startswith("psycopg"):
+        return False  # SQLite's errors carry no SQLSTATE and are never an outage
+    import psycopg
+
+    sqlstate = getattr(orig, "sqlstate", None)
+    if sqlstate is None:
+        return isinstance(orig, psycopg.OperationalError)
+    return str(sqlstate)[:2] in ("08", "57")
+
+
 def init_errors(app: Flask) -> None:
     @app.errorhandler(DomainError)
     def _domain(exc: DomainError) -> Any:
@@ -170,6 +197,21 @@ def init_errors(app: Flask) -> None:
                 response.headers["Allow"] = exc.get_response().headers["Allow"]
             return response
         return render_template("error.html", status=status, message=message), status
+
+    @app.errorhandler(DBAPIError)
+    def _database(exc: DBAPIError) -> Any:
+        if not database_unreachable(exc):
+            return _unexpected(exc)
+        # Temporary, and the pool reconnects by itself (pool_pre_ping): 503 + Retry-After, so
+        # that clients and proxies retry instead of reporting a server fault.
+        log.warning("database unavailable: %s", str(exc.orig).splitlines()[0][:200])
+        code, message = HTTP_MESSAGES[503]
+        headers = {"Retry-After": str(DATABASE_RETRY_AFTER)}
+        if wants_json():
+            response = json_error(503, code, message)
+            response.headers.update(headers)
+            return response
+        return render_template("error.html", status=503, message=message), 503, headers
 
     @app.errorhandler(Exception)
     def _unexpected(exc: Exception) -> Any:

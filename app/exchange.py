@@ -7,20 +7,19 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-import uuid
-from typing import Any
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 from flask import Flask
 
 from app.config import Settings
+from app.metrics import AXIS_DOCUMENTS, AXIS_EXCHANGE
 from app.runtime import Runtime, runtime
-from docflow.services import agencies
-from docflow.services.dispatch import TOPIC_STATE_CHANGED
-from docflow.uow import UnitOfWork
+from interop import directory, exchange
 from interop.axis_client import AxisClient
 from interop.directory import refresh_directory, register_due
 from interop.errors import AxisError
-from interop.exchange import STATUS_TOPIC, queue_status, receive_from_axis, send_status
+from interop.exchange import receive_from_axis
 from interop.outbox import receive_statuses, send_queued, send_revocations
 
 log = logging.getLogger(__name__)
@@ -37,8 +36,9 @@ def poll_axis(rt: Runtime) -> int:
     client = axis_client(rt.settings)
     if client is None:
         return 0
-    with client:
-        return receive_from_axis(rt.uow, client) + receive_statuses(rt.uow, client)
+    with client, counted("received") as moved:
+        moved.append(receive_from_axis(rt.uow, client) + receive_statuses(rt.uow, client))
+    return moved[0]
 
 
 def send_to_axis(rt: Runtime) -> int:
@@ -48,8 +48,24 @@ def send_to_axis(rt: Runtime) -> int:
     if client is None:
         return 0
     base = dt.timedelta(seconds=rt.settings.axis_send_seconds)
-    with client:
-        return send_queued(rt.uow, client, retry_base=base) + send_revocations(rt.uow, client)
+    with client, counted("sent") as moved:
+        moved.append(
+            send_queued(rt.uow, client, retry_base=base) + send_revocations(rt.uow, client)
+        )
+    return moved[0]
+
+
+@contextmanager
+def counted(direction: str) -> Iterator[list[int]]:
+    """Count one run of an exchange job (ok or error) and the documents it moved."""
+    moved: list[int] = []
+    try:
+        yield moved
+    except Exception:
+        AXIS_EXCHANGE.labels(direction, "error").inc()
+        raise
+    AXIS_EXCHANGE.labels(direction, "ok").inc()
+    AXIS_DOCUMENTS.labels(direction).inc(sum(moved))
 
 
 def register_agencies(rt: Runtime, *, force: bool = False) -> int:
@@ -87,40 +103,7 @@ def start_exchange(rt: Runtime) -> int:
 
 
 def init_exchange(app: Flask) -> None:
+    """The exchange's outbox handlers, each registered by the package that owns it."""
     rt = runtime(app)
-
-    def handle_status(uow: UnitOfWork, payload: dict[str, Any]) -> None:
-        client = axis_client(rt.settings)
-        if client is None:
-            raise RuntimeError("the national exchange is not configured (DHTN_AXIS_*)")
-        send_status(uow, payload, client)
-
-    rt.handlers[STATUS_TOPIC] = handle_status
-
-    def handle_register(uow: UnitOfWork, payload: dict[str, Any]) -> None:
-        # An organisation was created or renamed: the axis's directory follows at once. Without
-        # an axis there is nothing to do; an axis refusal retries with the outbox's backoff.
-        client = axis_client(rt.settings)
-        if client is not None:
-            with client:
-                register_due(
-                    rt.uow, client, organization_ids=[uuid.UUID(payload["organization_id"])]
-                )
-
-    rt.handlers[agencies.TOPIC_REGISTER] = handle_register
-
-    # One topic, two listeners: the internal sender's delivery (docflow) and, for documents
-    # that came through the axis, the status message back to the external sender.
-    internal = rt.handlers.get(TOPIC_STATE_CHANGED)
-
-    def on_state_changed(uow: UnitOfWork, payload: dict[str, Any]) -> None:
-        if internal is not None:
-            internal(uow, payload)
-        queue_status(
-            uow,
-            uuid.UUID(payload["document_id"]),
-            str(payload["status_code"]),
-            str(payload.get("reason") or ""),
-        )
-
-    rt.handlers[TOPIC_STATE_CHANGED] = on_state_changed
+    exchange.register_outbox_handlers(rt.handlers, lambda: axis_client(rt.settings))
+    directory.register_outbox_handlers(rt.handlers, rt.uow, lambda: axis_client(rt.settings))

@@ -7,7 +7,7 @@ from typing import Any
 
 from flask import Blueprint, Flask, Response, g, jsonify, request
 from kombu.connection import Connection
-from prometheus_client import CONTENT_TYPE_LATEST, Counter, Histogram, generate_latest
+from prometheus_client import CONTENT_TYPE_LATEST, Counter, Histogram
 from sqlalchemy import text
 
 from app.runtime import runtime
@@ -64,7 +64,9 @@ def readyz() -> Any:
 
 @bp.get("/metrics")
 def metrics() -> Response:
-    return Response(generate_latest(), mimetype=CONTENT_TYPE_LATEST)
+    from app.metrics import render
+
+    return Response(render(runtime()), mimetype=CONTENT_TYPE_LATEST)
 
 
 def init_health(app: Flask) -> None:

@@ -37,6 +37,28 @@ def task_reminders(rt: Runtime) -> int:
     return send_task_reminders(rt.uow(), days_before=rt.settings.reminder_days)
 
 
+def feedback_reminders(rt: Runtime) -> int:
+    """Deadline reminders of citizen feedback (sent once each), ``DHTN_REMINDER_DAYS`` ahead."""
+    from docflow.feedback import send_feedback_reminders
+
+    return send_feedback_reminders(rt.uow(), days_before=rt.settings.reminder_days)
+
+
+def feedback_retention(rt: Runtime) -> int:
+    """Daily: erase the senders' details kept longer than their organisation's retention."""
+    from docflow.feedback import erase_expired_senders
+
+    return erase_expired_senders(rt.uow())
+
+
+def dossier_transfer_reminders(rt: Runtime) -> int:
+    """Closed dossiers due for the archive: their keepers are reminded once (see
+    docflow.dossiers.reminders)."""
+    from docflow.dossiers.reminders import send_transfer_reminders
+
+    return send_transfer_reminders(rt.uow())
+
+
 def sweep_orphans(rt: Runtime) -> int:
     """Daily: remove stored objects no row references, once older than a day."""
     from docflow.objects import sweep
@@ -63,7 +85,8 @@ def register_agencies(rt: Runtime) -> int:
 
 
 def audit_chain_reads(rt: Runtime) -> int:
-    """Move logged reads into their organisation's reads chain (see docflow.audit)."""
+    """Append recorded changes and logged reads to their organisation's chains (see
+    docflow.audit); the name stays for existing schedules."""
     from docflow.audit import chain_all_pending
 
     return chain_all_pending(rt.uow())
@@ -88,8 +111,27 @@ def start_exchange(rt: Runtime) -> int:
     return start(rt)
 
 
+def reports_roll_forward(rt: Runtime) -> int:
+    """Carry the pre-aggregated statistics to today (open items turn overdue as days pass)."""
+    from docflow.reports import roll_forward
+
+    return roll_forward(rt.uow())
+
+
+def periodic_reports(rt: Runtime) -> int:
+    """Open the report requests of the periods that have begun; remind of those due within
+    ``DHTN_REMINDER_DAYS`` days and on the day; mark the unsubmitted ones whose deadline has
+    passed as late (in-app notices)."""
+    from docflow.reports import generate_due_requests, mark_late_requests, remind_report_requests
+
+    opened = generate_due_requests(rt.uow())
+    reminded = remind_report_requests(rt.uow(), days_before=rt.settings.reminder_days)
+    return opened + reminded + mark_late_requests(rt.uow())
+
+
 JOBS: dict[str, Job] = {
-    # Reads wait at most this long before they are chained (the window docflow.audit names).
+    # Changes and reads wait at most this long before they are chained (the window
+    # docflow.audit names).
     "audit_chain_reads": Job(audit_chain_reads, 30),
     "audit_checkpoint": Job(audit_checkpoint, 24 * 3600),
     # Decision 28/2018: received documents are processed without waiting; poll every minute.
@@ -104,6 +146,13 @@ JOBS: dict[str, Job] = {
     # Every 15 minutes: a reminder goes out early in the working day, and a missed run (the
     # worker was down) costs a quarter of an hour, not a day.
     "task_reminders": Job(task_reminders, 15 * 60),
+    "feedback_reminders": Job(feedback_reminders, 15 * 60),
+    "feedback_retention": Job(feedback_retention, 24 * 3600),
+    # Decree 30: closed dossiers reach the archive within a year; reminded once each.
+    "dossier_transfer_reminders": Job(dossier_transfer_reminders, 6 * 3600),
+    # Hourly: the first run after midnight carries the statistics to the new day.
+    "reports_roll_forward": Job(reports_roll_forward, 3600),
+    "periodic_reports": Job(periodic_reports, 3600),
 }
 
 # Run once as soon as a worker is ready (not scheduled: Celery's signal worker_ready).

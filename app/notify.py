@@ -22,6 +22,7 @@ from __future__ import annotations
 import ipaddress
 import smtplib
 import ssl
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from email.message import EmailMessage
@@ -141,7 +142,59 @@ def send_email_copies(rt: Runtime, uow: UnitOfWork, payload: dict[str, Any]) -> 
             mark_emailed(uow, email.notification_id)
 
 
+def send_feedback_answer(rt: Runtime, uow: UnitOfWork, payload: dict[str, Any]) -> None:
+    """The ``feedback.answer_email`` handler: tell the citizen their item was answered."""
+    from docflow.feedback import answer_email
+
+    url = rt.settings.smtp_url
+    if not url:
+        return
+    email = answer_email(uow, uuid.UUID(str(payload["feedback_id"])), rt.settings.public_url)
+    if email is None:
+        return
+    msg = EmailMessage()
+    msg["Subject"] = email.subject
+    msg["From"] = sender_of(url)
+    msg["To"] = email.to
+    msg.set_content(email.body + "\n—\nMặt trận Tổ quốc Việt Nam. Thư gửi tự động.")
+    with smtp_connection(url) as server:
+        server.send_message(msg)
+
+
+def send_activation_emails(rt: Runtime, uow: UnitOfWork, payload: dict[str, Any]) -> None:
+    """The ``imports.activation_email`` handler: each waiting person gets a fresh one-time
+    code by e-mail (docflow issues it and writes the e-mail; the link lives only in the sent
+    message, never in a log). Without a server nothing is issued (the admin hands codes out)."""
+    from docflow.imports import ActivationEmail, email_activations
+
+    url = rt.settings.smtp_url
+    if not url:
+        return
+    sender = sender_of(url)
+    with smtp_connection(url) as server:
+
+        def send(email: ActivationEmail) -> None:
+            msg = EmailMessage()
+            msg["Subject"] = email.subject
+            msg["From"] = sender
+            msg["To"] = formataddr((email.to_name, email.to))
+            msg.set_content(
+                email.body + "\n\n—\nHệ thống thông tin điều hành tác nghiệp (DHTN). "
+                "Thư gửi tự động."
+            )
+            server.send_message(msg)
+
+        email_activations(uow, payload, link_base=rt.settings.public_url, send=send)
+
+
 def init_notify(app: Flask) -> None:
-    """Register the e-mail handler on the app's outbox."""
+    """Register the e-mail handlers on the app's outbox."""
+    from docflow.feedback import ANSWER_EMAIL_TOPIC
+    from docflow.imports import ACTIVATION_EMAIL_TOPIC
+
     rt = runtime(app)
-    rt.handlers[EMAIL_TOPIC] = lambda uow, payload: send_email_copies(rt, uow, payload)
+    rt.handlers.add(EMAIL_TOPIC, lambda uow, payload: send_email_copies(rt, uow, payload))
+    rt.handlers.add(ANSWER_EMAIL_TOPIC, lambda uow, payload: send_feedback_answer(rt, uow, payload))
+    rt.handlers.add(
+        ACTIVATION_EMAIL_TOPIC, lambda uow, payload: send_activation_emails(rt, uow, payload)
+    )

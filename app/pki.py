@@ -20,22 +20,27 @@ from werkzeug.middleware.dispatcher import DispatcherMiddleware
 from app.config import Settings
 from app.runtime import Runtime
 from docflow.demo import attach_signature_images, signing_people
+from docflow.documents.ports import Verifier
 from signing import (
-    DemoPKI,
     FetchPolicy,
     InvalidDocumentError,
-    OrgSpec,
+    Summary,
     TrustSettings,
-    UserSpec,
     VerificationLimitError,
-    demo_trust,
-    generate_demo_pki,
+    VerificationReport,
     load_certificates,
-    load_demo_pki,
-    make_pki_wsgi_app,
     render_seal_image,
     render_signature_image,
     verify_pdf,
+)
+from signing.testpki import (
+    DemoPKI,
+    OrgSpec,
+    UserSpec,
+    demo_trust,
+    generate_demo_pki,
+    load_demo_pki,
+    make_pki_wsgi_app,
 )
 
 
@@ -97,27 +102,22 @@ def trust_settings(settings: Settings) -> TrustSettings | None:
     return replace(trust, fetch_policy=policy)
 
 
-def make_verifier(settings: Settings) -> Any:
-    """verifier(pdf_bytes) -> API.md §4 dict; the demo trust is rebuilt per call (fresh CRLs)."""
+def make_verifier(settings: Settings) -> Verifier:
+    """verifier(pdf_bytes) -> the typed report (``to_dict()`` is API.md §4); the demo trust is
+    rebuilt per call (fresh CRLs). A file that cannot be examined is a report with a refusal."""
 
-    def verify(pdf: bytes) -> dict[str, Any]:
+    def verify(pdf: bytes) -> VerificationReport:
         trust = trust_settings(settings)
         if trust is None:
             trust = TrustSettings(roots=())
         try:
-            return dict(verify_pdf(pdf, trust).to_dict())
+            return verify_pdf(pdf, trust)
         except VerificationLimitError as exc:
-            return {
-                "summary": "indeterminate",
-                "signatures": [],
-                "error": {"code": exc.code, "message": exc.message, "details": exc.details},
-            }
+            return VerificationReport.refused(
+                Summary.INDETERMINATE, exc.code, exc.message, exc.details
+            )
         except InvalidDocumentError as exc:
-            return {
-                "summary": "invalid",
-                "signatures": [],
-                "error": {"code": exc.code, "message": exc.message},
-            }
+            return VerificationReport.refused(Summary.INVALID, exc.code, exc.message)
 
     return verify
 
@@ -151,6 +151,7 @@ class DemoSigning:
         self._options: tuple[float, Any] | None = None
         self._signers: dict[str, Any] = {}
         self._seals: dict[str, bytes] = {}
+        self._remote: Any = None
 
     def pki(self) -> DemoPKI | None:
         if self._pki is None:
@@ -160,7 +161,8 @@ class DemoSigning:
     def options(self) -> Any:
         import time
 
-        from signing import SigningOptions, demo_options
+        from signing import SigningOptions
+        from signing.testpki import demo_options
 
         with self._lock:
             now = time.monotonic()
@@ -176,7 +178,8 @@ class DemoSigning:
             return self._options[1]
 
     def _signer(self, name: str) -> Any:
-        from signing import PkiError, demo_signer
+        from signing import PkiError
+        from signing.testpki import demo_signer
 
         pki = self.pki()
         if pki is None:
@@ -193,11 +196,11 @@ class DemoSigning:
         return self._signer(f"user:{username}")
 
     def organization_signer(self, org_code: str) -> Any:
-        from docflow.documents.ports import SignerUnavailable
+        from docflow.documents.ports import SignerUnavailableError
 
         signer = self._signer(f"org:{org_code}")
         if signer is None:
-            raise SignerUnavailable(
+            raise SignerUnavailableError(
                 "Máy chủ chưa có khóa ký số của cơ quan: ký phát hành bằng thiết bị ký số.",
                 code="organization_key_missing",
             )
@@ -208,6 +211,26 @@ class DemoSigning:
             if org_code not in self._seals:
                 self._seals[org_code] = render_seal_image(org_name)
             return self._seals[org_code]
+
+    def remote_signing(self) -> Any:
+        """The operator's CSC service (DHTN_CSC_*), or None; the client secret is read from
+        its file once."""
+        from signing import CscProvider
+
+        settings = self.settings
+        if not settings.csc_url:
+            return None
+        with self._lock:
+            if self._remote is None:
+                secret_file = settings.csc_client_secret_file
+                secret = secret_file.read_text().strip() if secret_file else None
+                self._remote = CscProvider(
+                    settings.csc_url,
+                    settings.csc_client_id,
+                    secret,
+                    timeout=settings.csc_timeout,
+                )
+            return self._remote
 
 
 def make_signing(settings: Settings) -> DemoSigning:

@@ -88,3 +88,11 @@ def check_rate(rt: Runtime, bucket: str, per_client: Limit, overall: Limit | Non
         wait = _hit(rt, f"{bucket}:all", overall, now)
     if wait is not None:
         raise RateLimited(wait)
+
+
+def check_key(rt: Runtime, key: str, limit: Limit) -> None:
+    """Count this request against an explicit ``key`` (e.g. a phone number's); raise
+    :class:`RateLimited` when over ``limit``."""
+    wait = _hit(rt, key, limit, rt.clock().timestamp())
+    if wait is not None:
+        raise RateLimited(wait)

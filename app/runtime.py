@@ -19,8 +19,9 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from app.config import Settings, audit_key
 from docflow import UnitOfWork, make_engine, make_session_factory, utcnow
+from docflow.documents.ports import Verifier
 from docflow.login_throttle import ThrottlePolicy
-from docflow.outbox import Handler
+from docflow.outbox import Handlers
 from docflow.uow import DomainConfig
 from storage import ContentStore, create_key_file, open_store
 
@@ -32,10 +33,10 @@ class Runtime:
     session_factory: sessionmaker[Session]
     clock: Callable[[], dt.datetime] = utcnow
     store: Any = None
-    verifier: Callable[[bytes], dict[str, Any]] | None = None
+    verifier: Verifier | None = None
     config: DomainConfig = field(default_factory=DomainConfig)
     publisher: Callable[[Sequence[uuid.UUID]], None] | None = None
-    handlers: dict[str, Handler] = field(default_factory=dict)
+    handlers: Handlers = field(default_factory=Handlers)
     # The outgoing flow's collaborators: DOCX -> PDF, and the server-held signing credentials.
     converter: Any = None
     signing: Any = None
@@ -82,7 +83,11 @@ def build_runtime(
 
     engine = None
     if session_factory is None:
-        engine = make_engine(settings.database_url)
+        engine = make_engine(settings.database_url, **engine_options(settings))
+        if settings.slow_query_ms > 0:
+            from app.metrics import log_slow_queries
+
+            log_slow_queries(engine, settings.slow_query_ms)
         session_factory = make_session_factory(engine)
     return Runtime(
         settings=settings,
@@ -104,6 +109,22 @@ def build_runtime(
             settings.data_dir / "converter", sandbox=Sandbox(settings.sandbox)
         ),
     )
+
+
+def engine_options(settings: Settings) -> dict[str, Any]:
+    """The connection pool of one process (PostgreSQL); see README, "Connection pooling"."""
+    if settings.is_sqlite:
+        return {}
+    options: dict[str, Any] = {
+        "pool_size": settings.db_pool_size,
+        "max_overflow": settings.db_max_overflow,
+        "pool_timeout": settings.db_pool_timeout,
+        "pool_recycle": 1800,
+    }
+    if settings.db_pgbouncer:
+        # psycopg prepares a statement run 5 times on the server: not with transaction pooling.
+        options["connect_args"] = {"prepare_threshold": None}
+    return options
 
 
 def runtime(app: Flask | None = None) -> Runtime:

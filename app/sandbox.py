@@ -32,6 +32,10 @@ SYSTEM_PATHS = (
     "/etc/alternatives",
     "/etc/ld.so.cache",
     "/var/cache/fontconfig",
+    # Ghostscript (OCRmyPDF's PDF/A step): Debian links its CMaps and font maps here; without
+    # them the text layer of a Vietnamese OCR loses its Unicode mapping.
+    "/etc/ghostscript",
+    "/var/lib/ghostscript",
 )
 SYMLINKS = {"/bin": "usr/bin", "/lib": "usr/lib", "/lib64": "usr/lib64", "/sbin": "usr/sbin"}
 MODES = ("bwrap", "off")

@@ -25,14 +25,14 @@ from sqlalchemy import select, text
 from sqlalchemy.orm import sessionmaker
 
 from bench.register_numbers import fresh_database
-from docflow import UnitOfWork, load_actor, local_date, make_engine
+from docflow import UnitOfWork, incoming, load_actor, local_date, make_engine
 from docflow.demo import seed_demo
-from docflow.documents.commands import RegisterIncoming
-from docflow.documents.files import Upload
+from docflow.documents import queries as documents
 from docflow.documents.text import search_text
 from docflow.ids import new_id
+from docflow.incoming.commands import RegisterIncoming
 from docflow.models import Organization, Register, User
-from docflow.services import documents, incoming
+from docflow.uploads import Upload
 from storage import open_store
 
 OPEN_TAIL = 300  # documents still open in the clerk's box, whatever the archive's size

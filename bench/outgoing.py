@@ -39,20 +39,23 @@ from app.pki import DemoSigning
 from bench.register_numbers import fresh_database
 from docflow import UnitOfWork, load_actor, local_date, make_engine, make_session_factory
 from docflow.demo import DEMO_ORGS, attach_signature_images, seed_demo, signing_people
-from docflow.documents.files import Upload
-from docflow.documents.outgoing_commands import DraftMeta
-from docflow.documents.template import TemplateContent, render_docx
 from docflow.enums import Role
 from docflow.models import Delivery, Document, Organization, User
 from docflow.outbox import process_message
-from docflow.services import dispatch, outgoing_actions
-from docflow.services.outgoing import create_draft
+from docflow.outgoing import actions as outgoing_actions
+from docflow.outgoing import dispatch
+from docflow.outgoing.commands import DraftMeta
+from docflow.outgoing.drafts import create_draft
+from docflow.outgoing.template import TemplateContent, render_docx
+from docflow.uploads import Upload
 from signing import (
+    make_sample_document,
+    render_signature_image,
+)
+from signing.testpki import (
     OrgSpec,
     UserSpec,
     generate_demo_pki,
-    make_sample_document,
-    render_signature_image,
 )
 from storage import open_store
 
@@ -139,8 +142,8 @@ class Worker:
         self.inbox: queue.Queue[uuid.UUID | None] = queue.Queue()
         self.done: dict[uuid.UUID, float] = {}
         self.handlers = {
-            dispatch.TOPIC_DELIVER: self._deliver,
-            dispatch.TOPIC_STATE_CHANGED: dispatch.record_recipient_status,
+            dispatch.TOPIC_DELIVER: [self._deliver],
+            dispatch.TOPIC_STATE_CHANGED: [dispatch.record_recipient_status],
         }
         self.thread = threading.Thread(target=self._run, daemon=True)
         self.thread.start()

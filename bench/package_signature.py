@@ -42,7 +42,7 @@ def _child(op: str, size: int, work: Path) -> dict[str, float]:
     from interop import Attachment, Code, EdxmlPackage, Organ, PromulgationInfo
     from interop.edxml.build import build_package, build_package_bytes
     from interop.edxml.signature import PackageSigner, verify_package_signature
-    from signing import demo_signer, demo_trust, load_demo_pki
+    from signing.testpki import demo_signer, demo_trust, load_demo_pki
 
     pki = load_demo_pki(work / "pki")
     source = work / f"src-{size}.bin"
@@ -81,7 +81,7 @@ def main() -> None:
         op, size, work = args.child
         print(json.dumps(_child(op, int(size), Path(work))))
         return
-    from signing import OrgSpec, generate_demo_pki
+    from signing.testpki import OrgSpec, generate_demo_pki
 
     sizes = [1] if args.quick else [1, 20]
     runs = 3 if args.quick else 7

@@ -35,15 +35,10 @@ from pyhanko.sign.signers.pdf_cms import SimpleSigner
 from signing import (
     FIELD_LEADER,
     AppearanceSpec,
-    OrgSpec,
     PadesLevel,
     SigningOptions,
     SignRequest,
     TrustSettings,
-    UserSpec,
-    demo_signer,
-    export_user_p12,
-    generate_demo_pki,
     leader_request,
     make_sample_document,
     prepare_document,
@@ -52,6 +47,13 @@ from signing import (
     verify_pdf,
 )
 from signing.appearance import SpecStampStyle
+from signing.testpki import (
+    OrgSpec,
+    UserSpec,
+    demo_signer,
+    export_user_p12,
+    generate_demo_pki,
+)
 
 
 def measure(fn: Callable[[], object], runs: int, warmup: int = 2) -> tuple[float, float]:

@@ -1,8 +1,9 @@
 """docflow: the domain of DHTN, free of Flask, Celery and interop.
 
-Organisations in a tree, units, users and roles, delegations, registers (sổ) and numbering,
-working days, permissions (policies), the audit log, the outbox, and the services (use cases)
-that the app, the CLI and background tasks call. Services have the shape
+The kernel (actors and roles, numbering, working days, the audit log, the outbox, the unit of
+work) and one package per capability (:mod:`docflow.directory` for organisations, people,
+delegations and registers; :mod:`docflow.tasks`; ...) with the services (use cases) that the
+app, the CLI and background tasks call. Services have the shape
 ``verb_noun(uow, actor, command) -> result`` and raise :class:`DomainError` subclasses.
 """
 
@@ -16,7 +17,7 @@ from docflow.errors import (
     NotFoundError,
     PermissionDeniedError,
     ThrottledError,
-    TransitionNotAllowed,
+    TransitionNotAllowedError,
     ValidationError,
 )
 from docflow.numbering import allocate_number, format_number
@@ -39,7 +40,7 @@ __all__ = [
     "Role",
     "Secrecy",
     "ThrottledError",
-    "TransitionNotAllowed",
+    "TransitionNotAllowedError",
     "UnitOfWork",
     "Urgency",
     "ValidationError",

@@ -10,8 +10,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from docflow.enums import Role, Secrecy
-from docflow.errors import AuthenticationError
-from docflow.models import Delegation, Organization, User
+from docflow.errors import AuthenticationError, PermissionDeniedError
+from docflow.models import Delegation, User
 
 
 @dataclass(frozen=True)
@@ -61,8 +61,11 @@ class Actor:
     def effective_roles(self) -> frozenset[Role]:
         return self.roles | {d.role for d in self.delegated}
 
-    def in_subtree(self, org: Organization) -> bool:
-        return org.path.startswith(self.organization_path)
+
+def require_role(actor: Actor, *roles: Role) -> None:
+    """Refuse (403) unless the actor holds one of ``roles`` (own or delegated)."""
+    if not any(actor.has_role(r) for r in roles):
+        raise PermissionDeniedError()
 
 
 def delegation_refusal(delegator: User, delegate: User, role: Role) -> str | None:
@@ -113,7 +116,7 @@ def actor_from_user(session: Session, user: User, today: dt.date) -> Actor:
         )
         for d in rows
         if d.organization_id == user.organization_id
-        # One an admin recorded for themselves gives nothing (docflow.privileges).
+        # One an admin recorded for themselves gives nothing (docflow.directory.policy).
         and (d.created_by_id != user.id or d.delegator_id == user.id)
         for role in map(Role, d.roles)
         if delegation_refusal(d.delegator, user, role) is None

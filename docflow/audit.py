@@ -3,17 +3,29 @@
 **Chains.** Each entry's hash covers its fields and the previous entry's hash in the same chain,
 so changing, removing or reordering an entry breaks every hash after it. Chains are per
 organisation: appends in different organisations never wait for each other. Each organisation
-has two: its changes (``<org id>``, appended inside the transaction that makes the change, as
-before) and its reads (``<org id>/reads``). Events with no organisation go to ``system`` and
-``system/reads``.
+has two: its changes (``<org id>``) and its reads (``<org id>/reads``). Events with no
+organisation go to ``system`` and ``system/reads``.
 
-**Keyed.** Entries of version 2 are HMAC-SHA256 with a key kept outside the database
-(``DHTN_AUDIT_KEY_FILE``); someone who can write the database but not read that file cannot
-recompute them. Entries written before the key existed are version 1 (plain SHA-256) and stay
-verifiable; the verifier accepts them only before the first keyed entry of their chain, and a
-chain must end with a keyed entry (the checkpoint job appends a ``audit.sealed`` entry to a
-chain whose head is still unkeyed), so rewriting a chain "consistently" with plain hashes is
-reported.
+**Changes, off the write path.** Appending a change's entry to its chain inside the
+transaction that makes the change would hold the chain head's row lock until that transaction
+commits, so every write of one organisation (a registration with a 1 MB upload, a signature)
+would wait for the previous one to finish. Instead :func:`record` is one plain ``INSERT`` into
+``audit_entries`` with the entry's ``seq``, ``prev_hash`` and ``hash`` left empty (no lock, no
+read of another row), committed — or rolled back — with the change itself; two transactions
+writing in the same organisation never wait for each other on the audit log.
+:func:`chain_pending` then appends the unchained entries to their chains in batches, one head
+lock per chain per batch: in the order they became visible (an entry committed before a
+chaining run is chained before one committed after it), and by id (UUIDv7: time of writing,
+to the millisecond) within a run. The entry is hashed with the key of the process that chains
+it (the worker's).
+
+**The window.** Between its commit and the next chaining run (the periodic job every 30 s,
+and before the admin's log page, its export, a checkpoint or ``dhtn audit verify``), an entry
+is recorded but not yet covered by any hash: someone with write access to the database could
+delete or alter it unnoticed in that window, as for reads (below). Once chained, it is covered
+like any other; a change rolled back leaves no entry. :func:`verify` reports how many entries are still waiting
+(``pending_changes``, ``pending_reads``); the log page and its export show chained entries only,
+after chaining what is waiting for that organisation.
 
 **Reads.** Opening a document, downloading or previewing a file, exports, printing, searches
 that return secret items, refused attempts and public verifications are logged too. Appending
@@ -24,8 +36,7 @@ into ``audit_pending_reads`` (no lock, no read of another row) committed with th
 or a verification) moves pending reads into the organisation's reads chain in batches: one head
 lock per batch, not per read. The cost is a window of up to a job period in which a read entry
 is recorded but not yet chained; that window is what an attacker with database access could
-delete unnoticed, and it is the same order as the time a change takes to reach a checkpoint.
-Refusals and reads do not touch the changes chain, so the writers' chain never waits for them.
+delete unnoticed. Refusals and reads do not touch the changes chain.
 
 **Anchored.** :func:`write_checkpoints` writes, for each organisation, a small JSON statement
 of the head (chain, seq, hash) of each of its chains, with an HMAC under the audit key and a
@@ -49,16 +60,15 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from sqlalchemy import ColumnElement, delete, select, text, tuple_
+from sqlalchemy import ColumnElement, delete, func, select, text, tuple_
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from docflow.actors import Actor, DelegatedRole
+from docflow.actors import Actor, DelegatedRole, require_role
 from docflow.enums import Role
 from docflow.errors import ValidationError
 from docflow.models import AuditChainHead, AuditEntry, AuditPendingRead, Organization, User
 from docflow.pagination import Page, clamp_limit, decode_cursor, encode_cursor
-from docflow.policies import require_role
 from docflow.uow import UnitOfWork
 
 GENESIS = "0" * 64
@@ -100,6 +110,9 @@ EVENT_LABELS: dict[str, str] = {
     "privilege_approved": "Duyệt nâng quyền",
     "privilege_rejected": "Từ chối nâng quyền",
     "user_created": "Tạo tài khoản",
+    "directory_imported": "Nhập danh mục từ tệp",
+    "account_activated": "Kích hoạt tài khoản",
+    "activation_emailed": "Gửi thư kích hoạt tài khoản",
     "user_updated": "Sửa tài khoản",
     "organization_created": "Tạo tổ chức",
     "organization_updated": "Sửa tổ chức",
@@ -201,11 +214,11 @@ def record(
     details: dict[str, Any] | None = None,
     actor_name: str | None = None,
 ) -> AuditEntry:
-    """Append a change to the organisation's chain, inside the caller's transaction."""
-    session = uow.session
+    """Record a change inside the caller's transaction: one plain INSERT of an unchained entry
+    (no lock); :func:`chain_pending` appends it to the organisation's chain after the commit."""
     org_id = organization_id or (actor.organization_id if actor else None)
-    head = _lock_head(session, str(org_id) if org_id else SYSTEM_CHAIN)
     entry = AuditEntry(
+        chain=str(org_id) if org_id else SYSTEM_CHAIN,
         at=uow.now(),
         event=event,
         actor_id=actor.user_id if actor else None,
@@ -218,8 +231,37 @@ def record(
         ip=uow.context.get("ip"),
         details=details or {},
     )
-    _append(session, head, entry, uow.config.audit_key)
+    uow.session.add(entry)
     return entry
+
+
+def record_many(
+    uow: UnitOfWork,
+    event: str,
+    *,
+    actor: Actor,
+    organization_id: uuid.UUID,
+    objects: Sequence[tuple[str, object, dict[str, Any]]],
+) -> list[AuditEntry]:
+    """Record one unchained entry per ``(object_type, object_id, details)`` in the
+    organisation's changes chain: what :func:`record` does one by one (bulk imports)."""
+    out = [
+        AuditEntry(
+            chain=str(organization_id),
+            at=uow.now(),
+            event=event,
+            actor_id=actor.user_id,
+            actor_name=actor.full_name,
+            organization_id=organization_id,
+            object_type=object_type,
+            object_id=str(object_id) if object_id is not None else None,
+            ip=uow.context.get("ip"),
+            details=details,
+        )
+        for object_type, object_id, details in objects
+    ]
+    uow.session.add_all(out)
+    return out
 
 
 def reads_chain(organization_id: uuid.UUID | None) -> str:
@@ -385,29 +427,38 @@ def record_verification(uow: UnitOfWork, data: bytes, summary: str) -> None:
 def chain_pending(
     uow: UnitOfWork, *, organization_id: uuid.UUID | None = None, limit: int = 5000
 ) -> int:
-    """Move pending reads into their reads chains (oldest first), in one transaction.
+    """Append what is waiting to its chains, in one transaction: unchained change entries
+    (numbered and hashed in place) and pending reads (moved into the reads chains), oldest
+    first, at most ``limit`` of each. Returns how many were chained.
 
-    Rows are claimed with ``SKIP LOCKED`` so two chainers never chain the same read; chain heads
-    are locked in name order so two chainers cannot deadlock.
+    Rows are claimed with ``SKIP LOCKED`` so two chainers never chain the same one; chain heads
+    are locked in name order so two chainers cannot deadlock. Writers take no lock the chainer
+    takes: they only insert.
     """
     key = uow.config.audit_key
     with uow:
         session = uow.session
-        stmt = select(AuditPendingRead).order_by(AuditPendingRead.id).limit(limit)
+        skip_locked = session.get_bind().dialect.name == "postgresql"
+        changes = select(AuditEntry).where(AuditEntry.seq.is_(None))
+        reads = select(AuditPendingRead)
         if organization_id is not None:
-            stmt = stmt.where(AuditPendingRead.organization_id == organization_id)
-        if session.get_bind().dialect.name == "postgresql":
-            stmt = stmt.with_for_update(skip_locked=True)
-        rows = list(session.scalars(stmt))
-        if not rows:
+            changes = changes.where(AuditEntry.organization_id == organization_id)
+            reads = reads.where(AuditPendingRead.organization_id == organization_id)
+        changes = changes.order_by(AuditEntry.id).limit(limit)
+        reads = reads.order_by(AuditPendingRead.id).limit(limit)
+        if skip_locked:
+            changes = changes.with_for_update(skip_locked=True)
+            reads = reads.with_for_update(skip_locked=True)
+        unchained = list(session.scalars(changes))
+        rows = list(session.scalars(reads))
+        if not rows and not unchained:
             return 0
-        by_chain: dict[str, list[AuditPendingRead]] = {}
+        by_chain: dict[str, list[AuditEntry]] = {}
+        for entry in unchained:
+            by_chain.setdefault(entry.chain, []).append(entry)
         for row in rows:
-            by_chain.setdefault(row.chain, []).append(row)
-        for chain in sorted(by_chain):
-            head = _lock_head(session, chain)
-            for row in by_chain[chain]:
-                entry = AuditEntry(
+            by_chain.setdefault(row.chain, []).append(
+                AuditEntry(
                     at=row.at,
                     event=row.event,
                     actor_id=row.actor_id,
@@ -420,21 +471,26 @@ def chain_pending(
                     ip=row.ip,
                     details=row.details,
                 )
+            )
+        for chain in sorted(by_chain):
+            head = _lock_head(session, chain)
+            for entry in by_chain[chain]:
                 _append(session, head, entry, key)
-        session.execute(
-            delete(AuditPendingRead).where(AuditPendingRead.id.in_([r.id for r in rows]))
-        )
+        if rows:
+            session.execute(
+                delete(AuditPendingRead).where(AuditPendingRead.id.in_([r.id for r in rows]))
+            )
         uow.commit()
-        return len(rows)
+        return len(rows) + len(unchained)
 
 
 def chain_all_pending(uow: UnitOfWork, *, batch: int = 5000) -> int:
-    """Chain every pending read (the periodic job)."""
+    """Chain every unchained change and pending read (the periodic job)."""
     total = 0
     while True:
         done = chain_pending(uow, limit=batch)
         total += done
-        if done < batch:
+        if done < batch:  # neither kind filled a batch (or both are done)
             return total
 
 
@@ -481,7 +537,7 @@ def list_entries(uow: UnitOfWork, actor: Actor, q: AuditQuery) -> Page[AuditEntr
     """The admin's own organisation's log (both chains), newest first, keyset-paginated."""
     require_role(actor, Role.ADMIN)
     limit = clamp_limit(q.limit)
-    stmt = select(AuditEntry).where(*_conditions(actor, q))
+    stmt = select(AuditEntry).where(*_conditions(actor, q), AuditEntry.seq.is_not(None))
     after = decode_cursor(q.cursor)
     if after:
         try:
@@ -490,7 +546,8 @@ def list_entries(uow: UnitOfWork, actor: Actor, q: AuditQuery) -> Page[AuditEntr
             raise ValidationError.field("cursor", "Con trỏ phân trang không hợp lệ.") from exc
         stmt = stmt.where(tuple_(AuditEntry.at, AuditEntry.id) < key)
     stmt = stmt.order_by(AuditEntry.at.desc(), AuditEntry.id.desc()).limit(limit + 1)
-    # Reads logged in the last seconds are shown too: chain this organisation's pending ones.
+    # Changes and reads logged in the last seconds are shown too: chain this organisation's
+    # waiting ones first (what arrives after that shows on the next page load).
     chain_pending(uow, organization_id=actor.organization_id)
     with uow:
         rows = list(uow.session.scalars(stmt))
@@ -534,47 +591,46 @@ EXPORT_COLUMNS = [
 def export_xlsx(uow: UnitOfWork, actor: Actor, q: AuditQuery) -> bytes:
     """The filtered log as XLSX (at most EXPORT_LIMIT rows); every cell is written as text, so
     nothing a person typed can become a formula. The export is itself logged."""
-    from openpyxl import Workbook
-
-    from docflow.reports.xlsx import row  # the one cell writer of every export (text is text)
+    # the one cell writer of every export (text is text), and its streamed workbook
+    from docflow.spreadsheets import row, streamed_workbook
     from docflow.workdays import local_time
 
-    wb = Workbook(write_only=True)
-    ws = wb.create_sheet(title="Nhật ký")
+    with streamed_workbook() as wb:
+        ws = wb.create_sheet(title="Nhật ký")
 
-    def text_row(values: Sequence[str]) -> list[Any]:
-        return row(ws, values)
+        def text_row(values: Sequence[str]) -> list[Any]:
+            return row(ws, values)
 
-    ws.append(text_row(EXPORT_COLUMNS))
-    written, cursor = 0, None
-    while written < EXPORT_LIMIT:
-        page = list_entries(uow, actor, AuditQuery(**(_replace(q, limit=200, cursor=cursor))))
-        for e in page.items:
-            t = local_time(e.at)
-            ws.append(
-                text_row(
-                    [
-                        f"{t:%Y-%m-%d %H:%M:%S}",
-                        EVENT_LABELS.get(e.event, e.event),
-                        e.event,
-                        e.actor_name or "",
-                        e.on_behalf_of_name or "",
-                        e.object_type or "",
-                        e.object_id or "",
-                        e.ip or "",
-                        json.dumps(e.details, ensure_ascii=False, sort_keys=True),
-                        e.chain,
-                        str(e.seq),
-                        e.hash,
-                    ]
+        ws.append(text_row(EXPORT_COLUMNS))
+        written, cursor = 0, None
+        while written < EXPORT_LIMIT:
+            page = list_entries(uow, actor, AuditQuery(**(_replace(q, limit=200, cursor=cursor))))
+            for e in page.items:
+                t = local_time(e.at)
+                ws.append(
+                    text_row(
+                        [
+                            f"{t:%Y-%m-%d %H:%M:%S}",
+                            EVENT_LABELS.get(e.event, e.event),
+                            e.event,
+                            e.actor_name or "",
+                            e.on_behalf_of_name or "",
+                            e.object_type or "",
+                            e.object_id or "",
+                            e.ip or "",
+                            json.dumps(e.details, ensure_ascii=False, sort_keys=True),
+                            e.chain,
+                            str(e.seq) if e.seq is not None else "",
+                            e.hash or "",
+                        ]
+                    )
                 )
-            )
-            written += 1
-        cursor = page.next_cursor
-        if cursor is None:
-            break
-    out = io.BytesIO()
-    wb.save(out)
+                written += 1
+            cursor = page.next_cursor
+            if cursor is None:
+                break
+        out = io.BytesIO()
+        wb.save(out)
     record_read(uow, actor, "audit.exported", object_type="audit", rows=written)
     return out.getvalue()
 
@@ -700,13 +756,13 @@ def _seal(uow: UnitOfWork, org_code: str | None, data: bytes) -> bytes | None:
     configured), or None when the server holds no seal key for it."""
     if org_code is None or uow.signing is None:
         return None
-    from docflow.documents.ports import SignerUnavailable
+    from docflow.documents.ports import SignerUnavailableError
     from signing import SigningError
     from signing.cms import sign_detached
 
     try:
         signer = uow.signing.organization_signer(org_code)
-    except SignerUnavailable:
+    except SignerUnavailableError:
         return None
     options = uow.signing.options()
     try:
@@ -739,6 +795,7 @@ class AuditReport:
     checkpoints: int = 0
     signed_checkpoints: int = 0
     pending_reads: int = 0
+    pending_changes: int = 0
 
     @property
     def ok(self) -> bool:
@@ -775,7 +832,8 @@ def verify(
                 count += 1
                 problems.extend(_check_entry(entry, prev_hash, prev_seq, key, keyed_seen))
                 keyed_seen = keyed_seen or entry.version != UNKEYED
-                prev_hash, prev_seq, last_version = entry.hash, entry.seq, entry.version
+                prev_hash, prev_seq = entry.hash or "", entry.seq or 0
+                last_version = entry.version
         head = heads[chain]
         if head.seq != prev_seq or head.hash != prev_hash:
             problems.append(ChainProblem(chain, head.seq, "head does not match last entry"))
@@ -786,14 +844,20 @@ def verify(
                 )
             )
     orphan_chains = session.scalars(
-        select(AuditEntry.chain).where(AuditEntry.chain.not_in(list(heads))).distinct()
+        select(AuditEntry.chain)
+        .where(AuditEntry.chain.not_in(list(heads)), AuditEntry.seq.is_not(None))
+        .distinct()
     ).all()
     for chain in orphan_chains:
         problems.append(ChainProblem(chain, 0, "entries without a chain head"))
     checked = signed = 0
     if checkpoints is not None:
         checked, signed = _verify_checkpoints(session, checkpoints, key, trust, problems)
-    pending = len(session.scalars(select(AuditPendingRead.id)).all())
+    pending = session.scalar(select(func.count()).select_from(AuditPendingRead)) or 0
+    unchained = (
+        session.scalar(select(func.count()).select_from(AuditEntry).where(AuditEntry.seq.is_(None)))
+        or 0
+    )
     return AuditReport(
         entries=count,
         chains=len(heads),
@@ -801,6 +865,7 @@ def verify(
         checkpoints=checked,
         signed_checkpoints=signed,
         pending_reads=pending,
+        pending_changes=unchained,
     )
 
 
@@ -809,22 +874,23 @@ def _check_entry(
 ) -> list[ChainProblem]:
     out = []
     chain = entry.chain
-    if entry.seq != prev_seq + 1:
-        out.append(ChainProblem(chain, entry.seq, f"missing seq {prev_seq + 1}"))
+    seq = entry.seq or 0  # the reader asks for seq > prev_seq: never an unchained entry
+    if seq != prev_seq + 1:
+        out.append(ChainProblem(chain, seq, f"missing seq {prev_seq + 1}"))
     if entry.prev_hash != prev_hash:
-        out.append(ChainProblem(chain, entry.seq, "broken link to previous"))
+        out.append(ChainProblem(chain, seq, "broken link to previous"))
     if entry.version == UNKEYED:
         if keyed_seen:
-            out.append(ChainProblem(chain, entry.seq, "unkeyed entry after keyed ones"))
+            out.append(ChainProblem(chain, seq, "unkeyed entry after keyed ones"))
         if entry_hash(entry) != entry.hash:
-            out.append(ChainProblem(chain, entry.seq, "entry altered"))
+            out.append(ChainProblem(chain, seq, "entry altered"))
     elif entry.version == KEYED:
         if key is None:
-            out.append(ChainProblem(chain, entry.seq, "keyed entry: no audit key to check it"))
-        elif not hmac.compare_digest(entry_hash(entry, key), entry.hash):
-            out.append(ChainProblem(chain, entry.seq, "entry altered"))
+            out.append(ChainProblem(chain, seq, "keyed entry: no audit key to check it"))
+        elif not hmac.compare_digest(entry_hash(entry, key), entry.hash or ""):
+            out.append(ChainProblem(chain, seq, "entry altered"))
     else:
-        out.append(ChainProblem(chain, entry.seq, f"unknown entry version {entry.version}"))
+        out.append(ChainProblem(chain, seq, f"unknown entry version {entry.version}"))
     return out
 
 

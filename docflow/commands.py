@@ -1,155 +1,86 @@
-"""Commands: the validated input of services (pydantic, unknown fields refused).
+"""The base of every command: the validated input of a service (pydantic, unknown fields refused).
 
-The API parses JSON into these, the pages parse forms into the same ones, so a rule is written
-once. Error messages are Vietnamese; the field name is the key.
+The API parses JSON into commands, the pages parse forms into the same ones, so a rule is written
+once. Error messages are Vietnamese; the field name is the key. Each capability keeps its own
+commands in its ``commands.py`` (e.g. :mod:`docflow.directory.commands`). The helpers here make
+the published JSON Schema say what the validators enforce (the API's contract, API.md §7).
 """
 
 from __future__ import annotations
 
-import datetime as dt
-import uuid
-from typing import Annotated
+from typing import Annotated, Any, TypeVar
 
 from pydantic import (
     BaseModel,
-    BeforeValidator,
     ConfigDict,
-    Field,
-    StringConstraints,
-    field_validator,
-    model_validator,
+    GetCoreSchemaHandler,
+    GetJsonSchemaHandler,
 )
-
-from docflow.enums import Direction, HolidayKind, OrgLevel, Role, Secrecy
-from docflow.orgcodes import is_valid_code, normalise_code
-
-Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=255)]
-Abbr = Annotated[
-    str,
-    StringConstraints(strip_whitespace=True, min_length=1, max_length=32, pattern=r"^[^\s/]+$"),
-]
-Username = Annotated[
-    str,
-    BeforeValidator(lambda v: v.strip().lower() if isinstance(v, str) else v),
-    StringConstraints(min_length=2, max_length=64, pattern=r"^[a-z0-9._-]+$"),
-]
-Password = Annotated[str, StringConstraints(min_length=10, max_length=256)]
-OptText = Annotated[str | None, StringConstraints(strip_whitespace=True, max_length=255)]
+from pydantic.config import JsonDict
+from pydantic.json_schema import JsonSchemaValue
+from pydantic_core import core_schema
 
 
 class Command(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
 
 
-class CodeMixin(Command):
-    code: str = Field(description="Mã định danh, dạng 000.00.00.A00")
+class _NotNullMarker:
+    """A field that may be left out (``None`` by default) but not sent as ``null``: a PATCH field
+    that cannot be emptied. Its published schema has no null either."""
 
-    @field_validator("code")
     @classmethod
-    def _check_code(cls, v: str) -> str:
-        v = normalise_code(v)
-        if not is_valid_code(v):
-            raise ValueError("Mã định danh phải có dạng 000.00.00.A00 (13 ký tự).")
-        return v
+    def __get_pydantic_core_schema__(
+        cls, source: Any, handler: GetCoreSchemaHandler
+    ) -> core_schema.CoreSchema:
+        return core_schema.no_info_after_validator_function(cls._check, handler(source))
+
+    @staticmethod
+    def _check(value: Any) -> Any:
+        if value is None:
+            raise ValueError("Không được gửi null: bỏ trường này đi nếu không đổi.")
+        return value
+
+    @classmethod
+    def __get_pydantic_json_schema__(
+        cls, schema: core_schema.CoreSchema, handler: GetJsonSchemaHandler
+    ) -> JsonSchemaValue:
+        js = dict(handler(schema))
+        branches = [b for b in js.pop("anyOf", []) if b != {"type": "null"}]
+        if len(branches) == 1:
+            js.update(branches[0])
+        elif branches:
+            js["anyOf"] = branches
+        return js
 
 
-class CreateOrganization(CodeMixin):
-    parent_id: uuid.UUID | None = None
-    level: OrgLevel
-    name: Name
-    abbreviation: Abbr
-    address: OptText = None
-    email: OptText = None
-    phone: OptText = None
+T = TypeVar("T")
+NotNull = Annotated[T | None, _NotNullMarker]
 
 
-class UpdateOrganization(Command):
-    name: Name | None = None
-    abbreviation: Abbr | None = None
-    address: OptText = None
-    email: OptText = None
-    phone: OptText = None
-    active: bool | None = None
+def exactly_one_of(*names: str) -> JsonDict:
+    """JSON Schema of "exactly one of these fields, not null" (for ``json_schema_extra``): the
+    published description says what the model's validator enforces.
+
+    The ``oneOf`` sits inside an ``allOf``: the same constraint for a validator, while a client
+    generator, which reads an object's own ``oneOf`` as "one of these (property-less) types",
+    keeps the object's properties (the generated-client test caught it)."""
+    return {
+        "allOf": [
+            {
+                "oneOf": [
+                    {"required": [n], "properties": {n: {"not": {"type": "null"}}}} for n in names
+                ]
+            }
+        ]
+    }
 
 
-class CreateUnit(Command):
-    organization_id: uuid.UUID
-    parent_id: uuid.UUID | None = None
-    name: Name
-    abbreviation: Abbr
-
-
-class UpdateUnit(Command):
-    name: Name | None = None
-    abbreviation: Abbr | None = None
-    parent_id: uuid.UUID | None = None
-    active: bool | None = None
-
-
-class CreateUser(Command):
-    organization_id: uuid.UUID
-    unit_id: uuid.UUID | None = None
-    username: Username
-    full_name: Name
-    position: OptText = None
-    email: OptText = None
-    phone: OptText = None
-    password: Password
-    roles: list[Role] = Field(default_factory=list)
-    clearance: Secrecy = Secrecy.NONE
-
-
-class UpdateUser(Command):
-    unit_id: uuid.UUID | None = None
-    full_name: Name | None = None
-    position: OptText = None
-    email: OptText = None
-    phone: OptText = None
-    roles: list[Role] | None = None
-    clearance: Secrecy | None = None
-    active: bool | None = None
-
-
-class SetPassword(Command):
-    password: Password
-
-
-class ChangeOwnPassword(Command):
-    current_password: str
-    new_password: Password
-
-
-class CreateRegister(Command):
-    organization_id: uuid.UUID
-    direction: Direction
-    year: int = Field(ge=2000, le=2100)
-    name: Name
-    secret_series: bool = False
-
-
-class CreateDelegation(Command):
-    """Ủy quyền: vai trò người ủy quyền đang giữ (không có quản trị), cho người cùng tổ chức;
-    quyền lãnh đạo đơn vị chỉ cho người cùng đơn vị. Khi dùng, chỉ còn hiệu lực với vai trò mà
-    người ủy quyền vẫn đang giữ; dấu vết ghi cả hai tên (người làm và người được thay)."""
-
-    delegator_id: uuid.UUID
-    delegate_id: uuid.UUID
-    roles: list[Role] = Field(min_length=1)
-    competence: Annotated[str, StringConstraints(pattern=r"^(TUQ\.|KT\.|TL\.|TM\.|Q\.)$")] = "TUQ."
-    start_date: dt.date
-    end_date: dt.date
-    reason: OptText = None
-
-    @model_validator(mode="after")
-    def _dates(self) -> CreateDelegation:
-        if self.end_date < self.start_date:
-            raise ValueError("Ngày kết thúc phải sau ngày bắt đầu.")
-        if self.delegator_id == self.delegate_id:
-            raise ValueError("Không thể ủy quyền cho chính mình.")
-        return self
-
-
-class SetHoliday(Command):
-    day: dt.date
-    name: Name
-    kind: HolidayKind = HolidayKind.HOLIDAY
+def at_most_one_of(*names: str) -> JsonDict:
+    """JSON Schema of "not two of these fields together" (for ``json_schema_extra``)."""
+    return {
+        "not": {
+            "required": list(names),
+            "properties": {n: {"not": {"type": "null"}} for n in names},
+        }
+    }

@@ -14,11 +14,11 @@ from dataclasses import dataclass, field
 from sqlalchemy import select
 
 from docflow import audit
+from docflow.directory.orgcodes import is_valid_code
+from docflow.directory.passwords import hash_password
 from docflow.enums import Direction, OrgLevel, Role, Secrecy
 from docflow.ids import new_id
 from docflow.models import DocumentType, Holiday, Organization, Register, Unit, User, UserRole
-from docflow.orgcodes import is_valid_code
-from docflow.passwords import hash_password
 from docflow.reference import DOCUMENT_TYPES, HOLIDAYS_2026
 from docflow.uow import UnitOfWork
 from docflow.workdays import local_date
@@ -78,6 +78,7 @@ DEMO_ORGS: tuple[DemoOrg, ...] = (
                 "chuyenvien.dcgs", "Đỗ Quang Huy", "Chuyên viên", "DCGSPBXH", (Role.SPECIALIST,)
             ),
             DemoUser("chuyenvien.tg", "Vũ Thị Lan", "Chuyên viên", "TG", (Role.SPECIALIST,)),
+            DemoUser("luutru.tw", "Mai Thị Ngọc", "Lưu trữ viên", "VP", (Role.ARCHIVIST,)),
         ),
     ),
     DemoOrg(

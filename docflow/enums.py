@@ -11,6 +11,8 @@ class Role(StrEnum):
     LEADER = "leader"
     UNIT_HEAD = "unit_head"
     SPECIALIST = "specialist"
+    FEEDBACK_OFFICER = "feedback_officer"
+    ARCHIVIST = "archivist"
 
     @property
     def label(self) -> str:
@@ -23,6 +25,8 @@ ROLE_LABELS = {
     Role.LEADER: "Lãnh đạo",
     Role.UNIT_HEAD: "Lãnh đạo đơn vị",
     Role.SPECIALIST: "Chuyên viên",
+    Role.FEEDBACK_OFFICER: "Cán bộ tiếp nhận phản ánh",
+    Role.ARCHIVIST: "Lưu trữ",
 }
 
 

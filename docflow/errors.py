@@ -64,7 +64,7 @@ class ConflictError(DomainError):
     message = "Thao tác xung đột với dữ liệu hiện có."
 
 
-class TransitionNotAllowed(ConflictError):
+class TransitionNotAllowedError(ConflictError):
     """A state machine refused an action in the current state."""
 
     code = "transition_not_allowed"

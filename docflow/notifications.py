@@ -3,7 +3,9 @@
 :func:`notify` writes the notifications inside the caller's transaction and queues one outbox
 message ``notify.email`` with their ids; the app's handler for that topic sends the e-mails
 after the commit (:func:`pending_emails`, then :func:`mark_emailed`), so no e-mail leaves for a
-transaction that rolled back, and a retried message skips what was already sent.
+transaction that rolled back, and a retried message skips what was already sent. It also
+queues the pushes to the person's devices (:func:`docflow.push.queue_pushes`, sent by the app's
+handler of ``push.send``).
 """
 
 from __future__ import annotations
@@ -15,10 +17,12 @@ from dataclasses import dataclass
 
 from sqlalchemy import func, or_, select, update
 
+from docflow import changes
 from docflow.actors import Actor
 from docflow.errors import NotFoundError, ValidationError
 from docflow.models import Notification, User
 from docflow.pagination import Page, clamp_limit, decode_cursor, encode_cursor
+from docflow.push import queue_pushes
 from docflow.uow import UnitOfWork
 
 EMAIL_TOPIC = "notify.email"
@@ -58,6 +62,7 @@ def notify(
     mailed = [str(n.id) for n in rows if n.user_id in with_email]
     if mailed:
         uow.enqueue(EMAIL_TOPIC, {"notification_ids": mailed})
+    queue_pushes(uow, rows)
     return rows
 
 
@@ -126,13 +131,18 @@ def mark_read(uow: UnitOfWork, actor: Actor, notification_id: uuid.UUID) -> Noti
 
 def mark_all_read(uow: UnitOfWork, actor: Actor) -> int:
     with uow:
-        result = uow.session.execute(
+        ids = uow.session.scalars(
             update(Notification)
             .where(Notification.user_id == actor.user_id, Notification.read_at.is_(None))
             .values(read_at=uow.now())
+            .returning(Notification.id)
+        ).all()
+        # A bulk statement bypasses the flush: log the change for the phone's feed here.
+        changes.record(
+            uow.session, changes.ChangeKind.NOTIFICATION, ids, changes.ChangeType.UPDATED
         )
         uow.commit()
-        return int(result.rowcount or 0)  # type: ignore[attr-defined]
+        return len(ids)
 
 
 @dataclass(frozen=True)

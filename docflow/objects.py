@@ -22,7 +22,15 @@ from collections.abc import Callable, Iterator
 from sqlalchemy import select
 from sqlalchemy.orm import InstrumentedAttribute
 
-from docflow.models import DocumentFile, TaskAttachment, User
+from docflow.models import (
+    DocumentFile,
+    Dossier,
+    FeedbackFile,
+    ReportRequest,
+    ReportSubmission,
+    TaskAttachment,
+    User,
+)
 from docflow.uow import UnitOfWork
 from storage import (
     ContentStore,
@@ -42,7 +50,12 @@ SWEEP_GRACE = dt.timedelta(days=1)
 OBJECT_KEY_COLUMNS: tuple[InstrumentedAttribute[str] | InstrumentedAttribute[str | None], ...] = (
     DocumentFile.object_key,
     TaskAttachment.object_key,
+    FeedbackFile.object_key,
     User.signature_image_key,
+    Dossier.toc_docx_key,
+    Dossier.toc_pdf_key,
+    ReportRequest.pdf_key,
+    ReportSubmission.pdf_key,
 )
 
 

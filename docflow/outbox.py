@@ -1,8 +1,18 @@
 """Processing the transactional outbox: claim a message, run its handler, record the result.
 
-Handlers are plain callables ``handler(uow, payload)`` registered by the composition root (the
-app) under a topic; they run inside a transaction together with the "done" mark, so a message is
-either handled and marked, or neither. Delivery is at least once: handlers must be idempotent.
+Handlers are plain callables ``handler(uow, payload)``, kept as :class:`Handlers` (a topic and
+its list of handlers). A topic is a constant owned by the module that enqueues it; each module
+that handles topics offers a ``register_outbox_handlers(handlers)`` that adds its own handlers
+under those constants, and the composition root (the app) calls them. A topic may have several
+listeners (``documents.state_changed``: the internal sender's delivery, and the status message
+to an external sender): each adds itself; none wraps another. The handlers of a message run in
+order inside one transaction together with the "done" mark, so a message is either handled by
+all of them and marked, or by none. Delivery is at least once: handlers must be idempotent.
+
+A handler marked :func:`outside_transaction` (text extraction: OCR takes minutes) runs with no
+transaction open: the message is claimed first (its attempt counted, hidden from other workers
+for :data:`CLAIM`), the handler opens its own short transactions, and the result is recorded
+after it. It gives up after :data:`MAX_ATTEMPTS` like any other.
 """
 
 from __future__ import annotations
@@ -20,6 +30,25 @@ from docflow.uow import UnitOfWork
 
 Handler = Callable[[UnitOfWork, dict[str, Any]], None]
 MAX_ATTEMPTS = 12
+# How long a claimed message stays hidden from other workers (longer than any OCR timeout).
+CLAIM = dt.timedelta(hours=2)
+
+
+def outside_transaction(handler: Handler) -> Handler:
+    """Mark ``handler`` to run with no transaction open (see the module's docstring)."""
+    handler.outside_transaction = True  # type: ignore[attr-defined]
+    return handler
+
+
+def _runs_outside(listeners: Sequence[Handler]) -> bool:
+    return bool(listeners) and all(getattr(h, "outside_transaction", False) for h in listeners)
+
+
+class Handlers(dict[str, list[Handler]]):
+    """Each topic and the handlers that listen to it, in the order they were added."""
+
+    def add(self, topic: str, handler: Handler) -> None:
+        self.setdefault(topic, []).append(handler)
 
 
 class Outcome(StrEnum):
@@ -37,7 +66,7 @@ def backoff(attempts: int) -> dt.timedelta:
 
 
 def process_message(
-    uow: UnitOfWork, message_id: uuid.UUID, handlers: Mapping[str, Handler]
+    uow: UnitOfWork, message_id: uuid.UUID, handlers: Mapping[str, Sequence[Handler]]
 ) -> Outcome:
     with uow:
         stmt = select(OutboxMessage).where(OutboxMessage.id == message_id)
@@ -49,18 +78,30 @@ def process_message(
             return Outcome.BUSY if exists else Outcome.MISSING
         if msg.done_at is not None:
             return Outcome.ALREADY_DONE
-        handler = handlers.get(msg.topic)
+        listeners = handlers.get(msg.topic) or ()
+        claimed = _runs_outside(listeners)
+        payload: dict[str, Any] = {}
         try:
-            if handler is None:
+            if claimed:
+                msg.attempts += 1
+                msg.available_at = uow.now() + CLAIM
+                payload = dict(msg.payload)
+                uow.commit()
+            elif not listeners:
                 raise LookupError(f"no handler for topic {msg.topic!r}")
-            handler(uow, dict(msg.payload))
-            msg.done_at = uow.now()
-            msg.attempts += 1
-            uow.commit()
-            return Outcome.DONE
+            if not claimed:
+                for handler in listeners:
+                    handler(uow, dict(msg.payload))
+                msg.done_at = uow.now()
+                msg.attempts += 1
+                uow.commit()
+                return Outcome.DONE
         except Exception as exc:
             error = f"{type(exc).__name__}: {exc}"[:2000]
             uow.rollback()
+            claimed = False
+    if claimed:  # the session is closed: the handler runs with no transaction open
+        return _run_claimed(uow, message_id, listeners, payload)
     # Record the failure in a fresh transaction: the handler's work was rolled back.
     with uow:
         msg = uow.session.get_one(OutboxMessage, message_id)
@@ -74,6 +115,35 @@ def process_message(
             outcome = Outcome.RETRY
         uow.commit()
         return outcome
+
+
+def _run_claimed(
+    uow: UnitOfWork, message_id: uuid.UUID, listeners: Sequence[Handler], payload: dict[str, Any]
+) -> Outcome:
+    """Run the handlers of a claimed message with no transaction open, then record it."""
+    try:
+        for handler in listeners:
+            handler(uow, dict(payload))
+    except Exception as exc:
+        error = f"{type(exc).__name__}: {exc}"[:2000]
+        if uow.depth:
+            uow.rollback()
+        with uow:
+            msg = uow.session.get_one(OutboxMessage, message_id)
+            msg.last_error = error
+            if msg.attempts >= MAX_ATTEMPTS:
+                msg.available_at = uow.now() + dt.timedelta(days=3650)
+                outcome = Outcome.GAVE_UP
+            else:
+                msg.available_at = uow.now() + backoff(msg.attempts)
+                outcome = Outcome.RETRY
+            uow.commit()
+        return outcome
+    with uow:
+        msg = uow.session.get_one(OutboxMessage, message_id)
+        msg.done_at = uow.now()
+        uow.commit()
+    return Outcome.DONE
 
 
 def due_messages(

@@ -8,6 +8,7 @@ commit succeeded, so nothing is queued for a transaction that did not happen.
 from __future__ import annotations
 
 import datetime as dt
+import json
 import logging
 import uuid
 from collections.abc import Callable, Sequence
@@ -16,14 +17,16 @@ from typing import TYPE_CHECKING, Any, Self
 
 from sqlalchemy.orm import Session, sessionmaker
 
+from docflow import changes
 from docflow.db import utcnow
 from docflow.login_throttle import ThrottlePolicy
 from docflow.models.outbox import OutboxMessage
 
 if TYPE_CHECKING:
-    from docflow.documents.ports import DocumentConverter, SigningProvider
+    from docflow.documents.ports import DocumentConverter, SigningProvider, Verifier
 
 log = logging.getLogger(__name__)
+changes.install()  # every flush through a unit of work logs what it changed (the phone's feed)
 
 Publisher = Callable[[Sequence[uuid.UUID]], None]
 
@@ -60,7 +63,7 @@ class UnitOfWork:
         publisher: Publisher | None = None,
         clock: Callable[[], dt.datetime] = utcnow,
         store: Any = None,
-        verifier: Any = None,
+        verifier: Verifier | None = None,
         config: DomainConfig | None = None,
         context: dict[str, Any] | None = None,
         converter: DocumentConverter | None = None,
@@ -70,7 +73,7 @@ class UnitOfWork:
         self._publisher = publisher
         self.clock = clock
         self.store = store
-        # verifier(pdf_bytes) -> dict in the shape of API.md §4, or None when not configured.
+        # verifier(pdf_bytes) -> signing's typed report, or None when not configured.
         self.verifier = verifier
         self.config = config or DomainConfig()
         # DOCX -> PDF for drafts, and the server-held signing credentials (outgoing flow).
@@ -80,6 +83,7 @@ class UnitOfWork:
         self.context: dict[str, Any] = context or {}
         self._session: Session | None = None
         self._queued: list[uuid.UUID] = []
+        self._once: set[tuple[str, str]] = set()
         self._after_commit: list[Callable[[], None]] = []
         self._depth = 0
 
@@ -93,7 +97,9 @@ class UnitOfWork:
         # Re-entrant: a service may call another service inside the same transaction.
         if self._depth == 0:
             self._session = self._session_factory()
+            self._session.info[changes.CLOCK] = self.clock
             self._queued = []
+            self._once = set()
             self._after_commit = []
         self._depth += 1
         return self
@@ -118,6 +124,7 @@ class UnitOfWork:
             return  # the outermost service commits
         self.session.commit()
         queued, self._queued = self._queued, []
+        self._once = set()
         callbacks, self._after_commit = self._after_commit, []
         if queued and self._publisher is not None:
             try:
@@ -133,6 +140,7 @@ class UnitOfWork:
     def rollback(self) -> None:
         self.session.rollback()
         self._queued = []
+        self._once = set()
         self._after_commit = []
 
     def enqueue(self, topic: str, payload: dict[str, Any], *, priority: int = 5) -> uuid.UUID:
@@ -143,6 +151,26 @@ class UnitOfWork:
         self.session.flush()
         self._queued.append(message.id)
         return message.id
+
+    def enqueue_once(self, topic: str, payload: dict[str, Any], *, priority: int = 5) -> None:
+        """:meth:`enqueue`, unless the same message was already queued in this transaction."""
+        key = (topic, json.dumps(payload, sort_keys=True))
+        if key not in self._once:
+            self.enqueue(topic, payload, priority=priority)
+            self._once.add(key)
+
+    def enqueue_many(
+        self, topic: str, payloads: Sequence[dict[str, Any]], *, priority: int = 5
+    ) -> list[uuid.UUID]:
+        """:meth:`enqueue` for several messages of one topic, with one flush (bulk writers)."""
+        messages = [OutboxMessage(topic=topic, payload=p, priority=priority) for p in payloads]
+        for message in messages:
+            message.created_at = message.available_at = self.clock()
+        self.session.add_all(messages)
+        self.session.flush()
+        ids = [m.id for m in messages]
+        self._queued.extend(ids)
+        return ids
 
     def fresh_session(self) -> Session:
         """A session outside this unit's transaction (for clean-up after a rollback)."""

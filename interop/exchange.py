@@ -18,10 +18,12 @@ from typing import Any
 
 from sqlalchemy import select
 
-from docflow.documents.states import STATUS_CODE, IncomingState
 from docflow.errors import DomainError
+from docflow.incoming.states import STATUS_CODE, IncomingState
 from docflow.models import Document, Organization
 from docflow.models.exchange import ExchangeMessage
+from docflow.outbox import Handlers
+from docflow.outgoing.dispatch import TOPIC_STATE_CHANGED
 from docflow.uow import UnitOfWork
 from interop.axis_client import AxisClient
 from interop.edxml.build import build_status_bytes
@@ -182,3 +184,28 @@ def send_status(uow: UnitOfWork, payload: dict[str, Any], client: AxisClient) ->
             )
         )
         uow.commit()
+
+
+def on_state_changed(uow: UnitOfWork, payload: dict[str, Any]) -> None:
+    """Outbox listener of ``documents.state_changed``: the status code back to the external
+    sender of a document that came through the axis (nothing for any other document)."""
+    queue_status(
+        uow,
+        uuid.UUID(payload["document_id"]),
+        str(payload["status_code"]),
+        str(payload.get("reason") or ""),
+    )
+
+
+def register_outbox_handlers(handlers: Handlers, client: Callable[[], AxisClient | None]) -> None:
+    """Sending status messages (``client`` gives the configured axis client, or None), and
+    listening to the state changes of documents that came through the axis."""
+
+    def handle_status(uow: UnitOfWork, payload: dict[str, Any]) -> None:
+        axis = client()
+        if axis is None:
+            raise RuntimeError("the national exchange is not configured (DHTN_AXIS_*)")
+        send_status(uow, payload, axis)
+
+    handlers.add(STATUS_TOPIC, handle_status)
+    handlers.add(TOPIC_STATE_CHANGED, on_state_changed)

@@ -32,16 +32,15 @@ from typing import Any, BinaryIO
 
 from sqlalchemy import select
 
-from docflow.actors import Actor
-from docflow.documents.files import Upload, store_uploads
+from docflow.actors import Actor, require_role
 from docflow.enums import Role
 from docflow.errors import ConflictError
+from docflow.incoming.services import receive_document
 from docflow.models import Delivery, Document, DocumentType, Organization
 from docflow.models.exchange import ExchangeMessage
-from docflow.policies import require_role
-from docflow.services.dispatch import recall_received, receive_recall
-from docflow.services.incoming import receive_document
+from docflow.outgoing.dispatch import recall_received, receive_recall
 from docflow.uow import UnitOfWork
+from docflow.uploads import Upload, store_uploads
 from interop.edxml import fields
 from interop.edxml.codes import BussinessDocType, StatusCode, is_number
 from interop.edxml.model import EdxmlPackage, Organ, ResponseFor, StatusMessage
@@ -130,7 +129,7 @@ NOT_FROM_PACKAGES = frozenset(
     {
         "documents.direction", "documents.state", "documents.doc_type", "documents.urgency",
         "documents.secrecy", "documents.source", "documents.issue_place",
-        "documents.signer_authority", "document_files.kind", "document_files.sha256",
+        "documents.signer_authority", "document_files.kind", "document_files.sha256", "document_files.text_status",
         "document_files.content_type", "document_files.object_key",
         "exchange_messages.direction", "exchange_messages.kind", "exchange_messages.status_code",
         "exchange_messages.channel", "exchange_messages.axis_doc_id", "exchange_messages.sha256",

@@ -22,7 +22,7 @@ from sqlalchemy import select
 from docflow.models import Document, Organization
 from docflow.models.exchange import ExchangeMessage
 from docflow.models.outgoing import Delivery, DeliveryEvent
-from docflow.services import axis_deliveries, dispatch
+from docflow.outgoing import axis_deliveries, dispatch
 from docflow.uow import UnitOfWork
 from interop.axis_client import AxisClient
 from interop.directory import register_due
@@ -189,7 +189,7 @@ def send_queued(
     renewed if it is due (new, renamed, older than a day). A send the axis refuses because it
     does not know the sending agency is retried at once after registering it again; refusals
     that may pass (agency unknown, axis unavailable) are retried with backoff, the others fail
-    the delivery with the reason, and the clerks are told (docflow.services.axis_deliveries).
+    the delivery with the reason, and the clerks are told (docflow.outgoing.axis_deliveries).
     """
     sent = 0
     registered: set[uuid.UUID] = set()

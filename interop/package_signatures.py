@@ -19,7 +19,7 @@ import os
 from pathlib import Path
 from typing import IO, Any
 
-from docflow.documents.ports import SignerUnavailable
+from docflow.documents.ports import SignerUnavailableError
 from docflow.errors import ValidationError
 from docflow.uow import UnitOfWork
 from interop.edxml.build import build_package_bytes
@@ -51,7 +51,7 @@ def seal_signer(uow: UnitOfWork, org_code: str) -> PackageSigner | None:
         return None
     try:
         return PackageSigner.of(uow.signing.organization_signer(org_code))
-    except (SignerUnavailable, SigningError) as exc:
+    except (SignerUnavailableError, SigningError) as exc:
         log.warning("package of %s leaves unsigned: %s", org_code, exc)
         return None
 

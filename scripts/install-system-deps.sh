@@ -10,11 +10,16 @@
 #   bubblewrap          bwrap: LibreOffice and pdftoppm run on untrusted files without network
 #                       (app/sandbox.py; prlimit for their limits comes with util-linux)
 #   xmlsec1             an independent XML-DSig signer/verifier for the signed-package tests
+#   ocrmypdf, tesseract-ocr, tesseract-ocr-vie, unpaper
+#                       OCR of scans and photos (app/ocr.py, in the sandbox): Tesseract's
+#                       Vietnamese model; OCRmyPDF brings Ghostscript, qpdf and img2pdf
+#   nodejs              runs the local Web Push service of the push tests (tests/push, npm ci)
+#   nginx-light         the reverse proxy of deploy/nginx/dhtn.conf, served in tests/deploy
 set -euo pipefail
 if [ "${1:-test}" = "run" ]; then
-  packages=(poppler-utils libreoffice-writer-nogui fonts-liberation2 python3-uno bubblewrap)
+  packages=(poppler-utils libreoffice-writer-nogui fonts-liberation2 python3-uno bubblewrap ocrmypdf tesseract-ocr tesseract-ocr-vie unpaper)
 else
-  packages=(poppler-utils softhsm2 opensc libreoffice-writer-nogui fonts-liberation2 python3-uno chromium bubblewrap xmlsec1)
+  packages=(poppler-utils softhsm2 opensc libreoffice-writer-nogui fonts-liberation2 python3-uno chromium bubblewrap xmlsec1 ocrmypdf tesseract-ocr tesseract-ocr-vie unpaper nodejs nginx-light)
 fi
 missing=()
 for p in "${packages[@]}"; do

@@ -1,7 +1,8 @@
 """signing: PAdES signing and verification of PDFs (pyHanko).
 
-Signer back-ends (PKCS#12, PKCS#11, two-phase external, remote CSC), the Decree 30 appearances,
-verification reports and a test/demo PKI. This package imports nothing else of DHTN's.
+Signer back-ends (PKCS#12, PKCS#11, two-phase external, remote CSC), the Decree 30 appearances
+and verification reports. This package imports nothing else of DHTN's. The demo/test PKI is
+:mod:`signing.testpki`, on top of the library (which never imports it).
 
 The flow of an outgoing document (DOMAIN.md §5-6)::
 
@@ -18,15 +19,16 @@ and a Vietnamese ``message``.
 """
 
 from .appearance import AppearanceSpec, ImageItem, TextItem, format_signing_time, mm
-from .config import (
-    Pkcs12Config,
-    SignerConfig,
-    demo_options,
-    demo_signer,
-    demo_trust,
-    open_signer,
+from .config import Pkcs12Config, SignerConfig, open_signer
+from .csc import (
+    CscConfig,
+    CscCredential,
+    CscKeySigner,
+    CscProvider,
+    fetch_credential,
+    open_csc_signer,
+    sign_hashes,
 )
-from .csc import CscConfig, CscKeySigner, open_csc_signer
 from .errors import (
     CertificateError,
     CertificateExpiredError,
@@ -36,6 +38,8 @@ from .errors import (
     CertificateUntrustedError,
     InvalidDocumentError,
     PkiError,
+    RemoteSigningAuthError,
+    RemoteSigningTimeoutError,
     SignatureFieldError,
     SignatureValueError,
     SignerUnavailableError,
@@ -64,17 +68,6 @@ from .operations import (
 from .options import PadesLevel, SigningOptions
 from .pipeline import SignRequest, sign_pdf
 from .pkcs11 import Pkcs11Config, Pkcs11KeySigner, open_pkcs11_signer
-from .pki import (
-    DEFAULT_PKI_BASE_URL,
-    DemoPKI,
-    OrgSpec,
-    PkiIdentity,
-    UserSpec,
-    generate_demo_pki,
-    load_demo_pki,
-)
-from .pki_services import DemoTimeStamper, export_user_p12
-from .pki_wsgi import make_pki_wsgi_app
 from .prepare import (
     FIELD_ATTACHMENT,
     FIELD_COPY,
@@ -92,6 +85,7 @@ from .report import (
     CertificateInfo,
     Coverage,
     Modifications,
+    Refusal,
     SignatureReport,
     SignerInfo,
     Summary,
@@ -110,7 +104,6 @@ from .trust import TrustSettings, check_signing_certificate, load_certificates
 from .verify import VerificationLimits, verify_pdf
 
 __all__ = [
-    "DEFAULT_PKI_BASE_URL",
     "FIELD_ATTACHMENT",
     "FIELD_COPY",
     "FIELD_DATE",
@@ -128,9 +121,9 @@ __all__ = [
     "CertificateUntrustedError",
     "Coverage",
     "CscConfig",
+    "CscCredential",
     "CscKeySigner",
-    "DemoPKI",
-    "DemoTimeStamper",
+    "CscProvider",
     "DocumentLayout",
     "FetchPolicy",
     "FieldBox",
@@ -140,16 +133,17 @@ __all__ = [
     "KeySigner",
     "LocalKeySigner",
     "Modifications",
-    "OrgSpec",
     "PadesLevel",
     "Pkcs11Config",
     "Pkcs11KeySigner",
     "Pkcs12Config",
     "PkiError",
-    "PkiIdentity",
     "PolicyFetcherBackend",
     "PolicyTimeStamper",
     "PreparedSignature",
+    "Refusal",
+    "RemoteSigningAuthError",
+    "RemoteSigningTimeoutError",
     "SampleDocument",
     "SignRequest",
     "SignatureAlgorithm",
@@ -169,7 +163,6 @@ __all__ = [
     "TimestampError",
     "TimestampReport",
     "TrustSettings",
-    "UserSpec",
     "VerificationLimitError",
     "VerificationLimits",
     "VerificationReport",
@@ -177,23 +170,17 @@ __all__ = [
     "certify_copy",
     "check_signing_certificate",
     "copy_request",
-    "demo_options",
-    "demo_signer",
-    "demo_trust",
-    "export_user_p12",
     "extend_signatures",
+    "fetch_credential",
     "finish_external_signature",
     "format_issue_date",
     "format_signing_time",
-    "generate_demo_pki",
     "issue_document",
     "issue_request",
     "leader_request",
     "load_certificates",
-    "load_demo_pki",
     "load_pem_signer",
     "load_pkcs12_signer",
-    "make_pki_wsgi_app",
     "make_sample_attachment",
     "make_sample_document",
     "mm",
@@ -207,6 +194,7 @@ __all__ = [
     "seal_box_for",
     "sign_as_leader",
     "sign_attachment",
+    "sign_hashes",
     "sign_pdf",
     "verify_pdf",
 ]

@@ -47,7 +47,6 @@ VIETNAM_TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 RGB = tuple[float, float, float]
 BLACK: RGB = (0.0, 0.0, 0.0)
 SEAL_RED: RGB = (0.84, 0.1, 0.12)
-INK_BLUE: RGB = (0.05, 0.15, 0.55)
 
 
 def mm(value: float) -> float:

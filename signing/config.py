@@ -1,8 +1,7 @@
-"""Building signers and options from configuration (the app's composition root calls these).
+"""Building signers from configuration (the app's composition root calls these).
 
-``open_signer`` accepts one of the back-end configs; ``demo_signer``/``demo_options`` wire the demo
-PKI so the embedded profile signs, timestamps and checks revocation without any network call
-(not even to itself: a single-worker server calling its own ``/pki/tsa`` would deadlock).
+``open_signer`` accepts one of the back-end configs. The demo profile's signers and options are
+:mod:`signing.testpki`'s (``demo_signer``, ``demo_options``, ``demo_trust``).
 """
 
 from __future__ import annotations
@@ -12,19 +11,12 @@ from pathlib import Path
 
 from .csc import CscConfig, open_csc_signer
 from .errors import SigningConfigError
-from .options import PadesLevel, SigningOptions
 from .pkcs11 import Pkcs11Config, open_pkcs11_signer
-from .pki import DemoPKI
-from .pki_services import DemoTimeStamper
-from .signers import KeySigner, LocalKeySigner, load_pkcs12_signer
-from .trust import TrustSettings
+from .signers import KeySigner, load_pkcs12_signer
 
 __all__ = [
     "Pkcs12Config",
     "SignerConfig",
-    "demo_options",
-    "demo_signer",
-    "demo_trust",
     "open_signer",
 ]
 
@@ -56,31 +48,3 @@ def open_signer(config: SignerConfig) -> KeySigner:
     if isinstance(config, CscConfig):
         return open_csc_signer(config)
     raise SigningConfigError(f"Kiểu cấu hình khóa ký không hỗ trợ: {type(config).__name__}")
-
-
-def demo_signer(pki: DemoPKI, name: str, *, prefer_pss: bool = True) -> LocalKeySigner:
-    """The demo key of ``user:<username>`` or ``org:<code>`` (or any identity name) as a signer."""
-    if ":" not in name:
-        name = f"user:{name}"
-    ident = pki.identity(name)
-    return LocalKeySigner(
-        ident.private_key(), ident.certificate, pki.chain(), prefer_pss=prefer_pss
-    )
-
-
-def demo_trust(pki: DemoPKI, *, allow_fetching: bool = False) -> TrustSettings:
-    """Trust the demo root, with fresh CRLs of both CAs given in advance (no fetching needed)."""
-    return TrustSettings(
-        roots=(pki.root.certificate_der,),
-        intermediates=(pki.issuing.certificate_der,),
-        crls=(pki.crl("root"), pki.crl("issuing")),
-        allow_fetching=allow_fetching,
-    )
-
-
-def demo_options(pki: DemoPKI, level: PadesLevel = PadesLevel.B_T) -> SigningOptions:
-    """Signing options for the demo profile: in-process TSA, demo trust with current CRLs.
-
-    Build them per operation (or at least daily): the CRLs inside expire after a day.
-    """
-    return SigningOptions(level=level, timestamper=DemoTimeStamper(pki), trust=demo_trust(pki))

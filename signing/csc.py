@@ -7,13 +7,21 @@ pyHanko's ``csc_signer`` speaks CSC v1 (``hash``/``hashAlgo``) over aiohttp; v2 
 ``credentials/info`` once when the signer opens, then per signature ``credentials/authorize``
 (SAD bound to the hash, as SCAL 2 requires) and ``signatures/signHash``. The user may have to
 confirm on a phone during ``authorize``; ``timeout`` allows for that.
+
+Many documents at once: :func:`fetch_credential` reads the certificate once, the caller prepares
+each document's hash (:func:`signing.prepare_external_signature`), then :func:`sign_hashes`
+asks for ONE authorisation for all of them (``numSignatures`` = N with the N hashes, as CSC
+allows) and ONE ``signatures/signHash`` call. :class:`CscProvider` is the operator's side: the
+service's base URL and the client credentials the server gets its access token with (OAuth 2.0
+``client_credentials`` at ``oauth2/token``). PINs, OTPs and tokens never appear in a ``repr``.
 """
 
 from __future__ import annotations
 
 import base64
 import hashlib
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 import requests
@@ -21,7 +29,7 @@ from asn1crypto import x509 as asn1_x509
 from pyhanko.sign.signers.pdf_cms import Signer
 from pyhanko_certvalidator.registry import SimpleCertificateStore
 
-from .errors import SignerUnavailableError
+from .errors import RemoteSigningAuthError, RemoteSigningTimeoutError, SignerUnavailableError
 from .signers import (
     KeySigner,
     SignatureAlgorithm,
@@ -30,7 +38,15 @@ from .signers import (
     signature_mechanism,
 )
 
-__all__ = ["CscConfig", "CscKeySigner", "open_csc_signer"]
+__all__ = [
+    "CscConfig",
+    "CscCredential",
+    "CscKeySigner",
+    "CscProvider",
+    "fetch_credential",
+    "open_csc_signer",
+    "sign_hashes",
+]
 
 SHA256_OID = "2.16.840.1.101.3.4.2.1"
 ALGORITHM_OIDS: dict[SignatureAlgorithm, str] = {
@@ -52,11 +68,73 @@ class CscConfig:
 
     service_url: str
     credential_id: str
-    access_token: str | None = None
-    pin: str | None = None
-    otp: str | None = None
+    access_token: str | None = field(default=None, repr=False)
+    pin: str | None = field(default=None, repr=False)
+    otp: str | None = field(default=None, repr=False)
     timeout: float = 300.0
     prefer_pss: bool = True
+
+
+#: What the service answers for a PIN or OTP it does not accept (CSC ``credentials/authorize``).
+_AUTH_ERRORS = frozenset({"invalid_pin", "invalid_otp", "invalid_pin_otp"})
+
+
+@dataclass(frozen=True)
+class CscProvider:
+    """The operator's remote signing service: its CSC v2 base URL and the OAuth 2.0 client
+    credentials the server authenticates with. ``timeout`` bounds every HTTP call (seconds)."""
+
+    service_url: str
+    client_id: str | None = None
+    client_secret: str | None = field(default=None, repr=False)
+    timeout: float = 30.0
+    prefer_pss: bool = True
+
+    def access_token(self) -> str | None:
+        """A bearer token by the ``client_credentials`` grant, or None without a client id."""
+        if not self.client_id:
+            return None
+        url = f"{self.service_url.rstrip('/')}/oauth2/token"
+        try:
+            response = requests.post(
+                url,
+                data={
+                    "grant_type": "client_credentials",
+                    "client_id": self.client_id,
+                    "client_secret": self.client_secret or "",
+                },
+                timeout=self.timeout,
+            )
+        except requests.Timeout as exc:
+            raise RemoteSigningTimeoutError(details={"endpoint": "oauth2/token"}) from exc
+        except requests.RequestException as exc:
+            raise SignerUnavailableError(
+                "Không kết nối được dịch vụ ký số từ xa.", details={"endpoint": "oauth2/token"}
+            ) from exc
+        try:
+            token = response.json().get("access_token")
+        except (ValueError, AttributeError):
+            token = None
+        if response.status_code != 200 or not isinstance(token, str):
+            raise SignerUnavailableError(
+                "Dịch vụ ký số từ xa không cấp quyền truy cập cho máy chủ.",
+                details={"endpoint": "oauth2/token", "status": response.status_code},
+            )
+        return token
+
+    def config(
+        self, credential_id: str, *, pin: str | None = None, otp: str | None = None
+    ) -> CscConfig:
+        """The credential's configuration for one signing (a fresh access token)."""
+        return CscConfig(
+            self.service_url,
+            credential_id,
+            self.access_token(),
+            pin=pin,
+            otp=otp,
+            timeout=self.timeout,
+            prefer_pss=self.prefer_pss,
+        )
 
 
 class _CscClient:
@@ -70,6 +148,8 @@ class _CscClient:
         url = f"{self.config.service_url.rstrip('/')}/{endpoint}"
         try:
             response = self.http.post(url, json=body, timeout=self.config.timeout)
+        except requests.Timeout as exc:
+            raise RemoteSigningTimeoutError(details={"endpoint": endpoint}) from exc
         except requests.RequestException as exc:
             raise SignerUnavailableError(
                 "Không kết nối được dịch vụ ký số từ xa.", details={"endpoint": endpoint}
@@ -78,6 +158,18 @@ class _CscClient:
             data = response.json()
         except ValueError:
             data = {}
+        if (
+            response.status_code != 200
+            and isinstance(data, dict)
+            and data.get("error") in _AUTH_ERRORS
+        ):
+            raise RemoteSigningAuthError(
+                details={
+                    "endpoint": endpoint,
+                    "status": response.status_code,
+                    "error": data["error"],
+                }
+            )
         if response.status_code != 200 or not isinstance(data, dict):
             raise SignerUnavailableError(
                 "Dịch vụ ký số từ xa từ chối yêu cầu.",
@@ -93,11 +185,18 @@ class _CscClient:
         return data
 
     def sign_hash(self, digest: bytes, algorithm: SignatureAlgorithm) -> bytes:
-        digest_b64 = base64.b64encode(digest).decode("ascii")
+        return self.sign_hashes([digest], algorithm)[0]
+
+    def sign_hashes(self, digests: Sequence[bytes], algorithm: SignatureAlgorithm) -> list[bytes]:
+        """One ``credentials/authorize`` for all ``digests`` (SAD bound to them), then one
+        ``signatures/signHash``; the signatures in the order of ``digests``."""
+        if not digests:
+            return []
+        hashes = [base64.b64encode(d).decode("ascii") for d in digests]
         authorize: dict[str, Any] = {
             "credentialID": self.config.credential_id,
-            "numSignatures": 1,
-            "hashes": [digest_b64],
+            "numSignatures": len(hashes),
+            "hashes": hashes,
             "hashAlgorithmOID": SHA256_OID,
         }
         if self.config.pin is not None:
@@ -110,7 +209,7 @@ class _CscClient:
         request: dict[str, Any] = {
             "credentialID": self.config.credential_id,
             "SAD": sad,
-            "hashes": [digest_b64],
+            "hashes": hashes,
             "hashAlgorithmOID": SHA256_OID,
             "signAlgo": ALGORITHM_OIDS[algorithm],
         }
@@ -118,9 +217,12 @@ class _CscClient:
         if params.native is not None:
             request["signAlgoParams"] = base64.b64encode(params.dump()).decode("ascii")
         signatures = self.call("signatures/signHash", request).get("signatures")
-        if not isinstance(signatures, list) or len(signatures) != 1:
+        if not isinstance(signatures, list) or len(signatures) != len(hashes):
             raise SignerUnavailableError("Dịch vụ ký từ xa trả về kết quả không hợp lệ.")
-        return base64.b64decode(signatures[0])
+        try:
+            return [base64.b64decode(sig, validate=True) for sig in signatures]
+        except (TypeError, ValueError) as exc:
+            raise SignerUnavailableError("Dịch vụ ký từ xa trả về kết quả không hợp lệ.") from exc
 
 
 class _CscRawSigner(Signer):
@@ -167,9 +269,32 @@ class CscKeySigner(KeySigner):
         self._client.http.close()
 
 
-def open_csc_signer(config: CscConfig) -> CscKeySigner:
-    """Fetch the credential's certificates and algorithms (``credentials/info``)."""
-    client = _CscClient(config)
+@dataclass(frozen=True)
+class CscCredential:
+    """A credential's certificate, chain and the algorithm we sign with (``credentials/info``)."""
+
+    certificate: asn1_x509.Certificate
+    chain: list[asn1_x509.Certificate]
+    algorithm: SignatureAlgorithm
+
+    @property
+    def certificate_der(self) -> bytes:
+        return bytes(self.certificate.dump())
+
+    @property
+    def chain_der(self) -> list[bytes]:
+        return [bytes(c.dump()) for c in self.chain]
+
+    @property
+    def subject(self) -> str:
+        """The subject's common name and organisation, as a person reads them."""
+        native = self.certificate.subject.native
+        parts = [native.get("common_name"), native.get("organization_name")]
+        return " | ".join(str(p) for p in parts if p)
+
+
+def _credential(client: _CscClient) -> CscCredential:
+    config = client.config
     info = client.call(
         "credentials/info",
         {"credentialID": config.credential_id, "certificates": "chain", "certInfo": False},
@@ -180,12 +305,10 @@ def open_csc_signer(config: CscConfig) -> CscKeySigner:
         ]
         supported = set(info["key"]["algo"])
     except (KeyError, TypeError, ValueError) as exc:
-        client.http.close()
         raise SignerUnavailableError(
             "Dịch vụ ký từ xa trả về thông tin chứng thư không hợp lệ."
         ) from exc
     if not certs:
-        client.http.close()
         raise SignerUnavailableError("Dịch vụ ký từ xa không trả về chứng thư.")
     certificate, chain = certs[0], certs[1:]
     algorithm = default_algorithm(certificate, prefer_pss=config.prefer_pss)
@@ -194,11 +317,46 @@ def open_csc_signer(config: CscConfig) -> CscKeySigner:
         if fallback and (ALGORITHM_OIDS[fallback] in supported or _RSA_ENCRYPTION in supported):  # type: ignore[index]
             algorithm = fallback  # type: ignore[assignment]
         elif not (algorithm != "ecdsa_sha256" and _RSA_ENCRYPTION in supported):
-            client.http.close()
             raise SignerUnavailableError(
                 "Dịch vụ ký từ xa không hỗ trợ thuật toán ký cần dùng.",
                 details={"supported": sorted(supported)},
             )
+    return CscCredential(certificate, chain, algorithm)
+
+
+def fetch_credential(config: CscConfig) -> CscCredential:
+    """The credential's certificates and the algorithm to use (one ``credentials/info``)."""
+    client = _CscClient(config)
+    try:
+        return _credential(client)
+    finally:
+        client.http.close()
+
+
+def sign_hashes(
+    config: CscConfig, digests: Sequence[bytes], algorithm: SignatureAlgorithm
+) -> list[bytes]:
+    """Sign SHA-256 ``digests`` with one authorisation for all of them (``numSignatures`` = N)
+    and one ``signHash`` call; raises :class:`RemoteSigningAuthError` for a wrong PIN/OTP and
+    :class:`RemoteSigningTimeoutError` when the service does not answer within the timeout."""
+    client = _CscClient(config)
+    try:
+        return client.sign_hashes(digests, algorithm)
+    finally:
+        client.http.close()
+
+
+def open_csc_signer(config: CscConfig) -> CscKeySigner:
+    """Fetch the credential's certificates and algorithms (``credentials/info``)."""
+    client = _CscClient(config)
+    try:
+        credential = _credential(client)
+    except BaseException:
+        client.http.close()
+        raise
     return CscKeySigner(
-        client, _CscRawSigner(client, certificate, chain, algorithm), chain, algorithm
+        client,
+        _CscRawSigner(client, credential.certificate, credential.chain, credential.algorithm),
+        credential.chain,
+        credential.algorithm,
     )

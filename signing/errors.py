@@ -19,6 +19,8 @@ __all__ = [
     "CertificateUntrustedError",
     "InvalidDocumentError",
     "PkiError",
+    "RemoteSigningAuthError",
+    "RemoteSigningTimeoutError",
     "SignatureFieldError",
     "SignatureValueError",
     "SignerUnavailableError",
@@ -119,6 +121,20 @@ class SignerUnavailableError(SigningError):
 
     code = "signer_unavailable"
     default_message = "Không truy cập được khóa ký (thiết bị ký, HSM hoặc dịch vụ ký từ xa)."
+
+
+class RemoteSigningAuthError(SignerUnavailableError):
+    """The remote signing service refused the PIN or OTP (nothing was signed)."""
+
+    code = "remote_signing_otp_invalid"
+    default_message = "Mã PIN hoặc mã OTP không đúng; chưa văn bản nào được ký."
+
+
+class RemoteSigningTimeoutError(SignerUnavailableError):
+    """The remote signing service did not answer in time (nothing was signed)."""
+
+    code = "remote_signing_timeout"
+    default_message = "Dịch vụ ký số từ xa không trả lời kịp; chưa văn bản nào được ký."
 
 
 class TimestampError(SigningError):

@@ -56,7 +56,7 @@ __all__ = [
     "AllowedHost",
     "FetchError",
     "FetchPolicy",
-    "FetchRefused",
+    "FetchRefusedError",
     "FetchResponse",
     "PolicyFetcherBackend",
     "PolicyTimeStamper",
@@ -83,7 +83,7 @@ class FetchError(Exception):
         self.code = code
 
 
-class FetchRefused(FetchError):
+class FetchRefusedError(FetchError):
     """The policy forbids this request: nothing was sent."""
 
 
@@ -246,18 +246,6 @@ class FetchPolicy:
                     hosts.append(entry)
         return cls(hosts=tuple(dict.fromkeys(hosts)), **kwargs)
 
-    def with_hosts(self, *urls: str, private_ok: bool = True) -> FetchPolicy:
-        """This policy plus the hosts of ``urls`` (operator-configured ones, e.g. the TSA)."""
-        extra = [e for u in urls if (e := _entry(u, private_ok=private_ok)) is not None]
-        return FetchPolicy(
-            hosts=tuple(dict.fromkeys([*self.hosts, *extra])),
-            timeout=self.timeout,
-            max_bytes=self.max_bytes,
-            max_redirects=self.max_redirects,
-            user_agent=self.user_agent,
-            resolver=self.resolver,
-        )
-
     @property
     def fetches(self) -> bool:
         return bool(self.hosts)
@@ -265,23 +253,23 @@ class FetchPolicy:
     # --- checking
 
     def check(self, url: str) -> tuple[str, str, int, list[str]]:
-        """``(scheme, host, port, addresses)`` of an allowed URL; :class:`FetchRefused` else."""
+        """``(scheme, host, port, addresses)`` of an allowed URL; :class:`FetchRefusedError` else."""
         parts = urlsplit(url)
         scheme = parts.scheme.lower()
         if scheme not in DEFAULT_PORTS:
-            raise FetchRefused("scheme_not_allowed", f"scheme not allowed: {url[:200]}")
+            raise FetchRefusedError("scheme_not_allowed", f"scheme not allowed: {url[:200]}")
         if parts.username or parts.password:
-            raise FetchRefused("credentials_in_url", "URLs with credentials are not fetched")
+            raise FetchRefusedError("credentials_in_url", "URLs with credentials are not fetched")
         try:
             port = parts.port or DEFAULT_PORTS[scheme]
         except ValueError as exc:
-            raise FetchRefused("bad_url", f"bad port in {url[:200]}") from exc
+            raise FetchRefusedError("bad_url", f"bad port in {url[:200]}") from exc
         if not parts.hostname:
-            raise FetchRefused("bad_url", f"no host in {url[:200]}")
+            raise FetchRefusedError("bad_url", f"no host in {url[:200]}")
         host = normalize_host(parts.hostname)
         entries = [h for h in self.hosts if h.matches(host, port, scheme)]
         if not entries:
-            raise FetchRefused("host_not_allowed", f"host not allowed: {host}:{port}")
+            raise FetchRefusedError("host_not_allowed", f"host not allowed: {host}:{port}")
         private_ok = any(h.private_ok for h in entries)
         try:
             literal: Address | None = ipaddress.ip_address(host)
@@ -299,7 +287,7 @@ class FetchPolicy:
         if not private_ok:
             bad = [a for a in addresses if not is_public_address(a)]
             if bad:
-                raise FetchRefused(
+                raise FetchRefusedError(
                     "address_not_public", f"{host} resolves to a non-public address {bad[0]}"
                 )
         return scheme, host, port, addresses
@@ -335,7 +323,7 @@ class FetchPolicy:
         origin: tuple[str, str, int] | None = None
         for _ in range(self.max_redirects + 1):
             if origin is not None and _origin(url) != origin:
-                raise FetchRefused(
+                raise FetchRefusedError(
                     "redirect_not_allowed", f"redirect from {origin[1]} to another host refused"
                 )
             scheme, host, port, addresses = self.check(url)
@@ -347,7 +335,7 @@ class FetchPolicy:
             if response.status_code == 303:
                 method, body = "GET", None
             url = urljoin(url, location)
-        raise FetchRefused("too_many_redirects", "too many redirects")
+        raise FetchRefusedError("too_many_redirects", "too many redirects")
 
     def _send(
         self,
@@ -421,7 +409,7 @@ class FetchPolicy:
     def _read(self, raw: urllib3.BaseHTTPResponse, deadline: float) -> bytes:
         declared = raw.headers.get("content-length")
         if declared and declared.isdigit() and int(declared) > self.max_bytes:
-            raise FetchRefused("too_large", f"answer of {declared} bytes is over the cap")
+            raise FetchRefusedError("too_large", f"answer of {declared} bytes is over the cap")
         chunks: list[bytes] = []
         size = 0
         while True:
@@ -432,7 +420,7 @@ class FetchPolicy:
                 return b"".join(chunks)
             size += len(chunk)
             if size > self.max_bytes:
-                raise FetchRefused("too_large", "answer over the size cap")
+                raise FetchRefusedError("too_large", "answer over the size cap")
             chunks.append(chunk)
 
 
@@ -450,7 +438,7 @@ class _PolicyHttp:
     ) -> FetchResponse:
         try:
             response = self._policy.request(method, url, body=data, headers=headers)
-        except FetchRefused as exc:
+        except FetchRefusedError as exc:
             log.warning("outbound fetch refused (%s): %s", exc.code, exc)
             raise requests.RequestException(str(exc)) from exc
         except FetchError as exc:

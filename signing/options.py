@@ -43,7 +43,7 @@ class SigningOptions:
     """Everything about a signature that is deployment configuration rather than per document.
 
     ``timestamper`` overrides ``tsa_url`` (e.g. the demo PKI's in-process
-    :class:`~signing.pki_services.DemoTimeStamper`, so the app does not call itself over HTTP).
+    :class:`~signing.testpki.DemoTimeStamper`, so the app does not call itself over HTTP).
     ``trust`` is used to check the signer's certificate before signing (chain, revocation) and,
     for B-LT and above, to collect the revocation data to embed; without it only the validity
     dates and key usage are checked.

@@ -16,6 +16,7 @@ A verification never raises for a bad signature; it reports it here. Field by fi
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
@@ -27,6 +28,7 @@ __all__ = [
     "CertificateInfo",
     "Coverage",
     "Modifications",
+    "Refusal",
     "SignatureReport",
     "SignerInfo",
     "Summary",
@@ -149,19 +151,50 @@ class TimestampReport:
 
 
 @dataclass(frozen=True)
+class Refusal:
+    """Why a file could not be examined (beyond the verification limits, not a readable PDF):
+    API.md §4's ``error`` (``details`` only when the refusal has some)."""
+
+    code: str
+    message: str
+    details: Mapping[str, object] | None = None
+
+    def to_dict(self) -> dict[str, object]:
+        out: dict[str, object] = {"code": self.code, "message": self.message}
+        if self.details is not None:
+            out["details"] = dict(self.details)
+        return out
+
+
+@dataclass(frozen=True)
 class VerificationReport:
-    """Result of :func:`~signing.verify.verify_pdf`: signatures in signing order."""
+    """Result of :func:`~signing.verify.verify_pdf`: signatures in signing order; or, with
+    ``refusal``, a file that could not be examined (no signatures)."""
 
     summary: Summary
     signatures: tuple[SignatureReport, ...]
     document_timestamps: tuple[TimestampReport, ...] = ()
+    refusal: Refusal | None = None
+
+    @classmethod
+    def refused(
+        cls,
+        summary: Summary,
+        code: str,
+        message: str,
+        details: Mapping[str, object] | None = None,
+    ) -> VerificationReport:
+        return cls(summary, (), refusal=Refusal(code, message, details))
 
     def to_dict(self) -> dict[str, object]:
-        """Exactly the JSON of API.md §4."""
-        return {
+        """Exactly the JSON of API.md §4 (with ``error`` for a refused file)."""
+        out: dict[str, object] = {
             "summary": self.summary.value,
             "signatures": [sig.to_dict() for sig in self.signatures],
         }
+        if self.refusal is not None:
+            out["error"] = self.refusal.to_dict()
+        return out
 
     def to_text(self) -> str:
         """A human-readable report in Vietnamese (for the public verification page)."""

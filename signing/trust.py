@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Literal, TypeVar
@@ -71,7 +71,6 @@ class TrustSettings:
     ocsps: tuple[bytes, ...] = ()
     allow_fetching: bool = True
     revocation_mode: RevocationMode = "soft-fail"
-    fetch_timeout: float = field(default=10.0)
     fetch_policy: FetchPolicy | None = None
 
     @classmethod

@@ -48,7 +48,13 @@ Errors: everything raised is a :class:`StorageError` with ``code``, ``http_statu
 ``message`` (Vietnamese) and ``details``.
 """
 
-from storage.checks import DEFAULT_LIMITS, CheckedUpload, UploadLimits, store_upload
+from storage.checks import (
+    DEFAULT_LIMITS,
+    CheckedUpload,
+    UploadLimits,
+    check_upload,
+    store_upload,
+)
 from storage.errors import (
     ConfigurationError,
     EmptyFileError,
@@ -121,6 +127,7 @@ __all__ = [
     "UploadRefusedError",
     "VerifyReport",
     "ZipBombError",
+    "check_upload",
     "content_disposition",
     "create_key_file",
     "normalize_filename",

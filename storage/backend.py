@@ -13,12 +13,10 @@ import os
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, BinaryIO, Protocol
 
 if TYPE_CHECKING:
     from _typeshed import WriteableBuffer
-
-    from storage.spool import Spool
 
 
 class ByteSource(Protocol):
@@ -59,6 +57,21 @@ class BlobStream(io.RawIOBase):
         return len(data)
 
 
+class SpoolFile(Protocol):
+    """What a back-end reads of a received upload waiting to be stored (a spool): the temporary
+    file the back-end gave for it (:meth:`Backend.new_spool_file`)."""
+
+    #: The file's descriptor, and its path (None when anonymous).
+    fd: int
+    path: str | None
+    #: Bytes in the file (ciphertext when encrypting).
+    stored_size: int
+
+    def open_stored(self) -> BinaryIO:
+        """A reader of the file's bytes from the start."""
+        ...
+
+
 class Backend(Protocol):
     """What the content store needs from a place that holds bytes."""
 
@@ -84,7 +97,7 @@ class Backend(Protocol):
         """A fresh temporary file for a spool: (file descriptor, path or None if anonymous)."""
         ...
 
-    def store_spool(self, name: str, spool: Spool, content_type: str) -> bool:
+    def store_spool(self, name: str, spool: SpoolFile, content_type: str) -> bool:
         """Store the spool's bytes under ``name``; False if the back-end found it existed."""
         ...
 

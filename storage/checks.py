@@ -99,6 +99,34 @@ def store_upload(
             the bytes is refused (browsers often send ``application/octet-stream``).
         limits: size and type limits.
     """
+    result = _checked(store, stream, filename, declared_content_type, limits, put=True)
+    assert isinstance(result, CheckedUpload)
+    return result
+
+
+def check_upload(
+    store: ObjectStore,
+    stream: Readable | bytes,
+    filename: str | None,
+    declared_content_type: str | None = None,
+    limits: UploadLimits = DEFAULT_LIMITS,
+) -> FileType:
+    """The checks of :func:`store_upload`, storing nothing: the detected type, or the same
+    refusal. For a caller that must know every file of a set passes before storing any."""
+    result = _checked(store, stream, filename, declared_content_type, limits, put=False)
+    assert isinstance(result, FileType)
+    return result
+
+
+def _checked(
+    store: ObjectStore,
+    stream: Readable | bytes,
+    filename: str | None,
+    declared_content_type: str | None,
+    limits: UploadLimits,
+    *,
+    put: bool,
+) -> CheckedUpload | FileType:
     name = normalize_filename(filename)
     _, extension = split_extension(name)
     # An extension we do not know ("CV 12.2024") is part of the name, not a claim: the
@@ -120,6 +148,8 @@ def store_upload(
         for claim in claims:
             if claim is not file_type:
                 raise FileTypeMismatchError(detected=file_type.value, claimed=claim.value)
+        if not put:
+            return file_type
         ref = store.put_spool(spool, file_type.media_type)
     if claimed_by_name is None:
         name = with_extension(name, file_type.extensions[0])

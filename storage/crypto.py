@@ -300,8 +300,3 @@ def read_exactly(stream: ByteSource, size: int) -> bytes:
         parts.append(chunk)
         remaining -= len(chunk)
     return b"".join(parts)
-
-
-def unwrap_data_key(wrapper: KeyWrapper, header: EnvelopeHeader) -> bytes:
-    """The data key of ``header``, unwrapped with the master key it names."""
-    return wrapper.unwrap(header.master_key_id, header.wrapped_key)

@@ -16,9 +16,8 @@ from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING
 
-from storage.backend import BlobInfo, BlobStream
+from storage.backend import BlobInfo, BlobStream, SpoolFile
 from storage.errors import (
     ConfigurationError,
     InvalidKeyError,
@@ -27,9 +26,6 @@ from storage.errors import (
     StorageUnavailableError,
 )
 from storage.objects import ENCRYPTED_PREFIX, PLAIN_PREFIX
-
-if TYPE_CHECKING:
-    from storage.spool import Spool
 
 STAGING_DIR = ".staging"
 
@@ -76,7 +72,7 @@ class LocalBackend:
             fd, path = tempfile.mkstemp(prefix="spool-", dir=self.staging)
         return fd, path
 
-    def store_spool(self, name: str, spool: Spool, content_type: str) -> bool:
+    def store_spool(self, name: str, spool: SpoolFile, content_type: str) -> bool:
         target = self._path(name)
         with _io_errors():
             if spool.path is None:

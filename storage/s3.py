@@ -16,7 +16,7 @@ from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import certifi
 import urllib3
@@ -24,7 +24,7 @@ from minio import Minio
 from minio.commonconfig import REPLACE, ComposeSource, CopySource
 from minio.error import InvalidResponseError, MinioException, S3Error, ServerError
 
-from storage.backend import BlobInfo, BlobStream
+from storage.backend import BlobInfo, BlobStream, SpoolFile
 from storage.errors import (
     ObjectNotFoundError,
     RangeNotSatisfiableError,
@@ -32,9 +32,6 @@ from storage.errors import (
     StorageError,
     StorageUnavailableError,
 )
-
-if TYPE_CHECKING:
-    from storage.spool import Spool
 
 _DENIED = {
     "AccessDenied",
@@ -143,7 +140,7 @@ class S3Backend:
         with tempfile.TemporaryFile(dir=self.settings.spool_dir) as anonymous:
             return os.dup(anonymous.fileno()), None
 
-    def store_spool(self, name: str, spool: Spool, content_type: str) -> bool:
+    def store_spool(self, name: str, spool: SpoolFile, content_type: str) -> bool:
         with _s3_errors(), spool.open_stored() as data:
             self.client.put_object(
                 self.bucket,

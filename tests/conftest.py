@@ -10,10 +10,6 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-import socket
-import subprocess
-import sys
-import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -21,7 +17,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import requests
 from sqlalchemy import create_engine, select, text
 from sqlalchemy.engine import Connection, Engine, make_url
 from sqlalchemy.orm import Session, sessionmaker
@@ -153,8 +148,8 @@ class Demo:
     def add_admin(self, username: str = "admin2", org: str = "tw") -> User:
         """A second admin of an organisation (raising a clearance needs two), with the demo
         password; created as the seed creates people. Idempotent."""
+        from docflow.directory.passwords import hash_password
         from docflow.models import UserRole
-        from docflow.passwords import hash_password
 
         with self.factory() as s:
             found = s.scalars(select(User).where(User.username == username)).one_or_none()
@@ -198,6 +193,8 @@ def make_test_settings(tmp_path: Path, database_url: str, **overrides: Any) -> A
             "DHTN_SECRET_KEY": "test-secret-key",
             "DHTN_DEMO_PASSWORD": DEMO_PASSWORD,
             "DHTN_TASKS_EAGER": "true",
+            # OCR is slow: the tests that need it turn it on (tests/search).
+            "DHTN_OCR": "off",
             "DHTN_BROKER_URL": "memory://",
             "DHTN_LOG_LEVEL": "WARNING",
         }
@@ -237,40 +234,28 @@ def api(client: Any) -> Any:
     return login
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @pytest.fixture(scope="session")
 def embedded_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
-    """`dhtn run` on a free port with a fresh data dir: the embedded profile, as `make run`."""
-    data = tmp_path_factory.mktemp("embedded")
-    port = _free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("DHTN_")} | {
-        "DHTN_DATA_DIR": str(data),
-        "DHTN_DEMO_PASSWORD": EMBEDDED_PASSWORD,
-        "DHTN_LOG_LEVEL": "WARNING",
-    }
-    proc = subprocess.Popen(
-        [str(Path(sys.executable).with_name("dhtn")), "run", "--port", str(port)],
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline:
-        try:
-            if requests.get(f"{base}/healthz", timeout=1).ok:
-                break
-        except requests.RequestException:
-            time.sleep(0.3)
-    else:
-        proc.kill()
-        pytest.fail(f"dhtn run did not come up: {proc.stdout.read() if proc.stdout else ''}")
-    yield {"base": base, "data": data, "proc": proc}
-    proc.terminate()
-    proc.wait(timeout=30)
+    """`dhtn run` on a free port with a fresh data dir: the embedded profile, as `make run`
+    (without the demo fortnight: the tests expect empty boxes; tests/browser/test_demo_activity.py
+    starts a server with it)."""
+    from tests.servers import dhtn_env, dhtn_running
+
+    env = dhtn_env(tmp_path_factory.mktemp("embedded"), EMBEDDED_PASSWORD)
+    with dhtn_running(env) as server:
+        yield {"base": server.base, "data": server.data, "proc": server.proc, "log": server.log}
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Any:
+    """A failed test that used the embedded server reports the end of the server's and its
+    worker's logs (what the server was doing while the browser waited)."""
+    report = yield
+    server = getattr(item, "funcargs", {}).get("embedded_server")
+    if report.failed and isinstance(server, dict):
+        for name in ("server.log", "worker.log"):
+            path = Path(server["data"]) / name
+            if path.exists():
+                lines = path.read_text(errors="replace").splitlines()[-60:]
+                report.sections.append((f"embedded server: {name}", "\n".join(lines)))
+    return report

@@ -38,7 +38,7 @@ def worker_app(tmp_path: Path) -> Any:
         audit.record(uow, "background_done", actor_name="worker", details=payload)
         uow.after_commit(done.set)
 
-    runtime(app).handlers["test.ping"] = handler
+    runtime(app).handlers.add("test.ping", handler)
     app.extensions["test_done"] = done
     yield app
     engine = runtime(app).engine

@@ -6,13 +6,23 @@ module); ``init_api`` only registers the blueprint on an app.
 
 from __future__ import annotations
 
-from flask import Blueprint, Flask, Response, jsonify
+from flask import Blueprint, Flask, Response, jsonify, request
 
-from app.api.spec import build_spec, registry
+from app.api.spec import build_spec, check_text, registry
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
 API_VERSION = "1.0.0"
+
+
+@bp.before_request
+def _refuse_unstorable_text() -> None:
+    """Query parameters and form fields, like JSON bodies, never carry NUL or lone surrogates."""
+    check_text(request.args.to_dict(flat=False))
+    if request.mimetype in ("multipart/form-data", "application/x-www-form-urlencoded"):
+        check_text(request.form.to_dict(flat=False))
+        for part in request.files.values():
+            check_text(part.filename or "", "files")
 
 
 @bp.get("/openapi.json")
@@ -31,12 +41,17 @@ from app.api import (  # noqa: E402, F401  (routes attach on import)
     admin,
     audit,
     auth,
+    bulk_signing,
     directory,
     documents,
+    dossiers,
     exports,
+    feedback,
     interop,
     notifications,
     outgoing,
+    phone,
+    push,
     reports,
     signing_sessions,
     tasks,

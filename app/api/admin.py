@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -24,10 +23,11 @@ from app.api.schemas import (
     UnitOut,
     UserOut,
 )
-from app.api.spec import parse_body, parse_query, registry
+from app.api.spec import Year, parse_body, parse_query, registry
 from app.auth import actor_required, api_auth
 from app.runtime import make_uow
-from docflow.commands import (
+from docflow import directory
+from docflow.directory import (
     CreateDelegation,
     CreateOrganization,
     CreateRegister,
@@ -40,7 +40,6 @@ from docflow.commands import (
     UpdateUser,
 )
 from docflow.enums import Direction
-from docflow.services import orgs, registers, users
 
 WRITE_ERRORS = (403, 404, 409, 422)
 
@@ -93,7 +92,7 @@ class UserChangeOut(UserOut):
     pending_request: PrivilegeRequestOut | None = None
 
     @classmethod
-    def of_change(cls, change: users.UserChange) -> UserChangeOut:
+    def of_change(cls, change: directory.UserChange) -> UserChangeOut:
         pending = change.pending
         return cls(
             **UserOut.of(change.user).model_dump(),
@@ -121,10 +120,16 @@ TWO_ADMINS = (
     response=OrganizationOut,
     status=201,
     errors=WRITE_ERRORS,
+    creates="org_id",
+    rules=(
+        "`parent_id` là tổ chức mình quản trị; cấp (`level`) phải thấp hơn cấp trên; chỉ một tổ chức gốc (cấp trung ương).",
+    ),
 )
 @api_auth
 def create_organization() -> object:
-    org = orgs.create_organization(make_uow(), actor_required(), parse_body(CreateOrganization))
+    org = directory.create_organization(
+        make_uow(), actor_required(), parse_body(CreateOrganization)
+    )
     return _dump(OrganizationOut.model_validate(org)), 201
 
 
@@ -137,10 +142,12 @@ def create_organization() -> object:
     body=UpdateOrganization,
     response=OrganizationOut,
     errors=WRITE_ERRORS,
+    rules=("Không ngừng hoạt động tổ chức của chính mình (trường `active`).",),
+    from_lists=False,
 )
 @api_auth
 def update_organization(org_id: uuid.UUID) -> object:
-    org = orgs.update_organization(
+    org = directory.update_organization(
         make_uow(), actor_required(), org_id, parse_body(UpdateOrganization)
     )
     return _dump(OrganizationOut.model_validate(org))
@@ -156,10 +163,14 @@ def update_organization(org_id: uuid.UUID) -> object:
     response=UnitOut,
     status=201,
     errors=WRITE_ERRORS,
+    creates="unit_id",
+    rules=(
+        "`organization_id` là tổ chức mình quản trị; `parent_id` (nếu có) là đơn vị của tổ chức đó.",
+    ),
 )
 @api_auth
 def create_unit() -> object:
-    unit = orgs.create_unit(make_uow(), actor_required(), parse_body(CreateUnit))
+    unit = directory.create_unit(make_uow(), actor_required(), parse_body(CreateUnit))
     return _dump(UnitOut.model_validate(unit)), 201
 
 
@@ -172,10 +183,12 @@ def create_unit() -> object:
     body=UpdateUnit,
     response=UnitOut,
     errors=WRITE_ERRORS,
+    rules=("`parent_id` là đơn vị của cùng tổ chức, không phải chính nó hay đơn vị con của nó.",),
+    from_lists=False,
 )
 @api_auth
 def update_unit(unit_id: uuid.UUID) -> object:
-    unit = orgs.update_unit(make_uow(), actor_required(), unit_id, parse_body(UpdateUnit))
+    unit = directory.update_unit(make_uow(), actor_required(), unit_id, parse_body(UpdateUnit))
     return _dump(UnitOut.model_validate(unit))
 
 
@@ -190,10 +203,14 @@ def update_unit(unit_id: uuid.UUID) -> object:
     response=UserChangeOut,
     status=201,
     errors=WRITE_ERRORS,
+    creates="user_id",
+    rules=(
+        "`organization_id` là tổ chức mình quản trị; `unit_id` (nếu có) là đơn vị của tổ chức đó.",
+    ),
 )
 @api_auth
 def create_user() -> object:
-    change = users.create_user(make_uow(), actor_required(), parse_body(CreateUser))
+    change = directory.create_user(make_uow(), actor_required(), parse_body(CreateUser))
     return _dump(UserChangeOut.of_change(change)), 201
 
 
@@ -207,16 +224,20 @@ def create_user() -> object:
     body=UpdateUser,
     response=UserChangeOut,
     errors=WRITE_ERRORS,
+    rules=(
+        "`unit_id` là đơn vị của tổ chức người dùng; không tự khóa tài khoản của mình (trường `active`); không tự đổi vai trò, mức được xem văn bản mật của mình.",
+    ),
+    from_lists=False,
 )
 @api_auth
 def update_user(user_id: uuid.UUID) -> object:
-    change = users.update_user(make_uow(), actor_required(), user_id, parse_body(UpdateUser))
+    change = directory.update_user(make_uow(), actor_required(), user_id, parse_body(UpdateUser))
     return _dump(UserChangeOut.of_change(change))
 
 
 class PrivilegeRequestQuery(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    state: Literal["pending", "approved", "rejected", "all"] = "pending"
+    state: directory.RequestFilter = directory.DEFAULT_REQUEST_FILTER
 
 
 @registry.operation(
@@ -229,11 +250,12 @@ class PrivilegeRequestQuery(BaseModel):
     query=PrivilegeRequestQuery,
     response=PrivilegeRequestList,
     errors=(403, 404, 422),
+    lists="request_id",
 )
 @api_auth
 def list_privilege_requests(org_id: uuid.UUID) -> object:
     q = parse_query(PrivilegeRequestQuery)
-    items = users.list_privilege_requests(
+    items = directory.list_privilege_requests(
         make_uow(), actor_required(), org_id, state=None if q.state == "all" else q.state
     )
     return _dump(PrivilegeRequestList(items=[PrivilegeRequestOut.model_validate(i) for i in items]))
@@ -255,7 +277,7 @@ def list_privilege_requests(org_id: uuid.UUID) -> object:
 )
 @api_auth
 def approve_privilege_request(request_id: uuid.UUID) -> object:
-    req = users.decide_privilege_request(make_uow(), actor_required(), request_id, approve=True)
+    req = directory.decide_privilege_request(make_uow(), actor_required(), request_id, approve=True)
     return _dump(PrivilegeRequestOut.model_validate(req))
 
 
@@ -270,7 +292,9 @@ def approve_privilege_request(request_id: uuid.UUID) -> object:
 )
 @api_auth
 def reject_privilege_request(request_id: uuid.UUID) -> object:
-    req = users.decide_privilege_request(make_uow(), actor_required(), request_id, approve=False)
+    req = directory.decide_privilege_request(
+        make_uow(), actor_required(), request_id, approve=False
+    )
     return _dump(PrivilegeRequestOut.model_validate(req))
 
 
@@ -290,10 +314,12 @@ def reject_privilege_request(request_id: uuid.UUID) -> object:
         "(`POST /api/v1/privilege-requests/{id}/approve`), vì người đặt mật khẩu có thể đăng nhập "
         "thay họ."
     ),
+    rules=("Mật khẩu mới đủ mạnh.",),
+    from_lists=False,
 )
 @api_auth
 def set_password(user_id: uuid.UUID) -> object:
-    pending = users.set_password(make_uow(), actor_required(), user_id, parse_body(SetPassword))
+    pending = directory.set_password(make_uow(), actor_required(), user_id, parse_body(SetPassword))
     return PasswordResetOut(
         pending_request=PrivilegeRequestOut.model_validate(pending) if pending else None
     ).model_dump(mode="json")
@@ -302,7 +328,7 @@ def set_password(user_id: uuid.UUID) -> object:
 class RegisterQuery(BaseModel):
     model_config = ConfigDict(extra="forbid")
     direction: Direction | None = None
-    year: int | None = None
+    year: Year = None
 
 
 @registry.operation(
@@ -314,11 +340,12 @@ class RegisterQuery(BaseModel):
     query=RegisterQuery,
     response=RegisterList,
     errors=(404, 422),
+    lists="register_id",
 )
 @api_auth
 def list_registers(org_id: uuid.UUID) -> object:
     q = parse_query(RegisterQuery)
-    items = registers.list_registers(
+    items = directory.list_registers(
         make_uow(), actor_required(), org_id, direction=q.direction, year=q.year
     )
     return _dump(RegisterList(items=[RegisterOut.model_validate(r) for r in items]))
@@ -334,10 +361,12 @@ def list_registers(org_id: uuid.UUID) -> object:
     response=RegisterOut,
     status=201,
     errors=WRITE_ERRORS,
+    creates="register_id",
+    rules=("`organization_id` là tổ chức mình quản trị.",),
 )
 @api_auth
 def create_register() -> object:
-    reg = registers.create_register(make_uow(), actor_required(), parse_body(CreateRegister))
+    reg = directory.create_register(make_uow(), actor_required(), parse_body(CreateRegister))
     return _dump(RegisterOut.model_validate(reg)), 201
 
 
@@ -349,10 +378,11 @@ def create_register() -> object:
     tag="admin",
     response=DelegationList,
     errors=(404,),
+    lists="delegation_id",
 )
 @api_auth
 def list_delegations(org_id: uuid.UUID) -> object:
-    items = users.list_delegations(make_uow(), actor_required(), org_id)
+    items = directory.list_delegations(make_uow(), actor_required(), org_id)
     return _dump(DelegationList(items=[DelegationOut.model_validate(d) for d in items]))
 
 
@@ -366,10 +396,14 @@ def list_delegations(org_id: uuid.UUID) -> object:
     response=DelegationOut,
     status=201,
     errors=WRITE_ERRORS,
+    creates="delegation_id",
+    rules=(
+        "Không ủy quyền cho chính mình; người được ủy quyền cùng tổ chức; chỉ ủy quyền vai trò người ủy quyền đang giữ; `end_date` không trước `start_date`.",
+    ),
 )
 @api_auth
 def create_delegation() -> object:
-    d = users.create_delegation(make_uow(), actor_required(), parse_body(CreateDelegation))
+    d = directory.create_delegation(make_uow(), actor_required(), parse_body(CreateDelegation))
     return _dump(DelegationOut.model_validate(d)), 201
 
 
@@ -384,7 +418,7 @@ def create_delegation() -> object:
 )
 @api_auth
 def revoke_delegation(delegation_id: uuid.UUID) -> object:
-    d = users.revoke_delegation(make_uow(), actor_required(), delegation_id)
+    d = directory.revoke_delegation(make_uow(), actor_required(), delegation_id)
     return _dump(DelegationOut.model_validate(d))
 
 
@@ -406,7 +440,7 @@ class HolidayQuery(BaseModel):
 @api_auth
 def list_holidays() -> object:
     q = parse_query(HolidayQuery)
-    items = registers.list_holidays(make_uow(), q.year)
+    items = directory.list_holidays(make_uow(), q.year)
     return _dump(HolidayList(items=[HolidayOut.model_validate(h) for h in items]))
 
 
@@ -419,10 +453,11 @@ def list_holidays() -> object:
     body=SetHoliday,
     response=HolidayOut,
     errors=WRITE_ERRORS,
+    rules=("`day` trong khoảng năm 2000–2100.",),
 )
 @api_auth
 def set_holiday() -> object:
-    row = registers.set_holiday(make_uow(), actor_required(), parse_body(SetHoliday))
+    row = directory.set_holiday(make_uow(), actor_required(), parse_body(SetHoliday))
     return _dump(HolidayOut.model_validate(row))
 
 
@@ -434,10 +469,11 @@ def set_holiday() -> object:
     tag="calendar",
     status=204,
     errors=(403, 404, 422),
+    path_params={"day": {"type": "string", "format": "date"}},
 )
 @api_auth
 def delete_holiday(day: str) -> object:
-    registers.delete_holiday(make_uow(), actor_required(), _parse_day(day))
+    directory.delete_holiday(make_uow(), actor_required(), _parse_day(day))
     return "", 204
 
 
@@ -471,9 +507,9 @@ def working_days() -> object:
     q = parse_query(WorkingDaysQuery)
     out = WorkingDaysOut(start=q.start, add=q.add, end=q.end)
     if q.add is not None:
-        out.due_date = registers.due_date(make_uow(), q.start, q.add)
+        out.due_date = directory.due_date(make_uow(), q.start, q.add)
     if q.end is not None:
-        out.working_days = registers.count_working_days(make_uow(), q.start, q.end)
+        out.working_days = directory.count_working_days(make_uow(), q.start, q.end)
     return _dump(out)
 
 

@@ -10,7 +10,7 @@ from flask import Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from app.api import bp
-from app.api.spec import parse_query, registry
+from app.api.spec import Cursor, Limit, parse_query, registry
 from app.auth import actor_required, api_auth
 from app.runtime import make_uow
 from docflow import audit
@@ -33,8 +33,8 @@ class AuditListQuery(BaseModel):
     )
     from_: dt.date | None = Field(default=None, alias="from", description="Từ ngày (YYYY-MM-DD).")
     to: dt.date | None = Field(default=None, description="Đến ngày (YYYY-MM-DD).")
-    limit: int | None = Field(default=None, description="1–200, mặc định 50.")
-    cursor: str | None = None
+    limit: Limit = None
+    cursor: Cursor = None
     format: Literal["json", "xlsx"] = Field(
         default="json", description="xlsx: tệp Excel (tối đa 20 000 dòng, mọi ô dạng văn bản)."
     )
@@ -89,10 +89,10 @@ class AuditEntryOut(BaseModel):
             ip=e.ip,
             details=e.details,
             chain=e.chain,
-            seq=e.seq,
+            seq=e.seq or 0,  # the list shows chained entries only
             version=e.version,
-            prev_hash=e.prev_hash,
-            hash=e.hash,
+            prev_hash=e.prev_hash or "",
+            hash=e.hash or "",
         )
 
 
@@ -110,6 +110,7 @@ class AuditPage(BaseModel):
     tag="audit",
     query=AuditListQuery,
     response=AuditPage,
+    produces=XLSX,
     errors=(403, 422),
 )
 @api_auth

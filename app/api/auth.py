@@ -12,8 +12,8 @@ from app.api.spec import parse_body, registry
 from app.auth import actor_required, api_auth, bearer_token
 from app.runtime import make_uow, runtime
 from app.security import client_address
-from docflow.commands import ChangeOwnPassword
-from docflow.services import identity, users
+from docflow import directory
+from docflow.directory import ChangeOwnPassword
 
 
 class TokenRequest(BaseModel):
@@ -42,11 +42,11 @@ class TokenRequest(BaseModel):
 )
 def create_token() -> object:
     body = parse_body(TokenRequest)
-    user = identity.authenticate(
+    user = directory.authenticate(
         make_uow(), body.username, body.password, channel="api", client=client_address()
     )
     ttl = dt.timedelta(hours=runtime().settings.token_ttl_hours)
-    issued = identity.issue_token(make_uow(), user.id, ttl=ttl)
+    issued = directory.issue_token(make_uow(), user.id, ttl=ttl)
     return TokenOut(
         access_token=issued.token, expires_at=issued.expires_at, user=UserOut.of(user)
     ).model_dump(mode="json")
@@ -59,7 +59,7 @@ def create_token() -> object:
 def delete_token() -> object:
     token = bearer_token()
     assert token is not None
-    identity.revoke_token(make_uow(), token)
+    directory.revoke_token(make_uow(), token)
     return "", 204
 
 
@@ -73,7 +73,7 @@ def delete_token() -> object:
 )
 @api_auth
 def logout_everywhere() -> object:
-    identity.logout_everywhere(make_uow(), actor_required())
+    directory.logout_everywhere(make_uow(), actor_required())
     return "", 204
 
 
@@ -83,7 +83,7 @@ def logout_everywhere() -> object:
 @api_auth
 def me() -> object:
     actor = actor_required()
-    user = users.get_user(make_uow(), actor, actor.user_id)
+    user = directory.get_user(make_uow(), actor, actor.user_id)
     return MeOut.of_actor(user, actor).model_dump(mode="json")
 
 
@@ -100,9 +100,10 @@ def me() -> object:
     body=ChangeOwnPassword,
     response=Empty,
     errors=(422, 429),
+    rules=("`current_password` phải đúng; mật khẩu mới đủ mạnh và khác mật khẩu cũ.",),
 )
 @api_auth
 def change_password() -> object:
     cmd = parse_body(ChangeOwnPassword)
-    identity.change_own_password(make_uow(), actor_required(), cmd, keep_token=bearer_token())
+    directory.change_own_password(make_uow(), actor_required(), cmd, keep_token=bearer_token())
     return {}

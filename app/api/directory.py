@@ -16,23 +16,24 @@ from app.api.schemas import (
     UserList,
     UserOut,
 )
-from app.api.spec import parse_query, registry
+from app.api.spec import Cursor, Limit, parse_query, registry
 from app.auth import actor_required, api_auth
 from app.runtime import make_uow
+from docflow import directory
 from docflow.enums import Role
-from docflow.services import agencies, orgs, users
 
 
 class OrganizationQuery(BaseModel):
     model_config = ConfigDict(extra="forbid")
     q: str | None = Field(
         default=None,
+        max_length=200,
         description="Một phần tên, mã hoặc tên viết tắt (khớp nguyên văn: «%» và «_» là ký tự"
         " thường).",
     )
     parent_id: uuid.UUID | None = None
-    limit: int | None = None
-    cursor: str | None = None
+    limit: Limit = None
+    cursor: Cursor = None
 
 
 class UserQuery(BaseModel):
@@ -51,11 +52,12 @@ class UserQuery(BaseModel):
     query=OrganizationQuery,
     response=OrganizationPage,
     errors=(422,),
+    lists="org_id",
 )
 @api_auth
 def list_organizations() -> object:
     q = parse_query(OrganizationQuery)
-    page = orgs.list_organizations(
+    page = directory.list_organizations(
         make_uow(), actor_required(), q=q.q, parent_id=q.parent_id, limit=q.limit, cursor=q.cursor
     )
     return OrganizationPage(
@@ -75,7 +77,7 @@ def list_organizations() -> object:
 )
 @api_auth
 def get_organization(org_id: uuid.UUID) -> object:
-    org = orgs.get_organization(make_uow(), actor_required(), org_id)
+    org = directory.get_organization(make_uow(), actor_required(), org_id)
     return OrganizationOut.model_validate(org).model_dump(mode="json")
 
 
@@ -90,7 +92,7 @@ def get_organization(org_id: uuid.UUID) -> object:
 )
 @api_auth
 def list_units(org_id: uuid.UUID) -> object:
-    items = orgs.list_units(make_uow(), actor_required(), org_id)
+    items = directory.list_units(make_uow(), actor_required(), org_id)
     return UnitList(items=[UnitOut.model_validate(u) for u in items]).model_dump(mode="json")
 
 
@@ -103,11 +105,12 @@ def list_units(org_id: uuid.UUID) -> object:
     query=UserQuery,
     response=UserList,
     errors=(404, 422),
+    lists="user_id",
 )
 @api_auth
 def list_users(org_id: uuid.UUID) -> object:
     q = parse_query(UserQuery)
-    items = users.list_users(
+    items = directory.list_users(
         make_uow(),
         actor_required(),
         org_id,
@@ -129,7 +132,9 @@ def list_users(org_id: uuid.UUID) -> object:
 )
 @api_auth
 def get_user(user_id: uuid.UUID) -> object:
-    return UserOut.of(users.get_user(make_uow(), actor_required(), user_id)).model_dump(mode="json")
+    return UserOut.of(directory.get_user(make_uow(), actor_required(), user_id)).model_dump(
+        mode="json"
+    )
 
 
 class AgencyQuery(BaseModel):
@@ -140,8 +145,8 @@ class AgencyQuery(BaseModel):
         description="Tìm theo tên hoặc mã định danh, không phân biệt dấu và hoa thường "
         "(«van phong chinh phu» tìm thấy «Văn phòng Chính phủ»); mỗi từ đều phải có.",
     )
-    limit: int | None = None
-    cursor: str | None = None
+    limit: Limit = None
+    cursor: Cursor = None
 
 
 class AgencyOut(BaseModel):
@@ -172,7 +177,7 @@ class AgencyPage(BaseModel):
 @api_auth
 def list_agencies() -> object:
     q = parse_query(AgencyQuery)
-    page = agencies.search_agencies(
+    page = directory.search_agencies(
         make_uow(), actor_required(), q=q.q, limit=q.limit, cursor=q.cursor
     )
     return AgencyPage(

@@ -9,18 +9,17 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from docflow import Actor
-from docflow.documents.states import state_label
+from docflow import Actor, incoming
+from docflow.documents.queries import Deadline, ReplyLinks, state_label
 from docflow.models import Document, TrailEntry
-from docflow.services import incoming_actions, outgoing_actions
-from docflow.services.documents import Deadline, ReplyLinks
+from docflow.outgoing import actions as outgoing_actions
 
 
 def allowed_actions(actor: Actor, doc: Document) -> list[str]:
     """The actions ``actor`` may take now, from the transition table of the document's direction."""
     if doc.direction == "outgoing":
         return outgoing_actions.allowed_actions(actor, doc)
-    return incoming_actions.allowed_actions(actor, doc)
+    return incoming.allowed_actions(actor, doc)
 
 
 class Ref(BaseModel):
@@ -80,6 +79,16 @@ class FileOut(BaseModel):
     sha256: str
     content_type: str
     verification: dict[str, Any] | None = None
+    text_status: Literal["none", "pending", "done", "failed"] = Field(
+        default="none",
+        description="Text extraction: none (not read: a kind of file we do not read, or a "
+        "searchable PDF made from a scan), pending (being read / OCR), done, failed.",
+    )
+    derived_from: uuid.UUID | None = Field(
+        default=None,
+        description="The id of the file this one was made from (the searchable PDF/A of a "
+        "scan, kind `searchable`); null for files as they were received or uploaded.",
+    )
 
 
 class PackageSignerOut(BaseModel):
@@ -185,6 +194,16 @@ class DocumentOut(BaseModel):
     in_reply_to: DocumentLink | None = None
     replies: list[DocumentLink] = []
     recall_request: RecallRequestOut | None = None
+    snippet: str | None = Field(
+        default=None,
+        description="With `q`: the text around the first match, taken from the files' text "
+        "(or the subject), with its diacritics; null when the words were found elsewhere.",
+    )
+    snippet_marks: list[tuple[int, int]] | None = Field(
+        default=None,
+        description="With `q`: [start, end) character offsets in `snippet` of each match, "
+        "for highlighting.",
+    )
 
     @classmethod
     def of(
@@ -250,6 +269,8 @@ class DocumentOut(BaseModel):
                     sha256=f.sha256,
                     content_type=f.content_type,
                     verification=f.verification,
+                    text_status=f.text_status,  # type: ignore[arg-type]
+                    derived_from=f.derived_from_id,
                 )
                 for f in doc.files
             ],
@@ -321,5 +342,10 @@ class ActionRequest(BaseModel):
         "comment, accept_recall (`comment`?; the sender's recall of a handled document stands: "
         "recalled, status 15 back), refuse_recall (`reason`; the document stays, status 16 back "
         "with the reason); both only while `recall_request` is set. outgoing: "
-        "submit_for_review, request_changes, approve, sign, issue, dispatch, recall, comment"
+        "submit_for_review, request_changes, approve, sign, issue, dispatch, recall, comment. "
+        "sign takes `comment`?, `method` = `server` (default: the key the server holds) or "
+        "`csc` (remote signing at the operator's CSC service: `otp` and/or `pin`, typed now and "
+        "never stored; `credential_id`? else the linked one, PUT /me/remote-signing); a wrong "
+        "PIN/OTP is 422 `remote_signing_otp_invalid`, the service's timeout 504 "
+        "`remote_signing_timeout`, and nothing is signed"
     )

@@ -4,52 +4,33 @@ its files, and actions."""
 from __future__ import annotations
 
 import datetime as dt
-import json
 import uuid
 from typing import Any, Literal
 
-from flask import Response, request, stream_with_context
+from flask import Response, stream_with_context
 from pydantic import BaseModel, ConfigDict, Field
 
 from app.api import bp
 from app.api.document_schemas import ActionRequest, DocumentOut, DocumentPage, TrailList, TrailOut
-from app.api.spec import parse_body, registry
+from app.api.phone import box_etag, document_etag
+from app.api.spec import (
+    STORED_FILE_TYPES,
+    Cursor,
+    Limit,
+    parse_body,
+    parse_query,
+    registry,
+    validate_input,
+)
 from app.auth import actor_required, api_auth
-from app.errors import ApiError
 from app.runtime import make_uow
-from docflow.documents.commands import RegisterIncoming
-from docflow.documents.files import Upload
-from docflow.services import documents, incoming, incoming_actions, outgoing_actions
+from app.uploads import multipart
+from docflow import incoming, search
+from docflow.documents import queries as documents
+from docflow.incoming.commands import RegisterIncoming
+from docflow.outgoing import actions as outgoing_actions
+from docflow.search import SearchPage
 from storage import content_disposition
-
-
-def uploads_from_request(kind: str = "main") -> list[Upload]:
-    """The ``files`` parts of a multipart request; the first is the main file."""
-    parts = request.files.getlist("files")
-    return [
-        Upload(
-            stream=f.stream,
-            filename=f.filename or "tep",
-            content_type=f.mimetype,
-            kind=kind if i == 0 else "attachment",
-        )
-        for i, f in enumerate(parts)
-    ]
-
-
-def meta_from_request() -> dict[str, Any]:
-    raw: str | None = request.form.get("meta")
-    if raw is None and "meta" in request.files:
-        raw = request.files["meta"].read().decode("utf-8", errors="replace")
-    if raw is None:
-        raise ApiError(400, "missing_meta", "Thiếu phần «meta» (JSON) trong yêu cầu multipart.")
-    try:
-        value = json.loads(raw)
-    except ValueError as exc:
-        raise ApiError(400, "malformed_json", "Phần «meta» không phải JSON hợp lệ.") from exc
-    if not isinstance(value, dict):
-        raise ApiError(400, "malformed_json", "Phần «meta» phải là một đối tượng JSON.")
-    return value
 
 
 def document_json(doc: Any) -> dict[str, Any]:
@@ -69,15 +50,20 @@ def document_json(doc: Any) -> dict[str, Any]:
     response=DocumentOut,
     status=201,
     errors=(403, 409, 413, 415, 422),
+    creates="document_id",
+    link_params={"file_id": "$response.body#/files/0/id"},
+    rules=(
+        "`doc_type` phải có trong danh mục loại văn bản đang dùng (trường `doc_type`).",
+        "`register_id` (nếu có) là sổ văn bản đến của cơ quan mình, năm nay (trường `register_id`).",
+        "Cần ít nhất một phần `files`; mỗi tệp là PDF, DOCX hoặc ảnh (loại khác: 415).",
+    ),
+    files_required=True,
 )
 @api_auth
 def register_incoming() -> object:
-    if not request.mimetype.startswith("multipart/"):
-        raise ApiError(
-            400, "multipart_required", "Gửi dạng multipart/form-data: phần meta (JSON) và các tệp."
-        )
-    cmd = RegisterIncoming.model_validate(meta_from_request())
-    doc = incoming.register_incoming(make_uow(), actor_required(), cmd, uploads_from_request())
+    meta, files = multipart("main", rest="attachment")
+    cmd = validate_input(RegisterIncoming, meta)
+    doc = incoming.register_incoming(make_uow(), actor_required(), cmd, files)
     return document_json(documents.get_document(make_uow(), actor_required(), doc.id)), 201
 
 
@@ -86,18 +72,30 @@ class DocumentListQuery(BaseModel):
     # "from" is a Python keyword: the field is from_, the parameter is "from".
     direction: Literal["incoming", "outgoing"] | None = None
     box: Literal["inbox", "processing", "done", "all"] = "all"
-    state: str | None = None
-    q: str | None = None
+    state: str | None = Field(default=None, max_length=32)
+    q: str | None = Field(
+        default=None,
+        max_length=500,
+        description="Full-text search of notation, subject, issuer and the files' text "
+        "(OCR included), without regard to diacritics or case (đ = d): words (all must be "
+        'found), "a phrase" in quotes, -word to exclude; at least 2 characters, at most 40 '
+        "terms. Combines with the other filters. Results are ranked: notation/subject/issuer "
+        "matches first, then by relevance, then newer first, among the newest 200 matches; "
+        "each item carries `snippet` and `snippet_marks` (a query of parts of notations only, "
+        "such as `4321/BC`, marks them in the notation); pages go by `next_cursor` up to 200 "
+        "results deep. Only documents the caller may see are searched.",
+    )
     from_: dt.date | None = Field(default=None, alias="from")
     to: dt.date | None = None
-    doc_type: str | None = None
+    doc_type: str | None = Field(default=None, max_length=16)
     issuer: str | None = Field(
         default=None,
+        max_length=255,
         description="Mã định danh nơi gửi, hoặc một phần tên (khớp nguyên văn: «%» và «_» là ký tự"
         " thường, không phải ký tự đại diện).",
     )
-    limit: int | None = None
-    cursor: str | None = None
+    limit: Limit = None
+    cursor: Cursor = None
 
 
 @registry.operation(
@@ -109,10 +107,12 @@ class DocumentListQuery(BaseModel):
     query=DocumentListQuery,
     response=DocumentPage,
     errors=(422,),
+    conditional=box_etag,
+    lists="document_id",
 )
 @api_auth
 def list_documents() -> object:
-    q = DocumentListQuery.model_validate(request.args.to_dict())
+    q = parse_query(DocumentListQuery)
     actor = actor_required()
     page = documents.list_documents(
         make_uow(),
@@ -132,10 +132,33 @@ def list_documents() -> object:
     )
     marks = documents.deadlines(make_uow(), page.items)
     links = documents.reply_links(make_uow(), actor, page.items)
-    return DocumentPage(
-        items=[DocumentOut.of(d, actor, marks.get(d.id), links.get(d.id)) for d in page.items],
-        next_cursor=page.next_cursor,
-    ).model_dump(mode="json")
+    items = [DocumentOut.of(d, actor, marks.get(d.id), links.get(d.id)) for d in page.items]
+    if isinstance(page, SearchPage):
+        for item in items:
+            found = page.snippets.get(item.id)
+            item.snippet = found.text if found else None
+            item.snippet_marks = list(found.marks) if found else None
+    return DocumentPage(items=items, next_cursor=page.next_cursor).model_dump(mode="json")
+
+
+@registry.operation(
+    bp,
+    "/documents/<uuid:document_id>/files/<uuid:file_id>/text",
+    "GET",
+    summary="Nội dung chữ của tệp (trích xuất hoặc nhận dạng OCR)",
+    tag="documents",
+    errors=(404, 409),
+    produces="text/plain",
+)
+@api_auth
+def file_text(document_id: uuid.UUID, file_id: uuid.UUID) -> Response:
+    """The text read from the file (UTF-8; pages separated by form feeds). 409 with code
+    ``text_not_ready`` while it is being read, ``text_failed`` when it could not be read."""
+    text = search.file_text(make_uow(), actor_required(), document_id, file_id)
+    response = Response(text, mimetype="text/plain")
+    response.headers["Content-Type"] = "text/plain; charset=utf-8"
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
 
 
 @registry.operation(
@@ -146,6 +169,7 @@ def list_documents() -> object:
     tag="documents",
     response=DocumentOut,
     errors=(404,),
+    conditional=document_etag,
 )
 @api_auth
 def get_document(document_id: uuid.UUID) -> object:
@@ -174,7 +198,7 @@ def get_trail(document_id: uuid.UUID) -> object:
     summary="Nội dung tệp",
     tag="documents",
     errors=(404,),
-    produces="application/octet-stream",
+    produces=STORED_FILE_TYPES,
 )
 @api_auth
 def file_content(document_id: uuid.UUID, file_id: uuid.UUID) -> Response:
@@ -206,7 +230,10 @@ def stream_file(document_id: uuid.UUID, file_id: uuid.UUID, *, inline: bool = Fa
     tag="documents",
     body=ActionRequest,
     response=DocumentOut,
-    errors=(403, 404, 409, 422),
+    errors=(403, 404, 409, 422, 504),
+    rules=(
+        "Tham số theo thao tác (bảng trong API.md §3): thiếu hoặc sai tham số → 422 với trường.",
+    ),
 )
 @api_auth
 def document_action(document_id: uuid.UUID) -> object:
@@ -215,6 +242,6 @@ def document_action(document_id: uuid.UUID) -> object:
     actor = actor_required()
     # The document's direction chooses the transition table (404 first if it is not visible).
     current = documents.get_document(make_uow(), actor, document_id)
-    flow = outgoing_actions if current.direction == "outgoing" else incoming_actions
+    flow = outgoing_actions if current.direction == "outgoing" else incoming
     doc = flow.act(make_uow(), actor, document_id, body.action, params)
     return document_json(documents.get_document(make_uow(), actor, doc.id))

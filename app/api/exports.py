@@ -9,7 +9,7 @@ from flask import Response
 from pydantic import BaseModel, ConfigDict
 
 from app.api import bp
-from app.api.spec import parse_query, registry
+from app.api.spec import Year, parse_query, registry
 from app.auth import actor_required, api_auth
 from app.errors import ApiError
 from app.runtime import make_uow
@@ -26,7 +26,7 @@ class RegisterExportQuery(BaseModel):
     sổ mật trả 403 clearance_required cho người chưa được phép xem văn bản mật."""
 
     model_config = ConfigDict(extra="forbid")
-    year: int | None = None
+    year: Year = None
     format: Literal["docx", "xlsx"] = "xlsx"
 
 
@@ -53,7 +53,7 @@ def register_export(register_id: uuid.UUID, fmt: str, year: int | None = None) -
     tag="reports",
     query=RegisterExportQuery,
     errors=(403, 404, 422),
-    produces=XLSX,
+    produces=(XLSX, DOCX),
 )
 @api_auth
 def export_register(register_id: uuid.UUID) -> Response:

@@ -15,7 +15,8 @@ from app.api.spec import registry
 from app.auth import actor_required, api_auth
 from app.errors import ApiError
 from app.runtime import make_uow
-from docflow.services import documents
+from app.uploads import single_upload
+from docflow.documents import queries as documents
 from interop.inbox import import_package
 from storage import content_disposition
 
@@ -35,15 +36,19 @@ class PackageUpload(BaseModel):
     multipart=PackageUpload,
     response=DocumentOut,
     status=201,
+    also_ok=(200,),
     errors=(403, 409, 413, 415, 422),
+    rules=(
+        "`file` phải là một gói edXML hợp lệ, gửi cho một cơ quan của hệ thống (422 khi không "
+        "đọc được, 415 khi không phải XML); gửi lại cùng gói trả 200 với văn bản đã có.",
+    ),
+    creates="document_id",
 )
 @api_auth
 def import_edxml() -> object:
     actor = actor_required()
-    if "file" in request.files:
-        data = request.files["file"].read()
-    else:
-        data = request.get_data(cache=False)
+    upload = single_upload("file")
+    data = upload.stream.read() if upload is not None else request.get_data(cache=False)
     if not data:
         raise ApiError(400, "missing_file", "Gửi tệp .edxml trong thân yêu cầu hoặc phần «file».")
     [result] = import_package(make_uow(), io.BytesIO(data), channel="manual", actor=actor)
@@ -65,8 +70,8 @@ def import_edxml() -> object:
 )
 @api_auth
 def export_edxml(document_id: uuid.UUID) -> Response:
+    from docflow.actors import require_role
     from docflow.enums import Role
-    from docflow.policies import require_role
     from interop.edxml.model import Organ
     from interop.outbox import package_for
     from interop.package_signatures import signed_package_bytes
@@ -90,6 +95,6 @@ def export_edxml(document_id: uuid.UUID) -> Response:
 
 
 def _deliveries(document_id: uuid.UUID) -> list[Any]:
-    from docflow.services import dispatch
+    from docflow.outgoing import dispatch
 
     return list(dispatch.list_deliveries(make_uow(), actor_required(), document_id))

@@ -7,7 +7,8 @@ import uuid
 from pydantic import BaseModel, ConfigDict
 
 from app.api import bp
-from app.api.spec import parse_query, registry
+from app.api.phone import box_etag
+from app.api.spec import Cursor, Limit, parse_query, registry
 from app.api.task_schemas import MarkedOut, NotificationOut, NotificationPage, UnreadCountOut
 from app.auth import actor_required, api_auth
 from app.runtime import make_uow
@@ -17,8 +18,8 @@ from docflow import notifications
 class NotificationQuery(BaseModel):
     model_config = ConfigDict(extra="forbid")
     unread: bool = False
-    limit: int | None = None
-    cursor: str | None = None
+    limit: Limit = None
+    cursor: Cursor = None
 
 
 @registry.operation(
@@ -30,6 +31,8 @@ class NotificationQuery(BaseModel):
     query=NotificationQuery,
     response=NotificationPage,
     errors=(422,),
+    conditional=box_etag,
+    lists="notification_id",
 )
 @api_auth
 def notifications_list() -> object:

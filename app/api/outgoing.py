@@ -12,32 +12,19 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from app.api import bp
 from app.api.document_schemas import DocumentOut
-from app.api.documents import document_json, meta_from_request
-from app.api.spec import parse_body, registry
+from app.api.documents import document_json
+from app.api.spec import FILE_PART, parse_body, registry, validate_input
 from app.auth import actor_required, api_auth
-from app.errors import ApiError
 from app.runtime import make_uow
-from docflow.documents.files import Upload
-from docflow.documents.outgoing_commands import DraftMeta, TemplateDraft, TemplateVersion
-from docflow.documents.states import STATUS_LABELS, DeliveryState
+from app.uploads import multipart, require_multipart, uploads
+from docflow.documents import queries as documents
 from docflow.models import Delivery, DraftVersion
-from docflow.services import axis_deliveries, documents, outgoing, outgoing_versions
-from docflow.services.axis_deliveries import DeliveryAction as DeliveryActionName
-
-
-def _uploads(kind: str) -> list[Upload]:
-    return [
-        Upload(stream=f.stream, filename=f.filename or "tep", content_type=f.mimetype, kind=kind)
-        for f in request.files.getlist("files")
-        if f.filename
-    ]
-
-
-def _require_multipart() -> None:
-    if not request.mimetype.startswith("multipart/"):
-        raise ApiError(
-            400, "multipart_required", "Gửi dạng multipart/form-data: phần meta (JSON) và tệp."
-        )
+from docflow.outgoing import axis_deliveries
+from docflow.outgoing import drafts as outgoing
+from docflow.outgoing import versions as outgoing_versions
+from docflow.outgoing.axis_deliveries import DeliveryAction as DeliveryActionName
+from docflow.outgoing.commands import DraftMeta, TemplateDraft, TemplateVersion
+from docflow.outgoing.states import STATUS_LABELS, DeliveryState
 
 
 @registry.operation(
@@ -50,12 +37,20 @@ def _require_multipart() -> None:
     response=DocumentOut,
     status=201,
     errors=(403, 413, 415, 422),
+    creates="document_id",
+    link_params={"file_id": "$response.body#/files/0/id"},
+    rules=(
+        "`doc_type` phải có trong danh mục loại văn bản đang dùng (trường `doc_type`).",
+        "`signer_user_id` là lãnh đạo của cơ quan mình (trường `signer_user_id`); mỗi nơi nhận phải có trong danh bạ (trường `recipients.N`).",
+        "Cần một phần `files` là DOCX hoặc PDF (trường `files`; loại khác: 415).",
+    ),
+    files_required=True,
 )
 @api_auth
 def create_outgoing() -> object:
-    _require_multipart()
-    meta = DraftMeta.model_validate(meta_from_request())
-    doc = outgoing.create_draft(make_uow(), actor_required(), meta, _uploads("draft"))
+    data, files = multipart("draft")
+    meta = validate_input(DraftMeta, data)
+    doc = outgoing.create_draft(make_uow(), actor_required(), meta, files)
     return document_json(documents.get_document(make_uow(), actor_required(), doc.id)), 201
 
 
@@ -69,6 +64,11 @@ def create_outgoing() -> object:
     response=DocumentOut,
     status=201,
     errors=(403, 422),
+    creates="document_id",
+    rules=(
+        "`doc_type` phải có trong danh mục loại văn bản đang dùng (trường `doc_type`).",
+        "`signer_user_id` là lãnh đạo của cơ quan mình (trường `signer_user_id`); mỗi nơi nhận phải có trong danh bạ (trường `recipients.N`).",
+    ),
 )
 @api_auth
 def create_outgoing_from_template() -> object:
@@ -83,17 +83,30 @@ def create_outgoing_from_template() -> object:
     "POST",
     summary="Thêm bản dự thảo mới hoặc tệp đính kèm (multipart files, kind=draft|attachment)",
     tag="outgoing",
+    form={
+        "type": "object",
+        "required": ["files"],
+        "properties": {
+            "files": {"type": "array", "minItems": 1, "items": FILE_PART},
+            "kind": {"type": "string", "enum": ["draft", "attachment"], "default": "draft"},
+            "note": {"type": "string"},
+        },
+    },
+    rules=(
+        "Mỗi tệp phải là DOCX hoặc PDF (dự thảo) hay một loại được phép (đính kèm); loại khác: "
+        "415.",
+    ),
     response=DocumentOut,
     status=201,
     errors=(403, 404, 409, 413, 415, 422),
 )
 @api_auth
 def add_document_files(document_id: uuid.UUID) -> object:
-    _require_multipart()
+    require_multipart()
     kind = request.form.get("kind") or "draft"
     note = request.form.get("note") or None
     doc = outgoing_versions.add_version(
-        make_uow(), actor_required(), document_id, _uploads(kind), kind=kind, note=note
+        make_uow(), actor_required(), document_id, uploads(kind), kind=kind, note=note
     )
     return document_json(documents.get_document(make_uow(), actor_required(), doc.id)), 201
 
@@ -237,6 +250,7 @@ class DeliveryList(BaseModel):
     tag="outgoing",
     response=DeliveryList,
     errors=(404,),
+    lists="delivery_id",
 )
 @api_auth
 def list_deliveries(document_id: uuid.UUID) -> object:

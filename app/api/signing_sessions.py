@@ -15,8 +15,9 @@ from app.api.documents import document_json
 from app.api.spec import parse_body, registry
 from app.auth import actor_required, api_auth
 from app.runtime import make_uow
-from docflow.documents.outgoing_commands import CompleteSigningSession, StartSigningSession
-from docflow.services import documents, outgoing_signing
+from docflow.documents import queries as documents
+from docflow.outgoing import signing_sessions as outgoing_signing
+from docflow.outgoing.commands import CompleteSigningSession, StartSigningSession
 
 
 class SigningSessionOut(BaseModel):
@@ -38,6 +39,10 @@ class SigningSessionOut(BaseModel):
     response=SigningSessionOut,
     status=201,
     errors=(403, 404, 409, 422),
+    creates="session_id",
+    rules=(
+        "`certificate` và `chain` là chứng thư X.509 dạng PEM; chứng thư là của người ký được chỉ định, còn hạn, dùng được để ký.",
+    ),
 )
 @api_auth
 def start_signing_session(document_id: uuid.UUID) -> object:
@@ -62,6 +67,9 @@ def start_signing_session(document_id: uuid.UUID) -> object:
     body=CompleteSigningSession,
     response=DocumentOut,
     errors=(403, 404, 409, 422),
+    rules=(
+        "`signature` là base64 của chữ ký thô, kiểm tra được bằng khóa công khai trong chứng thư của phiên.",
+    ),
 )
 @api_auth
 def complete_signing_session(session_id: uuid.UUID) -> object:

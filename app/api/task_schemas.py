@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
@@ -41,6 +41,9 @@ class TaskFileOut(BaseModel):
     content_type: str
     trail_seq: int
     created_at: dt.datetime
+    text_status: Literal["none", "pending", "done", "failed"] = Field(
+        description="Đọc nội dung tệp (tìm kiếm theo nội dung): none | pending | done | failed"
+    )
 
     @classmethod
     def of(cls, f: TaskAttachment) -> TaskFileOut:
@@ -52,6 +55,7 @@ class TaskFileOut(BaseModel):
             content_type=f.content_type,
             trail_seq=f.trail_seq,
             created_at=f.created_at,
+            text_status=f.text_status,  # type: ignore[arg-type]
         )
 
 

@@ -6,26 +6,33 @@
 
 from __future__ import annotations
 
-import json
 import uuid
 from typing import Any
 
-from flask import Response, request, stream_with_context
-from pydantic import BaseModel, ConfigDict
+from flask import Response, stream_with_context
+from pydantic import BaseModel, ConfigDict, Field
 
 from app.api import bp
-from app.api.spec import parse_body, parse_query, registry
+from app.api.phone import box_etag
+from app.api.spec import (
+    STORED_FILE_TYPES,
+    Cursor,
+    Limit,
+    parse_body,
+    parse_query,
+    registry,
+    validate_input,
+)
 from app.api.task_schemas import TaskOut, TaskPage, TaskSummaryOut, TaskTrailList, TaskTrailOut
 from app.auth import actor_required, api_auth
-from app.errors import ApiError
 from app.runtime import make_uow
+from app.uploads import json_or_multipart
 from docflow.tasks import (
     Box,
     CreateSubtask,
     CreateTask,
     TaskActionRequest,
     TaskState,
-    Upload,
     act_on_task,
     create_subtask,
     create_task,
@@ -37,33 +44,6 @@ from docflow.tasks import (
 from storage import content_disposition
 
 WRITE_ERRORS = (403, 404, 409, 413, 415, 422)
-
-
-def _json_or_multipart() -> tuple[dict[str, Any], list[Upload]]:
-    """The body as a dict, and the uploaded files (multipart only)."""
-    if not request.mimetype.startswith("multipart/"):
-        if not request.is_json:
-            raise ApiError(400, "malformed_json", "Nội dung phải là JSON hoặc multipart/form-data.")
-        data = request.get_json(silent=True)
-        if not isinstance(data, dict):
-            raise ApiError(400, "malformed_json", "JSON phải là một đối tượng.")
-        return data, []
-    raw: str | None = request.form.get("meta")
-    if raw is None and "meta" in request.files:
-        raw = request.files["meta"].read().decode("utf-8", errors="replace")
-    if raw is None:
-        raise ApiError(400, "missing_meta", "Thiếu phần «meta» (JSON) trong yêu cầu multipart.")
-    try:
-        meta = json.loads(raw)
-    except ValueError as exc:
-        raise ApiError(400, "malformed_json", "Phần «meta» không phải JSON hợp lệ.") from exc
-    if not isinstance(meta, dict):
-        raise ApiError(400, "malformed_json", "Phần «meta» phải là một đối tượng JSON.")
-    files = [
-        Upload(stream=f.stream, filename=f.filename or "tep", content_type=f.mimetype)
-        for f in request.files.getlist("files")
-    ]
-    return meta, files
 
 
 def _task(task_id: uuid.UUID) -> dict[str, Any]:
@@ -80,11 +60,15 @@ def _task(task_id: uuid.UUID) -> dict[str, Any]:
     response=TaskOut,
     status=201,
     errors=WRITE_ERRORS,
+    creates="task_id",
+    rules=(
+        "Người/đơn vị chủ trì và phối hợp thuộc cơ quan mình; `document_id` (nếu có) là văn bản mình xem được; hạn không trước hôm nay.",
+    ),
 )
 @api_auth
 def tasks_create() -> object:
-    data, files = _json_or_multipart()
-    view = create_task(make_uow(), actor_required(), CreateTask.model_validate(data), files)
+    data, files = json_or_multipart()
+    view = create_task(make_uow(), actor_required(), validate_input(CreateTask, data), files)
     return TaskOut.of(view).model_dump(mode="json"), 201
 
 
@@ -94,8 +78,11 @@ class TaskQuery(BaseModel):
     state: TaskState | None = None
     open: bool = False
     overdue: bool = False
-    limit: int | None = None
-    cursor: str | None = None
+    # Words of the title, the description or the text of the task's files (accents and case
+    # ignored in the files' text; "phrases", -excluded words), within the box.
+    q: str | None = Field(default=None, min_length=2, max_length=200)
+    limit: Limit = None
+    cursor: Cursor = None
 
 
 @registry.operation(
@@ -107,6 +94,8 @@ class TaskQuery(BaseModel):
     query=TaskQuery,
     response=TaskPage,
     errors=(403, 422),
+    conditional=box_etag,
+    lists="task_id",
 )
 @api_auth
 def tasks_list() -> object:
@@ -120,6 +109,7 @@ def tasks_list() -> object:
         overdue=q.overdue,
         limit=q.limit,
         cursor=q.cursor,
+        q=q.q,
     )
     return TaskPage(
         items=[TaskSummaryOut.of(v) for v in page.items], next_cursor=page.next_cursor
@@ -164,11 +154,12 @@ def tasks_trail(task_id: uuid.UUID) -> object:
     body=TaskActionRequest,
     response=TaskOut,
     errors=WRITE_ERRORS,
+    rules=("Tham số theo thao tác (ví dụ `new_due_date` sau hạn hiện tại).",),
 )
 @api_auth
 def tasks_action(task_id: uuid.UUID) -> object:
-    data, files = _json_or_multipart()
-    cmd = TaskActionRequest.model_validate(data).root
+    data, files = json_or_multipart()
+    cmd = validate_input(TaskActionRequest, data).root
     view = act_on_task(make_uow(), actor_required(), task_id, cmd, files)
     return TaskOut.of(view).model_dump(mode="json")
 
@@ -183,6 +174,8 @@ def tasks_action(task_id: uuid.UUID) -> object:
     response=TaskOut,
     status=201,
     errors=WRITE_ERRORS,
+    creates="task_id",
+    rules=("Người chủ trì thuộc đơn vị của nhiệm vụ; hạn không sau hạn của nhiệm vụ.",),
 )
 @api_auth
 def tasks_subtask(task_id: uuid.UUID) -> object:
@@ -197,7 +190,7 @@ def tasks_subtask(task_id: uuid.UUID) -> object:
     summary="Nội dung tệp đính kèm của nhiệm vụ",
     tag="tasks",
     errors=(404,),
-    produces="application/octet-stream",
+    produces=STORED_FILE_TYPES,
 )
 @api_auth
 def tasks_file_content(task_id: uuid.UUID, file_id: uuid.UUID) -> Response:

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import request
 from pydantic import BaseModel, ConfigDict
 
 from app.api import bp
@@ -19,7 +18,10 @@ from app.api.spec import registry
 from app.errors import ApiError
 from app.ratelimit import Limit, check_rate
 from app.runtime import make_uow, runtime
+from app.uploads import single_upload
 from docflow import audit
+from docflow.uploads import FileRefusedError, read_checked
+from storage import FileType
 
 
 class VerificationUpload(BaseModel):
@@ -64,23 +66,27 @@ def verify_uploaded() -> dict[str, Any]:
         Limit(*settings.public_rate_limit),
         Limit(*settings.public_rate_limit_global),
     )
-    upload = request.files.get("file")
+    upload = single_upload("file")
     if upload is None:
         raise ApiError(400, "missing_file", "Chọn một tệp PDF để kiểm tra.")
     limit = min(rt.config.max_upload_bytes, settings.verify_max_mb * 1024 * 1024)
-    data = upload.stream.read(limit + 1)
-    if len(data) > limit:
-        raise ApiError(413, "file_too_large", "Tệp quá lớn để kiểm tra.", {"max_bytes": limit})
-    if not data.lstrip()[:5].startswith(b"%PDF-"):
-        raise ApiError(415, "unsupported_file_type", "Chỉ kiểm tra được tệp PDF.")
+    try:
+        data = read_checked(upload, max_size=limit, allowed=FileType.PDF)
+    except FileRefusedError as exc:
+        if exc.code == "file_too_large":
+            raise ApiError(
+                413, "file_too_large", "Tệp quá lớn để kiểm tra.", {"max_bytes": limit}
+            ) from exc
+        raise ApiError(415, "unsupported_file_type", "Chỉ kiểm tra được tệp PDF.") from exc
     verifier = runtime().verifier
     assert verifier is not None
     report = verifier(data)
-    audit.record_verification(make_uow(), data, str(report.get("summary", "invalid")))
-    if "error" in report:
-        error = report["error"]
-        raise ApiError(422, error["code"], error["message"], error.get("details"))
-    return report
+    audit.record_verification(make_uow(), data, report.summary.value)
+    if report.refusal is not None:
+        refusal = report.refusal
+        details = dict(refusal.details) if refusal.details is not None else None
+        raise ApiError(422, refusal.code, refusal.message, details)
+    return report.to_dict()
 
 
 @registry.operation(
@@ -93,6 +99,7 @@ def verify_uploaded() -> dict[str, Any]:
     response=VerificationOut,
     auth=False,
     errors=(413, 415, 422, 429),
+    rules=("`file` phải là một tệp PDF (loại khác: 415; PDF hỏng: 422).",),
 )
 def create_verification() -> object:
     return verify_uploaded()

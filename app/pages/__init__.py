@@ -51,12 +51,8 @@ def vn_time(value: dt.datetime | None) -> str:
 
 def state_label(state: str) -> str:
     """Vietnamese name of a document state."""
-    from docflow.documents.states import (
-        INCOMING_LABELS,
-        OUTGOING_LABELS,
-        IncomingState,
-        OutgoingState,
-    )
+    from docflow.incoming.states import INCOMING_LABELS, IncomingState
+    from docflow.outgoing.states import OUTGOING_LABELS, OutgoingState
 
     try:
         return INCOMING_LABELS[IncomingState(state)]
@@ -81,14 +77,21 @@ def _unread(actor: Actor | None) -> int:
 def init_pages(app: Flask) -> None:
     from app.pages import (  # noqa: F401  (routes register on import)
         account,
+        activate,
         admin,
+        admin_directory,
         audit,
+        bulk_signing,
         documents,
+        dossiers,
         exchange,
+        feedback,
         home,
+        imports,
         notifications,
         outgoing,
         outgoing_screens,
+        reports,
         tasks,
         verify,
     )

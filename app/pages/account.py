@@ -11,9 +11,8 @@ from app.pages import bp
 from app.pages.forms import domain_errors, parse_form
 from app.runtime import make_uow
 from app.security import client_address
-from docflow import DomainError
-from docflow.commands import ChangeOwnPassword
-from docflow.services import identity, users
+from docflow import DomainError, directory
+from docflow.directory import ChangeOwnPassword
 
 
 @bp.route("/account", methods=["GET", "POST"])
@@ -26,7 +25,7 @@ def account() -> Any:
         cmd, errors = parse_form(ChangeOwnPassword)
         if cmd is not None:
             try:
-                sid = identity.change_own_password(
+                sid = directory.change_own_password(
                     make_uow(), actor, cmd, reissue=session_limits(), ip=client_address()
                 )
             except DomainError as exc:
@@ -38,8 +37,8 @@ def account() -> Any:
                 flash("Đã đổi mật khẩu. Các phiên đăng nhập khác đã kết thúc.", "success")
                 return redirect(url_for("pages.account"))
         status = 422
-    user = users.get_user(make_uow(), actor, actor.user_id)
-    delegations = users.list_delegations(make_uow(), actor, actor.organization_id)
+    user = directory.get_user(make_uow(), actor, actor.user_id)
+    delegations = directory.list_delegations(make_uow(), actor, actor.organization_id)
     return render_template(
         "account.html", user=user, errors=errors, delegations=delegations
     ), status

@@ -17,8 +17,9 @@ from app.auth import actor_required, page_auth
 from app.pages import bp
 from app.pages.forms import domain_errors, parse_form
 from app.runtime import make_uow
-from docflow import DomainError
-from docflow.commands import (
+from docflow import DomainError, directory
+from docflow.actors import require_role
+from docflow.directory import (
     CreateDelegation,
     CreateOrganization,
     CreateRegister,
@@ -31,8 +32,6 @@ from docflow.commands import (
     UpdateUser,
 )
 from docflow.enums import Direction, HolidayKind, OrgLevel, Role, Secrecy
-from docflow.policies import require_role
-from docflow.services import orgs, registers, users
 from docflow.workdays import local_date
 
 
@@ -55,12 +54,18 @@ def _submit(
     return result, {}
 
 
+# An organisation's page lists its first people; the people list pages through the rest.
+PEOPLE_SHOWN = 100
+
+
 @bp.get("/admin")
 @page_auth
 def admin_home() -> Any:
     actor = actor_required()
     require_role(actor, Role.ADMIN)
-    return render_template("admin/index.html", orgs=orgs.managed_organizations(make_uow(), actor))
+    from app.pages.admin_directory import first_tree
+
+    return render_template("admin/index.html", tree=first_tree(actor))
 
 
 @bp.route("/admin/organizations/new", methods=["GET", "POST"])
@@ -72,7 +77,7 @@ def admin_org_new() -> Any:
     if request.method == "POST":
         org, errors = _submit(
             CreateOrganization,
-            lambda c: orgs.create_organization(make_uow(), actor, c),
+            lambda c: directory.create_organization(make_uow(), actor, c),
             "Đã thêm tổ chức.",
         )
         if org is not None:
@@ -81,7 +86,7 @@ def admin_org_new() -> Any:
         "admin/org_form.html",
         errors=errors,
         form=request.form,
-        parent_options=[(o.id, o.name) for o in orgs.managed_organizations(make_uow(), actor)],
+        parent_options=[(o.id, o.name) for o in directory.managed_organizations(make_uow(), actor)],
         level_options=[(lv.value, lv.label) for lv in OrgLevel],
         org=None,
     ), 422 if errors else 200
@@ -92,16 +97,17 @@ def admin_org_new() -> Any:
 def admin_org(org_id: uuid.UUID) -> Any:
     actor = actor_required()
     uow = make_uow()
-    org = orgs.get_organization(uow, actor, org_id)
-    unit_list = orgs.list_units(uow, actor, org_id)
+    org = directory.get_organization(uow, actor, org_id)
+    unit_list = directory.list_units(uow, actor, org_id)
     return render_template(
         "admin/org.html",
         org=org,
         units=unit_list,
         unit_names={u.id: u.name for u in unit_list},
-        people=users.list_users(uow, actor, org_id, include_inactive=True),
-        registers=registers.list_registers(uow, actor, org_id),
-        delegations=users.list_delegations(uow, actor, org_id),
+        people=directory.list_users(uow, actor, org_id, include_inactive=True, limit=PEOPLE_SHOWN),
+        people_shown=PEOPLE_SHOWN,
+        registers=directory.list_registers(uow, actor, org_id),
+        delegations=directory.list_delegations(uow, actor, org_id),
     )
 
 
@@ -109,13 +115,13 @@ def admin_org(org_id: uuid.UUID) -> Any:
 @page_auth
 def admin_org_edit(org_id: uuid.UUID) -> Any:
     actor = actor_required()
-    org = orgs.get_organization(make_uow(), actor, org_id)
+    org = directory.get_organization(make_uow(), actor, org_id)
     errors: dict[str, str] = {}
     if request.method == "POST":
         extra = {"active": request.form.get("active") == "on"}
         done, errors = _submit(
             UpdateOrganization,
-            lambda c: orgs.update_organization(make_uow(), actor, org_id, c),
+            lambda c: directory.update_organization(make_uow(), actor, org_id, c),
             "Đã lưu thông tin tổ chức.",
             **extra,
         )
@@ -135,25 +141,27 @@ def admin_org_edit(org_id: uuid.UUID) -> Any:
 def admin_unit_new(org_id: uuid.UUID | None = None, unit_id: uuid.UUID | None = None) -> Any:
     actor = actor_required()
     uow = make_uow()
-    unit = orgs.get_unit(uow, actor, unit_id) if unit_id is not None else None
+    unit = directory.get_unit(uow, actor, unit_id) if unit_id is not None else None
     if unit is not None:
         org_id = unit.organization_id
     assert org_id is not None
-    org = orgs.get_organization(uow, actor, org_id)
-    siblings = [u for u in orgs.list_units(uow, actor, org_id) if unit is None or u.id != unit.id]
+    org = directory.get_organization(uow, actor, org_id)
+    siblings = [
+        u for u in directory.list_units(uow, actor, org_id) if unit is None or u.id != unit.id
+    ]
     errors: dict[str, str] = {}
     if request.method == "POST":
         if unit is None:
             done, errors = _submit(
                 CreateUnit,
-                lambda c: orgs.create_unit(make_uow(), actor, c),
+                lambda c: directory.create_unit(make_uow(), actor, c),
                 "Đã thêm đơn vị.",
                 organization_id=str(org_id),
             )
         else:
             done, errors = _submit(
                 UpdateUnit,
-                lambda c: orgs.update_unit(make_uow(), actor, unit.id, c),
+                lambda c: directory.update_unit(make_uow(), actor, unit.id, c),
                 "Đã lưu đơn vị.",
                 active=request.form.get("active") == "on",
             )
@@ -171,17 +179,17 @@ def admin_unit_new(org_id: uuid.UUID | None = None, unit_id: uuid.UUID | None = 
 def admin_user_new(org_id: uuid.UUID | None = None, user_id: uuid.UUID | None = None) -> Any:
     actor = actor_required()
     uow = make_uow()
-    person = users.get_user(uow, actor, user_id) if user_id else None
+    person = directory.get_user(uow, actor, user_id) if user_id else None
     if person is not None:
         org_id = person.organization_id
     assert org_id is not None
-    org = orgs.get_organization(uow, actor, org_id)
+    org = directory.get_organization(uow, actor, org_id)
     errors: dict[str, str] = {}
     if request.method == "POST":
         if person is None:
             done, errors = _submit(
                 CreateUser,
-                lambda c: users.create_user(make_uow(), actor, c),
+                lambda c: directory.create_user(make_uow(), actor, c),
                 "Đã thêm người dùng.",
                 organization_id=str(org_id),
                 roles=request.form.getlist("roles"),
@@ -189,7 +197,7 @@ def admin_user_new(org_id: uuid.UUID | None = None, user_id: uuid.UUID | None = 
         elif request.form.get("form") == "password":
 
             def reset(cmd: SetPassword) -> bool:
-                if users.set_password(make_uow(), actor, person.id, cmd) is not None:
+                if directory.set_password(make_uow(), actor, person.id, cmd) is not None:
                     flash(
                         "Người này là quản trị viên hoặc được xem văn bản mật: mật khẩu mới chờ "
                         "một quản trị viên khác phê duyệt (mục Yêu cầu nâng quyền).",
@@ -207,12 +215,12 @@ def admin_user_new(org_id: uuid.UUID | None = None, user_id: uuid.UUID | None = 
         else:
             done, errors = _submit(
                 UpdateUser,
-                lambda c: users.update_user(make_uow(), actor, person.id, c),
+                lambda c: directory.update_user(make_uow(), actor, person.id, c),
                 "Đã lưu người dùng.",
                 roles=request.form.getlist("roles"),
                 active=request.form.get("active") == "on",
             )
-        if isinstance(done, users.UserChange) and done.pending is not None:
+        if isinstance(done, directory.UserChange) and done.pending is not None:
             flash(PENDING_MESSAGE, "warning")
             return redirect(url_for("pages.admin_privilege_requests", org_id=org_id))
         if done is not None:
@@ -229,7 +237,7 @@ def admin_user_new(org_id: uuid.UUID | None = None, user_id: uuid.UUID | None = 
         "admin/user_form.html",
         org=org,
         person=person,
-        units=orgs.list_units(uow, actor, org_id),
+        units=directory.list_units(uow, actor, org_id),
         roles=list(Role),
         chosen_roles=chosen,
         secrecy=list(Secrecy),
@@ -249,8 +257,8 @@ def admin_privilege_requests(org_id: uuid.UUID) -> Any:
     """Requests to raise a clearance or grant the admin role, for a second admin to decide."""
     actor = actor_required()
     show_all = request.args.get("state") == "all"
-    items = users.list_privilege_requests(
-        make_uow(), actor, org_id, state=None if show_all else "pending"
+    items = directory.list_privilege_requests(
+        make_uow(), actor, org_id, state=None if show_all else directory.RequestState.PENDING
     )
     return render_template(
         "admin/privilege_requests.html",
@@ -266,7 +274,7 @@ def admin_privilege_requests(org_id: uuid.UUID) -> Any:
 def admin_privilege_decide(request_id: uuid.UUID, decision: str) -> Any:
     actor = actor_required()
     try:
-        req = users.decide_privilege_request(
+        req = directory.decide_privilege_request(
             make_uow(), actor, request_id, approve=decision == "approve"
         )
     except DomainError as exc:
@@ -283,12 +291,12 @@ def admin_privilege_decide(request_id: uuid.UUID, decision: str) -> Any:
 def admin_register_new(org_id: uuid.UUID) -> Any:
     actor = actor_required()
     uow = make_uow()
-    org = orgs.get_organization(uow, actor, org_id)
+    org = directory.get_organization(uow, actor, org_id)
     errors: dict[str, str] = {}
     if request.method == "POST":
         done, errors = _submit(
             CreateRegister,
-            lambda c: registers.create_register(make_uow(), actor, c),
+            lambda c: directory.create_register(make_uow(), actor, c),
             "Đã mở sổ văn bản.",
             organization_id=str(org_id),
             secret_series=request.form.get("secret_series") == "on",
@@ -312,7 +320,7 @@ def delegation_new() -> Any:
     require_role(actor, Role.LEADER, Role.ADMIN, Role.UNIT_HEAD)
     uow = make_uow()
     org_id = actor.organization_id
-    people = users.list_users(uow, actor, org_id)
+    people = directory.list_users(uow, actor, org_id)
     errors: dict[str, str] = {}
     if request.method == "POST":
         extra: dict[str, Any] = {"roles": request.form.getlist("roles")}
@@ -320,7 +328,7 @@ def delegation_new() -> Any:
             extra["delegator_id"] = str(actor.user_id)
         done, errors = _submit(
             CreateDelegation,
-            lambda c: users.create_delegation(make_uow(), actor, c),
+            lambda c: directory.create_delegation(make_uow(), actor, c),
             "Đã ủy quyền.",
             **extra,
         )
@@ -349,7 +357,7 @@ def delegation_new() -> Any:
 def delegation_revoke(delegation_id: uuid.UUID) -> Any:
     actor = actor_required()
     try:
-        users.revoke_delegation(make_uow(), actor, delegation_id)
+        directory.revoke_delegation(make_uow(), actor, delegation_id)
         flash("Đã thu hồi ủy quyền.", "success")
     except DomainError as exc:
         flash(exc.message, "danger")
@@ -366,7 +374,7 @@ def admin_holidays() -> Any:
     if request.method == "POST":
         if request.form.get("delete"):
             try:
-                registers.delete_holiday(
+                directory.delete_holiday(
                     make_uow(), actor, dt.date.fromisoformat(request.form["delete"])
                 )
                 flash("Đã xóa ngày khỏi lịch.", "success")
@@ -374,15 +382,15 @@ def admin_holidays() -> Any:
                 flash(getattr(exc, "message", "Ngày không hợp lệ."), "danger")
             return redirect(url_for("pages.admin_holidays", year=year))
         done, errors = _submit(
-            SetHoliday, lambda c: registers.set_holiday(make_uow(), actor, c), "Đã cập nhật lịch."
+            SetHoliday, lambda c: directory.set_holiday(make_uow(), actor, c), "Đã cập nhật lịch."
         )
         if done is not None:
             return redirect(url_for("pages.admin_holidays", year=done.day.year))
     return render_template(
         "admin/holidays.html",
         year=year,
-        holidays=registers.list_holidays(uow, year),
-        can_edit=registers.can_edit_calendar(uow, actor),
+        holidays=directory.list_holidays(uow, year),
+        can_edit=directory.can_edit_calendar(uow, actor),
         kinds=list(HolidayKind),
         errors=errors,
         form=request.form,

@@ -9,30 +9,32 @@ from typing import Any
 
 import pydantic
 from flask import Response, flash, redirect, render_template, request, url_for
+from markupsafe import Markup, escape
 
 from app.api.documents import stream_file
 from app.api.exports import register_export, slip_response
 from app.auth import actor_required, page_auth
 from app.errors import pydantic_fields
 from app.pages import bp
+from app.pages.dossiers import filing_context
 from app.pages.forms import domain_errors
 from app.runtime import make_uow
-from docflow import DomainError
-from docflow.documents.commands import RegisterIncoming
-from docflow.documents.files import Upload
-from docflow.documents.states import (
+from app.uploads import uploads
+from docflow import DomainError, directory, incoming, search
+from docflow.documents import queries as documents
+from docflow.documents.states import URGENCY_LABELS
+from docflow.enums import Direction, Role, Secrecy
+from docflow.incoming.commands import RegisterIncoming
+from docflow.incoming.states import (
     ACTION_LABELS,
     INCOMING_LABELS,
     SOURCES,
-    URGENCY_LABELS,
     AssignmentRole,
     IncomingAction,
     IncomingState,
 )
-from docflow.enums import Direction, Role, Secrecy
 from docflow.models import DocumentType
 from docflow.pagination import Page
-from docflow.services import documents, incoming, incoming_actions, orgs, registers, users
 from docflow.workdays import local_date
 
 BOXES = {"inbox": "Chờ xử lý", "processing": "Đang xử lý", "done": "Đã xong", "all": "Tất cả"}
@@ -70,6 +72,7 @@ def document_list() -> Any:
         "documents/list.html",
         page=page,
         marks=marks,
+        snippets=highlighted(page),
         box=box,
         boxes=BOXES,
         args=request.args,
@@ -77,7 +80,7 @@ def document_list() -> Any:
         doc_types=_doc_types(),
         states=INCOMING_LABELS,
         urgency_labels=URGENCY_LABELS,
-        can_register=actor.has_role(Role.CLERK),
+        can_register=incoming.may_register(actor),
         next_url=url_for(
             "pages.document_list",
             **{k: v for k, v in request.args.items() if k != "cursor"},  # type: ignore[arg-type]
@@ -138,16 +141,8 @@ def incoming_new() -> Any:
     if request.method == "POST":
         try:
             cmd = RegisterIncoming.model_validate(_registration_meta())
-            uploads = [
-                Upload(
-                    stream=p.stream,
-                    filename=p.filename or "tep",
-                    content_type=p.mimetype,
-                    kind="main" if i == 0 else "attachment",
-                )
-                for i, p in enumerate(x for x in request.files.getlist("files") if x.filename)
-            ]
-            doc = incoming.register_incoming(make_uow(), actor, cmd, uploads)
+            files = uploads("main", rest="attachment")
+            doc = incoming.register_incoming(make_uow(), actor, cmd, files)
         except pydantic.ValidationError as exc:
             errors, status = (
                 {k.replace("issuer.", "issuer_"): v for k, v in pydantic_fields(exc).items()},
@@ -162,7 +157,7 @@ def incoming_new() -> Any:
             if request.form.get("next") == "new":
                 return redirect(url_for("pages.incoming_new"))
             return redirect(url_for("pages.document_page", document_id=doc.id))
-    regs = registers.list_registers(
+    regs = directory.list_registers(
         uow,
         actor,
         actor.organization_id,
@@ -180,8 +175,26 @@ def incoming_new() -> Any:
         secrecy=list(Secrecy),
         sources=SOURCES,
         today=local_date(uow.now()),
-        issuers=[o.name for o in orgs.list_organizations(uow, actor, limit=200).items],
+        issuers=[o.name for o in directory.list_organizations(uow, actor, limit=200).items],
     ), status
+
+
+def highlighted(page: Any) -> dict[uuid.UUID, Markup]:
+    """The snippets of a search page with the matches in <mark> (the text itself escaped)."""
+    if not isinstance(page, search.SearchPage):
+        return {}
+    out: dict[uuid.UUID, Markup] = {}
+    for doc_id, found in page.snippets.items():
+        if found is None:
+            continue
+        parts, at = [], 0
+        for start, end in found.marks:
+            parts.append(escape(found.text[at:start]))
+            parts.append(Markup("<mark>") + escape(found.text[start:end]) + Markup("</mark>"))
+            at = end
+        parts.append(escape(found.text[at:]))
+        out[doc_id] = Markup("").join(parts)
+    return out
 
 
 @bp.get("/documents/<uuid:document_id>")
@@ -192,25 +205,35 @@ def document_page(document_id: uuid.UUID) -> Any:
     doc = documents.get_document(uow, actor, document_id)
     if doc.direction == "outgoing":
         return redirect(url_for("pages.outgoing_page", document_id=doc.id))
-    allowed = incoming_actions.allowed_actions(actor, doc)
+    allowed = incoming.allowed_actions(actor, doc)
     context: dict[str, Any] = {}
     if "submit" in allowed:
-        context["leaders"] = users.list_users(uow, actor, actor.organization_id, role=Role.LEADER)
+        context["leaders"] = directory.list_users(
+            uow, actor, actor.organization_id, role=Role.LEADER
+        )
     if "assign" in allowed:
         context["targets"] = _assign_targets(actor, doc)
     if "register" in allowed:
-        context["registers"] = registers.list_registers(
+        context["registers"] = directory.list_registers(
             uow,
             actor,
             actor.organization_id,
             direction=Direction.INCOMING,
             year=local_date(uow.now()).year,
         )
+    context.update(
+        filing_context(
+            actor,
+            doc.id,
+            completed=doc.state == IncomingState.DONE or request.args.get("xong") == "1",
+        )
+    )
     return render_template(
         "documents/show.html",
         doc=doc,
         allowed=allowed,
         trail=documents.get_trail(uow, actor, document_id),
+        text_notes=search.text_notes(uow, doc),
         mark=documents.deadlines(uow, [doc]).get(doc.id),
         links=documents.reply_links(uow, actor, [doc]).get(doc.id),
         states=INCOMING_LABELS,
@@ -228,9 +251,9 @@ def document_page(document_id: uuid.UUID) -> Any:
 def _assign_targets(actor: Any, doc: Any) -> dict[str, list[tuple[str, str]]]:
     """Leaders direct to units or people of the organisation; a unit head, to the unit's people."""
     uow = make_uow()
-    people = users.list_users(uow, actor, actor.organization_id)
-    if incoming_actions.leader_directs(actor, doc):
-        units = orgs.list_units(uow, actor, actor.organization_id)
+    people = directory.list_users(uow, actor, actor.organization_id)
+    if incoming.leader_directs(actor, doc):
+        units = directory.list_units(uow, actor, actor.organization_id)
         return {
             "units": [(f"unit:{u.id}", u.name) for u in units if u.active],
             "people": [
@@ -283,7 +306,7 @@ def document_act(document_id: uuid.UUID) -> Any:
     actor = actor_required()
     action = request.form.get("action", "")
     try:
-        incoming_actions.act(make_uow(), actor, document_id, action, _action_params(action))
+        incoming.act(make_uow(), actor, document_id, action, _action_params(action))
     except pydantic.ValidationError as exc:
         flash("Chưa thực hiện được: " + "; ".join(pydantic_fields(exc).values()), "danger")
     except DomainError as exc:
@@ -296,9 +319,11 @@ def document_act(document_id: uuid.UUID) -> Any:
             else action
         )
         flash(f"Đã thực hiện: {label}.", "success")
-        if action in ("complete", "return", "reject", "submit") or (
-            action == "assign"
-            and not incoming_actions.can_still_see(make_uow(), actor, document_id)
+        if action == IncomingAction.COMPLETE:
+            # Land on the document: its «Đưa vào hồ sơ» card proposes the likely dossier.
+            return redirect(url_for("pages.document_page", document_id=document_id, xong=1) + "#ho-so")  # fmt: skip
+        if action in ("return", "reject", "submit") or (
+            action == "assign" and not incoming.can_still_see(make_uow(), actor, document_id)
         ):
             return redirect(url_for("pages.document_list"))
     return redirect(url_for("pages.document_page", document_id=document_id))

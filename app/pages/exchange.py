@@ -9,7 +9,7 @@ from flask import render_template
 from app.auth import actor_required, page_auth
 from app.pages import bp
 from app.runtime import make_uow, runtime
-from docflow.services.exchange_log import exchange_log
+from docflow.documents.exchange_log import exchange_log
 
 
 @bp.get("/admin/exchange")

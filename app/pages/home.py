@@ -11,9 +11,8 @@ from app.auth import actor_required, current_session_id, login_session, page_aut
 from app.pages import bp
 from app.runtime import make_uow
 from app.security import client_address
-from docflow import AuthenticationError, ThrottledError
+from docflow import AuthenticationError, ThrottledError, directory
 from docflow.enums import Direction, Role
-from docflow.services import identity, registers, users
 from docflow.workdays import local_date
 
 
@@ -37,7 +36,7 @@ def login() -> Any:
         username = request.form.get("username", "").strip()
         password = request.form.get("password", "")
         try:
-            user = identity.authenticate(
+            user = directory.authenticate(
                 make_uow(), username, password, channel="web", client=client_address()
             )
         except ThrottledError as exc:
@@ -46,7 +45,7 @@ def login() -> Any:
         except AuthenticationError as exc:
             error, status = exc.message, 401
         else:
-            sid = identity.start_session(
+            sid = directory.start_session(
                 make_uow(), user.id, limits=session_limits(), ip=client_address()
             )
             login_session(sid)
@@ -61,7 +60,7 @@ def login() -> Any:
 def logout() -> Any:
     sid = current_session_id()
     if sid is not None:
-        identity.end_session(make_uow(), sid)  # a copy of the cookie no longer works
+        directory.end_session(make_uow(), sid)  # a copy of the cookie no longer works
     session.clear()
     flash("Bạn đã đăng xuất.", "info")
     return redirect(url_for("pages.login"))
@@ -70,7 +69,7 @@ def logout() -> Any:
 @bp.post("/logout-everywhere")
 @page_auth
 def logout_everywhere() -> Any:
-    identity.logout_everywhere(make_uow(), actor_required())
+    directory.logout_everywhere(make_uow(), actor_required())
     session.clear()
     flash("Đã đăng xuất khỏi mọi thiết bị.", "info")
     return redirect(url_for("pages.login"))
@@ -81,12 +80,12 @@ def logout_everywhere() -> Any:
 def home() -> Any:
     actor = actor_required()
     uow = make_uow()
-    user = users.get_user(uow, actor, actor.user_id)
+    user = directory.get_user(uow, actor, actor.user_id)
     today = local_date(uow.now())
     regs = []
     if any(actor.has_role(r) for r in (Role.CLERK, Role.LEADER, Role.ADMIN)):
-        regs = registers.list_registers(uow, actor, actor.organization_id, year=today.year)
-    holidays = [h for h in registers.list_holidays(uow, today.year) if h.day >= today][:3]
+        regs = directory.list_registers(uow, actor, actor.organization_id, year=today.year)
+    holidays = [h for h in directory.list_holidays(uow, today.year) if h.day >= today][:3]
     return render_template(
         "home.html",
         user=user,
@@ -94,5 +93,13 @@ def home() -> Any:
         registers=regs,
         holidays=holidays,
         Direction=Direction,
-        due_in_5=registers.due_date(uow, today, 5),
+        due_in_5=directory.due_date(uow, today, 5),
+        work=_work_today(actor),
     )
+
+
+def _work_today(actor: Any) -> Any:
+    """The counts of the "today" card: waiting documents, overdue ones and tasks, unread."""
+    from docflow.phone import counters
+
+    return counters(make_uow(), actor)

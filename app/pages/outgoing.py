@@ -13,34 +13,30 @@ from flask import Response, abort, flash, redirect, render_template, request, ur
 from app.auth import actor_required, page_auth
 from app.errors import ApiError, pydantic_fields
 from app.pages import bp
+from app.pages.dossiers import filing_context
 from app.pages.forms import domain_errors
 from app.pdf_preview import DEFAULT_DPI, MAX_DPI, MIN_DPI, Mark, PreviewError, render_page
 from app.runtime import make_uow, runtime
 from app.sandbox import Sandbox
-from docflow import Actor, DomainError
-from docflow.documents.files import Upload
-from docflow.documents.outgoing_commands import DraftMeta, TemplateDraft, TemplateVersion
-from docflow.documents.states import (
+from app.uploads import uploads
+from docflow import Actor, DomainError, directory
+from docflow.documents import queries as documents
+from docflow.documents.states import URGENCY_LABELS
+from docflow.enums import Direction, Role
+from docflow.models import Document, DocumentFile, DraftVersion
+from docflow.outgoing import actions as outgoing_actions
+from docflow.outgoing import drafts as outgoing
+from docflow.outgoing import may_be_signer, may_draft, may_edit_draft
+from docflow.outgoing import versions as outgoing_versions
+from docflow.outgoing.commands import DraftMeta, TemplateDraft, TemplateVersion
+from docflow.outgoing.states import (
     COMPETENCES,
     OUTGOING_ACTION_LABELS,
     OUTGOING_LABELS,
-    URGENCY_LABELS,
     OutgoingAction,
     OutgoingState,
 )
-from docflow.enums import Direction, Role
-from docflow.models import Document, DocumentFile, DraftVersion
 from docflow.pagination import Page
-from docflow.services import (
-    agencies,
-    documents,
-    orgs,
-    outgoing,
-    outgoing_actions,
-    outgoing_versions,
-    registers,
-    users,
-)
 from docflow.workdays import local_date
 
 BOXES = {
@@ -64,7 +60,6 @@ FILE_KINDS = {
     "main": "Văn bản ban hành",
     "attachment": "Tệp đính kèm",
 }
-DRAFTERS = (Role.SPECIALIST, Role.UNIT_HEAD, Role.LEADER)
 
 
 def _labels() -> dict[str, Any]:
@@ -98,7 +93,7 @@ def outgoing_list() -> Any:
     uow = make_uow()
     books = []
     if actor.has_role(Role.CLERK) or actor.has_role(Role.LEADER):
-        books = registers.list_registers(
+        books = directory.list_registers(
             uow,
             actor,
             actor.organization_id,
@@ -113,7 +108,8 @@ def outgoing_list() -> Any:
         args=request.args,
         error=error,
         books=books,
-        can_draft=any(actor.has_role(r) for r in DRAFTERS),
+        can_draft=may_draft(actor.effective_roles),
+        can_sign_many=may_be_signer(actor.effective_roles),
         next_url=url_for(
             "pages.outgoing_list", box=box, q=request.args.get("q"), cursor=page.next_cursor
         )
@@ -166,8 +162,8 @@ def _agency_choices(actor: Actor) -> dict[str, Any]:
     without diacritics or not), with the ones already picked kept first and checked."""
     q = (request.values.get("agency_q") or "").strip()[:200]
     picked = _picked_codes()
-    found = agencies.search_agencies(make_uow(), actor, q=q or None, limit=50).items
-    chosen = agencies.agencies_by_code(make_uow(), actor, picked)
+    found = directory.search_agencies(make_uow(), actor, q=q or None, limit=50).items
+    chosen = directory.agencies_by_code(make_uow(), actor, picked)
     rest = [a for a in found if a.code not in picked]
     return {"agency_q": q, "agency_choices": chosen + rest, "picked_codes": set(picked)}
 
@@ -175,19 +171,17 @@ def _agency_choices(actor: Actor) -> dict[str, Any]:
 def _form_context(actor: Actor) -> dict[str, Any]:
     uow = make_uow()
     signers = [
-        u
-        for u in users.list_users(uow, actor, actor.organization_id)
-        if u.roles & {Role.LEADER, Role.UNIT_HEAD}
+        u for u in directory.list_users(uow, actor, actor.organization_id) if may_be_signer(u.roles)
     ]
-    directory = [
+    organisations = [
         o
-        for o in orgs.list_organizations(uow, actor, limit=200).items
+        for o in directory.list_organizations(uow, actor, limit=200).items
         if o.id != actor.organization_id
     ]
     return {
         "doc_types": documents.document_types(make_uow()),
         "signers": signers,
-        "directory": directory,
+        "directory": organisations,
         "competences": COMPETENCES,
         "urgency_labels": URGENCY_LABELS,
         **_agency_choices(actor),
@@ -198,7 +192,7 @@ def _form_context(actor: Actor) -> dict[str, Any]:
 @page_auth
 def outgoing_new() -> Any:
     actor = actor_required()
-    if not any(actor.has_role(r) for r in DRAFTERS):
+    if not may_draft(actor.effective_roles):
         abort(403)
     errors: dict[str, str] = {}
     status = 200
@@ -211,12 +205,7 @@ def outgoing_new() -> Any:
             if mode == "upload":
                 data.pop("body", None)
                 meta = DraftMeta.model_validate(data)
-                uploads = [
-                    Upload(p.stream, p.filename or "tep", p.mimetype, "draft")
-                    for p in request.files.getlist("files")
-                    if p.filename
-                ]
-                doc = outgoing.create_draft(make_uow(), actor, meta, uploads)
+                doc = outgoing.create_draft(make_uow(), actor, meta, uploads("draft"))
             else:
                 doc = outgoing.create_template_draft(
                     make_uow(), actor, TemplateDraft.model_validate(data)
@@ -273,14 +262,13 @@ def outgoing_page(document_id: uuid.UUID) -> Any:
     current = next((v for v in versions if v.version == doc.draft_version), None)
     trail = documents.get_trail(uow, actor, document_id)
     state = OutgoingState(doc.state)
-    holder = doc.submitted_to_id if state is OutgoingState.IN_REVIEW else doc.created_by_id
-    editable = (
-        state.value in {"draft", "changes_requested", "in_review"} and holder == actor.user_id
-    )
-    context: dict[str, Any] = {}
+    editable = may_edit_draft(actor, doc)
+    context: dict[str, Any] = filing_context(actor, doc.id)
     if "submit_for_review" in allowed:
         context["people"] = [
-            u for u in users.list_users(uow, actor, actor.organization_id) if u.id != actor.user_id
+            u
+            for u in directory.list_users(uow, actor, actor.organization_id)
+            if u.id != actor.user_id
         ]
     return render_template(
         "outgoing/show.html",
@@ -305,7 +293,7 @@ def _action_params() -> dict[str, Any]:
     f = request.form
     return {
         key: f[key].strip()
-        for key in ("comment", "reason", "to_user_id", "register_id")
+        for key in ("comment", "reason", "to_user_id", "register_id", "method", "pin", "otp")
         if f.get(key, "").strip()
     }
 
@@ -337,17 +325,12 @@ def outgoing_act(document_id: uuid.UUID) -> Any:
 @page_auth
 def outgoing_upload_version(document_id: uuid.UUID) -> Any:
     kind = request.form.get("kind") or "draft"
-    uploads = [
-        Upload(p.stream, p.filename or "tep", p.mimetype, kind)
-        for p in request.files.getlist("files")
-        if p.filename
-    ]
     try:
         doc = outgoing_versions.add_version(
             make_uow(),
             actor_required(),
             document_id,
-            uploads,
+            uploads(kind),
             kind=kind,
             note=request.form.get("note") or None,
         )
@@ -428,7 +411,7 @@ def outgoing_agency_search() -> Any:
     but with the page's session)."""
     q = (request.args.get("q") or "").strip()[:200]
     try:
-        page = agencies.search_agencies(make_uow(), actor_required(), q=q or None, limit=20)
+        page = directory.search_agencies(make_uow(), actor_required(), q=q or None, limit=20)
     except DomainError as exc:
         return {"error": {"code": exc.code, "message": exc.message, "details": exc.details}}, 422
     return {

@@ -16,16 +16,13 @@ from app.pages.outgoing import _labels, _png, preview_file
 from app.pdf_preview import Mark
 from app.runtime import make_uow
 from docflow import DomainError
-from docflow.documents.states import STATUS_LABELS, DeliveryState, OutgoingState
-from docflow.services import (
-    axis_deliveries,
-    dispatch,
-    documents,
-    outgoing_actions,
-    outgoing_issue,
-    outgoing_versions,
-)
-from docflow.services.axis_deliveries import DELIVERY_ACTION_LABELS, DeliveryAction
+from docflow.documents import queries as documents
+from docflow.outgoing import actions as outgoing_actions
+from docflow.outgoing import axis_deliveries, dispatch, get_account, is_closed
+from docflow.outgoing import issue as outgoing_issue
+from docflow.outgoing import versions as outgoing_versions
+from docflow.outgoing.axis_deliveries import DELIVERY_ACTION_LABELS, DeliveryAction
+from docflow.outgoing.states import STATUS_LABELS, DeliveryState, OutgoingState
 
 BLUE, RED = (11, 79, 138), (179, 38, 30)
 
@@ -52,6 +49,7 @@ def outgoing_sign_screen(document_id: uuid.UUID) -> Any:
         current=current,
         allowed=allowed,
         layout=current.layout if current else None,
+        account=get_account(uow, actor) if "sign" in allowed else None,
         **_labels(),
     )
 
@@ -77,9 +75,7 @@ def outgoing_issue_screen(document_id: uuid.UUID) -> Any:
         current=current,
         allowed=outgoing_actions.allowed_actions(actor, doc),
         deliveries=dispatch.list_deliveries(uow, actor, document_id),
-        issued=preview_file(doc, current)
-        if doc.state in ("issued", "dispatched", "recalled")
-        else None,
+        issued=preview_file(doc, current) if is_closed(doc) else None,
         **_labels(),
     )
 

@@ -7,10 +7,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from werkzeug.datastructures import FileStorage, MultiDict
+from werkzeug.datastructures import MultiDict
 
 from docflow.reports import ProcessingReport
-from docflow.tasks import Upload
 
 # The parameters each action's form may carry (the command refuses anything else).
 ACTION_FIELDS: dict[str, tuple[str, ...]] = {
@@ -62,15 +61,6 @@ def split_payload(form: MultiDict[str, str]) -> dict[str, Any]:
 
 def action_payload(action: str, form: Mapping[str, str]) -> dict[str, Any]:
     return {"action": action, **_filled(form, ACTION_FIELDS[action])}
-
-
-def uploads(files: MultiDict[str, FileStorage]) -> list[Upload]:
-    """The chosen files (a file input left empty sends one nameless part: skipped)."""
-    return [
-        Upload(stream=f.stream, filename=f.filename, content_type=f.mimetype)
-        for f in files.getlist("files")
-        if f.filename
-    ]
 
 
 def party_options(units: list[Any], people: list[Any]) -> list[tuple[str, list[tuple[str, str]]]]:

@@ -16,6 +16,7 @@ from flask import Response, flash, redirect, render_template, request, url_for
 from app.auth import actor_required, page_auth
 from app.errors import STATUS_OF_KIND, pydantic_fields
 from app.pages import bp
+from app.pages.dossiers import filing_context
 from app.pages.forms import domain_errors
 from app.pages.task_forms import (
     ACTION_FIELDS,
@@ -24,14 +25,13 @@ from app.pages.task_forms import (
     create_payload,
     party_options,
     split_payload,
-    uploads,
 )
 from app.runtime import make_uow
-from docflow import DomainError
-from docflow.enums import Role
+from app.uploads import uploads
+from docflow import DomainError, directory
 from docflow.reports import GroupBy, processing_report, processing_xlsx
 from docflow.reports import tasks_export as tasks_xlsx_logged
-from docflow.services import orgs, users
+from docflow.search import task_text_notes
 from docflow.tasks import (
     Box,
     CreateSubtask,
@@ -41,11 +41,14 @@ from docflow.tasks import (
     TaskActionRequest,
     TaskState,
     act_on_task,
+    assigns_in_own_unit_only,
     create_subtask,
     create_task,
     get_task,
     list_tasks,
+    may_assign,
     open_attachment,
+    sees_every_task,
     task_trail,
 )
 from docflow.workdays import local_date, local_time
@@ -86,7 +89,7 @@ def _boxes() -> list[Box]:
     boxes = [Box.MINE, Box.ASSIGNED_BY_ME]
     if actor.unit_id is not None:
         boxes.append(Box.UNIT)
-    if actor.has_role(Role.LEADER):
+    if sees_every_task(actor):
         boxes.append(Box.ALL)
     return boxes
 
@@ -120,7 +123,7 @@ def tasks_list() -> Any:
         state=state,
         states=list(TaskState),
         overdue=overdue,
-        can_assign=actor.has_role(Role.LEADER) or actor.has_role(Role.UNIT_HEAD),
+        can_assign=may_assign(actor),
         Priority=Priority,
         TaskState=TaskState,
     )
@@ -156,9 +159,9 @@ def tasks_export() -> Response:
 def _org_people() -> tuple[list[Any], list[Any]]:
     actor = actor_required()
     uow = make_uow()
-    units = orgs.list_units(uow, actor, actor.organization_id)
-    people = users.list_users(uow, actor, actor.organization_id)
-    if not actor.has_role(Role.LEADER):
+    units = directory.list_units(uow, actor, actor.organization_id)
+    people = directory.list_users(uow, actor, actor.organization_id)
+    if assigns_in_own_unit_only(actor):
         units = [u for u in units if u.id == actor.unit_id]
         people = [p for p in people if p.unit_id == actor.unit_id]
     return units, people
@@ -173,7 +176,7 @@ def task_new() -> Any:
     if request.method == "POST":
         try:
             cmd = CreateTask.model_validate(create_payload(request.form))
-            view = create_task(make_uow(), actor, cmd, uploads(request.files))
+            view = create_task(make_uow(), actor, cmd, uploads())
         except pydantic.ValidationError as exc:
             errors = pydantic_fields(exc)
         except DomainError as exc:
@@ -204,7 +207,7 @@ def _detail(
     unit_people: list[Any] = []
     if TaskAction.SPLIT in view.allowed_actions:
         unit_people = [
-            p for p in users.list_users(make_uow(), actor, actor.organization_id)
+            p for p in directory.list_users(make_uow(), actor, actor.organization_id)
             if p.unit_id == view.task.lead_unit_id
         ]  # fmt: skip
     return render_template(
@@ -220,7 +223,13 @@ def _detail(
         TaskAction=TaskAction,
         Priority=Priority,
         action_labels={a.value: a.label for a in TaskAction},
+        text_notes=task_text_notes(make_uow(), view.task),
         today=local_date(make_uow().now()),
+        **filing_context(
+            actor,
+            task_id=task_id,
+            completed=view.task.state in (TaskState.DONE, TaskState.AWAITING_APPROVAL),
+        ),
     ), (status if errors else 200)
 
 
@@ -238,7 +247,7 @@ def task_act(task_id: uuid.UUID) -> Any:
         return _detail(task_id, {"__all__": "Thao tác không hợp lệ."})
     try:
         cmd = TaskActionRequest.model_validate(action_payload(action, request.form)).root
-        act_on_task(make_uow(), actor_required(), task_id, cmd, uploads(request.files))
+        act_on_task(make_uow(), actor_required(), task_id, cmd, uploads())
     except pydantic.ValidationError as exc:
         # The union's tag leads each location ("report_progress.percent"): the form has "percent".
         fields = {k.removeprefix(f"{action}."): v for k, v in pydantic_fields(exc).items()}
@@ -295,7 +304,7 @@ def _period() -> tuple[dt.date, dt.date, GroupBy]:
 def task_stats() -> Any:
     actor = actor_required()
     start, end, group_by = _period()
-    if not (actor.has_role(Role.LEADER) or actor.has_role(Role.UNIT_HEAD)):
+    if not may_assign(actor):
         group_by = GroupBy.USER
     report = processing_report(make_uow(), actor, date_from=start, date_to=end, group_by=group_by)
     return render_template(
@@ -306,7 +315,7 @@ def task_stats() -> Any:
         end=end,
         group_by=group_by,
         GroupBy=GroupBy,
-        can_group_by_unit=actor.has_role(Role.LEADER) or actor.has_role(Role.UNIT_HEAD),
+        can_group_by_unit=may_assign(actor),
     )
 
 

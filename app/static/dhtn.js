@@ -41,3 +41,38 @@
     el.addEventListener("input", function () { if (el.value) other.value = ""; });
   });
 })();
+// Admin organisation tree: a node's children are fetched when it is first opened, and
+// "Xem thêm…" fetches the next page in place (without script, the links open whole pages).
+(function () {
+  "use strict";
+  function load(url, into, replace) {
+    fetch(url, { credentials: "same-origin", headers: { Accept: "text/html" } })
+      .then(function (r) { if (!r.ok) throw new Error(String(r.status)); return r.text(); })
+      .then(function (html) {
+        var tmp = document.createElement("ul");
+        tmp.innerHTML = html;
+        var items = Array.prototype.slice.call(tmp.children);
+        if (replace) {
+          items.forEach(function (li) { into.parentNode.insertBefore(li, into); });
+          into.remove();
+        } else {
+          into.innerHTML = "";
+          items.forEach(function (li) { into.appendChild(li); });
+          into.setAttribute("data-loaded", "1");
+        }
+      })
+      .catch(function () { /* the fallback link stays */ });
+  }
+  document.addEventListener("toggle", function (e) {
+    var d = e.target;
+    if (!(d instanceof HTMLDetailsElement) || !d.open || !d.hasAttribute("data-tree-children")) return;
+    var ul = d.querySelector(":scope > ul.dhtn-tree");
+    if (ul && !ul.hasAttribute("data-loaded")) load(d.getAttribute("data-tree-children"), ul, false);
+  }, true);
+  document.addEventListener("click", function (e) {
+    var a = e.target instanceof Element ? e.target.closest("[data-tree-more]") : null;
+    if (!a) return;
+    e.preventDefault();
+    load(a.getAttribute("data-tree-more"), a.closest("li"), true);
+  });
+})();

@@ -17,12 +17,24 @@ reader's clearance are masked (a register: :func:`cleared_for`, :data:`SECRET_MA
 
 from __future__ import annotations
 
+import datetime as dt
 import uuid
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, exists, or_, select, union_all
-from sqlalchemy.orm import Session
+from sqlalchemy import (
+    ColumnElement,
+    CompoundSelect,
+    Select,
+    and_,
+    bindparam,
+    exists,
+    or_,
+    select,
+    union,
+    union_all,
+)
+from sqlalchemy.orm import QueryableAttribute, Session
 
 from docflow.actors import Actor
 from docflow.enums import Role
@@ -168,6 +180,94 @@ def hidden_links(session: Session, actor: Actor, entries: Sequence[TrailEntry]) 
     return {str(r) for r in refs - seen}
 
 
+def _states(column: QueryableAttribute[str], values: Iterable[str]) -> ColumnElement[bool]:
+    """``column IN (…)`` with the constants written into the SQL, not bound: a prepared
+    statement's generic plan can then still use the partial indexes whose predicate names them
+    (migration ``0026_counters``)."""
+    return column.in_(bindparam(None, list(values), expanding=True, literal_execute=True))
+
+
+def _incoming_waiting(actor: Actor) -> list[tuple[bool, list[ColumnElement[bool]]]]:
+    """Why an incoming document waits for ``actor``, one entry per reason: (through an open
+    assignment — the conditions are on ``assignments`` — or not, the conditions)."""
+    from docflow.incoming.states import AssignmentRole, AssignmentState, IncomingState
+
+    org = actor.organization_id
+    reasons: list[tuple[bool, list[ColumnElement[bool]]]] = []
+    if actor.has_role(Role.CLERK):
+        arrived = [IncomingState.ARRIVED.value, IncomingState.REGISTERED.value]
+        reasons.append(
+            (
+                False,
+                [
+                    Document.organization_id == org,
+                    Document.direction == "incoming",
+                    _states(Document.state, arrived),
+                ],
+            )
+        )
+    if actor.has_role(Role.LEADER):
+        reasons.append(
+            (
+                False,
+                [
+                    Document.submitted_to_id.in_(presenter_ids(actor)),
+                    Document.state == IncomingState.SUBMITTED.value,
+                ],
+            )
+        )
+    open_states = [AssignmentState.PENDING.value, AssignmentState.IN_PROGRESS.value]
+    working = [AssignmentRole.LEAD.value, AssignmentRole.COOPERATING.value]
+    reasons.append(
+        (
+            True,
+            [
+                Assignment.user_id == actor.user_id,
+                _states(Assignment.state, open_states),
+                _states(Assignment.role, working),
+            ],
+        )
+    )
+    if actor.unit_id is not None and actor.has_role(Role.UNIT_HEAD):
+        reasons.append(
+            (
+                True,
+                [
+                    Assignment.unit_id == actor.unit_id,
+                    Assignment.user_id.is_(None),
+                    _states(Assignment.state, open_states),
+                    _states(Assignment.role, working),
+                ],
+            )
+        )
+    return reasons
+
+
+def _outgoing_waiting(actor: Actor) -> list[list[ColumnElement[bool]]]:
+    """Why an outgoing document waits for ``actor``, one list of conditions per reason."""
+    from docflow.outgoing.states import OutgoingState as S
+
+    out = Document.direction == "outgoing"
+    reasons = [
+        [
+            Document.created_by_id == actor.user_id,
+            out,
+            _states(Document.state, [S.DRAFT.value, S.CHANGES_REQUESTED.value]),
+        ],
+        [Document.submitted_to_id == actor.user_id, out, Document.state == S.IN_REVIEW.value],
+        [Document.signer_user_id == actor.user_id, out, Document.state == S.APPROVED.value],
+    ]
+    if actor.has_role(Role.CLERK):
+        reasons.append(
+            [
+                Document.organization_id == actor.organization_id,
+                out,
+                _states(Document.state, [S.SIGNED.value, S.ISSUED.value]),
+            ]
+        )
+    return reasons
+
+
 def waiting_for_clause(actor: Actor) -> ColumnElement[bool]:
     """SQL condition: incoming documents waiting for ``actor`` to act ("chờ xử lý").
 
@@ -175,43 +275,10 @@ def waiting_for_clause(actor: Actor) -> ColumnElement[bool]:
     is its own index-friendly select of ids; the box is their union, so it stays a few small
     index lookups however many closed documents the organisation holds.
     """
-    from docflow.documents.states import AssignmentRole, AssignmentState, IncomingState
-
-    org = actor.organization_id
     branches: list[Select[Any]] = []
-    if actor.has_role(Role.CLERK):
-        branches.append(
-            select(Document.id).where(
-                Document.organization_id == org,
-                Document.direction == "incoming",
-                Document.state.in_([IncomingState.ARRIVED.value, IncomingState.REGISTERED.value]),
-            )
-        )
-    if actor.has_role(Role.LEADER):
-        branches.append(
-            select(Document.id).where(
-                Document.submitted_to_id.in_(presenter_ids(actor)),
-                Document.state == IncomingState.SUBMITTED.value,
-            )
-        )
-    open_states = [AssignmentState.PENDING.value, AssignmentState.IN_PROGRESS.value]
-    working = [AssignmentRole.LEAD.value, AssignmentRole.COOPERATING.value]
-    branches.append(
-        select(Assignment.document_id).where(
-            Assignment.user_id == actor.user_id,
-            Assignment.state.in_(open_states),
-            Assignment.role.in_(working),
-        )
-    )
-    if actor.unit_id is not None and actor.has_role(Role.UNIT_HEAD):
-        branches.append(
-            select(Assignment.document_id).where(
-                Assignment.unit_id == actor.unit_id,
-                Assignment.user_id.is_(None),
-                Assignment.state.in_(open_states),
-                Assignment.role.in_(working),
-            )
-        )
+    for on_assignment, conditions in _incoming_waiting(actor):
+        column = Assignment.document_id if on_assignment else Document.id
+        branches.append(select(column).where(*conditions))
     return Document.id.in_(union_all(*branches).scalar_subquery())
 
 
@@ -223,29 +290,40 @@ def presenter_ids(actor: Actor) -> list[uuid.UUID]:
 def outgoing_waiting_clause(actor: Actor) -> ColumnElement[bool]:
     """SQL condition: outgoing documents waiting for ``actor``: drafts to write or fix, drafts
     to review, documents to sign, and for clerks documents to number, issue and dispatch."""
-    from docflow.documents.states import OutgoingState as S
-
-    org = actor.organization_id
-    out = Document.direction == "outgoing"
-    branches: list[Select[Any]] = [
-        select(Document.id).where(
-            Document.created_by_id == actor.user_id,
-            out,
-            Document.state.in_([S.DRAFT.value, S.CHANGES_REQUESTED.value]),
-        ),
-        select(Document.id).where(
-            Document.submitted_to_id == actor.user_id, out, Document.state == S.IN_REVIEW.value
-        ),
-        select(Document.id).where(
-            Document.signer_user_id == actor.user_id, out, Document.state == S.APPROVED.value
-        ),
-    ]
-    if actor.has_role(Role.CLERK):
-        branches.append(
-            select(Document.id).where(
-                Document.organization_id == org,
-                out,
-                Document.state.in_([S.SIGNED.value, S.ISSUED.value]),
-            )
-        )
+    branches = [select(Document.id).where(*c) for c in _outgoing_waiting(actor)]
     return Document.id.in_(union_all(*branches).scalar_subquery())
+
+
+def waiting_documents(
+    actor: Actor, *, cap: int, due_before: dt.date | None = None
+) -> CompoundSelect[uuid.UUID, dt.date | None]:
+    """(id, due_date) of documents waiting for ``actor`` that they may see — the rows of the
+    ``inbox`` box of both directions (``visible_clause`` and the two waiting clauses above) —
+    enough of them to count up to ``cap``: at most ``cap`` per reason, once each (UNION), only
+    those due before ``due_before`` if given. ``min(cap, rows)`` is exactly ``min(cap, the
+    box's total)``: below the cap no reason was cut short; at the cap, a reason that was cut
+    alone gives ``cap`` rows.
+
+    Each reason is its own select with the organisation and clearance on the document row, a
+    range of one index (``0026_counters``), stopped after ``cap`` rows: the count costs at most
+    ``cap`` rows per reason, whatever the organisation holds. ``visible_clause``'s involvement
+    part is not repeated: every reason is itself an involvement (an assignment to the actor or
+    their unit, a draft they wrote, review or sign) or belongs to an office role, which sees
+    the whole organisation.
+    """
+    seen = [Document.organization_id == actor.organization_id, clearance_clause(actor)]
+    if due_before is not None:
+        seen.append(Document.due_date < due_before)
+    incoming = Document.direction == "incoming"
+    branches: list[Select[uuid.UUID, dt.date | None]] = []
+    for on_assignment, conditions in _incoming_waiting(actor):
+        stmt = select(Document.id, Document.due_date)
+        if on_assignment:
+            stmt = stmt.join(Assignment, Assignment.document_id == Document.id)
+        branches.append(stmt.where(*conditions, *seen, incoming))
+    for conditions in _outgoing_waiting(actor):
+        branches.append(select(Document.id, Document.due_date).where(*conditions, *seen))
+    # Each reason stopped after ``cap`` rows; a subquery, since SQLite takes no LIMIT inside
+    # a compound select.
+    capped = [b.limit(cap).subquery() for b in branches]
+    return union(*(select(c.c.id, c.c.due_date) for c in capped))

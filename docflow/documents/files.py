@@ -1,79 +1,15 @@
-"""Storing the files of a document: through the upload checks.
-
-Objects are written before the rows that reference them (so a committed row never points at
-nothing). A request never deletes an object, not even one its own failed attempt wrote: storage
-is content-addressed, so the same bytes may already belong to a task attachment, a signature
-image or another document, or to a transaction of another request that is about to commit a
-reference. What a refused or failed attempt leaves behind is an orphan that only the sweeper
-(:func:`docflow.objects.sweep`) removes, after a grace period that covers transactions still in
-flight, and only when no row of any table that references objects
-(:data:`docflow.objects.OBJECT_KEY_COLUMNS`) names it.
-"""
+"""The rows of a document's files: stored through :mod:`docflow.uploads` (the one checked path
+for files from people; see there why a request never deletes an object)."""
 
 from __future__ import annotations
 
+import io
 import uuid
-from collections.abc import Sequence
-from dataclasses import dataclass
-from typing import IO, Any
 
-from docflow.errors import DomainError
 from docflow.models import DocumentFile
 from docflow.uow import UnitOfWork
-from storage import CheckedUpload, ObjectStore, StorageError, UploadLimits, store_upload
-
-
-@dataclass(frozen=True)
-class Upload:
-    """A file as it arrives from a person: a stream read once, its name and declared type."""
-
-    stream: IO[bytes]
-    filename: str
-    content_type: str | None = None
-    kind: str = "main"
-
-
-class FileRefusedError(DomainError):
-    """An upload the checks refused (too large, wrong type, malformed…)."""
-
-    kind = "invalid"
-
-    def __init__(self, exc: StorageError, filename: str) -> None:
-        super().__init__(
-            f"«{filename}»: {exc.message}",
-            code=exc.code,
-            details={"file": filename, "http_status": exc.http_status, **(exc.details or {})},
-        )
-        self.http_status = exc.http_status
-
-
-@dataclass(frozen=True)
-class StoredUpload:
-    upload: Upload
-    checked: CheckedUpload
-
-
-def _store(uow: UnitOfWork) -> ObjectStore:
-    if uow.store is None:
-        raise RuntimeError("no object store configured")
-    store: ObjectStore = uow.store
-    return store
-
-
-def store_uploads(uow: UnitOfWork, uploads: Sequence[Upload]) -> list[StoredUpload]:
-    """Check and store each upload (an upload refused after others were stored leaves those
-    as orphans for the sweeper: see the module's docstring)."""
-    limits = UploadLimits(max_size=uow.config.max_upload_bytes)
-    stored = []
-    for upload in uploads:
-        try:
-            checked = store_upload(
-                _store(uow), upload.stream, upload.filename, upload.content_type, limits
-            )
-        except StorageError as exc:
-            raise FileRefusedError(exc, upload.filename) from exc
-        stored.append(StoredUpload(upload, checked))
-    return stored
+from docflow.uploads import StoredUpload, open_object
+from storage import ObjectReader, ObjectRef, ObjectStore
 
 
 def file_row(
@@ -93,6 +29,52 @@ def file_row(
     )
 
 
-def open_file(uow: UnitOfWork, row: DocumentFile) -> Any:
+def open_file(uow: UnitOfWork, row: DocumentFile) -> ObjectReader:
     """A streaming reader of the file's bytes, checked against its hash as it is read."""
-    return _store(uow).open(row.object_key, verify=True)
+    return open_object(uow, row.object_key)
+
+
+# Bytes the system produces (a signed PDF, a rendered DOCX) and reads back whole.
+
+PDF = "application/pdf"
+DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+
+
+def read_bytes(uow: UnitOfWork, row: DocumentFile) -> bytes:
+    with open_file(uow, row) as reader:
+        out = io.BytesIO()
+        for chunk in reader.iter_chunks():
+            out.write(chunk)
+        return out.getvalue()
+
+
+def store_bytes(uow: UnitOfWork, data: bytes, content_type: str) -> ObjectRef:
+    """Put bytes the system produced (a PDF, a DOCX); a failed transaction leaves an orphan
+    for the sweeper (never deleted here: the same bytes may belong to another row)."""
+    if uow.store is None:
+        raise RuntimeError("no object store configured")
+    store: ObjectStore = uow.store
+    ref = store.put(io.BytesIO(data), content_type)
+    return ref
+
+
+def file_from_ref(
+    ref: ObjectRef,
+    *,
+    document_id: uuid.UUID,
+    kind: str,
+    version: int,
+    name: str,
+    by: uuid.UUID | None,
+) -> DocumentFile:
+    return DocumentFile(
+        document_id=document_id,
+        kind=kind,
+        version=version,
+        name=name,
+        size=ref.size,
+        sha256=ref.sha256,
+        content_type=ref.content_type,
+        object_key=ref.key,
+        created_by_id=by,
+    )

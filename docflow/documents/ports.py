@@ -1,8 +1,11 @@
 """What the outgoing flow needs from outside docflow, as protocols the app implements.
 
 * :class:`DocumentConverter` turns a DOCX draft into PDF (the app keeps LibreOffice warm).
+* :class:`Verifier` verifies the signatures of a PDF and returns signing's typed
+  :class:`~signing.VerificationReport` (the app builds the trust settings).
 * :class:`SigningProvider` hands out the server-held credentials (the demo PKI, an HSM for the
-  organisation's seal), the signing options and the seal images.
+  organisation's seal), the signing options, the seal images and the operator's remote signing
+  service (CSC).
 
 docflow never reads files or settings to build these: the composition root passes them in
 through the :class:`~docflow.uow.UnitOfWork`.
@@ -10,10 +13,15 @@ through the :class:`~docflow.uow.UnitOfWork`.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Protocol
 
 from docflow.errors import ConflictError, DomainError
-from signing import KeySigner, SigningOptions
+from docflow.uow import UnitOfWork
+from signing import CscProvider, KeySigner, SigningOptions, VerificationReport
+
+#: verifier(pdf_bytes) -> the report (a refused file is a report with ``refusal``).
+Verifier = Callable[[bytes], VerificationReport]
 
 
 class ConversionError(DomainError):
@@ -24,7 +32,7 @@ class ConversionError(DomainError):
     message = "Không chuyển được tệp dự thảo sang PDF."
 
 
-class SignerUnavailable(ConflictError):
+class SignerUnavailableError(ConflictError):
     """No server-held credential for this signature: use a signing session instead."""
 
     code = "signing_session_required"
@@ -47,9 +55,25 @@ class SigningProvider(Protocol):
         ...
 
     def organization_signer(self, org_code: str) -> KeySigner:
-        """The organisation's seal key; raises :class:`SignerUnavailable` if there is none."""
+        """The organisation's seal key; raises :class:`SignerUnavailableError` if there is none."""
         ...
 
     def seal_image(self, org_code: str, org_name: str) -> bytes:
         """The organisation's red seal as a transparent PNG."""
         ...
+
+    def remote_signing(self) -> CscProvider | None:
+        """The operator's remote signing service (CSC), or None when none is configured."""
+        ...
+
+
+def signing_provider(uow: UnitOfWork) -> SigningProvider:
+    if uow.signing is None:
+        raise ConflictError("Hệ thống chưa cấu hình ký số.", code="signing_not_configured")
+    return uow.signing
+
+
+def converter(uow: UnitOfWork) -> DocumentConverter:
+    if uow.converter is None:
+        raise RuntimeError("no document converter configured")
+    return uow.converter

@@ -6,7 +6,7 @@ import datetime as dt
 import uuid
 from typing import Any
 
-from sqlalchemy import BigInteger, Index, SmallInteger, String, UniqueConstraint
+from sqlalchemy import BigInteger, Index, SmallInteger, String, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from docflow.db import Base, IdMixin, utcnow
@@ -34,17 +34,26 @@ class AuditEntry(AuditEvent, IdMixin, Base):
 
     # One chain per organisation ("system" for events with none) keeps appends from
     # contending across the whole country while each chain stays verifiable on its own; reads
-    # go to a second chain per organisation ("<org>/reads"), appended in batches.
+    # go to a second chain per organisation ("<org>/reads"). Both are appended in batches by
+    # the chainer: a change's entry is inserted with its transaction with ``seq``,
+    # ``prev_hash`` and ``hash`` empty ("unchained"), and the chainer fills them in.
     chain: Mapped[str] = mapped_column(String(64))
-    seq: Mapped[int] = mapped_column(BigInteger)
+    seq: Mapped[int | None] = mapped_column(BigInteger)
     # 1: plain SHA-256 (entries written before the key existed); 2: HMAC-SHA256 with the audit
     # key kept outside the database (DHTN_AUDIT_KEY_FILE).
     version: Mapped[int] = mapped_column(SmallInteger, default=1, server_default="1")
-    prev_hash: Mapped[str] = mapped_column(String(64))
-    hash: Mapped[str] = mapped_column(String(64))
+    prev_hash: Mapped[str | None] = mapped_column(String(64))
+    hash: Mapped[str | None] = mapped_column(String(64))
 
     __table_args__ = (
         UniqueConstraint("chain", "seq"),
+        # The chainer's queue: entries not yet in their chain, oldest first.
+        Index(
+            "ix_audit_entries_unchained",
+            "id",
+            postgresql_where=text("seq IS NULL"),
+            sqlite_where=text("seq IS NULL"),
+        ),
         Index("ix_audit_entries_object", "object_type", "object_id"),
         # The admin's log page: one organisation, newest first (keyset on at, id).
         Index("ix_audit_entries_org_at", "organization_id", "at", "id"),
@@ -52,7 +61,8 @@ class AuditEntry(AuditEvent, IdMixin, Base):
 
 
 class AuditChainHead(Base):
-    """The last entry of each chain; its row lock serialises appends to that chain."""
+    """The last entry of each chain; its row lock serialises the chainer's appends to that
+    chain (one lock per batch; writers never take it)."""
 
     __tablename__ = "audit_chain_heads"
 

@@ -6,7 +6,7 @@ import datetime as dt
 import uuid
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from docflow.db import Base, IdMixin, utcnow
@@ -16,6 +16,15 @@ from docflow.models.registers import Register
 
 if TYPE_CHECKING:
     from docflow.models.outgoing import Review
+
+
+# The predicates of the "waiting for me" partial indexes; docflow.documents.access writes the
+# same constants into its queries.
+CLERK_INCOMING_SQL = "direction = 'incoming' AND state IN ('arrived', 'registered')"
+CLERK_OUTGOING_SQL = "direction = 'outgoing' AND state IN ('signed', 'issued')"
+OPEN_WORK_SQL = "state IN ('pending', 'in_progress') AND role IN ('lead', 'cooperating')"
+OPEN_UNIT_WORK_SQL = "user_id IS NULL AND " + OPEN_WORK_SQL
+INCOMING_DATED_SQL = "direction = 'incoming' AND due_date IS NOT NULL"
 
 
 class Document(IdMixin, Base):
@@ -109,6 +118,34 @@ class Document(IdMixin, Base):
         Index(
             "ix_documents_org_listed", "organization_id", "direction", "urgency_rank", "listed_at"
         ),
+        # "Waiting for me" (docflow.documents.access, migration 0026_counters): the clerk's
+        # documents to register and to issue, covering what the badges count.
+        Index(
+            "ix_documents_waiting_incoming",
+            "organization_id",
+            "due_date",
+            "secrecy_rank",
+            "id",
+            postgresql_where=text(CLERK_INCOMING_SQL),
+            sqlite_where=text(CLERK_INCOMING_SQL),
+        ),
+        Index(
+            "ix_documents_waiting_outgoing",
+            "organization_id",
+            "due_date",
+            "secrecy_rank",
+            "id",
+            postgresql_where=text(CLERK_OUTGOING_SQL),
+            sqlite_where=text(CLERK_OUTGOING_SQL),
+        ),
+        # The late ones among many documents waiting for a unit (few of them late).
+        Index(
+            "ix_documents_incoming_due",
+            "organization_id",
+            "due_date",
+            postgresql_where=text(INCOMING_DATED_SQL),
+            sqlite_where=text(INCOMING_DATED_SQL),
+        ),
         Index("ix_documents_submitted_to", "submitted_to_id", "state"),
         Index("ix_documents_signer_user", "signer_user_id", "state"),
         Index("ix_documents_created_by", "created_by_id", "state"),
@@ -146,6 +183,10 @@ class DocumentFile(IdMixin, Base):
     verification: Mapped[dict[str, Any] | None]
     created_by_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    # Text extraction (docflow.search): none | pending | done | failed; the results are in
+    # file_texts. A searchable PDF made from a scan names the scan it was made from.
+    text_status: Mapped[str] = mapped_column(String(16), default="none", server_default="none")
+    derived_from_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("document_files.id"))
 
     document: Mapped[Document] = relationship(back_populates="files")
 
@@ -184,6 +225,21 @@ class Assignment(IdMixin, Base):
         Index("ix_assignments_document_id", "document_id"),
         Index("ix_assignments_user_state", "user_id", "state"),
         Index("ix_assignments_unit_state", "unit_id", "state"),
+        # Open work of a person, of a unit (waiting for its head): migration 0026_counters.
+        Index(
+            "ix_assignments_open_user",
+            "user_id",
+            "document_id",
+            postgresql_where=text(OPEN_WORK_SQL),
+            sqlite_where=text(OPEN_WORK_SQL),
+        ),
+        Index(
+            "ix_assignments_open_unit",
+            "unit_id",
+            "document_id",
+            postgresql_where=text(OPEN_UNIT_WORK_SQL),
+            sqlite_where=text(OPEN_UNIT_WORK_SQL),
+        ),
     )
 
 

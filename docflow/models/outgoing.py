@@ -149,3 +149,16 @@ class SigningSession(IdMixin, Base):
     completed_at: Mapped[dt.datetime | None]
 
     __table_args__ = (Index("ix_signing_sessions_document_id", "document_id"),)
+
+
+class RemoteSigningAccount(Base):
+    """A person's account at the operator's remote signing service (CSC): which credential is
+    theirs. Only the credential's id and its certificate's subject; the PIN or OTP is typed at
+    each signing and never stored, and the key stays with the service."""
+
+    __tablename__ = "remote_signing_accounts"
+
+    user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id"), primary_key=True)
+    credential_id: Mapped[str] = mapped_column(String(255))
+    certificate_subject: Mapped[str] = mapped_column(String(500))
+    linked_at: Mapped[dt.datetime] = mapped_column(default=utcnow)

@@ -165,6 +165,8 @@ class TaskAttachment(IdMixin, Base):
     object_key: Mapped[str] = mapped_column(String(200))
     uploaded_by_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    # Text extraction (docflow.search): none | pending | done | failed (task_file_texts).
+    text_status: Mapped[str] = mapped_column(String(16), default="none", server_default="none")
 
     __table_args__ = (
         Index("ix_task_attachments_task_id", "task_id"),

@@ -1,6 +1,24 @@
-"""Reports and printable outputs: processing statistics (tasks and incoming deadlines), registers
-(sổ) as DOCX/XLSX, the processing slip of an incoming document."""
+"""Reports: processing statistics (per unit, person or organisation, rolled up the tree from
+a daily pre-aggregated table), periodic reports (forms, requests per period, submissions,
+results), registers (sổ) as DOCX/XLSX, the processing slip of an incoming document.
 
+The capability's shape: ``commands`` (inputs), ``states`` (request states and transitions),
+``policy`` (who may, on plain values), ``services`` (forms; fill, approve by signing its PDF,
+submit, correct; periodic jobs), ``gather`` (one period's table), ``pdf`` (the signed report),
+``queries`` (boxes, results), ``rollup`` (the statistics table: refresh and read),
+``processing`` (the live count of one organisation), ``periods``, ``prefill``, ``xlsx``.
+"""
+
+from docflow.reports.commands import (
+    SYSTEM_SOURCES,
+    ApproveReport,
+    CorrectReport,
+    CreateReportForm,
+    FillReport,
+    FormField,
+    FromResults,
+    SubmitReport,
+)
 from docflow.reports.processing import (
     SOURCES,
     DeadlineSource,
@@ -11,17 +29,100 @@ from docflow.reports.processing import (
     processing_report,
     task_items,
 )
-from docflow.reports.xlsx import processing_xlsx, tasks_export, tasks_xlsx
+from docflow.reports.queries import (
+    FormResults,
+    RequestView,
+    ResultRow,
+    form_results,
+    get_report_request,
+    list_report_forms,
+    list_report_requests,
+)
+from docflow.reports.rollup import (
+    TOPIC_CHANGED,
+    TOPIC_REFRESH,
+    GroupByAll,
+    RollupReport,
+    RollupRow,
+    handle_changed,
+    handle_refresh,
+    processing_rollup,
+    rebuild_all,
+    refresh_organization,
+    roll_forward,
+)
+from docflow.reports.services import (
+    ReportFormNotFoundError,
+    ReportRequestNotFoundError,
+    approve_report,
+    correct_report,
+    create_report_form,
+    effective_state,
+    fill_report,
+    generate_due_requests,
+    mark_late_requests,
+    remind_report_requests,
+    return_report,
+    signed_pdf,
+    submit_report,
+)
+from docflow.reports.states import FieldType, Period, ReportBox, RequestState, StatsScope
+from docflow.reports.xlsx import processing_xlsx, results_xlsx, tasks_export, tasks_xlsx
 
 __all__ = [
     "SOURCES",
+    "SYSTEM_SOURCES",
+    "TOPIC_CHANGED",
+    "TOPIC_REFRESH",
+    "ApproveReport",
+    "CorrectReport",
+    "CreateReportForm",
     "DeadlineSource",
+    "FieldType",
+    "FillReport",
+    "FormField",
+    "FormResults",
+    "FromResults",
     "GroupBy",
+    "GroupByAll",
+    "Period",
     "ProcessingReport",
     "ProcessingRow",
+    "ReportBox",
+    "ReportFormNotFoundError",
+    "ReportRequestNotFoundError",
     "ReportScope",
+    "RequestState",
+    "RequestView",
+    "ResultRow",
+    "RollupReport",
+    "RollupRow",
+    "StatsScope",
+    "SubmitReport",
+    "approve_report",
+    "correct_report",
+    "create_report_form",
+    "effective_state",
+    "fill_report",
+    "form_results",
+    "generate_due_requests",
+    "get_report_request",
+    "handle_changed",
+    "handle_refresh",
+    "list_report_forms",
+    "list_report_requests",
+    "mark_late_requests",
     "processing_report",
+    "processing_rollup",
     "processing_xlsx",
+    "rebuild_all",
+    "refresh_organization",
+    "remind_report_requests",
+    "results_xlsx",
+    "return_report",
+    "roll_forward",
+    "signed_pdf",
+    "submit_report",
     "task_items",
     "tasks_export",
     "tasks_xlsx",

@@ -10,7 +10,7 @@ For a period [from, to] (local dates), with ``as_of = min(to, today)``:
 
 - ``received``: items assigned in the period;
 - ``done_on_time`` / ``done_late``: items finished in the period (``finished_on`` in it), late
-  when at least one working day after the due date (see :mod:`docflow.tasks.deadlines`);
+  when at least one working day after the due date (see :mod:`docflow.workdays`);
 - ``open`` / ``overdue``: items open at the end of the period (assigned by then, not finished
   or cancelled by then), split by whether they were at least one working day late on
   ``as_of``. The two are disjoint: all open items = ``open`` + ``overdue``.
@@ -49,11 +49,10 @@ from docflow import audit
 from docflow.actors import Actor
 from docflow.enums import Role
 from docflow.errors import PermissionDeniedError, ValidationError
-from docflow.models import Assignment, Document, Task, Unit, User
-from docflow.tasks.deadlines import last_working_day, load_window
+from docflow.models import Assignment, Document, Organization, Task, Unit, User
 from docflow.tasks.states import TaskState
 from docflow.uow import UnitOfWork
-from docflow.workdays import VN_TZ, WorkCalendar, local_date
+from docflow.workdays import VN_TZ, WorkCalendar, last_working_day, load_window, local_date
 
 MAX_DAYS = 800
 
@@ -83,6 +82,16 @@ class ReportScope:
     start: dt.datetime  # the period's first instant
     end: dt.datetime  # the instant after the period
     first_day: dt.date
+    # When set: every organisation whose path starts with it (the row-scan roll-up).
+    subtree_path: str | None = None
+
+    def organization_filter(self, column: Any) -> ColumnElement[bool]:
+        if self.subtree_path is None:
+            same: ColumnElement[bool] = column == self.organization_id
+            return same
+        below = select(Organization.id).where(Organization.path.startswith(self.subtree_path))
+        inside: ColumnElement[bool] = column.in_(below.scalar_subquery())
+        return inside
 
 
 DeadlineSource = Callable[[ReportScope], Select[Any]]
@@ -102,7 +111,7 @@ def task_items(scope: ReportScope) -> Select[Any]:
         finished.label("finished_on"),
         closed.label("closed_at"),
     ).where(
-        Task.organization_id == scope.organization_id,
+        scope.organization_filter(Task.organization_id),
         Task.created_at < scope.end,
         # Finished or cancelled before the period: nothing to count.
         or_(~done, Task.submitted_on >= scope.first_day),
@@ -133,7 +142,7 @@ def incoming_items(scope: ReportScope) -> Select[Any]:
         )
         .join(Document, Document.id == Assignment.document_id)
         .where(
-            Document.organization_id == scope.organization_id,
+            scope.organization_filter(Document.organization_id),
             Document.direction == "incoming",
             Assignment.role == "lead",
             Assignment.state != "cancelled",
@@ -235,14 +244,22 @@ def processing_report(
     date_from: dt.date,
     date_to: dt.date,
     group_by: GroupBy = GroupBy.UNIT,
+    organization_id: uuid.UUID | None = None,
+    subtree: bool = False,
 ) -> ProcessingReport:
     """Counts per unit or per person of the actor's organisation (leaders: all of it; unit
-    heads: their unit; others: themselves), for the period [date_from, date_to]."""
-    if date_to < date_from:
-        raise ValidationError.field("to", "Ngày cuối phải sau ngày đầu.")
-    if (date_to - date_from).days > MAX_DAYS:
-        raise ValidationError.field("to", f"Kỳ thống kê tối đa {MAX_DAYS} ngày.")
-    unit_id, user_id = _scope(actor, group_by)
+    heads: their unit; others: themselves), for the period [date_from, date_to].
+
+    ``organization_id`` (another organisation, counted whole) and ``subtree`` (it and every
+    organisation below it, scanned row by row: the baseline of the pre-aggregated roll-up) are
+    for callers that have already checked the reader may see them
+    (:func:`docflow.reports.rollup.processing_rollup`, the benchmark)."""
+    check_period(date_from, date_to)
+    org_id = actor.organization_id if organization_id is None else organization_id
+    if org_id == actor.organization_id and not subtree:
+        unit_id, user_id = _scope(actor, group_by)
+    else:
+        unit_id, user_id = None, None
     with uow:
         s = uow.session
         today = local_date(uow.now())
@@ -253,7 +270,11 @@ def processing_report(
         end = dt.datetime.combine(date_to + dt.timedelta(days=1), dt.time(), VN_TZ).astimezone(
             dt.UTC
         )
-        scope = ReportScope(actor.organization_id, unit_id, user_id, start, end, date_from)
+        path = None
+        if subtree:
+            org = s.get(Organization, org_id)
+            path = org.path if org is not None else "/nowhere/"
+        scope = ReportScope(org_id, unit_id, user_id, start, end, date_from, path)
         items = union_all(*[source(scope) for source in SOURCES]).subquery("items")
         key = items.c.unit_id if group_by is GroupBy.UNIT else items.c.user_id
         finished_in = and_(items.c.finished_on >= date_from, items.c.finished_on <= date_to)
@@ -292,7 +313,7 @@ def processing_report(
                 for r in rows
                 if r.received or r.done_on_time or r.done_late or r.open or r.overdue
             ),
-            key=lambda row: (_fold(row.name), row.name),
+            key=lambda row: (fold(row.name), row.name),
         )
         total = ProcessingRow(
             None,
@@ -308,13 +329,21 @@ def processing_report(
             "report.processing_read",
             object_type="report",
             group_by=group_by.value,
+            of_organization=str(org_id),
             date_from=date_from,
             date_to=date_to,
         )
         return ProcessingReport(date_from, date_to, as_of, group_by, out, total)
 
 
-def _fold(name: str) -> str:
+def check_period(date_from: dt.date, date_to: dt.date) -> None:
+    if date_to < date_from:
+        raise ValidationError.field("to", "Ngày cuối phải sau ngày đầu.")
+    if (date_to - date_from).days > MAX_DAYS:
+        raise ValidationError.field("to", f"Kỳ thống kê tối đa {MAX_DAYS} ngày.")
+
+
+def fold(name: str) -> str:
     """A sort key that puts Vietnamese names in dictionary order (Đ with D, accents ignored)."""
     decomposed = unicodedata.normalize("NFD", name.replace("Đ", "D").replace("đ", "d"))
     return "".join(c for c in decomposed if not unicodedata.combining(c)).casefold()
@@ -338,6 +367,8 @@ __all__ = [
     "ProcessingReport",
     "ProcessingRow",
     "ReportScope",
+    "check_period",
+    "fold",
     "processing_report",
     "task_items",
 ]

@@ -24,17 +24,14 @@ from docx import Document as DocxDocument
 from docx.enum.section import WD_ORIENT
 from docx.enum.text import WD_ALIGN_PARAGRAPH
 from docx.shared import Mm, Pt
-from openpyxl import Workbook
 from sqlalchemy import select
 
-from docflow import audit
-from docflow.actors import Actor
+from docflow import audit, spreadsheets
+from docflow.actors import Actor, require_role
 from docflow.documents import access
 from docflow.enums import Direction, Role, Secrecy
 from docflow.errors import NotFoundError, PermissionDeniedError
 from docflow.models import Document, Organization, Register
-from docflow.policies import require_role
-from docflow.reports import xlsx
 from docflow.uow import UnitOfWork
 from docflow.workdays import local_date
 
@@ -168,16 +165,18 @@ def _masked_row(book: RegisterBook, doc: Document) -> list[str]:
 
 
 def to_xlsx(uow: UnitOfWork, book: RegisterBook) -> bytes:
-    wb = Workbook(write_only=True)
-    ws = wb.create_sheet(title=f"Sổ {book.year}")
-    ws.append(xlsx.row(ws, [book.organization]))
-    ws.append(xlsx.row(ws, [book.name.upper()]))
-    ws.append([])
-    ws.append(xlsx.row(ws, book.columns))
-    for entry in rows(uow, book):
-        ws.append(xlsx.row(ws, entry))  # subjects, issuers, notes: text, never a formula
-    out = io.BytesIO()
-    wb.save(out)
+    with spreadsheets.streamed_workbook() as wb:
+        ws = wb.create_sheet(title=f"Sổ {book.year}")
+        ws.append(spreadsheets.row(ws, [book.organization]))
+        ws.append(spreadsheets.row(ws, [book.name.upper()]))
+        ws.append([])
+        ws.append(spreadsheets.row(ws, book.columns))
+        for entry in rows(uow, book):
+            ws.append(
+                spreadsheets.row(ws, entry)
+            )  # subjects, issuers, notes: text, never a formula
+        out = io.BytesIO()
+        wb.save(out)
     return out.getvalue()
 
 

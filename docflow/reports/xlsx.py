@@ -1,31 +1,15 @@
 """Excel workbooks: the processing statistics (a table and a bar chart) and task lists, in
-Vietnamese; and the one way every XLSX export of DHTN writes a cell (:func:`put`, :func:`row`).
-
-Formula injection: a subject, an issuer's name or a task title is text a person or another
-system chose, and a spreadsheet must never run it. openpyxl turns any string starting with ``=``
-into a formula; Excel and LibreOffice also treat ``+``, ``-``, ``@`` (and a leading tab or
-carriage return) as the start of a formula when a cell is edited. So every string goes through
-:func:`put` / :func:`row`, which
-
-* type the cell as a string (``t="inlineStr"`` in the sheet XML, never an ``<f>`` element),
-  keeping the text exactly as it was (no apostrophe added to the value);
-* mark a string that starts with one of those characters with Excel's ``quotePrefix`` cell
-  style, the stored form of a typed leading apostrophe: shown without it, and still text when
-  someone edits the cell;
-* drop the control characters XML cannot carry (they would make the export fail).
-
-Numbers and dates are written as such. New exports must write through these two functions.
+Vietnamese. Every cell is written through :mod:`docflow.spreadsheets` (:func:`put`,
+:func:`row`), so text a person or another system chose never becomes a formula.
 """
 
 from __future__ import annotations
 
-import datetime as dt
 import io
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 from openpyxl import Workbook
-from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE, Cell, WriteOnlyCell
 from openpyxl.chart import BarChart, Reference
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
@@ -33,39 +17,11 @@ from openpyxl.utils import get_column_letter
 from docflow import audit
 from docflow.actors import Actor
 from docflow.reports.processing import GroupBy, ProcessingReport
-from docflow.tasks.queries import TaskView
+from docflow.spreadsheets import CellValue, put
+from docflow.tasks import TaskView
 from docflow.tasks.states import TaskState
 from docflow.uow import UnitOfWork
 from docflow.workdays import local_date
-
-# What makes a spreadsheet read a cell as a formula (when stored, typed or edited).
-FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r", "\n")
-
-CellValue = str | int | float | dt.date | dt.datetime | None
-
-
-def _assign(cell: Any, value: CellValue) -> Any:
-    if isinstance(value, str):
-        text = ILLEGAL_CHARACTERS_RE.sub("", value)
-        cell.value = text
-        cell.data_type = "s"  # openpyxl made "=…" a formula: it is text
-        if text.startswith(FORMULA_TRIGGERS):
-            cell.quotePrefix = True
-    else:
-        cell.value = value
-    return cell
-
-
-def put(ws: Any, row: int, column: int, value: CellValue) -> Cell:
-    """Write ``value`` into a cell of a normal worksheet (strings always as text)."""
-    cell: Cell = _assign(ws.cell(row=row, column=column), value)
-    return cell
-
-
-def row(ws: Any, values: Iterable[CellValue]) -> list[WriteOnlyCell]:
-    """The cells of one row for ``ws.append`` on a write-only worksheet (strings as text)."""
-    return [_assign(WriteOnlyCell(ws), value) for value in values]
-
 
 HEADERS = (
     "STT",
@@ -97,6 +53,8 @@ def processing_xlsx(report: ProcessingReport) -> bytes:
     )
     headers = list(HEADERS)
     headers[1] = "Đơn vị" if report.group_by is GroupBy.UNIT else "Cá nhân"
+    if getattr(report, "group", None) == "organization":
+        headers[1] = "Tổ chức"
     header_row = 4
     fill = PatternFill("solid", fgColor="DDE7F3")
     for col, text in enumerate(headers, start=1):
@@ -211,3 +169,128 @@ def tasks_export(uow: UnitOfWork, actor: Actor, title: str, views: Sequence[Task
     """:func:`tasks_xlsx`, logged in the audit log as an export by ``actor``."""
     audit.record_read(uow, actor, "tasks.exported", object_type="task", rows=len(views))
     return tasks_xlsx(title, views)
+
+
+def results_xlsx(results: Any) -> bytes:
+    """The gathered answers of a periodic report (:class:`docflow.reports.FormResults`): one
+    row per reporting organisation with its state and values, then the totals (sums of
+    numbers, averages of percentages)."""
+    from docflow.reports.states import STATE_LABELS as labels
+
+    form = results.form
+    wb = Workbook()
+    ws = wb.active
+    assert ws is not None
+    ws.title = "Tổng hợp"
+    put(ws, 1, 1, f"TỔNG HỢP BÁO CÁO: {form.title}").font = Font(bold=True, size=13)
+    put(ws, 2, 1, f"Kỳ {results.period}, hạn {results.deadline:%d/%m/%Y}")
+    simple = [f for f in form.fields if f["type"] in ("number", "percent", "text")]
+    headers = ["STT", "Tổ chức", "Trạng thái", "Ngày gửi", *(f["label"] for f in simple)]
+    fill = PatternFill("solid", fgColor="DDE7F3")
+    for col, text in enumerate(headers, start=1):
+        cell = put(ws, 4, col, text)
+        cell.font = Font(bold=True)
+        cell.fill = fill
+        cell.alignment = Alignment(wrap_text=True, vertical="center", horizontal="center")
+    line = 4
+    for i, r in enumerate(results.rows, start=1):
+        line += 1
+        sent = local_date(r.submitted_at) if r.submitted_at else None
+        state = labels.get(r.state, r.state) + (" (muộn)" if r.submitted_late else "")
+        values: list[CellValue] = [i, r.organization_name, state, sent]
+        values += [r.values.get(f["key"]) for f in simple]
+        for col, value in enumerate(values, start=1):
+            put(ws, line, col, value)
+    line += 1
+    totals: list[CellValue] = ["", "Tổng cộng", "", None]
+    totals += [results.totals.get(f["key"]) for f in simple]
+    for col, value in enumerate(totals, start=1):
+        put(ws, line, col, value).font = Font(bold=True)
+    for col, width in enumerate([6, 42, 14, 12] + [16] * len(simple), start=1):
+        ws.column_dimensions[get_column_letter(col)].width = width
+    ws.freeze_panes = ws.cell(row=5, column=1)
+    used = {ws.title}
+    for f in form.fields:
+        if f["type"] == "table":
+            _table_sheet(wb, _sheet_title(f["label"], used), f, results, fill)
+        elif f["type"] == "gathered":
+            _gathered_sheet(wb, _sheet_title(f["label"], used), f, results, fill)
+    out = io.BytesIO()
+    wb.save(out)
+    return out.getvalue()
+
+
+def _sheet_title(label: str, used: set[str]) -> str:
+    """An Excel sheet name: at most 31 characters, none of []:*?/\\, unique in the book."""
+    base = "".join(" " if c in "[]:*?/\\" else c for c in label).strip()[:28] or "Bảng"
+    title, n = base, 1
+    while title in used:
+        n += 1
+        title = f"{base[:26]} {n}"
+    used.add(title)
+    return title
+
+
+def _header(ws: Any, row: int, texts: list[str], fill: PatternFill) -> None:
+    for col, text in enumerate(texts, start=1):
+        cell = put(ws, row, col, text)
+        cell.font = Font(bold=True)
+        cell.fill = fill
+        cell.alignment = Alignment(wrap_text=True, vertical="center", horizontal="center")
+
+
+def _table_sheet(wb: Workbook, title: str, f: dict[str, Any], results: Any, fill: Any) -> None:
+    """A fixed-row table: each organisation's rows, then the sums per cell."""
+    ws = wb.create_sheet(title)
+    put(ws, 1, 1, f["label"]).font = Font(bold=True, size=13)
+    put(ws, 2, 1, f"Kỳ {results.period}")
+    cols = f["columns"]
+    _header(ws, 4, ["STT", "Tổ chức", "Dòng", *(c["label"] for c in cols)], fill)
+    line = 4
+    for i, r in enumerate(results.rows, start=1):
+        table = r.values.get(f["key"]) or {}
+        for row in f["rows"]:
+            line += 1
+            cells = table.get(row["key"]) or {}
+            values: list[CellValue] = [i, r.organization_name, row["label"]]
+            values += [cells.get(c["key"]) for c in cols]
+            for col, value in enumerate(values, start=1):
+                put(ws, line, col, value)
+    total = results.totals.get(f["key"]) or {}
+    for row in f["rows"]:
+        line += 1
+        cells = total.get(row["key"]) or {}
+        values = ["", "Tổng cộng", row["label"], *(cells.get(c["key"]) for c in cols)]
+        for col, value in enumerate(values, start=1):
+            put(ws, line, col, value).font = Font(bold=True)
+    for col, width in enumerate([6, 42, 30] + [14] * len(cols), start=1):
+        ws.column_dimensions[get_column_letter(col)].width = width
+    ws.freeze_panes = ws.cell(row=5, column=1)
+
+
+def _gathered_sheet(wb: Workbook, title: str, f: dict[str, Any], results: Any, fill: Any) -> None:
+    """The gathered tables the reporting organisations forwarded: each one's subordinates."""
+    ws = wb.create_sheet(title)
+    put(ws, 1, 1, f["label"]).font = Font(bold=True, size=13)
+    cols: list[dict[str, Any]] = []
+    for r in results.rows:
+        for c in (r.values.get(f["key"]) or {}).get("fields", []):
+            if c["type"] in ("number", "percent") and c["key"] not in {x["key"] for x in cols}:
+                cols.append(c)
+    _header(ws, 3, ["Tổ chức báo cáo", "Tổ chức cấp dưới", *(c["label"] for c in cols)], fill)
+    line = 3
+    for r in results.rows:
+        table = r.values.get(f["key"]) or {}
+        for sub in table.get("rows", []):
+            line += 1
+            values: list[CellValue] = [r.organization_name, sub["organization"]["name"]]
+            values += [sub["values"].get(c["key"]) for c in cols]
+            for col, value in enumerate(values, start=1):
+                put(ws, line, col, value)
+        if table:
+            line += 1
+            values = [r.organization_name, "Cộng", *(table["totals"].get(c["key"]) for c in cols)]
+            for col, value in enumerate(values, start=1):
+                put(ws, line, col, value).font = Font(bold=True)
+    for col, width in enumerate([36, 36] + [14] * len(cols), start=1):
+        ws.column_dimensions[get_column_letter(col)].width = width

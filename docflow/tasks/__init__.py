@@ -14,16 +14,19 @@ from docflow.tasks.commands import (
     TaskActionRequest,
 )
 from docflow.tasks.deadlines import DeadlineStatus, deadline_status, last_working_day
-from docflow.tasks.files import TaskFileRefusedError, Upload, open_attachment
+from docflow.tasks.files import open_attachment
+from docflow.tasks.policy import assigns_in_own_unit_only, can_view, may_assign, sees_every_task
 from docflow.tasks.queries import (
     Box,
     PersonRef,
     TaskView,
     TrailStep,
+    count_overdue,
     get_attachment,
     get_task,
     list_tasks,
     task_trail,
+    visible_clause,
 )
 from docflow.tasks.reminders import send_task_reminders
 from docflow.tasks.services import act_on_task, create_subtask, create_task
@@ -40,12 +43,13 @@ __all__ = [
     "Priority",
     "TaskAction",
     "TaskActionRequest",
-    "TaskFileRefusedError",
     "TaskState",
     "TaskView",
     "TrailStep",
-    "Upload",
     "act_on_task",
+    "assigns_in_own_unit_only",
+    "can_view",
+    "count_overdue",
     "create_subtask",
     "create_task",
     "deadline_status",
@@ -53,7 +57,10 @@ __all__ = [
     "get_task",
     "last_working_day",
     "list_tasks",
+    "may_assign",
     "open_attachment",
+    "sees_every_task",
     "send_task_reminders",
     "task_trail",
+    "visible_clause",
 ]

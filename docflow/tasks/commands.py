@@ -10,9 +10,9 @@ import datetime as dt
 import uuid
 from typing import Annotated, Literal
 
-from pydantic import Field, RootModel, StringConstraints, model_validator
+from pydantic import ConfigDict, Field, RootModel, StringConstraints, model_validator
 
-from docflow.commands import Command
+from docflow.commands import Command, exactly_one_of
 from docflow.tasks.states import Priority
 
 Title = Annotated[str, StringConstraints(strip_whitespace=True, min_length=3, max_length=500)]
@@ -23,6 +23,8 @@ Comment = Annotated[str, StringConstraints(strip_whitespace=True, max_length=400
 
 class Party(Command):
     """A unit or a person (exactly one)."""
+
+    model_config = ConfigDict(json_schema_extra=exactly_one_of("unit_id", "user_id"))
 
     unit_id: uuid.UUID | None = None
     user_id: uuid.UUID | None = None
@@ -36,6 +38,8 @@ class Party(Command):
 
 class Deadline(Command):
     """A deadline as a date, or as N working days from today (exactly one)."""
+
+    model_config = ConfigDict(json_schema_extra=exactly_one_of("due_date", "due_in_working_days"))
 
     due_date: dt.date | None = None
     due_in_working_days: int | None = Field(default=None, ge=1, le=365)

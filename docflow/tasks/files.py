@@ -1,48 +1,26 @@
-"""Files attached to a task or to a progress report, through the storage upload checks.
+"""Files attached to a task or to a progress report, through the one checked path of
+:mod:`docflow.uploads` (the deployment's size limit, type sniffing, content addressing; read
+back checked against their hash).
 
 Objects are stored before the rows that reference them; if the transaction then fails, the
-objects are orphans that ``storage.sweep_orphans`` removes later (never a row without its
-object). Identical bytes are stored once (content addressing).
+objects are orphans that the sweeper removes later (never a row without its object).
 """
 
 from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
-from dataclasses import dataclass
-from typing import IO
 
 from docflow.actors import Actor
-from docflow.errors import ConflictError, DomainError, ValidationError
+from docflow.errors import ValidationError
 from docflow.models import Task, TaskAttachment
+from docflow.search import queue_task_text_extraction
 from docflow.tasks.queries import get_attachment
 from docflow.uow import UnitOfWork
-from storage import ObjectReader, ObjectStore, StorageError, UploadLimits, store_upload
+from docflow.uploads import Upload, open_object, store_uploads
+from storage import ObjectReader
 
 MAX_FILES = 20
-
-
-@dataclass(frozen=True)
-class Upload:
-    """A file as it arrives from a person: a stream read once, its name and declared type."""
-
-    stream: IO[bytes]
-    filename: str
-    content_type: str | None = None
-
-
-class TaskFileRefusedError(DomainError):
-    """An upload the checks refused (too large, wrong type, malformed…): 413/415/422."""
-
-    kind = "invalid"
-
-    def __init__(self, exc: StorageError, filename: str) -> None:
-        super().__init__(
-            f"«{filename}»: {exc.message}",
-            code=exc.code,
-            details={"file": filename, "http_status": exc.http_status, **(exc.details or {})},
-        )
-        self.http_status = exc.http_status
 
 
 def attach(
@@ -53,17 +31,9 @@ def attach(
         return []
     if len(uploads) > MAX_FILES:
         raise ValidationError.field("files", f"Tối đa {MAX_FILES} tệp mỗi lần.")
-    if uow.store is None:
-        raise ConflictError("Hệ thống chưa cấu hình kho lưu trữ tệp.", code="storage_unavailable")
-    store: ObjectStore = uow.store
     rows = []
-    for upload in uploads:
-        try:
-            checked = store_upload(
-                store, upload.stream, upload.filename, upload.content_type, UploadLimits()
-            )
-        except StorageError as exc:
-            raise TaskFileRefusedError(exc, upload.filename) from exc
+    for stored in store_uploads(uow, uploads):
+        checked = stored.checked
         row = TaskAttachment(
             task_id=task.id,
             trail_seq=seq,
@@ -77,15 +47,15 @@ def attach(
         )
         uow.session.add(row)
         rows.append(row)
+    # Their text is read in the background (docflow.search), for the task list's search.
+    queue_task_text_extraction(uow, task.id)
     return rows
 
 
 def open_attachment(
     uow: UnitOfWork, actor: Actor, task_id: uuid.UUID, file_id: uuid.UUID
 ) -> tuple[TaskAttachment, ObjectReader]:
-    """A file of a task the actor can see, and a reader of its bytes (404 otherwise)."""
+    """A file of a task the actor can see, and a reader of its bytes checked against their hash
+    as they are read (404 otherwise)."""
     row = get_attachment(uow, actor, task_id, file_id)
-    if uow.store is None:
-        raise ConflictError("Hệ thống chưa cấu hình kho lưu trữ tệp.", code="storage_unavailable")
-    store: ObjectStore = uow.store
-    return row, store.open(row.object_key)
+    return row, open_object(uow, row.object_key)

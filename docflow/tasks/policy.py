@@ -14,24 +14,28 @@
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
 
-from docflow.actors import Actor, DelegatedRole
+from docflow.actors import Actor
+from docflow.engine import REFUSED, Decision
 from docflow.enums import Role
 from docflow.errors import NotFoundError, PermissionDeniedError
 from docflow.models import Task
 from docflow.tasks.states import TaskAction, TaskState, allowed_in
 
 
-@dataclass(frozen=True)
-class Standing:
-    """How the actor stands to a task; ``acting`` is the delegation used, if any."""
-
-    allowed: bool
-    acting: DelegatedRole | None = None
+def may_assign(actor: Actor) -> bool:
+    """Who gives tasks: the organisation's leaders, and unit heads (inside their unit)."""
+    return actor.has_role(Role.LEADER) or actor.has_role(Role.UNIT_HEAD)
 
 
-NO = Standing(False)
+def assigns_in_own_unit_only(actor: Actor) -> bool:
+    """A unit head assigns (and picks people) only inside their unit; a leader, anywhere."""
+    return not actor.has_role(Role.LEADER)
+
+
+def sees_every_task(actor: Actor) -> bool:
+    """Leaders see every task of the organisation (the "all" box)."""
+    return actor.has_role(Role.LEADER)
 
 
 def is_org_leader(actor: Actor, org_id: uuid.UUID) -> bool:
@@ -74,49 +78,49 @@ def assigning_roles(actor: Actor, task: Task) -> frozenset[Role]:
     return frozenset({Role.LEADER})
 
 
-def as_user(actor: Actor, user_id: uuid.UUID | None, roles: frozenset[Role]) -> Standing:
+def as_user(actor: Actor, user_id: uuid.UUID | None, roles: frozenset[Role]) -> Decision:
     """The actor is ``user_id``, or holds today a delegation from them of one of ``roles``
     (a delegation of one role does not let the delegate act for everything the delegator
     does; the delegated roles are those the delegator still holds, see
     :func:`docflow.actors.delegation_refusal`)."""
     if user_id is None:
-        return NO
+        return REFUSED
     if actor.user_id == user_id:
-        return Standing(True)
+        return Decision(True)
     acting = next(
         (d for d in actor.delegated if d.delegator_id == user_id and d.role in roles), None
     )
-    return Standing(True, acting) if acting else NO
+    return Decision(True, acting) if acting else REFUSED
 
 
-def as_lead(actor: Actor, task: Task) -> Standing:
+def as_lead(actor: Actor, task: Task) -> Decision:
     if task.lead_user_id is not None:
         return as_user(actor, task.lead_user_id, HANDLING_ROLES)
     if actor.unit_id == task.lead_unit_id and actor.has_role(Role.UNIT_HEAD):
-        return Standing(True, actor.acting_for(Role.UNIT_HEAD))
-    return NO
+        return Decision(True, actor.acting_for(Role.UNIT_HEAD))
+    return REFUSED
 
 
-def as_cooperator(actor: Actor, task: Task) -> Standing:
+def as_cooperator(actor: Actor, task: Task) -> Decision:
     for c in task.cooperators:
         if c.user_id == actor.user_id or (c.unit_id is not None and c.unit_id == actor.unit_id):
-            return Standing(True)
-    return NO
+            return Decision(True)
+    return REFUSED
 
 
 def standing(
     actor: Actor, task: Task, action: TaskAction, *, decider_id: uuid.UUID | None = None
-) -> Standing:
+) -> Decision:
     """Whether the actor's role lets them do ``action`` (the state is checked separately)."""
     if action in (TaskAction.START, TaskAction.SUBMIT_COMPLETION, TaskAction.REQUEST_EXTENSION):
         return as_lead(actor, task)
     if action is TaskAction.SPLIT:
         # Only a unit head splits, and only a task their own unit leads.
         if actor.unit_id is None or actor.unit_id != task.lead_unit_id:
-            return NO
+            return REFUSED
         if not actor.has_role(Role.UNIT_HEAD):
-            return NO
-        return Standing(True, actor.acting_for(Role.UNIT_HEAD))
+            return REFUSED
+        return Decision(True, actor.acting_for(Role.UNIT_HEAD))
     if action is TaskAction.REPORT_PROGRESS:
         lead = as_lead(actor, task)
         return lead if lead.allowed else as_cooperator(actor, task)
@@ -128,19 +132,24 @@ def standing(
         TaskAction.CANCEL,
     ):
         return as_user(actor, task.assigner_id, assigning_roles(actor, task))
-    return NO
+    return REFUSED
+
+
+def forbidden(action: TaskAction) -> PermissionDeniedError:
+    """The 403 of a task action."""
+    return PermissionDeniedError(
+        f"Bạn không có quyền «{action.label.lower()}» với nhiệm vụ này.",
+        code="task_action_forbidden",
+        details={"action": action.value},
+    )
 
 
 def require(
     actor: Actor, task: Task, action: TaskAction, *, decider_id: uuid.UUID | None = None
-) -> Standing:
+) -> Decision:
     s = standing(actor, task, action, decider_id=decider_id)
     if not s.allowed:
-        raise PermissionDeniedError(
-            f"Bạn không có quyền «{action.label.lower()}» với nhiệm vụ này.",
-            code="task_action_forbidden",
-            details={"action": action.value},
-        )
+        raise forbidden(action)
     return s
 
 

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 
-from sqlalchemy import Select, and_, or_, select
+from sqlalchemy import ColumnElement, Select, and_, exists, func, or_, select
 from sqlalchemy.orm import Session, joinedload, raiseload
 
 from docflow import audit
@@ -22,6 +22,7 @@ from docflow.enums import Role
 from docflow.errors import NotFoundError, PermissionDeniedError, ValidationError
 from docflow.models import Task, TaskAttachment, TaskCooperator, TaskTrailEntry, User
 from docflow.pagination import Page, clamp_limit, decode_cursor, encode_cursor
+from docflow.search import task_text_condition
 from docflow.tasks import policy
 from docflow.tasks.deadlines import DeadlineStatus, deadline_status, last_working_day, load_window
 from docflow.tasks.states import OPEN_STATES, TaskAction, TaskState
@@ -144,6 +145,23 @@ def get_task(uow: UnitOfWork, actor: Actor, task_id: uuid.UUID) -> TaskView:
         return build_view(uow, actor, task)
 
 
+def visible_clause(actor: Actor) -> ColumnElement[bool]:
+    """SQL: the tasks ``actor`` may see (the twin of :func:`policy.can_view`)."""
+    org = Task.organization_id == actor.organization_id
+    if policy.sees_every_task(actor):
+        return org
+    me = actor.user_id
+    coop = [TaskCooperator.user_id == me]
+    involved = [Task.assigner_id == me, Task.lead_user_id == me]
+    if actor.unit_id is not None:
+        coop.append(TaskCooperator.unit_id == actor.unit_id)
+        involved.append(Task.lead_unit_id == actor.unit_id)
+    cooperating = exists(
+        select(TaskCooperator.id).where(TaskCooperator.task_id == Task.id, or_(*coop))
+    )
+    return and_(org, or_(*involved, cooperating))
+
+
 def _box_filter(actor: Actor, box: Box) -> Select[Task]:
     stmt = select(Task).where(Task.organization_id == actor.organization_id)
     is_head = actor.has_role(Role.UNIT_HEAD)
@@ -196,14 +214,20 @@ def list_tasks(
     overdue: bool = False,
     limit: int | None = None,
     cursor: str | None = None,
+    q: str | None = None,
 ) -> Page[TaskView]:
     """A follow-up list, nearest deadline first. ``overdue`` keeps open tasks at least one
-    working day past their deadline (computed in SQL from one cut-off date)."""
+    working day past their deadline (computed in SQL from one cut-off date). ``q`` keeps the
+    tasks whose title, description or files' text hold its words (docflow.search), inside the
+    box's own visibility."""
     limit = clamp_limit(limit)
     with uow:
         s = uow.session
         today = local_date(uow.now())
         stmt = _box_filter(actor, box)
+        if q:
+            postgres = s.get_bind().dialect.name == "postgresql"
+            stmt = stmt.where(task_text_condition(actor, q, postgres=postgres)[0])
         if state is not None:
             stmt = stmt.where(Task.state == state.value)
         if open_only or overdue:
@@ -230,6 +254,21 @@ def list_tasks(
         views = [TaskView(t, status_of(cal, t, today)) for t in rows]
         nxt = encode_cursor([rows[-1].due_date.isoformat(), rows[-1].id]) if more else None
         return Page(views, nxt)
+
+
+def count_overdue(uow: UnitOfWork, actor: Actor) -> int:
+    """How many open tasks of the actor's own box (``mine``) are at least one working day late
+    (the phone's badge); the same rule as ``list_tasks(overdue=True)``."""
+    with uow:
+        s = uow.session
+        today = local_date(uow.now())
+        cutoff = last_working_day(load_window(s, today, today), today)
+        stmt = (
+            _box_filter(actor, Box.MINE)
+            .where(Task.state.in_([st.value for st in OPEN_STATES]), Task.due_date < cutoff)
+            .with_only_columns(func.count(func.distinct(Task.id)))
+        )
+        return int(s.scalar(stmt) or 0)
 
 
 @dataclass(frozen=True)

@@ -1,7 +1,8 @@
 """Use cases of tasks: assign, split, and every move of API.md §5.
 
-Each is one transaction: load (and lock) the task, check who may act (:mod:`policy`), check the
-move (:mod:`states`), apply it, append the trail and the audit entry, notify, commit. A refusal
+Each is one transaction: load (and lock) the task (404 if invisible), then the action engine
+(:mod:`docflow.engine`): who may act (:mod:`policy`, 403), the move (:mod:`states`, 409), the
+parameters (422), the effect, the trail and the audit entry; notify, commit. A refusal
 raises before anything is written, so bad input changes nothing.
 """
 
@@ -11,11 +12,14 @@ import datetime as dt
 import uuid
 from collections.abc import Sequence
 
+from docflow import engine
 from docflow.actors import Actor, DelegatedRole
 from docflow.documents import access
+from docflow.engine import Effect, Move
 from docflow.enums import Role
 from docflow.errors import ConflictError, PermissionDeniedError, ValidationError
-from docflow.models import Task, TaskCooperator, Unit, User
+from docflow.models import Task, TaskCooperator, TaskTrailEntry, Unit, User
+from docflow.statistics import statistics_changed
 from docflow.tasks import actions, notices, policy
 from docflow.tasks.commands import (
     ActionCommand,
@@ -24,11 +28,12 @@ from docflow.tasks.commands import (
     Deadline,
     Party,
 )
-from docflow.tasks.files import Upload, attach
+from docflow.tasks.files import attach
 from docflow.tasks.queries import TaskView, build_view, extension_decider_id, load_task
 from docflow.tasks.states import TaskAction, TaskState, next_state
 from docflow.tasks.trail import append
 from docflow.uow import UnitOfWork
+from docflow.uploads import Upload
 from docflow.workdays import due_after, local_date
 
 
@@ -177,10 +182,11 @@ def create_task(
     only to people of their own unit."""
     with uow:
         acting = _assigner_role(actor)
-        own_unit_only = not actor.has_role(Role.LEADER)
+        own_unit_only = policy.assigns_in_own_unit_only(actor)
         task = _new_task(
             uow, actor, cmd, parent=None, own_unit_only=own_unit_only, files=files, acting=acting
         )
+        statistics_changed(uow, task.organization_id)
         view = build_view(uow, actor, task)
         uow.commit()
         return view
@@ -219,9 +225,22 @@ def create_subtask(
                 "lead_user_id": str(child.lead_user_id),
             },
         )
+        statistics_changed(uow, child.organization_id)
         view = build_view(uow, actor, child)
         uow.commit()
         return view
+
+
+# The actions that change what the processing statistics count (due date, finished, cancelled).
+COUNTED_ACTIONS = frozenset(
+    {
+        TaskAction.DECIDE_EXTENSION,
+        TaskAction.SUBMIT_COMPLETION,
+        TaskAction.APPROVE_COMPLETION,
+        TaskAction.REJECT_COMPLETION,
+        TaskAction.CANCEL,
+    }
+)
 
 
 def act_on_task(
@@ -247,28 +266,48 @@ def act_on_task(
             if task.extension_due_date is not None
             else task.assigner_id
         )
-        standing = policy.require(actor, task, action, decider_id=decider)
-        before = TaskState(task.state)
-        after = next_state(before, action)
-        if files and action not in (TaskAction.REPORT_PROGRESS, TaskAction.SUBMIT_COMPLETION):
-            raise ValidationError.field("files", "Thao tác này không kèm tệp.")
-        comment, details = actions.apply(uow, actor, task, cmd)
-        task.state = after.value
-        entry = append(
-            uow,
-            task,
-            action,
-            actor=actor,
-            from_state=before.value,
-            acting=standing.acting,
-            comment=comment,
-            details=details,
+
+        def parse() -> ActionCommand:
+            if files and action not in (TaskAction.REPORT_PROGRESS, TaskAction.SUBMIT_COMPLETION):
+                raise ValidationError.field("files", "Thao tác này không kèm tệp.")
+            return cmd
+
+        def effect(command: ActionCommand) -> Effect:
+            comment, details = actions.apply(uow, actor, task, command)
+            return Effect(comment, details)
+
+        def set_state(after: TaskState) -> None:
+            task.state = after.value
+
+        def record(move: Move[TaskState], done: Effect) -> TaskTrailEntry:
+            return append(
+                uow,
+                task,
+                action,
+                actor=actor,
+                from_state=move.before.value,
+                acting=move.decision.acting,
+                comment=done.comment,
+                details=done.details,
+            )
+
+        _, entry = engine.perform(
+            policy.standing(actor, task, action, decider_id=decider),
+            TaskState(task.state),
+            lambda state: next_state(state, action),
+            forbidden=lambda: policy.forbidden(action),
+            parse=parse,
+            effect=effect,
+            set_state=set_state,
+            record=record,
         )
         if files:
             attach(uow, actor, task, entry.seq, files)
             s.flush()
             s.refresh(task)
         actions.tell(uow, actor, task, cmd)
+        if action in COUNTED_ACTIONS:
+            statistics_changed(uow, task.organization_id)
         view = build_view(uow, actor, task)
         uow.commit()
         return view

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-from docflow.errors import TransitionNotAllowed
+from docflow.errors import TransitionNotAllowedError
 
 
 class TaskState(StrEnum):
@@ -107,11 +107,11 @@ del S, A
 
 
 def next_state(state: TaskState, action: TaskAction) -> TaskState:
-    """The state after ``action``; :class:`TransitionNotAllowed` when the table has no such move."""
+    """The state after ``action``; :class:`TransitionNotAllowedError` when the table has no such move."""
     try:
         return TRANSITIONS[(state, action)]
     except KeyError:
-        raise TransitionNotAllowed(
+        raise TransitionNotAllowedError(
             f"Không thể «{action.label.lower()}» khi nhiệm vụ đang ở trạng thái "
             f"«{state.label.lower()}».",
             details={"state": state.value, "action": action.value},

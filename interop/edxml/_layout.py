@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from lxml import etree
 
 from interop.edxml._scan import Node
+from interop.edxml.codes import XMLDSIG_NS
 from interop.edxml.model import Attachment
 from interop.errors import EdxmlStructureError
 
@@ -87,8 +88,15 @@ def serialize_children(node: Node | None) -> str:
     if node is None:
         return ""
     return "".join(
-        etree.tostring(_element(child, _used(child)), encoding="unicode") for child in node.children
+        etree.tostring(_element(child, _used(child), top=True), encoding="unicode")
+        for child in node.children
     )
+
+
+#: Prefixes for well-known namespaces the scanned scope did not name: the kept XML-DSig is
+#: written with ``ds:`` as senders write it, never lxml's generated ``ns0:`` (whose choice
+#: depends on what the process registered before).
+_KNOWN_PREFIXES = {XMLDSIG_NS: "ds"}
 
 
 def _used(node: Node) -> set[str]:
@@ -99,9 +107,14 @@ def _used(node: Node) -> set[str]:
     return used
 
 
-def _element(node: Node, used: set[str]) -> etree._Element:
+def _element(node: Node, used: set[str], *, top: bool = False) -> etree._Element:
     tag = f"{{{node.ns}}}{node.name}" if node.ns else node.name
     nsmap = {prefix: uri for prefix, uri in node.nsmap.items() if uri in used}
+    if top:
+        for uri in sorted(used - set(nsmap.values())):
+            known = _KNOWN_PREFIXES.get(uri)
+            if known is not None and known not in nsmap:
+                nsmap[known] = uri
     element = etree.Element(tag, node.attrs, nsmap=nsmap or None)
     for child in node.children:
         element.append(_element(child, used))

@@ -11,18 +11,20 @@ from typing import Any
 import pytest
 
 from signing import (
-    DemoPKI,
-    OrgSpec,
-    UserSpec,
-    demo_options,
-    demo_signer,
-    generate_demo_pki,
     issue_document,
     make_sample_document,
     prepare_document,
     render_seal_image,
     render_signature_image,
     sign_as_leader,
+)
+from signing.testpki import (
+    DemoPKI,
+    OrgSpec,
+    UserSpec,
+    demo_options,
+    demo_signer,
+    generate_demo_pki,
 )
 from tests.app.test_pages import csrf_of
 from tests.pdfs import make_pdf

@@ -52,8 +52,16 @@ def page_errors() -> list[str]:
     return []
 
 
+BROWSER_WAIT_MS = 120_000
+
+
 def new_page(browser: Any, viewport: dict[str, int], errors: list[str]) -> Any:
     context = browser.new_context(viewport=viewport, locale="vi-VN", device_scale_factor=1)
+    # The suite runs in two processes on two cores, each beside its own servers, LibreOffice
+    # and OCR: a page that answers in a second alone has taken over 30 s (Playwright's default
+    # wait) there. A wait is not a measurement (bench/ measures speed), so it may be long.
+    context.set_default_timeout(BROWSER_WAIT_MS)
+    context.set_default_navigation_timeout(BROWSER_WAIT_MS)
     page = context.new_page()
     # CSP violations and script errors show up here; a page must have none.
     page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)

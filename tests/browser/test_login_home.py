@@ -76,7 +76,7 @@ def test_admin_pages(
     page.goto(embedded_server["base"] + "/admin")
     assert page.get_by_text("Ủy ban Mặt trận Tổ quốc Việt Nam phường Demo").is_visible()
     page.screenshot(path=str(shots / f"admin-orgs-{label}.png"), full_page=True)
-    page.get_by_text("Ủy ban Trung ương Mặt trận Tổ quốc Việt Nam").first.click()
+    page.get_by_role("link", name="Ủy ban Trung ương Mặt trận Tổ quốc Việt Nam").first.click()
     page.get_by_role("heading", name="Ủy ban Trung ương Mặt trận Tổ quốc Việt Nam").wait_for()
     page.screenshot(path=str(shots / f"admin-org-{label}.png"), full_page=True)
     page.goto(embedded_server["base"] + "/admin/holidays?year=2026")

@@ -47,10 +47,9 @@ def _shot(page: Any, shots: Path, name: str, label: str = "desktop") -> Path:
 
 def _wait_converted(page: Any) -> None:
     """The page reloads itself while LibreOffice converts; wait for the page images."""
-    page.locator(".dhtn-pages img").first.wait_for(state="visible", timeout=90_000)
+    page.locator(".dhtn-pages img").first.wait_for(state="visible")
     page.wait_for_function(
         "() => [...document.querySelectorAll('.dhtn-pages img')].every(i => i.complete && i.naturalWidth > 0)",
-        timeout=30_000,
     )
 
 
@@ -252,7 +251,7 @@ def test_a_docx_libreoffice_cannot_convert_shows_a_clear_error(
     spec.get_by_role("button", name="Tạo dự thảo").click()
     spec.get_by_text("Đã tạo dự thảo.").wait_for()
     alert = spec.locator(".alert-danger", has_text="không chuyển được sang PDF")
-    alert.wait_for(timeout=90_000)  # the page reloads itself until the worker has tried
+    alert.wait_for()  # the page reloads itself until the worker has tried
     assert "LibreOffice không mở được «Công văn hỏng.docx»" in alert.inner_text()
     _shot(spec, shots, "14-conversion-failed")
     assert page_errors == [], page_errors

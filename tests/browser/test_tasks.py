@@ -8,12 +8,17 @@ Screenshots at desktop and phone width land in var/screenshots/tasks-*.png."""
 from __future__ import annotations
 
 import datetime as dt
+import io
+import json
 import re
+import shutil
+import time
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
+import requests
 
 from tests.browser.conftest import DESKTOP, PHONE, new_page
 from tests.conftest import EMBEDDED_PASSWORD
@@ -35,6 +40,13 @@ def _login(
     page.get_by_role("button", name="Đăng nhập").click()
     page.wait_for_url(base + "/")
     return page
+
+
+def _unread(page: Any) -> int:
+    """The count the bell announces ("Thông báo: N chưa đọc"; no count when nothing is unread)."""
+    label = page.locator("a.dhtn-bell:visible").get_attribute("aria-label") or ""
+    found = re.search(r"(\d+) chưa đọc", label)
+    return int(found.group(1)) if found else 0
 
 
 def _flash(page: Any, text: str) -> None:
@@ -61,6 +73,10 @@ def test_assign_split_extend_complete_and_count(
 
     # The leader assigns the task to the unit. The embedded server is shared with other browser
     # tests (their documents count too), so the statistics are compared before and after.
+    # The other browser tests share the server and may have left the unit head unread
+    # notifications of their own, so the bell is read before and after.
+    head = _login(browser, base, "truongban.dcgs", DESKTOP, page_errors)
+    unread_before = _unread(head)
     leader = _login(browser, base, "lanhdao.tw", DESKTOP, page_errors)
     before = _stats_row(leader, base)
     leader.get_by_role("link", name="Nhiệm vụ").first.click()
@@ -78,12 +94,10 @@ def test_assign_split_extend_complete_and_count(
     assert leader.get_by_role("heading", name=TITLE).is_visible()
 
     # The unit head sees the bell, opens the task and hands a part to the specialist.
-    head = _login(browser, base, "truongban.dcgs", DESKTOP, page_errors)
-    assert (
-        head.locator("a.dhtn-bell:visible").get_attribute("aria-label") == "Thông báo: 1 chưa đọc"
-    )
+    head.goto(base + "/")
+    assert _unread(head) == unread_before + 1
     head.goto(base + "/notifications")
-    head.get_by_role("button", name=re.compile("Nhiệm vụ mới")).click()
+    head.get_by_role("button", name=re.compile(f"Nhiệm vụ mới: {TITLE}")).click()
     head.wait_for_url(task_url)
     head.get_by_label("Phần việc").fill("Tổng hợp ý kiến các tỉnh phía Bắc")
     head.get_by_label("Giao cho").select_option(label="Đỗ Quang Huy")
@@ -171,4 +185,110 @@ def test_assign_split_extend_complete_and_count(
     assert width <= PHONE["width"], "the page scrolls sideways on a phone"
     assert page_errors == []
     for p in (leader, head, me, phone):
+        p.context.close()
+
+
+def _statuses(page: Any) -> dict[str, str]:
+    """File name → (status code, what the page says of its text), from the attachment list."""
+    out = {}
+    for item in page.locator("li:has(.dhtn-text-status)").all():
+        name = item.get_by_role("link").first.inner_text().strip()
+        status = item.locator(".dhtn-text-status")
+        note = status.inner_text().removeprefix("·").strip()
+        out[name] = f"{status.get_attribute('data-text-status')}: {note}"
+    return out
+
+
+@pytest.mark.skipif(not shutil.which("ocrmypdf"), reason="ocrmypdf / tesseract-ocr-vie")
+def test_the_task_page_shows_what_became_of_the_text_of_its_files(
+    browser: Any, embedded_server: dict[str, Any], shots: Path, page_errors: list[str]
+) -> None:
+    """A task of its own (the server is shared) with three files: a PDF with text (read), a
+    scan of 301 pages (refused, with the reason) and a scan of three pages (OCR takes seconds,
+    so the page first says "Đang nhận dạng chữ…", then that it was recognised) — at desktop and
+    phone width."""
+    from tests.pdfs import make_pdf
+    from tests.search.files import scan_image, text_pdf
+
+    base = embedded_server["base"]
+    token = requests.post(
+        f"{base}/api/v1/auth/token",
+        json={"username": "lanhdao.tw", "password": EMBEDDED_PASSWORD},
+        timeout=60,
+    ).json()["access_token"]
+    auth = {"Authorization": f"Bearer {token}"}
+    org = requests.get(f"{base}/api/v1/me", headers=auth, timeout=60).json()["organization"]["id"]
+    people = requests.get(f"{base}/api/v1/organizations/{org}/users", headers=auth, timeout=60)
+    lead = next(u["id"] for u in people.json()["items"] if u["username"] == "chuyenvien.dcgs")
+    title = "Tổng hợp văn bản quét về cổng dịch vụ công"
+    meta = {
+        "title": title,
+        "lead": {"user_id": lead},
+        "due_date": (dt.date.today() + dt.timedelta(days=7)).isoformat(),
+    }
+    # Three scanned pages (OCR takes seconds a page) with words no other file or title has.
+    pages = [
+        scan_image([f"Trang {n}: biên bản tiếp xúc cử tri về chỉnh trang đô thị"], angle=angle)
+        for n, angle in ((1, 0.7), (2, -0.5), (3, 0.4))
+    ]
+    out = io.BytesIO()
+    pages[0].save(out, "PDF", resolution=300, save_all=True, append_images=pages[1:])  # type: ignore[attr-defined]
+    scan = out.getvalue()
+    r = requests.post(
+        f"{base}/api/v1/tasks",
+        headers=auth,
+        data={"meta": json.dumps(meta)},
+        files=[
+            ("files", ("Kế hoạch.pdf", text_pdf(), "application/pdf")),
+            ("files", ("Dày.pdf", make_pdf(301), "application/pdf")),
+            ("files", ("Bản quét.pdf", scan, "application/pdf")),
+        ],
+        timeout=120,
+    )
+    assert r.status_code == 201, r.text
+    task_url = f"{base}/tasks/{r.json()['id']}"
+
+    desktop = _login(browser, base, "chuyenvien.dcgs", DESKTOP, page_errors)
+    phone = _login(browser, base, "chuyenvien.dcgs", PHONE, page_errors)
+    # The text PDF and the long scan are settled within seconds; the scan is still being read.
+    deadline = time.monotonic() + 60
+    while True:
+        desktop.goto(task_url)
+        seen = _statuses(desktop)
+        if not seen["Kế hoạch.pdf"].startswith("pending") and not seen["Dày.pdf"].startswith(
+            "pending"
+        ):
+            break
+        assert time.monotonic() < deadline, seen
+        time.sleep(0.5)
+    assert seen["Kế hoạch.pdf"] == "done: Đã đọc nội dung", seen
+    assert seen["Dày.pdf"].startswith("failed: "), seen
+    assert "301 trang, quá 300 trang" in seen["Dày.pdf"], seen
+    if seen["Bản quét.pdf"].startswith("pending"):
+        assert seen["Bản quét.pdf"] == "pending: Đang nhận dạng chữ…", seen
+        desktop.screenshot(path=str(shots / "tasks-text-pending-desktop.png"), full_page=True)
+        phone.goto(task_url)
+        phone.screenshot(path=str(shots / "tasks-text-pending-phone.png"), full_page=True)
+    # OCR finishes (three pages; minutes on a loaded machine) and the page says so.
+    deadline = time.monotonic() + 600
+    while seen["Bản quét.pdf"].startswith("pending"):
+        assert time.monotonic() < deadline, seen
+        time.sleep(2)
+        desktop.goto(task_url)
+        seen = _statuses(desktop)
+    assert seen["Bản quét.pdf"] == "done: Đã nhận dạng chữ (OCR)", seen
+    desktop.screenshot(path=str(shots / "tasks-text-done-desktop.png"), full_page=True)
+    phone.goto(task_url)
+    phone.screenshot(path=str(shots / "tasks-text-done-phone.png"), full_page=True)
+    assert phone.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+    # And the scan's words find the task (the embedded profile's search, accents left out).
+    found = requests.get(
+        f"{base}/api/v1/tasks",
+        params={"q": "chinh trang do thi", "box": "all"},
+        headers=auth,
+        timeout=60,
+    )
+    assert r.json()["id"] in [t["id"] for t in found.json()["items"]]
+    assert page_errors == []
+    for p in (desktop, phone):
         p.context.close()

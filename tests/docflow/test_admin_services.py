@@ -8,8 +8,8 @@ import datetime as dt
 import pydantic
 import pytest
 
-from docflow import ConflictError, NotFoundError, PermissionDeniedError, ValidationError
-from docflow.commands import (
+from docflow import ConflictError, NotFoundError, PermissionDeniedError, ValidationError, directory
+from docflow.directory import (
     CreateDelegation,
     CreateOrganization,
     CreateRegister,
@@ -20,14 +20,13 @@ from docflow.commands import (
 )
 from docflow.enums import Direction, OrgLevel, Role
 from docflow.models import Organization
-from docflow.services import orgs, registers, users
 from tests.conftest import Demo
 
 
 def _province_admin(demo: Demo) -> str:
     """Give the demo province an admin of its own (asked by one admin, approved by a second)
     and return the username."""
-    change = users.create_user(
+    change = directory.create_user(
         demo.uow(),
         demo.actor("admin"),
         CreateUser(
@@ -40,7 +39,7 @@ def _province_admin(demo: Demo) -> str:
     )
     assert change.pending is not None and change.user.roles == frozenset()
     second = demo.add_admin("admin2")
-    users.decide_privilege_request(
+    directory.decide_privilege_request(
         demo.uow(), demo.actor(second.username), change.pending.id, approve=True
     )
     return "quantri.tinh"
@@ -61,7 +60,7 @@ def test_identifier_code_must_have_the_national_format(code: str) -> None:
 
 
 def test_admin_adds_a_child_organisation_in_the_tree(demo: Demo) -> None:
-    org = orgs.create_organization(
+    org = directory.create_organization(
         demo.uow(),
         demo.actor("admin"),
         CreateOrganization(
@@ -77,7 +76,7 @@ def test_admin_adds_a_child_organisation_in_the_tree(demo: Demo) -> None:
 
 def test_child_must_be_one_level_below_its_parent(demo: Demo) -> None:
     with pytest.raises(ValidationError) as info:
-        orgs.create_organization(
+        directory.create_organization(
             demo.uow(),
             demo.actor("admin"),
             CreateOrganization(
@@ -93,7 +92,7 @@ def test_child_must_be_one_level_below_its_parent(demo: Demo) -> None:
 
 def test_duplicate_code_is_a_conflict(demo: Demo) -> None:
     with pytest.raises(ConflictError):
-        orgs.create_organization(
+        directory.create_organization(
             demo.uow(),
             demo.actor("admin"),
             CreateOrganization(
@@ -109,7 +108,7 @@ def test_duplicate_code_is_a_conflict(demo: Demo) -> None:
 def test_province_admin_manages_its_subtree_but_never_sees_above(demo: Demo) -> None:
     admin = demo.actor(_province_admin(demo))
     # Its own commune: allowed.
-    unit = orgs.create_unit(
+    unit = directory.create_unit(
         demo.uow(),
         admin,
         CreateUnit(organization_id=demo.org_id("phuong"), name="Văn phòng", abbreviation="VP"),
@@ -117,24 +116,24 @@ def test_province_admin_manages_its_subtree_but_never_sees_above(demo: Demo) -> 
     assert unit.organization_id == demo.org_id("phuong")
     # The central committee above it: reported as missing, not as forbidden.
     with pytest.raises(NotFoundError):
-        orgs.create_unit(
+        directory.create_unit(
             demo.uow(),
             admin,
             CreateUnit(organization_id=demo.org_id("tw"), name="X", abbreviation="X"),
         )
     with pytest.raises(NotFoundError):
-        users.list_users(demo.uow(), admin, demo.org_id("tw"))
+        directory.list_users(demo.uow(), admin, demo.org_id("tw"))
 
 
 def test_non_admin_cannot_administer_even_its_own_organisation(demo: Demo) -> None:
     with pytest.raises(PermissionDeniedError):
-        orgs.create_unit(
+        directory.create_unit(
             demo.uow(),
             demo.actor("vanthu.tw"),
             CreateUnit(organization_id=demo.org_id("tw"), name="X", abbreviation="X"),
         )
     with pytest.raises(NotFoundError):
-        orgs.create_unit(
+        directory.create_unit(
             demo.uow(),
             demo.actor("vanthu.tw"),
             CreateUnit(organization_id=demo.org_id("tinh"), name="X", abbreviation="X"),
@@ -143,43 +142,43 @@ def test_non_admin_cannot_administer_even_its_own_organisation(demo: Demo) -> No
 
 def test_people_of_another_organisation_are_invisible(demo: Demo) -> None:
     with pytest.raises(NotFoundError):
-        users.get_user(demo.uow(), demo.actor("vanthu.tinh"), demo.user("vanthu.tw").id)
+        directory.get_user(demo.uow(), demo.actor("vanthu.tinh"), demo.user("vanthu.tw").id)
     with pytest.raises(NotFoundError):
-        orgs.list_units(demo.uow(), demo.actor("vanthu.tinh"), demo.org_id("tw"))
+        directory.list_units(demo.uow(), demo.actor("vanthu.tinh"), demo.org_id("tw"))
 
 
 def test_directory_of_organisations_is_open_for_addressing(demo: Demo) -> None:
-    page = orgs.list_organizations(demo.uow(), demo.actor("vanthu.phuong"), limit=2)
+    page = directory.list_organizations(demo.uow(), demo.actor("vanthu.phuong"), limit=2)
     assert [o.code for o in page.items] == ["000.00.00.Z01", "000.00.01.Z01"]
-    rest = orgs.list_organizations(
+    rest = directory.list_organizations(
         demo.uow(), demo.actor("vanthu.phuong"), limit=2, cursor=page.next_cursor
     )
     assert [o.code for o in rest.items] == ["000.01.01.Z01"] and rest.next_cursor is None
 
 
 def test_deactivating_a_user_ends_their_sessions(demo: Demo) -> None:
-    from docflow.services import identity
+    from docflow import directory
 
     target = demo.user("chuyenvien.tg")
     hour = dt.timedelta(hours=1)
-    sid = identity.start_session(
-        demo.uow(), target.id, limits=identity.SessionLimits(idle=hour, absolute=hour)
+    sid = directory.start_session(
+        demo.uow(), target.id, limits=directory.SessionLimits(idle=hour, absolute=hour)
     )
-    users.update_user(demo.uow(), demo.actor("admin"), target.id, UpdateUser(active=False))
-    assert identity.session_actor(demo.uow(), sid, idle=hour) is None
+    directory.update_user(demo.uow(), demo.actor("admin"), target.id, UpdateUser(active=False))
+    assert directory.session_actor(demo.uow(), sid, idle=hour) is None
 
 
 def test_admin_cannot_remove_their_own_admin_role(demo: Demo) -> None:
     admin = demo.actor("admin")
     with pytest.raises(PermissionDeniedError) as info:
-        users.update_user(demo.uow(), admin, admin.user_id, UpdateUser(roles=[Role.CLERK]))
+        directory.update_user(demo.uow(), admin, admin.user_id, UpdateUser(roles=[Role.CLERK]))
     assert info.value.code == "self_privilege_change"
 
 
 def test_leader_delegates_own_role_and_delegate_acts_with_both_names(demo: Demo) -> None:
     leader = demo.actor("lanhdao.tw")
     today = dt.date(2026, 11, 23)
-    users.create_delegation(
+    directory.create_delegation(
         demo.uow(),
         leader,
         CreateDelegation(
@@ -206,7 +205,7 @@ def test_leader_delegates_own_role_and_delegate_acts_with_both_names(demo: Demo)
 def test_cannot_delegate_a_role_one_does_not_hold(demo: Demo) -> None:
     clerk = demo.actor("vanthu.tw")
     with pytest.raises(ValidationError):
-        users.create_delegation(
+        directory.create_delegation(
             demo.uow(),
             clerk,
             CreateDelegation(
@@ -227,28 +226,28 @@ def test_register_per_year_and_name_is_unique(demo: Demo) -> None:
         name="Sổ văn bản mật",
         secret_series=True,
     )
-    reg = registers.create_register(demo.uow(), demo.actor("admin"), cmd)
+    reg = directory.create_register(demo.uow(), demo.actor("admin"), cmd)
     assert reg.secret_series and reg.last_number == 0
     with pytest.raises(ConflictError):
-        registers.create_register(demo.uow(), demo.actor("admin"), cmd)
+        directory.create_register(demo.uow(), demo.actor("admin"), cmd)
 
 
 def test_specialist_does_not_see_registers(demo: Demo) -> None:
     with pytest.raises(NotFoundError):
-        registers.list_registers(demo.uow(), demo.actor("chuyenvien.tg"), demo.org_id("tw"))
+        directory.list_registers(demo.uow(), demo.actor("chuyenvien.tg"), demo.org_id("tw"))
     assert (
-        len(registers.list_registers(demo.uow(), demo.actor("vanthu.tw"), demo.org_id("tw"))) == 2
+        len(directory.list_registers(demo.uow(), demo.actor("vanthu.tw"), demo.org_id("tw"))) == 2
     )
 
 
 def test_only_the_central_admin_edits_the_national_calendar(demo: Demo) -> None:
     cmd = SetHoliday(day=dt.date(2027, 1, 1), name="Tết Dương lịch")
-    registers.set_holiday(demo.uow(), demo.actor("admin"), cmd)
-    assert registers.due_date(demo.uow(), dt.date(2026, 12, 31), 1) == dt.date(2027, 1, 4)
+    directory.set_holiday(demo.uow(), demo.actor("admin"), cmd)
+    assert directory.due_date(demo.uow(), dt.date(2026, 12, 31), 1) == dt.date(2027, 1, 4)
     with pytest.raises(PermissionDeniedError):
-        registers.set_holiday(demo.uow(), demo.actor(_province_admin(demo)), cmd)
+        directory.set_holiday(demo.uow(), demo.actor(_province_admin(demo)), cmd)
     with pytest.raises(PermissionDeniedError):
-        registers.set_holiday(demo.uow(), demo.actor("vanthu.tw"), cmd)
+        directory.set_holiday(demo.uow(), demo.actor("vanthu.tw"), cmd)
 
 
 def test_demo_seed_is_idempotent_and_matches_the_contract(demo: Demo) -> None:

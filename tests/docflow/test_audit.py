@@ -16,6 +16,7 @@ def _append(demo: Demo, n: int) -> None:
         with uow:
             audit.record(uow, "test_event", actor=actor, details={"i": i, "text": "Kế hoạch"})
             uow.commit()
+    audit.chain_all_pending(demo.uow())  # the job (or the log page, a checkpoint, verify)
 
 
 def test_chain_verifies_when_untouched(demo: Demo) -> None:

@@ -3,6 +3,7 @@ under real concurrent transactions on PostgreSQL and on SQLite."""
 
 from __future__ import annotations
 
+import itertools
 import random
 import threading
 import uuid
@@ -20,6 +21,10 @@ from docflow.models import Organization, Register
 from migrations import upgrade
 from tests.conftest import fresh_pg_database
 
+#: Organisation codes of the test's registers: distinct within a run (a random two-digit
+#: suffix collided now and then on a database shared by several tests).
+_CODES = itertools.count(10)
+
 
 def _make_register(factory: sessionmaker[Session], year: int = 2026) -> uuid.UUID:
     with factory() as s, s.begin():
@@ -30,7 +35,7 @@ def _make_register(factory: sessionmaker[Session], year: int = 2026) -> uuid.UUI
                 level=OrgLevel.CENTRAL.value,
                 name="Tổ chức thử",
                 abbreviation="TEST",
-                code=f"000.00.00.T{random.randint(10, 99)}",
+                code=f"000.00.00.T{next(_CODES)}",
                 path=f"/{org_id}/",
             )
         )

@@ -71,7 +71,7 @@ def test_handler_runs_once_and_its_work_commits_with_the_done_mark(demo: Demo) -
     with uow:
         message_id = uow.enqueue("t", {"n": 7})
         uow.commit()
-    handlers = {"t": _record_handler(calls)}
+    handlers = {"t": [_record_handler(calls)]}
     assert process_message(demo.uow(), message_id, handlers) is Outcome.DONE
     assert process_message(demo.uow(), message_id, handlers) is Outcome.ALREADY_DONE
     assert calls == [{"n": 7}]
@@ -96,7 +96,7 @@ def test_failure_rolls_back_the_handler_and_retries_with_backoff(demo: Demo) -> 
     with uow:
         message_id = uow.enqueue("t", {})
         uow.commit()
-    assert process_message(demo.uow(), message_id, {"t": flaky}) is Outcome.RETRY
+    assert process_message(demo.uow(), message_id, {"t": [flaky]}) is Outcome.RETRY
     with demo.factory() as s:
         msg = s.get_one(OutboxMessage, message_id)
         assert msg.attempts == 1 and "TimeoutError" in (msg.last_error or "")
@@ -104,9 +104,9 @@ def test_failure_rolls_back_the_handler_and_retries_with_backoff(demo: Demo) -> 
         assert s.scalars(select(AuditEntry).where(AuditEntry.event == "half_done")).all() == []
     assert list(due_messages(demo.uow())) == []  # not before its time
     clock.advance(seconds=11)
-    assert process_message(demo.uow(), message_id, {"t": flaky}) is Outcome.RETRY
+    assert process_message(demo.uow(), message_id, {"t": [flaky]}) is Outcome.RETRY
     clock.advance(seconds=21)
-    assert process_message(demo.uow(), message_id, {"t": flaky}) is Outcome.DONE
+    assert process_message(demo.uow(), message_id, {"t": [flaky]}) is Outcome.DONE
     with demo.factory() as s:
         assert len(s.scalars(select(AuditEntry).where(AuditEntry.event == "half_done")).all()) == 1
 
@@ -117,3 +117,33 @@ def test_unknown_topic_is_retried_not_lost(demo: Demo) -> None:
         message_id = uow.enqueue("nobody.handles.this", {})
         uow.commit()
     assert process_message(demo.uow(), message_id, {}) is Outcome.RETRY
+
+
+def test_every_listener_of_a_topic_runs_in_order_in_one_transaction(demo: Demo) -> None:
+    from docflow.outbox import Handlers
+
+    calls: list[dict[str, Any]] = []
+    handlers = Handlers()
+    handlers.add("t", _record_handler(calls))
+    attempts = {"n": 0}
+
+    def second(uow: UnitOfWork, payload: dict[str, Any]) -> None:
+        attempts["n"] += 1
+        calls.append({"second": attempts["n"]})
+        if attempts["n"] == 1:
+            raise ConnectionError("second listener down")
+
+    handlers.add("t", second)
+    uow = demo.uow()
+    with uow:
+        message_id = uow.enqueue("t", {"n": 1})
+        uow.commit()
+    # The second listener failed: the first's work is rolled back with it, all retried.
+    assert process_message(demo.uow(), message_id, handlers) is Outcome.RETRY
+    with demo.factory() as s:
+        assert s.scalars(select(AuditEntry).where(AuditEntry.event == "handled")).all() == []
+    demo.clock.advance(minutes=1)
+    assert process_message(demo.uow(), message_id, handlers) is Outcome.DONE
+    assert calls == [{"n": 1}, {"second": 1}, {"n": 1}, {"second": 2}]
+    with demo.factory() as s:
+        assert len(s.scalars(select(AuditEntry).where(AuditEntry.event == "handled")).all()) == 1

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import pytest
 
-from docflow.documents.states import (
+from docflow.errors import TransitionNotAllowedError
+from docflow.incoming.states import (
     INCOMING_TRANSITIONS,
     IncomingAction,
     IncomingState,
     next_incoming_state,
 )
-from docflow.errors import TransitionNotAllowed
 from tests.incoming.conftest import Incoming
 
 # API.md §3, written out by hand: the table in code must say exactly this.
@@ -42,7 +42,7 @@ def test_transition_table_is_exactly_the_contract(
 ) -> None:
     expected = EXPECTED.get((state.value, action.value))
     if expected is None:
-        with pytest.raises(TransitionNotAllowed):
+        with pytest.raises(TransitionNotAllowedError):
             next_incoming_state(state, action)
     else:
         assert next_incoming_state(state, action).value == expected

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
+from docflow import incoming
 from docflow.demo import DEMO_USERNAMES
-from docflow.services import incoming
 from tests.incoming.conftest import Incoming
 
 OFFICE = {"vanthu.tw", "lanhdao.tw"}

@@ -7,9 +7,9 @@ from typing import Any
 
 import pytest
 
-from docflow.commands import CreateRegister
+from docflow import directory
+from docflow.directory import CreateRegister
 from docflow.enums import Direction
-from docflow.services import registers
 from tests.incoming.conftest import Incoming
 from tests.pdfs import make_docx_bomb, make_pdf, make_png
 
@@ -194,7 +194,7 @@ def test_urgent_documents_come_first_and_pages_follow(flow: Incoming) -> None:
 
 
 def test_secret_document_is_a_metadata_record_on_an_ordinary_deployment(flow: Incoming) -> None:
-    registers.create_register(
+    directory.create_register(
         flow.demo.uow(),
         flow.demo.actor("admin"),
         CreateRegister(

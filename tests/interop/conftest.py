@@ -9,7 +9,6 @@ agencies are registered by the ``client_a`` / ``client_b`` fixtures.
 from __future__ import annotations
 
 import datetime as dt
-import socket
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -44,13 +43,6 @@ SYSTEM_B, SECRET_B = "SYS.TINH.Z01", "secret:with:colons-2"
 ORG_TW = Organ("000.00.00.Z01", "Ủy ban Trung ương MTTQ Việt Nam")
 ORG_TINH = Organ("000.00.01.Z01", "Ủy ban MTTQ Việt Nam tỉnh Demo")
 ORG_PHUONG = Organ("000.01.01.Z01", "Ủy ban MTTQ Việt Nam phường Demo")
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 def sample_package(

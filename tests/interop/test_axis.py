@@ -33,6 +33,7 @@ from interop import (
     parse_status,
 )
 from interop.axis_auth import format_timestamp, sign
+from tests.servers import free_port
 
 from .conftest import (
     FIXTURES,
@@ -45,7 +46,6 @@ from .conftest import (
     SYSTEM_B,
     Sim,
     client_for,
-    free_port,
     sample_package,
     start_sim,
 )

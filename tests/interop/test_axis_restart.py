@@ -14,6 +14,7 @@ import pytest
 import requests
 
 from interop import build_package_bytes, parse_system_option
+from tests.servers import free_port
 
 from .conftest import (
     ORG_TINH,
@@ -23,7 +24,6 @@ from .conftest import (
     SYSTEM_A,
     SYSTEM_B,
     client_for,
-    free_port,
     sample_package,
 )
 

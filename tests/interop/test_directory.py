@@ -122,19 +122,19 @@ def test_refresh_replaces_the_directory_and_skips_insane_entries(app: Any, sim: 
     are skipped; names are stored whole; a vanished agency leaves the directory."""
     from app.exchange import refresh_agencies
     from app.runtime import runtime
-    from docflow.services import agencies
+    from docflow import directory
 
     rt = _wire(app, sim)
     long_name = "Ban " + "Đại đoàn kết toàn dân tộc " * 18  # ~470 characters: kept whole
-    kept = agencies.replace_directory(
+    kept = directory.replace_directory(
         rt.uow(),
         [
-            agencies.AgencyEntry("000.00.00.G01", "Văn phòng  Chính phủ"),
-            agencies.AgencyEntry("000.00.00.G09", long_name),
-            agencies.AgencyEntry("", "Không mã"),
-            agencies.AgencyEntry("000.00.00.G08", "   "),
-            agencies.AgencyEntry("X" * 65, "Mã quá dài"),
-            agencies.AgencyEntry("000.00.00.G07", "T" * 501),
+            directory.AgencyEntry("000.00.00.G01", "Văn phòng  Chính phủ"),
+            directory.AgencyEntry("000.00.00.G09", long_name),
+            directory.AgencyEntry("", "Không mã"),
+            directory.AgencyEntry("000.00.00.G08", "   "),
+            directory.AgencyEntry("X" * 65, "Mã quá dài"),
+            directory.AgencyEntry("000.00.00.G07", "T" * 501),
         ],
     )
     assert (kept.added, kept.skipped) == (2, 4)
@@ -144,7 +144,7 @@ def test_refresh_replaces_the_directory_and_skips_insane_entries(app: Any, sim: 
         rows = {a.code: a.name for a in s.scalars(select(ExternalAgency))}
     assert rows == {"000.00.00.G01": "Văn phòng Chính phủ", "000.00.00.G09": long_name.strip()}
     # The axis's list (only the simulator's agencies now) replaces it; an empty list does not.
-    assert agencies.replace_directory(rt.uow(), []).removed == 0
+    assert directory.replace_directory(rt.uow(), []).removed == 0
     _register_national(sim)
     refresh_agencies(rt)
     with runtime(app).session_factory() as s:

@@ -18,13 +18,12 @@ everything else is the default embedded profile (SQLite broker, files in the dat
 from __future__ import annotations
 
 import json
-import os
 import socket
 import subprocess
 import sys
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -33,6 +32,7 @@ import requests
 
 from tests.conftest import fresh_pg_database
 from tests.pdfs import make_pdf
+from tests.servers import DhtnServer, dhtn_env, free_port, start_dhtn_run
 
 pytestmark = [pytest.mark.pg, pytest.mark.slow]
 
@@ -40,12 +40,6 @@ PASSWORD = "mật-khẩu-thử-e2e"
 DHTN = str(Path(sys.executable).with_name("dhtn"))
 ARRIVAL_LIMIT = 120.0  # seconds from start-up
 T = TypeVar("T")
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def _wait_port(port: int, proc: subprocess.Popen[bytes], what: str, timeout: float) -> None:
@@ -60,23 +54,8 @@ def _wait_port(port: int, proc: subprocess.Popen[bytes], what: str, timeout: flo
     raise RuntimeError(f"{what} did not open port {port}")
 
 
-@dataclass
-class Installation:
-    name: str
-    base: str
-    data: Path
-    proc: subprocess.Popen[bytes]
-    tokens: dict[str, str] = field(default_factory=dict)
-
-    def logs(self) -> str:
-        out = []
-        for log in ("worker.log", "run.log"):
-            path = self.data / log
-            if path.exists():
-                out.append(
-                    f"--- {self.name} {log} ---\n" + path.read_text(errors="replace")[-6000:]
-                )
-        return "\n".join(out)
+class Installation(DhtnServer):
+    """One `dhtn run` of the two, with the calls the test makes to its API."""
 
     def h(self, user: str) -> dict[str, str]:
         if user not in self.tokens:
@@ -130,45 +109,26 @@ class World:
 def _start_installation(
     name: str, tmp: Path, axis_url: str, system: str, secret: str, suffix: str | None
 ) -> Installation:
-    data = tmp / name
-    data.mkdir()
-    port = _free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("DHTN_")} | {
-        "DHTN_DATA_DIR": str(data),
-        "DHTN_DATABASE_URL": fresh_pg_database(f"_fresh_{name}"),
-        "DHTN_DEMO_PASSWORD": PASSWORD,
-        "DHTN_AXIS_URL": axis_url,
-        "DHTN_AXIS_SYSTEM_ID": system,
-        "DHTN_AXIS_SECRET": secret,
-        "DHTN_AXIS_POLL_SECONDS": "2",
-        "DHTN_AXIS_SEND_SECONDS": "2",
-        "DHTN_AXIS_DIRECTORY_SECONDS": "5",
-        "DHTN_LOG_LEVEL": "WARNING",
-    }
+    env = dhtn_env(
+        tmp / name,
+        PASSWORD,
+        DHTN_DATABASE_URL=fresh_pg_database(f"_fresh_{name}"),
+        DHTN_AXIS_URL=axis_url,
+        DHTN_AXIS_SYSTEM_ID=system,
+        DHTN_AXIS_SECRET=secret,
+        DHTN_AXIS_POLL_SECONDS="2",
+        DHTN_AXIS_SEND_SECONDS="2",
+        DHTN_AXIS_DIRECTORY_SECONDS="5",
+    )
     if suffix:
         env["DHTN_DEMO_SUFFIX"] = suffix
-    proc = subprocess.Popen(
-        [DHTN, "run", "--port", str(port)],
-        env=env,
-        stdout=(data / "run.log").open("wb"),
-        stderr=subprocess.STDOUT,
-    )
-    return Installation(name, f"http://127.0.0.1:{port}", data, proc)
-
-
-def _healthy(inst: Installation) -> bool:
-    if inst.proc.poll() is not None:
-        pytest.fail(f"dhtn run ({inst.name}) exited\n{inst.logs()}")
-    try:
-        return requests.get(f"{inst.base}/healthz", timeout=2).ok
-    except requests.RequestException:
-        return False
+    return start_dhtn_run(env, name=f"dhtn run ({name})", kind=Installation)
 
 
 @pytest.fixture(scope="module")
 def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
     tmp = tmp_path_factory.mktemp("fresh")
-    sim_port = _free_port()
+    sim_port = free_port()
     sim = subprocess.Popen(
         [DHTN, "axis-sim", "--port", str(sim_port), "--data", str(tmp / "axis"),
          "--system", "HT.TRUNGUONG:bí-mật-a", "--system", "HT.TINH:bí-mật-b"],
@@ -182,16 +142,15 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
     b = _start_installation("b", tmp, axis, "HT.TINH", "bí-mật-b", "Z02")
     w = World(a, b, sim, started)
     try:
-        w.wait("both `dhtn run` to answer", lambda: _healthy(a) and _healthy(b), 240)
+        w.wait(
+            "both `dhtn run` to answer", lambda: a.ready("/healthz") and b.ready("/healthz"), 240
+        )
         yield w
     finally:
         for inst in (a, b):
             inst.proc.terminate()
         for inst in (a, b):
-            try:
-                inst.proc.wait(timeout=40)
-            except subprocess.TimeoutExpired:
-                inst.proc.kill()
+            inst.stop()
         sim.kill()
         sim.wait(timeout=10)
 

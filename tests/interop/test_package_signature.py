@@ -47,7 +47,16 @@ from interop.edxml.signature import (
     verify_package_signature,
 )
 from interop.package_signatures import signed_package_bytes
-from signing import DemoPKI, OrgSpec, TrustSettings, demo_signer, demo_trust, generate_demo_pki
+from signing import (
+    TrustSettings,
+)
+from signing.testpki import (
+    DemoPKI,
+    OrgSpec,
+    demo_signer,
+    demo_trust,
+    generate_demo_pki,
+)
 from tests.conftest import Clock, Demo, make_test_settings
 from tests.interop.conftest import SECRET_A, SECRET_B, SYSTEM_A, SYSTEM_B, Sim, client_for
 from tests.pdfs import make_pdf
@@ -110,7 +119,7 @@ def pki_dir(tmp_path_factory: pytest.TempPathFactory, listener: _Listener) -> Pa
 
 @pytest.fixture(scope="module")
 def pki(pki_dir: Path) -> DemoPKI:
-    from signing import load_demo_pki
+    from signing.testpki import load_demo_pki
 
     return load_demo_pki(pki_dir)
 

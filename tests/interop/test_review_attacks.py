@@ -337,8 +337,8 @@ def test_directory_entries_with_control_characters_are_skipped_not_a_failed_refr
 ) -> None:
     """A NUL in one name of the axis's list made PostgreSQL refuse the whole refresh; escape
     and bidi-override characters disguise what a clerk picks in the recipient list."""
+    from docflow.directory import AgencyEntry, replace_directory
     from docflow.models import ExternalAgency
-    from docflow.services.agencies import AgencyEntry, replace_directory
 
     entries = [
         AgencyEntry("000.00.00.G01", "Văn phòng Chính phủ"),

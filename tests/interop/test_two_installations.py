@@ -19,14 +19,9 @@ import pytest
 
 from tests.conftest import DEMO_PASSWORD, fresh_pg_database, make_test_settings
 from tests.pdfs import make_pdf
+from tests.servers import free_port
 
 pytestmark = [pytest.mark.pg, pytest.mark.slow]
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @dataclass
@@ -135,7 +130,7 @@ def _installation(
 
 @pytest.fixture
 def world(tmp_path: Path) -> Iterator[tuple[Sim, Installation, Installation]]:
-    sim = Sim(_free_port(), tmp_path / "axis")
+    sim = Sim(free_port(), tmp_path / "axis")
     sim.start()
     a = _installation(tmp_path, "a", "Z01", sim, "SYS.A", "bí-mật-a")
     b = _installation(tmp_path, "b", "Z02", sim, "SYS.B", "secret-b")

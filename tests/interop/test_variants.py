@@ -215,3 +215,21 @@ def test_attachments_inside_an_envelope_used_as_root_are_read_once() -> None:
         (attachment,) = result.attachments
         assert attachment.attachment.name == "7816-VPCP.pdf"
         assert attachment.read_bytes() == b"Hello"
+
+
+def test_a_kept_signature_names_xmldsig_ds_even_when_the_scope_named_no_prefix() -> None:
+    """What is kept for the record does not depend on what the process registered before: a
+    Signature whose scanned scope named no prefix is written with ``ds:``, never ``ns0:``."""
+    from lxml import etree
+
+    from interop.edxml._layout import _element, _used
+    from interop.edxml._scan import Node
+    from interop.edxml.codes import XMLDSIG_NS
+
+    signature = Node(XMLDSIG_NS, "Signature", {}, False)
+    signature.children.append(Node(XMLDSIG_NS, "SignatureValue", {}, False))
+    written = etree.tostring(_element(signature, _used(signature), top=True), encoding="unicode")
+    assert written == (
+        '<ds:Signature xmlns:ds="http://www.w3.org/2000/09/xmldsig#"><ds:SignatureValue/>'
+        "</ds:Signature>"
+    )

@@ -20,11 +20,13 @@ from docflow import UnitOfWork
 from docflow.demo import DEMO_ORGS, attach_signature_images, signing_people
 from docflow.models import Document, Register
 from signing import (
+    render_signature_image,
+)
+from signing.testpki import (
     DemoPKI,
     OrgSpec,
     UserSpec,
     generate_demo_pki,
-    render_signature_image,
 )
 from tests.conftest import Clock, Demo, make_test_settings
 
@@ -59,7 +61,7 @@ def demo_pki_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="session")
 def demo_pki_loaded(demo_pki_dir: Path) -> DemoPKI:
-    from signing import load_demo_pki
+    from signing.testpki import load_demo_pki
 
     return load_demo_pki(demo_pki_dir)
 

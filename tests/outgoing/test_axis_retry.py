@@ -139,7 +139,7 @@ def test_spent_attempts_fail_the_delivery_and_tell_the_clerk(
     flow: Outgoing, app: Any, sim: Sim, clock: Clock
 ) -> None:
     from app.exchange import send_to_axis
-    from docflow.services.axis_deliveries import MAX_AXIS_ATTEMPTS
+    from docflow.outgoing.axis_deliveries import MAX_AXIS_ATTEMPTS
 
     rt = _wire(app, sim)
     doc = flow.to_dispatched(recipients=[EXTERNAL])

@@ -18,11 +18,12 @@ from sqlalchemy import select
 from app.pki import DemoSigning
 from docflow import UnitOfWork, load_actor, local_date, make_engine, make_session_factory
 from docflow.demo import seed_demo
-from docflow.documents.files import Upload
-from docflow.documents.outgoing_commands import DraftMeta
 from docflow.errors import DomainError
 from docflow.models import Document, Register, User
-from docflow.services import outgoing, outgoing_actions
+from docflow.outgoing import actions as outgoing_actions
+from docflow.outgoing import drafts as outgoing
+from docflow.outgoing.commands import DraftMeta
+from docflow.uploads import Upload
 from migrations import upgrade
 from signing import make_sample_document
 from storage import open_store

@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import select
 
 from docflow.models import Delivery, Document, OutboxMessage
-from docflow.services import dispatch
+from docflow.outgoing import dispatch
 from tests.outgoing.conftest import Outgoing
 
 EXTERNAL = {"code": "000.00.00.Y97", "name": "Cơ quan ngoài hệ thống (thử)"}

@@ -199,3 +199,27 @@ def test_the_converter_stays_warm_and_times_out_cleanly(tmp_path: Path) -> None:
         assert (tmp_path / f"profile-{__import__('os').getpid()}").is_dir()
     finally:
         converter.close()
+
+
+def test_libreoffice_started_in_the_background_outlives_the_start(tmp_path: Path) -> None:
+    """The worker's warm-up: LibreOffice started from a background thread is still running
+    after the start (the sandbox dies with the thread that started it), and the first draft
+    converts without a second start."""
+    import time
+
+    from app.conversion import start_in_background
+
+    converter = LibreOfficeConverter(tmp_path, timeout=60)
+    try:
+        start_in_background(converter)
+        deadline = time.monotonic() + 90
+        while converter.starts == 0 and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert converter.starts == 1
+        time.sleep(2)
+        office = converter._office
+        assert office is not None and office.poll() is None, "LibreOffice did not stay up"
+        assert converter.to_pdf(make_docx(), "a.docx").startswith(b"%PDF")
+        assert converter.starts == 1
+    finally:
+        converter.close()

@@ -10,8 +10,13 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa, utils
 from cryptography.hazmat.primitives.serialization import Encoding
 
-from signing import DemoPKI, make_sample_document
-from tests.outgoing.conftest import Outgoing
+from signing import (
+    make_sample_document,
+)
+from signing.testpki import (
+    DemoPKI,
+)
+from tests.outgoing.conftest import Outgoing, _full_names
 from tests.signing.pdfsig import PdfSig
 
 
@@ -167,3 +172,39 @@ def test_without_a_server_held_key_the_signer_uses_a_session(flow: Outgoing) -> 
     flow.ok("chuyenvien.dcgs", doc, "submit_for_review", to_user_id=flow.user_id("truongban.dcgs"))
     r = flow.act("truongban.dcgs", doc, "sign")
     assert r.status_code == 409 and r.get_json()["error"]["code"] == "signing_session_required"
+
+
+def test_a_delegated_clerk_issuing_through_a_session_is_recorded_as_delegated(
+    flow: Outgoing, demo_pki_loaded: DemoPKI
+) -> None:
+    """Signing-session completion goes through the action engine like ``issue`` does: the
+    trail names the clerk the power comes from."""
+    r = flow.client.post(
+        "/api/v1/delegations",
+        headers=flow.h("vanthu.tw"),
+        json={
+            "delegator_id": flow.user_id("vanthu.tw"),
+            "delegate_id": flow.user_id("chuyenvien.dcgs"),
+            "roles": ["clerk"],
+            "competence": "TL.",
+            "start_date": "2026-11-23",
+            "end_date": "2026-11-27",
+        },
+    )
+    assert r.status_code == 201, r.get_json()
+    doc = flow.to_signed()
+    seal = Token(demo_pki_loaded, "org:000.00.00.Z01")
+    r = _start(flow, "chuyenvien.dcgs", doc, seal.body("organization"))
+    assert r.status_code == 201, r.get_json()
+    issued = _complete(flow, "chuyenvien.dcgs", r.get_json()["id"], seal.sign(r.get_json()))
+    assert issued.status_code == 200, issued.get_json()
+    trail = flow.client.get(
+        f"/api/v1/documents/{doc}/trail", headers=flow.h("vanthu.tw")
+    ).get_json()
+    last = trail["items"][-1]
+    assert (last["action"], last["details"]["via"]) == ("issue", "signing_session")
+    assert last["on_behalf_of"] == {
+        "id": flow.user_id("vanthu.tw"),
+        "name": _full_names()["vanthu.tw"],
+    }
+    assert last["competence"] == "TL."

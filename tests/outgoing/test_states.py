@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import pytest
 
-from docflow.documents.states import (
+from docflow.errors import TransitionNotAllowedError
+from docflow.outgoing.states import (
     OUTGOING_TRANSITIONS,
     OutgoingAction,
     OutgoingState,
     next_outgoing_state,
 )
-from docflow.errors import TransitionNotAllowed
 
 EXPECTED = {
     ("draft", "submit_for_review"): "in_review",
@@ -37,7 +37,7 @@ def test_transition_table_is_exactly_the_contract(
     else:
         expected = EXPECTED.get((state.value, action.value))
     if expected is None:
-        with pytest.raises(TransitionNotAllowed):
+        with pytest.raises(TransitionNotAllowedError):
             next_outgoing_state(state, action)
     else:
         assert next_outgoing_state(state, action).value == expected

@@ -26,10 +26,13 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session, sessionmaker
 
 from docflow import audit
-from docflow.commands import CreateRegister
+from docflow.directory import CreateRegister
 from docflow.enums import Direction
 from docflow.models import AuditChainHead, AuditEntry, AuditPendingRead
-from signing import OrgSpec, generate_demo_pki
+from signing.testpki import (
+    OrgSpec,
+    generate_demo_pki,
+)
 from tests.conftest import Clock, Demo, make_test_settings
 from tests.incoming.conftest import Incoming
 from tests.pdfs import make_pdf
@@ -112,8 +115,10 @@ def _log(flow: Incoming, username: str = "admin", **params: str) -> list[dict[st
 
 
 def _verify(rt: Any, session_factory: sessionmaker[Session]) -> audit.AuditReport:
+    """What ``dhtn audit verify`` does: chain what is waiting, then check everything."""
     from app.pki import trust_settings
 
+    audit.chain_all_pending(rt.uow())
     with session_factory() as s:
         return audit.verify(
             s,
@@ -204,9 +209,9 @@ def test_a_refused_attempt_is_logged_with_the_object_asked_for(
 def test_a_search_that_returns_secret_items_is_logged_and_others_are_not(
     flow: Incoming, demo: Demo
 ) -> None:
-    from docflow.services import registers
+    from docflow import directory
 
-    registers.create_register(
+    directory.create_register(
         demo.uow(),
         demo.actor("admin"),
         CreateRegister(
@@ -274,11 +279,16 @@ def test_reads_wait_unchained_until_the_job_and_then_verify(
     with session_factory() as s:
         pending = s.scalars(select(AuditPendingRead).order_by(AuditPendingRead.id)).all()
         chained_before = s.scalar(select(func.count()).select_from(AuditEntry))
+        unchained = s.scalar(
+            select(func.count()).select_from(AuditEntry).where(AuditEntry.seq.is_(None))
+        )
+    assert unchained  # the registration's own entries wait too
     # The clerk saw the document registered (the API answers with it), then the leader opened it.
     assert [(p.event, p.actor_id) for p in pending][-1] == ("document.read", leader)
-    assert JOBS["audit_chain_reads"].run(rt) == len(pending)
+    assert JOBS["audit_chain_reads"].run(rt) == len(pending) + unchained
     with session_factory() as s:
         assert s.scalars(select(AuditPendingRead)).all() == []
+        assert s.scalar(select(func.count()).where(AuditEntry.seq.is_(None))) == 0
         assert s.scalar(select(func.count()).select_from(AuditEntry)) == chained_before + len(
             pending
         )
@@ -373,9 +383,14 @@ def _org_chain(demo: Demo) -> str:
 
 
 def _some_history(flow: Incoming, n: int = 3) -> None:
+    """A few registrations and reads, then the chaining job (the insider tampers with what the
+    chains already cover)."""
+    from app.runtime import runtime
+
     for i in range(n):
         doc = flow.register(notation=f"{70 + i}/KH-MTTW-BTT").get_json()
         flow.get("lanhdao.tw", doc["id"])
+    audit.chain_all_pending(runtime(flow.client.application).uow())
 
 
 def test_checkpoints_are_sealed_timestamped_and_in_the_object_store(
@@ -406,7 +421,7 @@ def test_checkpoints_are_sealed_timestamped_and_in_the_object_store(
     data, sig = tmp_path / "cp.json", tmp_path / "cp.p7s"
     data.write_bytes(store.read(mine[0]) or b"")
     sig.write_bytes(store.read(mine[1]) or b"")
-    from signing import load_demo_pki
+    from signing.testpki import load_demo_pki
 
     root = tmp_path / "root.pem"
     root.write_bytes(load_demo_pki(seal_pki_dir).trust_roots_pem())
@@ -545,6 +560,7 @@ def test_old_unkeyed_entries_stay_verifiable_and_get_sealed(
         with uow:
             audit.record(uow, "legacy", actor=actor, details={"i": i})
             uow.commit()
+    audit.chain_all_pending(demo.uow())  # chained by that version too: plain hashes
     rt = raw_rt
     chain = str(actor.organization_id)
     report = _verify(rt, session_factory)
@@ -568,6 +584,7 @@ def test_old_unkeyed_entries_stay_verifiable_and_get_sealed(
     with uow:
         audit.record(uow, "legacy_again", actor=actor)
         uow.commit()
+    audit.chain_all_pending(demo.uow())
     problems = [p.problem for p in _verify(rt, session_factory).problems if p.chain == chain]
     assert "unkeyed entry after keyed ones" in problems
 

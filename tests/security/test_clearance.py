@@ -27,13 +27,13 @@ from docx import Document as Docx
 from openpyxl import load_workbook
 from sqlalchemy import func, select
 
-from docflow.commands import CreateRegister, UpdateUser
-from docflow.documents.commands import RegisterIncoming
+from docflow import directory, incoming
+from docflow.directory import CreateRegister, UpdateUser
 from docflow.documents.text import search_text
 from docflow.enums import Direction, Secrecy
+from docflow.incoming.commands import RegisterIncoming
 from docflow.models import Document, Notification, Register, Task, Unit
 from docflow.notifications import pending_emails
-from docflow.services import incoming, registers, users
 from docflow.tasks.commands import CreateTask
 from docflow.tasks.services import create_task
 from tests.app.test_pages import login
@@ -49,6 +49,7 @@ NOTATION = "9871/KH-MTTW-BTT"
 OUT_SUBJECT = f"OUTSUBJECTMARK{RUN}"
 OUT_NOTATION = "9872/QĐ-MTTW"
 OUT_SIGNER = f"SIGNERMARK{RUN}"
+DOSSIER_TITLE = f"DOSSIERMARK{RUN}"
 
 
 @dataclass
@@ -62,28 +63,32 @@ class World:
     plain: str  # an ordinary document, answered with the secret one (whose id its trail holds)
     task_id: uuid.UUID
     registers: dict[str, uuid.UUID]
+    secret_dossier: uuid.UUID  # a secret dossier holding the secret record, closed
+    plain_dossier: uuid.UUID  # an ordinary one of the same unit
+    plan_id: uuid.UUID
 
     def markers(self) -> list[bytes]:
         texts = [SUBJECT, ISSUER, NOTE, RECIPIENTS, NOTATION, OUT_SUBJECT, OUT_NOTATION]
         texts += [OUT_SIGNER, str(self.secret_in.id), str(self.secret_out.id)]
+        texts += [DOSSIER_TITLE, str(self.secret_dossier)]
         encoded = [t.encode() for t in texts] + [t.encode("unicode_escape") for t in texts]
         return list(dict.fromkeys(encoded))  # JSON may write non-ASCII as \uXXXX
 
 
 def set_clearance(demo: Demo, username: str, level: Secrecy) -> None:
     """An admin changes it; a raise waits for a second admin, who approves it (two-person rule)."""
-    change = users.update_user(
+    change = directory.update_user(
         demo.uow(), demo.actor("admin"), demo.user(username).id, UpdateUser(clearance=level)
     )
     if change.pending is not None:
         demo.add_admin("admin2")
-        users.decide_privilege_request(
+        directory.decide_privilege_request(
             demo.uow(), demo.actor("admin2"), change.pending.id, approve=True
         )
 
 
 def secret_register(demo: Demo, direction: Direction) -> uuid.UUID:
-    reg = registers.create_register(
+    reg = directory.create_register(
         demo.uow(),
         demo.actor("admin"),
         CreateRegister(
@@ -196,7 +201,57 @@ def world(flow: Incoming, demo: Demo) -> World:
         ),
     )
     set_clearance(demo, "lanhdao.tw", Secrecy.NONE)
-    return World(demo, flow, secret_in, out, plain, task.id, regs)
+    secret_dossier, plain_dossier, plan_id = _dossiers(demo, secret_in.id, unit)
+    return World(
+        demo, flow, secret_in, out, plain, task.id, regs, secret_dossier, plain_dossier, plan_id
+    )
+
+
+def _dossiers(
+    demo: Demo, secret_doc: uuid.UUID, unit: uuid.UUID
+) -> tuple[uuid.UUID, uuid.UUID, uuid.UUID]:
+    """A cleared clerk keeps the secret record in a secret dossier of the unit (closed and
+    transferred, so that its table of contents, package and transfer list entry exist); an
+    ordinary dossier and the year's plan
+    sit beside it."""
+    from docflow.dossiers import (
+        CreateFilePlan,
+        DossierActionCommand,
+        FileInto,
+        OpenDossier,
+        act_on_dossier,
+        file_into,
+        open_dossier,
+    )
+    from docflow.dossiers.fileplan import create_plan
+
+    org = demo.org_id("tw")
+    plan = create_plan(
+        demo.uow(), demo.actor("vanthu.tw"), CreateFilePlan(organization_id=org, year=2026)
+    )
+    set_clearance(demo, "vanthu.tw", Secrecy.TOP_SECRET)
+    clerk = demo.actor("vanthu.tw")
+    secret = open_dossier(
+        demo.uow(),
+        clerk,
+        OpenDossier.model_validate(
+            {"organization_id": org, "year": 2026, "code": "M.01", "title": DOSSIER_TITLE,
+             "retention_years": None, "unit_id": unit, "secrecy": "secret"}
+        ),
+    )  # fmt: skip
+    file_into(demo.uow(), clerk, secret.id, FileInto(document_id=secret_doc))
+    act_on_dossier(demo.uow(), clerk, secret.id, DossierActionCommand(action="close"))
+    act_on_dossier(demo.uow(), clerk, secret.id, DossierActionCommand(action="transfer"))
+    plain = open_dossier(
+        demo.uow(),
+        clerk,
+        OpenDossier.model_validate(
+            {"organization_id": org, "year": 2026, "code": "01.DCGS",
+             "title": "Hồ sơ thường của ban", "retention_years": 5, "unit_id": unit}
+        ),
+    )  # fmt: skip
+    set_clearance(demo, "vanthu.tw", Secrecy.NONE)
+    return secret.id, plain.id, plan.id
 
 
 def leaks(data: bytes, markers: list[bytes]) -> list[str]:
@@ -221,11 +276,18 @@ TASK = "task"
 ORG = "org"
 UNIT = "unit"
 USER = "user"
+DOSSIER = "dossier"  # one dossier's address: the secret one must answer 404 to the uncleared
+PLAN = "plan"
 SKIP = "static"  # static assets
+REPORT = "report"  # a report form or request (an unknown id: 404)
 
 ENDPOINTS: dict[str, str] = {
     "static": SKIP,
     "bootstrap.static": SKIP,
+    "pwa.icon": SKIP,  # drawn icons of the installable app
+    "pwa.manifest_file": NO_PARAMS,
+    "pwa.service_worker": NO_PARAMS,
+    "api.push_vapid_public_key": NO_PARAMS,
     "health.healthz": NO_PARAMS,
     "health.readyz": NO_PARAMS,
     "health.metrics": NO_PARAMS,
@@ -236,15 +298,55 @@ ENDPOINTS: dict[str, str] = {
     "api.list_documents": NO_PARAMS,
     "api.notifications_list": NO_PARAMS,
     "api.notifications_unread_count": NO_PARAMS,
+    "api.me_counters": NO_PARAMS,  # counts only, through the visibility clauses
+    "api.list_changes": NO_PARAMS,  # without since: no items, a cursor for now
+    "api.get_remote_signing": NO_PARAMS,  # the caller's own remote-signing link
+    "pages.outgoing_bulk_sign": NO_PARAMS,  # the drafts waiting for the caller's signature
     "api.list_organizations": NO_PARAMS,
     "api.list_agencies": NO_PARAMS,  # the axis directory of outside agencies: no documents
     "api.reports_processing": NO_PARAMS,
+    # Periodic reports: forms and requests carry figures, never a document's subject.
+    "api.report_forms_list": NO_PARAMS,
+    "api.report_requests_list": NO_PARAMS,
+    "api.report_request_get": REPORT,
+    "api.report_request_pdf": REPORT,
+    "pages.report_request_pdf_page": REPORT,
+    "api.report_form_results": REPORT,
+    "pages.rollup_page": NO_PARAMS,
+    "pages.report_box": NO_PARAMS,
+    "pages.report_request_page": REPORT,
+    "pages.report_results_page": REPORT,
+    "pages.report_results_xlsx": REPORT,
     "api.tasks_list": NO_PARAMS,
+    # Citizen feedback: no documents; the items of another organisation answer 404.
+    "api.public_feedback_get": NO_PARAMS,
+    "api.feedback_list": NO_PARAMS,
+    "api.feedback_get": NO_PARAMS,
+    "api.feedback_file_content": NO_PARAMS,
+    "api.feedback_statistics": NO_PARAMS,
+    "pages.feedback_public_form": NO_PARAMS,
+    "pages.feedback_public_place": NO_PARAMS,
+    "pages.feedback_public_track": NO_PARAMS,
+    "pages.feedback_public_sent": NO_PARAMS,
+    "pages.feedback_public_results": NO_PARAMS,
+    "pages.feedback_list_page": NO_PARAMS,
+    "pages.feedback_paper_page": NO_PARAMS,
+    "pages.feedback_page": NO_PARAMS,
+    "pages.feedback_file_page": NO_PARAMS,
+    "pages.feedback_poster": NO_PARAMS,
+    "pages.feedback_statistics_xlsx": NO_PARAMS,
+    "pages.feedback_mailbox_page": NO_PARAMS,
     "pages.home": NO_PARAMS,
     "pages.login": NO_PARAMS,
+    "pages.activate": NO_PARAMS,
+    "pages.admin_import": NO_PARAMS,  # admin only; the upload form
+    "pages.admin_import_template": NO_PARAMS,  # admin only; the empty template  # a public form; nothing read without a valid code
     "pages.account": NO_PARAMS,
     "pages.verify_page": NO_PARAMS,
     "pages.admin_home": NO_PARAMS,
+    "pages.admin_tree": NO_PARAMS,  # admin only; organisations of the own subtree
+    "pages.admin_people": NO_PARAMS,  # admin only; people of the own subtree
+    "pages.admin_export": NO_PARAMS,  # admin only; the directory of the own subtree
     "pages.admin_audit": NO_PARAMS,
     "pages.admin_audit_xlsx": NO_PARAMS,
     "api.audit_list": NO_PARAMS,
@@ -263,9 +365,31 @@ ENDPOINTS: dict[str, str] = {
     "pages.task_new": NO_PARAMS,
     "pages.task_stats": NO_PARAMS,
     "pages.task_stats_xlsx": NO_PARAMS,
+    "api.dossiers_list": NO_PARAMS,
+    "api.file_plans_list": NO_PARAMS,
+    "api.dossiers_get": DOSSIER,
+    "api.dossiers_events": DOSSIER,
+    "api.dossiers_package": DOSSIER,
+    "api.dossiers_toc": DOSSIER,
+    "api.file_plans_get": PLAN,
+    "api.file_plans_export": PLAN,
+    "api.document_dossiers": DOCUMENT,
+    "pages.dossiers_page": NO_PARAMS,
+    "pages.dossier_new": NO_PARAMS,
+    "pages.file_plan_page": NO_PARAMS,
+    "pages.dossier_page": DOSSIER,
+    "pages.dossier_toc_page": DOSSIER,
+    "pages.dossier_package_page": DOSSIER,
+    "pages.file_plan_xlsx": PLAN,
+    "api.disposals_due": NO_PARAMS,
+    "pages.disposals_page": NO_PARAMS,
+    "api.dossiers_transfer_list": NO_PARAMS,
+    "api.disposals_list": NO_PARAMS,
+    "api.disposals_get": ORG,  # an unknown id: 404
     "api.get_document": DOCUMENT,
     "api.get_trail": DOCUMENT,
     "api.file_content": DOCUMENT,
+    "api.file_text": DOCUMENT,
     "api.list_deliveries": DOCUMENT,
     "api.export_edxml": DOCUMENT,
     "api.document_slip": DOCUMENT,
@@ -310,6 +434,8 @@ ROLE_GATED = {"api.export_edxml"}
 
 YEAR = "from=2026-01-01&to=2026-12-31"
 QUERIES: dict[str, list[str]] = {
+    "api.feedback_statistics": ["year=2026&quarter=4", "year=2026&quarter=4&format=xlsx"],
+    "api.feedback_list": ["box=all", "box=quarantine"],
     "api.list_documents": [
         "",
         "box=all",
@@ -334,13 +460,21 @@ QUERIES: dict[str, list[str]] = {
         f"{YEAR}&group_by=user",
         f"{YEAR}&format=xlsx",
         f"{YEAR}&group_by=user&format=xlsx",
+        f"{YEAR}&scope=subtree&group_by=organization",
+        f"{YEAR}&scope=subtree&group_by=user&format=xlsx",
     ],
+    "api.report_requests_list": ["", "box=sent"],
     "api.tasks_list": ["", "box=all", "box=unit", "box=assigned_by_me", "overdue=true"],
     "pages.tasks_list": ["", "box=all", "box=unit"],
     "pages.tasks_export": ["", "box=all", "box=unit"],
     "pages.task_stats": ["", YEAR, f"{YEAR}&group_by=user"],
     "pages.task_stats_xlsx": ["", YEAR, f"{YEAR}&group_by=user"],
     "api.notifications_list": ["", "unread_only=true"],
+    "api.dossiers_list": ["", "year=2026", "state=closed", "mine=true", f"q={DOSSIER_TITLE[:-3]}"],
+    "api.dossiers_toc": ["", "format=pdf"],
+    "api.dossiers_transfer_list": ["year=2026"],
+    "pages.dossiers_page": ["", "year=2026", "state=closed", f"q={DOSSIER_TITLE[:-3]}"],
+    "pages.dossier_toc_page": ["", "format=pdf"],
     "api.working_days": ["start=2026-11-23&days=5"],
 }
 
@@ -358,18 +492,29 @@ def _values(world: World, kind: str, rule_args: set[str]) -> Iterator[tuple[dict
         "unit_id": unit,
         "user_id": demo.user("vanthu.tw").id,
         "task_id": world.task_id,
+        "feedback_id": uuid.uuid4(),
+        "tracking_code": "PA-AAAA-BBBB",
+        "code": "000.01.01.Z01",
+        "place": "to-1",
+        "plan_id": world.plan_id,
+        "disposal_id": uuid.uuid4(),
+        "form_id": uuid.uuid4(),
+        "request_id": uuid.uuid4(),
     }
     if kind == DOCUMENT:
         docs = [(world.secret_in.id, True), (world.secret_out.id, True)]
         for doc, secret in [*docs, (uuid.UUID(world.plain), False)]:
             for stage in ("sign", "issue"):
                 yield {**common, "document_id": doc, "stage": stage}, secret
+    elif kind == DOSSIER:
+        yield {**common, "dossier_id": world.secret_dossier}, True
+        yield {**common, "dossier_id": world.plain_dossier}, False
     elif kind == REGISTER:
         for reg in world.registers.values():
             yield {**common, "register_id": reg}, False
     else:
         yield common, False
-    assert rule_args <= set(common) | {"document_id", "register_id"}, rule_args
+    assert rule_args <= set(common) | {"document_id", "register_id", "dossier_id"}, rule_args
 
 
 def _walk(app: Any, world: World, username: str) -> tuple[list[str], int]:
@@ -440,6 +585,11 @@ def test_the_walk_finds_the_markers_when_the_reader_is_cleared(app: Any, world: 
     assert trail[-1]["details"]["reply_document_id"] == str(world.secret_in.id)
     r = client.get(f"/api/v1/documents?q={OUT_SUBJECT}", headers=h)
     assert [d["id"] for d in r.get_json()["items"]] == [str(world.secret_out.id)]
+    r = client.get(f"/api/v1/dossiers/{world.secret_dossier}", headers=h)
+    assert r.status_code == 200 and DOSSIER_TITLE in leaks(r.data, world.markers())
+    assert r.get_json()["documents"][0]["document_id"] == str(world.secret_in.id)
+    r = client.get(f"/api/v1/dossiers/{world.secret_dossier}/package", headers=h)
+    assert r.status_code == 200 and any(SUBJECT in f for f in leaks(r.data, world.markers()))
     r = client.get(f"/api/v1/tasks/{world.task_id}", headers=world.flow.h("lanhdao.tw"))
     assert r.get_json()["document_id"] is None  # the leader is still uncleared
     set_clearance(world.demo, "lanhdao.tw", Secrecy.SECRET)

@@ -31,6 +31,7 @@ from cryptography.x509.oid import NameOID
 from app.notify import SmtpSecurityError, is_loopback, smtp_connection, tls_context
 from tests.conftest import Demo
 from tests.pdfs import make_pdf
+from tests.servers import free_port
 
 pytestmark = pytest.mark.filterwarnings("ignore:Requiring AUTH while not requiring TLS:UserWarning")
 
@@ -110,12 +111,6 @@ def _auth(server: Any, session: Any, envelope: Any, mechanism: str, data: Any) -
     return AuthResult(success=ok, handled=False)
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 def _server_context(pki: dict[str, Path]) -> ssl.SSLContext:
     ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
     ctx.load_cert_chain(pki["cert"], pki["key"])
@@ -128,7 +123,7 @@ def smtp_server(pki: dict[str, Path]) -> Iterator[Any]:
     started: list[Controller] = []
 
     def start(mode: str) -> tuple[Inbox, int]:
-        inbox, port = Inbox(), _free_port()
+        inbox, port = Inbox(), free_port()
         kwargs: dict[str, Any] = {
             "hostname": "127.0.0.1",
             "port": port,
@@ -211,7 +206,7 @@ def test_a_password_is_never_sent_in_clear_to_a_remote_server() -> None:
     address = _non_loopback_address()
     if address is None:
         pytest.skip("this machine has no non-loopback address")
-    inbox, port = Inbox(), _free_port()
+    inbox, port = Inbox(), free_port()
     controller = Controller(
         inbox, hostname=address, port=port, authenticator=_auth, auth_require_tls=False
     )

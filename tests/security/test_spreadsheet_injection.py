@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 from openpyxl import Workbook, load_workbook
 
-from docflow.reports import xlsx
+from docflow import spreadsheets
 from tests.app.test_pages import login
 from tests.conftest import Demo
 
@@ -182,11 +182,11 @@ def test_the_cell_writer_keeps_the_text_exactly_and_never_a_formula(text: str) -
     normal = Workbook()
     ws = normal.active
     assert ws is not None
-    xlsx.put(ws, 1, 1, text)
-    xlsx.put(ws, 1, 2, 42)
+    spreadsheets.put(ws, 1, 1, text)
+    spreadsheets.put(ws, 1, 2, 42)
     streamed = Workbook(write_only=True)
     wo = streamed.create_sheet("x")
-    wo.append(xlsx.row(wo, [text, 42]))
+    wo.append(spreadsheets.row(wo, [text, 42]))
     for book in (normal, streamed):
         out = io.BytesIO()
         book.save(out)
@@ -199,5 +199,5 @@ def test_plain_text_is_not_marked() -> None:
     wb = Workbook()
     ws = wb.active
     assert ws is not None
-    cell = xlsx.put(ws, 1, 1, "Ban Tuyên giáo")
+    cell = spreadsheets.put(ws, 1, 1, "Ban Tuyên giáo")
     assert cell.data_type == "s" and not cell.quotePrefix

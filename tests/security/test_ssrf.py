@@ -46,23 +46,25 @@ from app.pdf_preview import render_page
 from app.sandbox import Sandbox, SandboxUnavailable
 from signing import (
     FetchPolicy,
-    OrgSpec,
     PadesLevel,
     SigningOptions,
     TrustSettings,
-    UserSpec,
     VerificationLimitError,
     VerificationLimits,
-    demo_signer,
-    generate_demo_pki,
-    make_pki_wsgi_app,
     make_sample_document,
     prepare_document,
     render_signature_image,
     sign_as_leader,
     verify_pdf,
 )
-from signing.fetching import FetchError, FetchRefused, is_public_address
+from signing.fetching import FetchError, FetchRefusedError, is_public_address
+from signing.testpki import (
+    OrgSpec,
+    UserSpec,
+    demo_signer,
+    generate_demo_pki,
+    make_pki_wsgi_app,
+)
 from tests.app.test_pages import csrf_of
 from tests.conftest import make_test_settings
 from tests.outgoing.conftest import (  # noqa: F401  (fixtures: the app with the demo PKI)
@@ -254,7 +256,7 @@ def _app(tmp_path: Path, pg_url: str, session_factory: Any, clock: Any, **settin
 @pytest.fixture
 def roots_file(tmp_path: Path, demo_pki_dir: Path) -> Path:
     """A trust-roots bundle as an operator configures it (here: the demo PKI's roots)."""
-    from signing import load_demo_pki
+    from signing.testpki import load_demo_pki
 
     path = tmp_path / "roots.pem"
     path.write_bytes(load_demo_pki(demo_pki_dir).trust_roots_pem())
@@ -502,7 +504,7 @@ def test_only_configured_hosts_schemes_and_ports_pass() -> None:
         "http://OCSP.CA.EXAMPLE.VN.:81/": "host_not_allowed",
     }
     for url, code in refusals.items():
-        with pytest.raises(FetchRefused) as err:
+        with pytest.raises(FetchRefusedError) as err:
             policy.check(url)
         assert err.value.code == code, url
     assert FetchPolicy().fetches is False and not FetchPolicy().allows("http://8.8.8.8/")
@@ -556,12 +558,12 @@ def test_names_and_literals_of_a_ca_that_reach_private_addresses_are_refused() -
         resolver=_resolver({"ocsp.rebind.example": ["8.8.8.8", "10.9.8.7"]}),
     )
     for url in ("http://ocsp.rebind.example/ocsp", "http://169.254.169.254/latest/meta-data/"):
-        with pytest.raises(FetchRefused) as err:
+        with pytest.raises(FetchRefusedError) as err:
             policy.check(url)
         assert err.value.code == "address_not_public"
     real_dns = FetchPolicy.configure(trusted_cas=[ca])
     for url in ("http://localhost/ocsp", "http://[::ffff:7f00:1]/ocsp", "http://[::1]:8080/x"):
-        with pytest.raises(FetchRefused) as err:
+        with pytest.raises(FetchRefusedError) as err:
             real_dns.check(url)
         assert err.value.code == "address_not_public", url
 
@@ -604,7 +606,7 @@ def test_redirects_only_within_the_same_host(listener: Listener) -> None:
         )
         assert policy.get(same.url("/start")).content == b"ok"
         assert [h[1] for h in same.hits] == ["/start", "/final"]
-        with pytest.raises(FetchRefused) as err:
+        with pytest.raises(FetchRefusedError) as err:
             policy.get(away.url("/start"))
         assert err.value.code == "redirect_not_allowed"
         assert other.hits == []  # even though that host is allowed on its own
@@ -633,7 +635,7 @@ def test_answers_are_capped_in_size_and_time() -> None:
         policy = FetchPolicy.configure(
             allow=[f"127.0.0.1:{s.port}" for s in servers], max_bytes=100 * 1024, timeout=1.0
         )
-        with pytest.raises(FetchRefused) as err:
+        with pytest.raises(FetchRefusedError) as err:
             policy.get(servers[0].url("/big.crl"))
         assert err.value.code == "too_large"
         with pytest.raises(FetchError) as err2:

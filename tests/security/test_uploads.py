@@ -287,6 +287,7 @@ NOT_OBJECT_KEYS = {
     "login_throttles.key": "the throttled login's key",
     "rate_counters.key": "a rate-limited client bucket (public endpoints)",
     "exchange_messages.key": "the edXML DocumentId of a package",
+    "changes.object_id": "the changed record's id (the change feed)",
 }
 # Tables with a content hash whose bytes are not kept in the object store.
 HASH_WITHOUT_OBJECT = {
@@ -317,6 +318,8 @@ def test_every_key_like_column_is_in_the_sweepers_registry_or_declared_not_a_key
         "(the sweeper would delete what it names) or to NOT_OBJECT_KEYS here"
     )
     assert registered >= {
+        "dossiers.toc_docx_key",
+        "dossiers.toc_pdf_key",
         "document_files.object_key",
         "task_attachments.object_key",
         "users.signature_image_key",
@@ -349,6 +352,103 @@ def test_the_sweeper_removes_old_orphans_and_keeps_what_each_table_references(
             select(DocumentFile.object_key).where(DocumentFile.document_id == doc.get_json()["id"])
         ).one()
     referenced["users.signature_image_key"] = image.key
+    # A citizen's photo, through the public feedback API (content-addressed on S3 as well).
+    from PIL import Image
+
+    from docflow.models import FeedbackFile, FeedbackItem
+
+    png = io.BytesIO()
+    Image.new("RGB", (40, 30), tuple(uuid.uuid4().bytes[:3])).save(png, "PNG")
+    meta = {
+        "organization_code": "000.01.01.Z01",
+        "content": f"Ảnh hiện trường {uuid.uuid4()}",
+        "consent": True,
+    }
+    fb = site.app.test_client().post(
+        "/api/v1/public/feedback",
+        data={"meta": json.dumps(meta), "files": [(io.BytesIO(png.getvalue()), "anh.png")]},
+        content_type="multipart/form-data",
+    )
+    assert fb.status_code == 201, fb.get_json()
+    with site.factory() as s:
+        referenced["feedback_files.object_key"] = s.scalars(
+            select(FeedbackFile.object_key)
+            .join(FeedbackItem, FeedbackItem.id == FeedbackFile.feedback_id)
+            .where(FeedbackItem.tracking_code == fb.get_json()["tracking_code"])
+        ).one()
+    # A closed dossier's table of contents (DOCX and PDF), as closing stores them.
+    from docflow.models import Dossier
+
+    toc = {
+        col: store.put(io.BytesIO(f"{col} {uuid.uuid4()}".encode()), "application/pdf").key
+        for col in ("toc_docx_key", "toc_pdf_key")
+    }
+    with site.factory() as s, s.begin():
+        clerk = s.scalars(select(User).where(User.username == "vanthu.tw")).one()
+        s.add(
+            Dossier(
+                organization_id=clerk.organization_id,
+                year=2026,
+                code="TOC.01",
+                title="Hồ sơ có mục lục",
+                keeper_id=clerk.id,
+                state="closed",
+                **toc,
+            )
+        )
+    for col, key in toc.items():
+        referenced[f"dossiers.{col}"] = key
+    # A periodic report's signed PDF: the approval waiting to be submitted, a submitted version.
+    from docflow.models import ReportForm, ReportRequest, ReportSubmission
+
+    signed = {
+        table: store.put(io.BytesIO(f"{table} {uuid.uuid4()}".encode()), "application/pdf").key
+        for table in ("report_requests", "report_submissions")
+    }
+    with site.factory() as s, s.begin():
+        leader = s.scalars(select(User).where(User.username == "lanhdao.tw")).one()
+        now = dt.datetime.now(dt.UTC)
+        form = ReportForm(
+            organization_id=leader.organization_id,
+            title="Báo cáo có PDF",
+            fields=[{"key": "n", "label": "N", "type": "number"}],
+            period="once",
+            once_deadline=now.date(),
+            recipients={"scope": "children"},
+            created_by_id=leader.id,
+            created_at=now,
+        )
+        s.add(form)
+        s.flush()
+        req = ReportRequest(
+            form_id=form.id,
+            organization_id=leader.organization_id,
+            period="once",
+            period_start=now.date(),
+            period_end=now.date(),
+            deadline=now.date(),
+            state="approved",
+            values={"n": 1},
+            prefilled={},
+            version=1,
+            submitted_late=False,
+            created_at=now,
+            pdf_key=signed["report_requests"],
+        )
+        s.add(req)
+        s.flush()
+        s.add(
+            ReportSubmission(
+                request_id=req.id,
+                version=1,
+                values={"n": 1},
+                submitted_at=now,
+                submitted_by_id=leader.id,
+                pdf_key=signed["report_submissions"],
+            )
+        )
+    for table, key in signed.items():
+        referenced[f"{table}.pdf_key"] = key
     assert set(referenced) == {f"{c.class_.__tablename__}.{c.key}" for c in OBJECT_KEY_COLUMNS}
     orphan = store.put(io.BytesIO(f"orphan {uuid.uuid4()}".encode()), "application/pdf")
 

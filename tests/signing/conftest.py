@@ -7,7 +7,6 @@ dir with URLs pointing at a werkzeug server thread that runs :func:`signing.make
 
 from __future__ import annotations
 
-import socket
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -20,23 +19,26 @@ from werkzeug.serving import BaseWSGIServer, make_server
 from werkzeug.wrappers import Response
 
 from signing import (
-    DemoPKI,
     FetchPolicy,
     LocalKeySigner,
-    OrgSpec,
     PadesLevel,
     SampleDocument,
     SigningOptions,
     TrustSettings,
-    UserSpec,
-    demo_signer,
-    generate_demo_pki,
-    make_pki_wsgi_app,
     make_sample_document,
     prepare_document,
     render_seal_image,
     render_signature_image,
 )
+from signing.testpki import (
+    DemoPKI,
+    OrgSpec,
+    UserSpec,
+    demo_signer,
+    generate_demo_pki,
+    make_pki_wsgi_app,
+)
+from tests.servers import free_port
 
 from .pdfsig import PdfSig
 
@@ -44,13 +46,6 @@ ORG_CODE = "000.00.00.Z01"
 ORG_NAME = "Ủy ban Trung ương MTTQ Việt Nam"
 LEADER = "lanhdao.tw"
 CLERK = "vanthu.tw"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 def serve(app: object, port: int) -> BaseWSGIServer:

@@ -1,8 +1,10 @@
 """A small Cloud Signature Consortium API v2 server for the tests (werkzeug, loopback).
 
 It holds one credential (a demo PKI key), requires a bearer token, explicit authorisation with a
-PIN, and SCAL 2: the SAD from ``credentials/authorize`` is bound to the hashes it was issued for
-and may be used once.
+PIN (and an OTP when ``otp`` is set), and SCAL 2: the SAD from ``credentials/authorize`` is bound
+to the hashes it was issued for (``numSignatures`` of them) and may be used once. With
+``client_id`` it hands out the bearer token by the OAuth 2.0 ``client_credentials`` grant at
+``oauth2/token``; ``delay`` makes ``credentials/authorize`` answer late (a phone nobody confirms).
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ from __future__ import annotations
 import base64
 import json
 import secrets
+import time
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -29,9 +32,15 @@ class CscServer:
     key: rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey
     certificates: list[bytes]  # DER, signer first
     token: str
-    pin: str
+    pin: str | None  # None: an OTP-only credential
+    otp: str | None = None
+    client_id: str | None = None
+    client_secret: str | None = None
+    delay: float = 0.0
     sads: dict[str, tuple[str, ...]] = field(default_factory=dict)
     calls: list[str] = field(default_factory=list)
+    authorized: list[int] = field(default_factory=list)  # numSignatures of each SAD issued
+    signed: int = 0  # hashes signed so far
 
     def __call__(self, environ: dict[str, Any], start_response: Any) -> Any:
         request = Request(environ)
@@ -41,6 +50,16 @@ class CscServer:
     def handle(self, request: Request) -> Response:
         endpoint = request.path.removeprefix("/csc/v2/")
         self.calls.append(endpoint)
+        if endpoint == "oauth2/token":
+            form = request.form
+            if (
+                self.client_id is None
+                or form.get("grant_type") != "client_credentials"
+                or form.get("client_id") != self.client_id
+                or form.get("client_secret") != self.client_secret
+            ):
+                return _error(400, "invalid_client", "Invalid client credentials")
+            return _ok({"access_token": self.token, "token_type": "Bearer", "expires_in": 3600})
         if request.headers.get("Authorization") != f"Bearer {self.token}":
             return _error(401, "invalid_token", "Missing or invalid access token")
         try:
@@ -77,12 +96,19 @@ class CscServer:
                 }
             )
         if endpoint == "credentials/authorize":
-            if body.get("PIN") != self.pin:
+            if self.delay:
+                time.sleep(self.delay)
+            if self.pin is not None and body.get("PIN") != self.pin:
                 return _error(400, "invalid_pin", "The PIN is invalid")
+            if self.otp is not None and body.get("OTP") != self.otp:
+                return _error(400, "invalid_otp", "The OTP is invalid")
             if body.get("hashAlgorithmOID") != SHA256 or not body.get("hashes"):
                 return _error(400, "invalid_request", "SCAL 2 requires hashes")
+            if body.get("numSignatures") != len(body["hashes"]):
+                return _error(400, "invalid_request", "numSignatures must match the hashes")
             sad = secrets.token_urlsafe(16)
             self.sads[sad] = tuple(body["hashes"])
+            self.authorized.append(len(body["hashes"]))
             return _ok({"SAD": sad, "expiresIn": 300})
         if endpoint == "signatures/signHash":
             hashes_b64 = tuple(body.get("hashes", ()))
@@ -90,6 +116,7 @@ class CscServer:
                 return _error(
                     400, "invalid_request", "SAD invalid, expired or not for these hashes"
                 )
+            self.signed += len(hashes_b64)
             return _ok(
                 {
                     "signatures": [

@@ -20,8 +20,10 @@ import pytest
 from asn1crypto import cms
 from cryptography.hazmat.primitives.serialization import Encoding
 
-from signing import DemoPKI
 from signing.pdfio import open_reader
+from signing.testpki import (
+    DemoPKI,
+)
 
 
 @dataclass(frozen=True)

@@ -10,19 +10,21 @@ from typing import Any
 
 import signing
 from signing import (
-    OrgSpec,
     PadesLevel,
     SigningError,
     Summary,
+    sign_as_leader,
+    verify_pdf,
+)
+from signing.pdfio import open_reader
+from signing.testpki import (
+    OrgSpec,
     UserSpec,
     demo_options,
     demo_signer,
     demo_trust,
     generate_demo_pki,
-    sign_as_leader,
-    verify_pdf,
 )
-from signing.pdfio import open_reader
 
 from .conftest import LEADER, PkiEnv, free_port
 
@@ -117,3 +119,25 @@ def test_demo_profile_signs_offline(tmp_path: Path, prepared: bytes, signature_p
     report = verify_pdf(signed, demo_trust(pki))
     assert report.summary == Summary.VALID, report.to_text()
     assert report.signatures[0].level == PadesLevel.B_LT
+
+
+def test_a_refused_file_is_a_typed_report_with_api_md_error_shape() -> None:
+    from signing import Refusal, VerificationReport
+
+    limit = VerificationReport.refused(
+        Summary.INDETERMINATE, "verification_limit_exceeded", "Quá giới hạn.", {"limit": "pages"}
+    )
+    assert limit.refusal == Refusal(
+        "verification_limit_exceeded", "Quá giới hạn.", {"limit": "pages"}
+    )
+    assert limit.to_dict() == {
+        "summary": "indeterminate",
+        "signatures": [],
+        "error": {
+            "code": "verification_limit_exceeded",
+            "message": "Quá giới hạn.",
+            "details": {"limit": "pages"},
+        },
+    }
+    bad = VerificationReport.refused(Summary.INVALID, "invalid_document", "Không đọc được.")
+    assert bad.to_dict()["error"] == {"code": "invalid_document", "message": "Không đọc được."}

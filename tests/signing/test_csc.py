@@ -11,11 +11,18 @@ from cryptography.hazmat.primitives.serialization import Encoding
 from signing import (
     CscConfig,
     PadesLevel,
+    RemoteSigningAuthError,
+    RemoteSigningTimeoutError,
     SignerUnavailableError,
     Summary,
+    fetch_credential,
+    finish_external_signature,
+    leader_request,
     open_csc_signer,
     open_signer,
+    prepare_external_signature,
     sign_as_leader,
+    sign_hashes,
     verify_pdf,
 )
 
@@ -114,3 +121,58 @@ def test_wrong_pin_and_token(
     assert err.value.details["status"] == 401
     with pytest.raises(SignerUnavailableError):
         open_csc_signer(replace(config, service_url=f"http://127.0.0.1:{free_port()}/csc/v2"))
+
+
+def test_many_hashes_one_authorisation(
+    csc: tuple[CscServer, CscConfig, CscConfig],
+    pki_env: PkiEnv,
+    prepared: bytes,
+    signature_png: bytes,
+    pdfsig: PdfSig,
+) -> None:
+    """N documents: their hashes prepared apart, ONE authorise (numSignatures=N) and ONE
+    signHash; every PDF then finished and valid."""
+    server, config, _ = csc
+    credential = fetch_credential(config)
+    options = pki_env.options(PadesLevel.B_B)
+    request = leader_request(signature_png)
+    prepared_docs = [
+        prepare_external_signature(
+            prepared,
+            credential.certificate_der,
+            credential.chain_der,
+            request,
+            options,
+            prefer_pss=credential.algorithm == "rsassa_pss_sha256",
+        )
+        for _ in range(3)
+    ]
+    server.calls.clear()
+    raws = sign_hashes(config, [p.digest for p in prepared_docs], credential.algorithm)
+    assert server.calls == ["credentials/authorize", "signatures/signHash"]
+    assert server.authorized[-1] == 3
+    for p, raw in zip(prepared_docs, raws, strict=True):
+        signed = finish_external_signature(p.state, raw, options)
+        assert verify_pdf(signed, pki_env.trust).summary == Summary.VALID
+    pdfsig.assert_valid(signed, signatures=1)
+    assert "1234" not in repr(config) and "token-1" not in repr(config)
+
+
+def test_wrong_otp_and_timeout(csc: tuple[CscServer, CscConfig, CscConfig]) -> None:
+    server, config, _ = csc
+    credential = fetch_credential(config)
+    server.otp = "567890"
+    try:
+        with pytest.raises(RemoteSigningAuthError) as err:
+            sign_hashes(replace(config, otp="000000"), [bytes(32)], credential.algorithm)
+        assert err.value.code == "remote_signing_otp_invalid"
+        assert sign_hashes(replace(config, otp="567890"), [bytes(32)], credential.algorithm)
+        server.delay = 1.5
+        signed_before = server.signed
+        with pytest.raises(RemoteSigningTimeoutError):
+            sign_hashes(
+                replace(config, otp="567890", timeout=0.5), [bytes(32)], credential.algorithm
+            )
+        assert server.signed == signed_before
+    finally:
+        server.otp, server.delay = None, 0.0

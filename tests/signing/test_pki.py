@@ -15,14 +15,16 @@ from cryptography.x509 import ocsp
 from cryptography.x509.oid import ExtendedKeyUsageOID
 
 from signing import (
-    OrgSpec,
     PkiError,
     SignerUnavailableError,
+    load_pkcs12_signer,
+)
+from signing.testpki import (
+    OrgSpec,
     UserSpec,
     export_user_p12,
     generate_demo_pki,
     load_demo_pki,
-    load_pkcs12_signer,
 )
 
 from .conftest import LEADER, ORG_CODE, PkiEnv

@@ -9,10 +9,9 @@ from typing import Any
 
 import pytest
 
-from docflow import ConflictError, NotFoundError, PermissionDeniedError, TransitionNotAllowed
+from docflow import ConflictError, NotFoundError, PermissionDeniedError, TransitionNotAllowedError
 from docflow import ValidationError as DomainValidationError
-from docflow.commands import CreateDelegation
-from docflow.services.users import create_delegation
+from docflow.directory import CreateDelegation, create_delegation
 from docflow.tasks.states import TRANSITIONS, TaskAction, TaskState, next_state
 from tests.tasks.conftest import Tasks
 
@@ -48,7 +47,7 @@ EXPECTED = {
 def test_transition_table_is_exactly_the_flow(state: TaskState, action: TaskAction) -> None:
     expected = EXPECTED.get((state.value, action.value))
     if expected is None:
-        with pytest.raises(TransitionNotAllowed):
+        with pytest.raises(TransitionNotAllowedError):
             next_state(state, action)
     else:
         assert next_state(state, action).value == expected
@@ -208,7 +207,7 @@ def test_actions_in_the_wrong_state_are_409_and_change_nothing(
         "lanhdao.tw" if action in ("approve_completion", "reject_completion") else "truongban.dcgs"
     )
     before, n = tasks.row(task.id), len(tasks.trail(task.id))
-    with pytest.raises(TransitionNotAllowed) as err:
+    with pytest.raises(TransitionNotAllowedError) as err:
         tasks.act(who, task.id, action, **params)
     assert err.value.details == {"state": before.state, "action": action}
     assert tasks.row(task.id).state == before.state and len(tasks.trail(task.id)) == n
@@ -223,7 +222,7 @@ def test_nothing_moves_a_finished_task(tasks: Tasks) -> None:
         ("truongban.dcgs", "report_progress", {"percent": 5}),
         ("lanhdao.tw", "reject_completion", {}),
     ]:
-        with pytest.raises(TransitionNotAllowed):
+        with pytest.raises(TransitionNotAllowedError):
             tasks.act(who, task.id, action, **params)
     assert tasks.row(task.id).state == "done"
 

@@ -1,0 +1,82 @@
+// DHTN as an installable app: registers the service worker (/sw.js), and the "Bật thông báo"
+// button of the notifications page subscribes this browser to pushes (Push API + VAPID key).
+(function () {
+  "use strict";
+  if (!("serviceWorker" in navigator)) return;
+  var ready = navigator.serviceWorker.register("/sw.js", { scope: "/" }).catch(function () {
+    return null;
+  });
+
+  var box = document.querySelector("[data-push-key]");
+  if (!box) return;
+  var button = box.querySelector("[data-push-on]");
+  var off = box.querySelector("[data-push-off]");
+  var status = box.querySelector("[data-push-status]");
+  function say(text) { status.textContent = text; }
+  function keyBytes(b64url) {
+    var text = b64url.replace(/-/g, "+").replace(/_/g, "/");
+    text += "===".slice((text.length + 3) % 4);
+    var raw = atob(text), out = new Uint8Array(raw.length);
+    for (var i = 0; i < raw.length; i++) out[i] = raw.charCodeAt(i);
+    return out;
+  }
+  function send(method, body) {
+    return fetch(box.getAttribute("data-push-url"), {
+      method: method,
+      credentials: "same-origin",
+      headers: { "Content-Type": "application/json", "X-CSRFToken": box.getAttribute("data-csrf") },
+      body: JSON.stringify(body),
+    }).then(function (r) {
+      // A session that ended answers with the login page (a redirect): that is no success.
+      if (r.redirected || (!r.ok && r.status !== 404)) throw new Error("HTTP " + r.status);
+      return r;
+    });
+  }
+  function show(subscribed) {
+    button.hidden = subscribed;
+    off.hidden = !subscribed;
+    say(subscribed ? "Thiết bị này đang nhận thông báo." : "");
+  }
+  if (!("PushManager" in window) || !("Notification" in window)) {
+    say("Trình duyệt này không hỗ trợ thông báo đẩy.");
+    return;
+  }
+  ready.then(function (reg) {
+    if (!reg) return;
+    return reg.pushManager.getSubscription().then(function (sub) { show(!!sub); });
+  });
+  button.addEventListener("click", function () {
+    button.disabled = true;
+    Notification.requestPermission()
+      .then(function (permission) {
+        if (permission !== "granted") throw new Error("denied");
+        return navigator.serviceWorker.ready;
+      })
+      .then(function (reg) {
+        return reg.pushManager.subscribe({
+          userVisibleOnly: true,
+          applicationServerKey: keyBytes(box.getAttribute("data-push-key")),
+        });
+      })
+      .then(function (sub) { return send("POST", sub.toJSON()); })
+      .then(function () { show(true); })
+      .catch(function (err) {
+        say(err && err.message === "denied"
+          ? "Bạn chưa cho phép thông báo: hãy bật trong cài đặt của trình duyệt."
+          : "Không bật được thông báo, vui lòng thử lại.");
+      })
+      .then(function () { button.disabled = false; });
+  });
+  off.addEventListener("click", function () {
+    off.disabled = true;
+    navigator.serviceWorker.ready
+      .then(function (reg) { return reg.pushManager.getSubscription(); })
+      .then(function (sub) {
+        if (!sub) return;
+        return send("DELETE", { endpoint: sub.endpoint }).then(function () { return sub.unsubscribe(); });
+      })
+      .then(function () { show(false); })
+      .catch(function () { say("Không tắt được thông báo, vui lòng thử lại."); })
+      .then(function () { off.disabled = false; });
+  });
+})();

@@ -1,0 +1,149 @@
+/* DHTN service worker (served at /sw.js, scope /): shows pushes, opens their link on a tap,
+   and keeps the last opened document pages (and the PDF a page shows) readable offline
+   (network first; at most MAX_PAGES entries of at most MAX_BYTES, only those the server marks
+   X-DHTN-Offline: 1; all dropped on sign-out). */
+"use strict";
+
+const PAGES = "dhtn-pages-v1";
+const STATIC = "dhtn-static-v1";
+const MAX_PAGES = 20;
+// A document's page, and the file its page shows inline (an incoming document's PDF).
+const DOCUMENT_PAGE = /^\/(documents|outgoing)\/[0-9a-f-]{36}(\/files\/[0-9a-f-]{36})?$/;
+const MAX_BYTES = 5 * 1024 * 1024; // a larger file is not kept (nor one of unknown size)
+// The pages' own styles and scripts (ours and Bootstrap's local copy), so a kept page reads well.
+const ASSET = /^\/(static|bootstrap\/static|icons)\//;
+const OFFLINE_HTML =
+  '<!doctype html><html lang="vi"><head><meta charset="utf-8">' +
+  '<meta name="viewport" content="width=device-width, initial-scale=1">' +
+  "<title>Không có mạng · DHTN</title></head>" +
+  '<body style="font-family:system-ui,sans-serif;padding:1.5rem;line-height:1.5">' +
+  "<h1 style=\"font-size:1.3rem\">Không có kết nối mạng</h1>" +
+  "<p>Trang này chưa được lưu trên thiết bị. Các văn bản đã mở gần đây vẫn xem được khi " +
+  "không có mạng.</p><p><a href=\"/\">Về trang chủ</a></p></body></html>";
+
+self.addEventListener("install", () => {
+  self.skipWaiting();
+});
+
+self.addEventListener("activate", (event) => {
+  event.waitUntil(
+    (async () => {
+      for (const key of await caches.keys()) {
+        if (key !== PAGES && key !== STATIC) await caches.delete(key);
+      }
+      await self.clients.claim();
+    })()
+  );
+});
+
+function sameOrigin(link) {
+  try {
+    const url = new URL(link || "/", self.location.origin);
+    return url.origin === self.location.origin ? url.href : self.location.origin + "/";
+  } catch (e) {
+    return self.location.origin + "/";
+  }
+}
+
+self.addEventListener("push", (event) => {
+  let data = {};
+  if (event.data) {
+    try {
+      data = event.data.json();
+    } catch (e) {
+      data = { body: event.data.text() };
+    }
+  }
+  event.waitUntil(
+    self.registration.showNotification(data.title || "DHTN", {
+      body: data.body || "",
+      tag: data.tag || undefined,
+      lang: "vi",
+      icon: "/icons/192.png",
+      data: { url: sameOrigin(data.url) },
+    })
+  );
+});
+
+self.addEventListener("notificationclick", (event) => {
+  event.notification.close();
+  const url = sameOrigin(event.notification.data && event.notification.data.url);
+  event.waitUntil(
+    (async () => {
+      const windows = await self.clients.matchAll({ type: "window", includeUncontrolled: true });
+      for (const client of windows) {
+        if (client.url === url && "focus" in client) return client.focus();
+      }
+      return self.clients.openWindow(url);
+    })()
+  );
+});
+
+async function remember(path, response) {
+  const cache = await caches.open(PAGES);
+  await cache.delete(path); // re-added last: the cache keeps the most recently opened
+  await cache.put(path, response);
+  const keys = await cache.keys();
+  for (let i = 0; i < keys.length - MAX_PAGES; i++) await cache.delete(keys[i]);
+}
+
+function small(response, url) {
+  const length = response.headers.get("Content-Length");
+  if (length === null) return !url.pathname.includes("/files/");
+  return Number(length) <= MAX_BYTES;
+}
+
+async function page(request, url) {
+  try {
+    const response = await fetch(request);
+    if (response.redirected && new URL(response.url).pathname === "/login") {
+      await caches.delete(PAGES); // the session ended: nothing stays on the device
+    } else if (
+      DOCUMENT_PAGE.test(url.pathname) &&
+      url.search === "" &&
+      response.ok &&
+      response.headers.get("X-DHTN-Offline") === "1" &&
+      small(response, url)
+    ) {
+      await remember(url.pathname, response.clone());
+    }
+    return response;
+  } catch (err) {
+    const kept = await caches.match(url.pathname, { cacheName: PAGES });
+    if (kept) return kept;
+    if (request.mode !== "navigate") return Response.error();
+    return new Response(OFFLINE_HTML, {
+      status: 503,
+      headers: { "Content-Type": "text/html; charset=utf-8" },
+    });
+  }
+}
+
+async function asset(request) {
+  const cache = await caches.open(STATIC);
+  try {
+    const response = await fetch(request);
+    if (response.ok) await cache.put(request, response.clone());
+    return response;
+  } catch (err) {
+    const kept = await cache.match(request);
+    if (kept) return kept;
+    throw err;
+  }
+}
+
+self.addEventListener("fetch", (event) => {
+  const request = event.request;
+  const url = new URL(request.url);
+  if (url.origin !== self.location.origin) return;
+  if (request.method === "POST" && url.pathname === "/logout") {
+    event.waitUntil(caches.delete(PAGES));
+    return;
+  }
+  if (request.method !== "GET") return;
+  if (request.mode === "navigate" || DOCUMENT_PAGE.test(url.pathname)) {
+    event.respondWith(page(request, url));
+  } else if (ASSET.test(url.pathname)) {
+    event.respondWith(asset(request));
+  }
+});

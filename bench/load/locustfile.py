@@ -1,0 +1,210 @@
+"""The people of DOMAIN.md at work, through the JSON API, behind nginx (Locust).
+
+- clerks (văn thư) register incoming documents with a 1 MB PDF and present them to a leader;
+- leaders (lãnh đạo) open their box, read a document, assign it to a specialist with a deadline;
+- specialists (chuyên viên) open their box, read, start and complete; they look at their tasks;
+- everyone searches and reads the notifications, with think times between steps.
+
+The accounts come from ``bench/load/generate.py`` (``loadclerk.N``, ``loadleader.N``,
+``loadspec.N``); the runner passes them in ``DHTN_LOAD_ACCOUNTS`` (a JSON file: username, id,
+role) with the password in ``DHTN_LOAD_PASSWORD`` and the CA file in ``DHTN_LOAD_CA``.
+``HealthzUser`` alone (``--class-picker``/class name) measures the ``/healthz`` ceiling.
+
+Signing is left to the signing issue's benchmark (bench/signing.py); issuing an outgoing
+document needs a signed draft and is not part of this mix yet.
+"""
+
+from __future__ import annotations
+
+import io
+import itertools
+import json
+import os
+import random
+import threading
+from typing import Any
+
+from locust import HttpUser, between, constant, task
+
+ACCOUNTS: list[dict[str, str]] = json.loads(
+    open(os.environ["DHTN_LOAD_ACCOUNTS"], encoding="utf-8").read()  # noqa: SIM115
+    if os.environ.get("DHTN_LOAD_ACCOUNTS")
+    else "[]"
+)
+PASSWORD = os.environ.get("DHTN_LOAD_PASSWORD", "")
+CA = os.environ.get("DHTN_LOAD_CA") or True
+SEARCHES = ["giam sat phan bien", "kế hoạch", "chuyển đổi số", "an sinh", "hoi nghi", "dan van"]
+_counters = {role: itertools.count() for role in ("clerk", "leader", "specialist")}
+_lock = threading.Lock()
+_serial = itertools.count(1)
+
+
+def _pdf() -> bytes:
+    from pypdf import PdfWriter
+
+    writer = PdfWriter()
+    writer.add_blank_page(width=595, height=842)
+    writer.add_metadata({"/Padding": "x" * (1024 * 1024)})
+    out = io.BytesIO()
+    writer.write(out)
+    return out.getvalue()
+
+
+PDF = _pdf()
+
+
+def people(role: str) -> list[dict[str, str]]:
+    return [a for a in ACCOUNTS if a["role"] == role]
+
+
+class Person(HttpUser):  # type: ignore[misc]
+    abstract = True
+    role = ""
+    wait_time = between(1, 4)
+
+    def on_start(self) -> None:
+        self.client.verify = CA
+        accounts = people(self.role)
+        with _lock:
+            me = accounts[next(_counters[self.role]) % len(accounts)]
+        self.me = me
+        if me.get("token"):  # issued by the runner: signed in this morning
+            self.client.headers["Authorization"] = f"Bearer {me['token']}"
+            return
+        r = self.client.post(
+            "/api/v1/auth/token",
+            json={"username": me["username"], "password": PASSWORD},
+            name="POST /api/v1/auth/token",
+        )
+        r.raise_for_status()
+        self.client.headers["Authorization"] = f"Bearer {r.json()['access_token']}"
+
+    def box(self, which: str = "inbox") -> list[dict[str, Any]]:
+        r = self.client.get(
+            f"/api/v1/documents?box={which}&limit=20", name=f"GET /api/v1/documents?box={which}"
+        )
+        return list(r.json().get("items", [])) if r.ok else []
+
+    def read(self, doc_id: str) -> None:
+        self.client.get(f"/api/v1/documents/{doc_id}", name="GET /api/v1/documents/{id}")
+
+    def act(self, doc_id: str, action: str, **params: Any) -> bool:
+        with self.client.post(
+            f"/api/v1/documents/{doc_id}/actions",
+            json={"action": action, **params},
+            name=f"POST /api/v1/documents/{{id}}/actions {action}",
+            catch_response=True,
+        ) as r:
+            # 409: someone else (another simulated leader of the same box) moved it first.
+            if r.status_code == 409:
+                r.success()
+                return False
+            return bool(r.ok)
+
+    @task(2)
+    def search(self) -> None:
+        q = random.choice(SEARCHES)
+        self.client.get(
+            f"/api/v1/documents?box=all&q={q}&limit=20", name="GET /api/v1/documents?q="
+        )
+
+    @task(2)
+    def notifications(self) -> None:
+        self.client.get("/api/v1/notifications?limit=20", name="GET /api/v1/notifications")
+
+    @task(1)
+    def counters(self) -> None:
+        self.client.get("/api/v1/me/counters", name="GET /api/v1/me/counters")
+
+
+class Clerk(Person):
+    role = "clerk"
+    weight = 2
+
+    @task(4)
+    def register_and_present(self) -> None:
+        n = next(_serial)
+        meta = {
+            "notation": f"{n}/KH-TAI",
+            "doc_type": "KH",
+            "subject": f"Kế hoạch tổ chức hội nghị giám sát số {n}",
+            "issuer": {"name": "Ủy ban MTTQ Việt Nam tỉnh Tải"},
+            "issued_date": "2026-11-20",
+            "confirm_duplicate": True,
+        }
+        pdf = PDF.replace(b"/Padding (xxxxxxxx", b"/Padding (" + f"{n:08d}".encode(), 1)
+        r = self.client.post(
+            "/api/v1/incoming",
+            data={"meta": json.dumps(meta)},
+            files={"files": (f"ke-hoach-{n}.pdf", pdf, "application/pdf")},
+            name="POST /api/v1/incoming (1 MB PDF)",
+        )
+        if not r.ok:
+            return
+        leader = random.choice(people("leader"))
+        self.act(r.json()["id"], "submit", to_user_id=leader["id"])
+
+    @task(2)
+    def look_at_the_box(self) -> None:
+        self.box("all")
+
+
+class Leader(Person):
+    role = "leader"
+    weight = 3
+
+    @task(6)
+    def direct(self) -> None:
+        items = self.box("inbox")
+        if not items:
+            return
+        doc = random.choice(items)
+        self.read(doc["id"])
+        spec = random.choice(people("specialist"))
+        self.act(
+            doc["id"],
+            "assign",
+            lead={"user_id": spec["id"]},
+            due_in_working_days=5,
+            comment="Đề nghị đồng chí xử lý.",
+        )
+
+    @task(2)
+    def processing(self) -> None:
+        self.box("processing")
+
+
+class Specialist(Person):
+    role = "specialist"
+    weight = 10
+
+    @task(6)
+    def handle(self) -> None:
+        items = self.box("inbox")
+        if not items:
+            return
+        doc = random.choice(items)
+        self.read(doc["id"])
+        self.act(doc["id"], "start")
+        self.act(doc["id"], "complete", comment="Đã xử lý, báo cáo lãnh đạo.")
+
+    @task(3)
+    def my_tasks(self) -> None:
+        self.client.get("/api/v1/tasks?limit=20", name="GET /api/v1/tasks")
+
+    @task(1)
+    def done(self) -> None:
+        self.box("done")
+
+
+class HealthzUser(HttpUser):  # type: ignore[misc]
+    """The ceiling: the same server answering /healthz as fast as it can."""
+
+    wait_time = constant(0)
+
+    def on_start(self) -> None:
+        self.client.verify = CA
+
+    @task
+    def healthz(self) -> None:
+        self.client.get("/healthz", name="GET /healthz")

@@ -1,0 +1,235 @@
+"""External deliveries that did not leave: retried with backoff, and never failed silently.
+
+The exchange reports each attempt that did not succeed:
+
+* :func:`record_axis_retry` — the axis refused for a reason that may pass (an agency it does not
+  know yet, the axis unavailable): the delivery stays ``queued`` with the Vietnamese reason in
+  ``last_error`` and is not tried again before ``next_attempt_at`` (backoff doubling from the
+  sending period, capped at an hour). After :data:`MAX_AXIS_ATTEMPTS` it becomes ``failed``.
+* :func:`record_axis_failure` — a refusal that sending again will not cure: ``failed`` at once.
+
+A delivery that becomes ``failed`` notifies the organisation's clerks and the document's
+drafter, with the reason and a link to the deliveries page, where the clerk can ``retry`` or
+``cancel`` it (:func:`act_on_delivery`, also ``POST /documents/{id}/deliveries/{id}/actions``).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from enum import StrEnum
+
+from sqlalchemy import or_, select
+
+from docflow.actors import Actor
+from docflow.documents import access, trail
+from docflow.enums import Role
+from docflow.errors import ConflictError, NotFoundError, PermissionDeniedError, ValidationError
+from docflow.models import Delivery, Document, User, UserRole
+from docflow.notifications import notify
+from docflow.outgoing import policy
+from docflow.outgoing.states import DeliveryState
+from docflow.uow import UnitOfWork
+
+Q = DeliveryState
+MAX_AXIS_ATTEMPTS = 12
+MAX_BACKOFF = dt.timedelta(hours=1)
+
+
+class DeliveryAction(StrEnum):
+    RETRY = "retry"
+    CANCEL = "cancel"
+
+
+DELIVERY_ACTION_LABELS = {DeliveryAction.RETRY: "Gửi lại", DeliveryAction.CANCEL: "Hủy gửi"}
+
+
+def backoff(attempts: int, base: dt.timedelta) -> dt.timedelta:
+    """``base``, then twice as long after each attempt, capped at an hour."""
+    delay: dt.timedelta = base * (2 ** max(0, min(attempts - 1, 20)))
+    return min(MAX_BACKOFF, delay)
+
+
+def due_axis_deliveries(uow: UnitOfWork, *, limit: int = 50) -> list[Delivery]:
+    """The exchange's queue: queued external deliveries whose time has come, urgent first."""
+    with uow:
+        return list(
+            uow.session.scalars(
+                select(Delivery)
+                .where(
+                    Delivery.channel == "axis",
+                    Delivery.state == Q.QUEUED.value,
+                    or_(Delivery.next_attempt_at.is_(None), Delivery.next_attempt_at <= uow.now()),
+                )
+                .order_by(Delivery.priority, Delivery.created_at)
+                .limit(limit)
+            )
+        )
+
+
+def _lock(uow: UnitOfWork, delivery_id: uuid.UUID) -> Delivery | None:
+    return uow.session.scalars(
+        select(Delivery).where(Delivery.id == delivery_id).with_for_update()
+    ).one_or_none()
+
+
+def record_axis_retry(
+    uow: UnitOfWork, delivery_id: uuid.UUID, reason: str, *, base: dt.timedelta
+) -> Delivery | None:
+    """Not sent this time; tried again after the backoff (or ``failed`` once the attempts are
+    spent). Returns the delivery, or None when it is no longer waiting (cancelled, sent)."""
+    with uow:
+        d = _lock(uow, delivery_id)
+        if d is None or d.channel != "axis" or d.state != Q.QUEUED.value:
+            return None
+        d.attempts += 1
+        d.updated_at = uow.now()
+        if d.attempts >= MAX_AXIS_ATTEMPTS:
+            _fail(uow, d, f"{reason} (đã thử {d.attempts} lần)")
+        else:
+            d.next_attempt_at = uow.now() + backoff(d.attempts, base)
+            d.last_error = reason[:2000]
+        uow.commit()
+        return d
+
+
+def record_axis_failure(uow: UnitOfWork, delivery_id: uuid.UUID, reason: str) -> Delivery | None:
+    """Not sent, and sending the same again will not help: ``failed`` with the reason."""
+    with uow:
+        d = _lock(uow, delivery_id)
+        if d is None or d.channel != "axis" or d.state != Q.QUEUED.value:
+            return None
+        d.attempts += 1
+        d.updated_at = uow.now()
+        _fail(uow, d, reason)
+        uow.commit()
+        return d
+
+
+def record_axis_sent(uow: UnitOfWork, delivery_id: uuid.UUID) -> None:
+    """The axis took the package."""
+    with uow:
+        d = _lock(uow, delivery_id)
+        if d is None or d.channel != "axis" or d.state not in (Q.QUEUED.value, Q.FAILED.value):
+            return
+        d.attempts += 1
+        d.state, d.sent_at, d.updated_at = Q.SENT.value, uow.now(), uow.now()
+        d.last_error, d.next_attempt_at = None, None
+        uow.commit()
+
+
+def _fail(uow: UnitOfWork, d: Delivery, reason: str) -> None:
+    d.state, d.last_error, d.next_attempt_at = Q.FAILED.value, reason[:2000], None
+    doc = uow.session.get_one(Document, d.document_id)
+    clerks = uow.session.scalars(
+        select(User.id)
+        .join(UserRole, UserRole.user_id == User.id)
+        .where(
+            User.organization_id == doc.organization_id,
+            User.active.is_(True),
+            UserRole.role == Role.CLERK.value,
+        )
+    ).all()
+    people = [*clerks, *([doc.created_by_id] if doc.created_by_id else [])]
+    notify(
+        uow,
+        people,
+        kind="delivery_failed",
+        title=f"Chưa gửi được văn bản {doc.notation or doc.subject[:80]} tới {d.recipient_name}",
+        body=reason,
+        link=f"/outgoing/{doc.id}/deliveries",
+    )
+
+
+# ---------------------------------------------------------------- the clerk's actions
+
+
+def allowed_delivery_actions(actor: Actor, doc: Document, d: Delivery) -> list[str]:
+    """What the actor may do with this delivery now."""
+    if not _may(actor, doc):
+        return []
+    allowed = []
+    if d.channel == "axis" and (
+        d.state == Q.FAILED.value or (d.state == Q.QUEUED.value and d.next_attempt_at is not None)
+    ):
+        allowed.append(DeliveryAction.RETRY.value)
+    if d.state in (Q.QUEUED.value, Q.FAILED.value):
+        allowed.append(DeliveryAction.CANCEL.value)
+    return allowed
+
+
+def _may(actor: Actor, doc: Document) -> bool:
+    return (
+        doc.direction == "outgoing"
+        and policy.may_handle_deliveries(actor, doc.organization_id)
+        and access.can_see(actor, doc)
+    )
+
+
+def act_on_delivery(
+    uow: UnitOfWork,
+    actor: Actor,
+    document_id: uuid.UUID,
+    delivery_id: uuid.UUID,
+    action: str,
+) -> tuple[Delivery, list[str]]:
+    """``retry`` (send now, attempts start again) or ``cancel`` (never send) one delivery that
+    has not left. Not visible → 404, not the organisation's clerk → 403, already sent or
+    cancelled → 409, unknown action → 422; a refusal changes nothing. Returns the delivery and
+    what may be done with it now."""
+    with uow:
+        s = uow.session
+        doc = access.ensure_visible(actor, s.get(Document, document_id))
+        d = _lock(uow, delivery_id)
+        if d is None or d.document_id != doc.id:
+            raise NotFoundError("Không tìm thấy nơi nhận này.", code="delivery_not_found")
+        if not _may(actor, doc):
+            raise PermissionDeniedError()
+        try:
+            kind = DeliveryAction(action)
+        except ValueError:
+            raise ValidationError.field(
+                "action", f"Thao tác «{action}» không tồn tại.", code="unknown_action"
+            ) from None
+        if kind.value not in allowed_delivery_actions(actor, doc, d):
+            raise ConflictError(
+                f"Không thể {DELIVERY_ACTION_LABELS[kind].lower()} khi nơi nhận đang ở trạng thái"
+                f" «{Q(d.state).label}».",
+                code="delivery_state",
+                details={"state": d.state},
+            )
+        before = d.state
+        if kind is DeliveryAction.RETRY:
+            d.state, d.attempts, d.next_attempt_at = Q.QUEUED.value, 0, None
+        else:
+            d.state, d.next_attempt_at = Q.CANCELLED.value, None
+        d.updated_at = uow.now()
+        trail.append(
+            uow,
+            doc,
+            f"delivery_{kind.value}",
+            actor=actor,
+            from_state=doc.state,
+            details={
+                "delivery_id": str(d.id),
+                "to_name": d.recipient_name,
+                "code": d.recipient_code,
+                "from": before,
+                "last_error": d.last_error,
+            },
+        )
+        uow.commit()
+        return d, allowed_delivery_actions(actor, doc, d)
+
+
+def list_with_actions(
+    uow: UnitOfWork, actor: Actor, document_id: uuid.UUID
+) -> list[tuple[Delivery, list[str]]]:
+    """The sender's view of each recipient (dispatch.list_deliveries) with what the actor may
+    do with it now (``retry``, ``cancel``)."""
+    from docflow.outgoing.dispatch import list_deliveries
+
+    rows = list_deliveries(uow, actor, document_id)
+    with uow:
+        doc = uow.session.get_one(Document, document_id)
+        return [(d, allowed_delivery_actions(actor, doc, d)) for d in rows]

@@ -1,1 +1,0 @@
-"""Use cases: plain functions ``verb_noun(uow, actor, command) -> result``, one transaction each."""

@@ -1,0 +1,149 @@
+"""Files from people: the one :class:`Upload` type and the one checked path every upload takes.
+
+Every path that receives files (incoming documents, outgoing versions, task attachments,
+received packages' attachments) stores them with :func:`store_uploads`: the size limit of the
+deployment (``DomainConfig.max_upload_bytes``), type sniffing and the structural checks of
+``storage.store_upload``, content addressing. Every stored file is read back with
+:func:`open_object`, which checks the bytes against their hash as they are read. A file that is
+only examined, never stored (a PDF whose signatures are verified), is read with
+:func:`read_checked`: the same size limit and type sniffing, nothing stored.
+
+Objects are written before the rows that reference them (so a committed row never points at
+nothing). A request never deletes an object, not even one its own failed attempt wrote: storage
+is content-addressed, so the same bytes may already belong to a task attachment, a signature
+image or another document, or to a transaction of another request that is about to commit a
+reference. What a refused or failed attempt leaves behind is an orphan that only the sweeper
+(:func:`docflow.objects.sweep`) removes, after a grace period that covers transactions still in
+flight, and only when no row of any table that references objects
+(:data:`docflow.objects.OBJECT_KEY_COLUMNS`) names it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from typing import IO
+
+from docflow.errors import ConflictError, DomainError
+from docflow.uow import UnitOfWork
+from storage import (
+    CheckedUpload,
+    FileTooLargeError,
+    FileType,
+    ObjectReader,
+    ObjectStore,
+    StorageError,
+    UnsupportedFileTypeError,
+    UploadLimits,
+    check_upload,
+    store_upload,
+)
+from storage.filetypes import family_types, sniff
+
+
+@dataclass(frozen=True)
+class Upload:
+    """A file as it arrives from a person: a stream read once, its name and declared type, and
+    the role it plays in a document (``main``, ``attachment``, ``draft``…; tasks ignore it)."""
+
+    stream: IO[bytes]
+    filename: str
+    content_type: str | None = None
+    kind: str = "main"
+
+    def as_kind(self, kind: str) -> Upload:
+        return replace(self, kind=kind)
+
+
+class FileRefusedError(DomainError):
+    """An upload the checks refused (too large, wrong type, malformed…): 413/415/422."""
+
+    kind = "invalid"
+
+    def __init__(self, exc: StorageError, filename: str) -> None:
+        filename = filename[:100]  # echoed back: a hostile name stays short
+        super().__init__(
+            f"«{filename}»: {exc.message}",
+            code=exc.code,
+            details={"file": filename, "http_status": exc.http_status, **(exc.details or {})},
+        )
+        self.http_status = exc.http_status
+
+
+@dataclass(frozen=True)
+class StoredUpload:
+    upload: Upload
+    checked: CheckedUpload
+
+
+def object_store(uow: UnitOfWork) -> ObjectStore:
+    """The unit of work's object store (409 ``storage_unavailable`` when none is configured)."""
+    if uow.store is None:
+        raise ConflictError("Hệ thống chưa cấu hình kho lưu trữ tệp.", code="storage_unavailable")
+    store: ObjectStore = uow.store
+    return store
+
+
+def upload_limits(uow: UnitOfWork) -> UploadLimits:
+    """What a person may upload in this deployment."""
+    return UploadLimits(max_size=uow.config.max_upload_bytes)
+
+
+def store_uploads(
+    uow: UnitOfWork, uploads: Sequence[Upload], limits: UploadLimits | None = None
+) -> list[StoredUpload]:
+    """Check and store each upload (an upload refused after others were stored leaves those
+    as orphans for the sweeper: see the module's docstring). A capability that takes fewer
+    kinds or smaller files (citizens' photos, a file plan workbook) passes its ``limits``; they
+    never exceed the deployment's size limit."""
+    if not uploads:
+        return []
+    store = object_store(uow)
+    deployment = upload_limits(uow)
+    if limits is None:
+        limits = deployment
+    elif limits.max_size > deployment.max_size:
+        limits = replace(limits, max_size=deployment.max_size)
+    stored = []
+    for upload in uploads:
+        try:
+            checked = store_upload(
+                store, upload.stream, upload.filename, upload.content_type, limits
+            )
+        except StorageError as exc:
+            raise FileRefusedError(exc, upload.filename) from exc
+        stored.append(StoredUpload(upload, checked))
+    return stored
+
+
+def check_uploads(uow: UnitOfWork, uploads: Sequence[Upload]) -> None:
+    """The checks of :func:`store_uploads`, storing nothing (raises the same
+    :class:`FileRefusedError`): for a caller that stores a set of files only when every one
+    passes, so that a refusal leaves no orphan."""
+    store = object_store(uow)
+    limits = upload_limits(uow)
+    for upload in uploads:
+        try:
+            check_upload(store, upload.stream, upload.filename, upload.content_type, limits)
+        except StorageError as exc:
+            raise FileRefusedError(exc, upload.filename) from exc
+
+
+def open_object(uow: UnitOfWork, key: str) -> ObjectReader:
+    """A streaming reader of a stored file, checked against its hash as it is read."""
+    return object_store(uow).open(key, verify=True)
+
+
+def read_checked(upload: Upload, *, max_size: int, allowed: FileType = FileType.PDF) -> bytes:
+    """The bytes of a file that is examined, not stored: at most ``max_size`` of them (413
+    ``file_too_large``), and they must start as ``allowed`` does (415
+    ``unsupported_file_type``; leading white space is tolerated, as PDF readers do)."""
+    data = upload.stream.read(max_size + 1)
+    if len(data) > max_size:
+        exc: StorageError = FileTooLargeError(max_bytes=max_size)
+        raise FileRefusedError(exc, upload.filename)
+    family = sniff(data.lstrip()[:16])
+    if family is None or allowed not in family_types(family):
+        exc = UnsupportedFileTypeError()
+        raise FileRefusedError(exc, upload.filename)
+    return data

@@ -1,0 +1,121 @@
+"""No N+1: the number of SQL statements a page or an endpoint runs does not grow with the data.
+
+Each main page and endpoint (home, boxes, a document, tasks, notifications, search; pages and
+the JSON API) is requested by the leader and the specialist at two data sizes (2 documents and
+tasks on their desks, then 8); the statements are counted on the connection (SQLAlchemy
+``before_cursor_execute``). A count that grows with the data is an N+1 (a query per row)."""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import pytest
+from sqlalchemy import event
+from sqlalchemy.engine import Connection
+
+from tests.app.test_pages import login
+from tests.conftest import Demo
+from tests.incoming.conftest import Incoming
+
+pytestmark = [pytest.mark.pg]
+
+SERIAL = itertools.count(900)
+PAGES = [
+    "/",
+    "/documents?box=inbox",
+    "/documents?box=all",
+    "/documents?box=all&q=ke+hoach",
+    "/tasks",
+    "/notifications",
+]
+API = [
+    "/api/v1/documents?box=inbox",
+    "/api/v1/documents?box=processing",
+    "/api/v1/documents?box=all",
+    "/api/v1/documents?box=all&q=ke+hoach",
+    "/api/v1/tasks",
+    "/api/v1/notifications",
+    "/api/v1/me/counters",
+]
+
+
+@contextmanager
+def counting(connection: Connection) -> Iterator[list[str]]:
+    statements: list[str] = []
+
+    def count(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+        # The tests' connection wraps each unit of work in a savepoint; production does not.
+        if not statement.lstrip().upper().startswith(("SAVEPOINT", "RELEASE", "ROLLBACK TO")):
+            statements.append(statement)
+
+    event.listen(connection, "before_cursor_execute", count)
+    try:
+        yield statements
+    finally:
+        event.remove(connection, "before_cursor_execute", count)
+
+
+def add_work(flow: Incoming, client: Any, n: int) -> str:
+    """n documents assigned to the DCGSPBXH unit with chuyenvien.dcgs as lead, and n tasks."""
+    last = ""
+    spec = flow.user_id("chuyenvien.dcgs")
+    for _ in range(n):
+        last = flow.to_assigned(lead={"user_id": spec}, cooperating=[])
+        r = client.post(
+            "/api/v1/tasks",
+            headers=flow.h("lanhdao.tw"),
+            json={
+                "title": "Nhiệm vụ thử đếm truy vấn",
+                "lead": {"user_id": spec},
+                "cooperating": [{"unit_id": flow.unit_id("TG")}],
+                "due_in_working_days": 5,
+                "document_id": last,
+            },
+        )
+        assert r.status_code == 201, r.get_json()
+        # A leader's own box: documents presented to them and not yet assigned.
+        doc = flow.register(notation=f"{next(SERIAL)}/KH-NPLUS").get_json()["id"]
+        flow.act("vanthu.tw", doc, "submit", to_user_id=flow.user_id("lanhdao.tw"))
+    return last
+
+
+def measure(app: Any, connection: Connection, flow: Incoming, doc_id: str) -> dict[str, int]:
+    counts: dict[str, int] = {}
+    for username in ("lanhdao.tw", "chuyenvien.dcgs"):
+        pages = app.test_client()
+        assert login(pages, username).status_code == 302
+        for path in [*PAGES, f"/documents/{doc_id}"]:
+            pages.get(path)  # warm: first-use caches are not N+1
+            with counting(connection) as statements:
+                r = pages.get(path)
+            assert r.status_code == 200, (username, path, r.status_code)
+            counts[f"{username} {path.replace(doc_id, '{id}')}"] = len(statements)
+        headers = flow.h(username)
+        for path in [*API, f"/api/v1/documents/{doc_id}"]:
+            flow.client.get(path, headers=headers)
+            with counting(connection) as statements:
+                r = flow.client.get(path, headers=headers)
+            assert r.status_code == 200, (username, path, r.get_json())
+            counts[f"{username} {path.replace(doc_id, '{id}')}"] = len(statements)
+    return counts
+
+
+def test_statements_per_request_do_not_grow_with_the_data(
+    app: Any, client: Any, api: Any, demo: Demo, connection: Connection
+) -> None:
+    flow = Incoming(client, api, demo)
+    doc = add_work(flow, client, 2)
+    small = measure(app, connection, flow, doc)
+    doc = add_work(flow, client, 6)
+    large = measure(app, connection, flow, doc)
+    grown = {k: (small[k], large[k]) for k in small if large[k] > small[k]}
+    assert not grown, f"statements per request grew with the data (2 → 8 items): {grown}"
+    for key, value in sorted(large.items()):
+        print(f"{value:4d}  {key}")
+    # And stay bounded: the document page (its trail, files, assignments, tasks, dossiers,
+    # reviews, the reader's audit entry) is the heaviest; nothing should drift far above it.
+    heavy = {k: v for k, v in large.items() if v > 50}
+    assert not heavy, heavy

@@ -1,0 +1,70 @@
+"""Citizen feedback through the real pages in headless Chromium at phone width, on the embedded
+profile: a citizen opens the ward's mailbox, sends a reflection with a photo and a script tag in
+it, and gets a tracking code; the ward's leader finds it in the box, classifies and answers it;
+the citizen looks the answer up. Screenshots land in var/screenshots/feedback-*.png."""
+
+from __future__ import annotations
+
+import io
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+from PIL import Image
+
+from tests.browser.conftest import PHONE, new_page
+from tests.browser.test_tasks import _login
+
+pytestmark = pytest.mark.browser
+
+CONTENT = "Cống thoát nước ngõ 4 bị tắc <script>alert(1)</script> gây ngập khi mưa."
+
+
+def test_citizen_sends_and_officer_answers_on_a_phone(
+    browser: Any, embedded_server: dict[str, Any], shots: Path, tmp_path: Path
+) -> None:
+    base = embedded_server["base"]
+    errors: list[str] = []
+    officer = _login(browser, base, "lanhdao.phuong", PHONE, errors)
+    officer.goto(base + "/feedback/mailbox")
+    link = officer.locator("a[href*='/gop-y/']").first.get_attribute("href")
+    assert link
+    code = link.rstrip("/").rsplit("/", 1)[-1]
+
+    citizen = new_page(browser, PHONE, errors)
+    citizen.goto(f"{base}/gop-y/{code}")
+    citizen.screenshot(path=str(shots / "feedback-public-phone.png"), full_page=True)
+    citizen.get_by_label("Lĩnh vực").select_option("Môi trường, vệ sinh")
+    citizen.get_by_label(re.compile("^Nội dung")).fill(CONTENT)
+    pic = tmp_path / "cong.png"
+    buf = io.BytesIO()
+    Image.new("RGB", (320, 240), (90, 120, 160)).save(buf, "PNG")
+    pic.write_bytes(buf.getvalue())
+    citizen.get_by_label(re.compile("^Ảnh hoặc tệp")).set_input_files(str(pic))
+    citizen.get_by_label("Số điện thoại").fill("0912 345 678")
+    citizen.get_by_label(re.compile("Tôi đồng ý")).check()
+    citizen.get_by_role("button", name="Gửi ý kiến").click()
+    tracking = citizen.locator(".code").inner_text().strip()
+    assert re.fullmatch(r"PA-[A-Z0-9]{4}-[A-Z0-9]{4}", tracking)
+    citizen.screenshot(path=str(shots / "feedback-public-done-phone.png"), full_page=True)
+
+    officer.goto(base + "/feedback")
+    officer.get_by_role("link", name=re.compile(tracking)).click()
+    assert "<script>alert(1)</script>" in officer.locator(".dhtn-prewrap").first.inner_text()
+    assert officer.get_by_text("0912345678").count() == 1
+    officer.get_by_label("Mức độ").select_option("complex")
+    officer.get_by_role("button", name="Phân loại").click()
+    officer.get_by_label(re.compile("Nội dung trả lời")).fill(
+        "UBND phường đã cử tổ công tác nạo vét cống ngõ 4."
+    )
+    officer.get_by_role("button", name="Trả lời người phản ánh").click()
+    officer.get_by_text("Đã trả lời").first.wait_for()
+    officer.screenshot(path=str(shots / "feedback-officer-phone.png"), full_page=True)
+
+    citizen.goto(f"{base}/gop-y/tra-cuu?ma={tracking}")
+    body = citizen.locator("main").inner_text()
+    assert "nạo vét cống ngõ 4" in body and "Đã trả lời" in body
+    assert "0912345678" not in citizen.content()
+    citizen.screenshot(path=str(shots / "feedback-track-phone.png"), full_page=True)
+    assert errors == []

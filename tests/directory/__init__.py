@@ -1,0 +1,1 @@
+"""The directory capability: its rules on plain values."""

@@ -1,0 +1,3 @@
+from tests.incoming.conftest import flow
+
+__all__ = ["flow"]

@@ -9,6 +9,9 @@ reads and then writes can fail with "database is locked" instead of waiting).
 from __future__ import annotations
 
 import datetime as dt
+import logging
+import time
+import traceback
 import uuid
 from collections.abc import Callable
 from typing import Any
@@ -18,6 +21,11 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
 
 from docflow.ids import new_id
+
+log = logging.getLogger(__name__)
+
+# A transaction of the embedded profile holding SQLite's write lock this long is logged.
+LONG_SQLITE_LOCK_S = 2.0
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -92,6 +100,29 @@ def _configure_sqlite(engine: Engine) -> None:
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Any) -> None:
         conn.exec_driver_sql("BEGIN IMMEDIATE")
+        conn.info["dhtn_began"] = time.monotonic()
+
+    # The write lock is the whole database's: a transaction that holds it long (slow work done
+    # inside one) stalls every request of the embedded profile. Say where it was held.
+    def _on_end(conn: Any) -> None:
+        began = conn.info.pop("dhtn_began", None)
+        if began is None:
+            return
+        held = time.monotonic() - began
+        if held >= LONG_SQLITE_LOCK_S:
+            frames = [
+                f"{f.filename.rsplit('/', 2)[-1]}:{f.lineno} {f.name}"
+                for f in traceback.extract_stack()[:-1]
+                if "/site-packages/" not in f.filename and "/lib/python" not in f.filename
+            ]
+            log.warning(
+                "SQLite write lock held %.1f s (every other request waited): %s",
+                held,
+                " < ".join(reversed(frames[-8:])),
+            )
+
+    event.listen(engine, "commit", _on_end)
+    event.listen(engine, "rollback", _on_end)
 
 
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import sys
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -246,10 +247,33 @@ def embedded_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[s
         yield {"base": server.base, "data": server.data, "proc": server.proc, "log": server.log}
 
 
+def _python_stacks(pid: int) -> str:
+    """The Python stacks of ``pid`` and its children (py-spy, read from outside: the server
+    does nothing to allow it), for the report of a test that waited on a server."""
+    import shutil
+    import subprocess
+
+    spy = shutil.which("py-spy") or str(Path(sys.executable).with_name("py-spy"))
+    if not Path(spy).exists():
+        return "(py-spy is not installed)"
+    children = subprocess.run(["pgrep", "-P", str(pid)], capture_output=True, text=True)
+    out = []
+    for p in [str(pid), *children.stdout.split()]:
+        try:
+            dump = subprocess.run(
+                [spy, "dump", "--pid", p], capture_output=True, text=True, timeout=30
+            )
+            out.append(dump.stdout or dump.stderr)
+        except subprocess.TimeoutExpired:
+            out.append(f"(py-spy did not answer for {p})")
+    return "\n".join(out)
+
+
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Any:
     """A failed test that used the embedded server reports the end of the server's and its
-    worker's logs (what the server was doing while the browser waited)."""
+    worker's logs and their Python stacks (what the server was doing while the browser
+    waited)."""
     report = yield
     server = getattr(item, "funcargs", {}).get("embedded_server")
     if report.failed and isinstance(server, dict):
@@ -258,4 +282,6 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
             if path.exists():
                 lines = path.read_text(errors="replace").splitlines()[-60:]
                 report.sections.append((f"embedded server: {name}", "\n".join(lines)))
+        if server["proc"].poll() is None:
+            report.sections.append(("embedded server: stacks", _python_stacks(server["proc"].pid)))
     return report

@@ -87,17 +87,25 @@ async function remember(path, response) {
   for (let i = 0; i < keys.length - MAX_PAGES; i++) await cache.delete(keys[i]);
 }
 
+async function keep(name, request, response) {
+  const cache = await caches.open(name);
+  await cache.put(request, response);
+}
+
 function small(response, url) {
   const length = response.headers.get("Content-Length");
   if (length === null) return !url.pathname.includes("/files/");
   return Number(length) <= MAX_BYTES;
 }
 
-async function page(request, url) {
+// A response is handed to the page as soon as it arrives; what is kept on the device is
+// written beside it (event.waitUntil), never before it: a page never waits on the cache, and
+// a navigation that cancels a request does not leave a cache write holding the page back.
+async function page(event, request, url) {
   try {
     const response = await fetch(request);
     if (response.redirected && new URL(response.url).pathname === "/login") {
-      await caches.delete(PAGES); // the session ended: nothing stays on the device
+      event.waitUntil(caches.delete(PAGES)); // the session ended: nothing stays on the device
     } else if (
       DOCUMENT_PAGE.test(url.pathname) &&
       url.search === "" &&
@@ -105,7 +113,7 @@ async function page(request, url) {
       response.headers.get("X-DHTN-Offline") === "1" &&
       small(response, url)
     ) {
-      await remember(url.pathname, response.clone());
+      event.waitUntil(remember(url.pathname, response.clone()).catch(() => undefined));
     }
     return response;
   } catch (err) {
@@ -119,14 +127,15 @@ async function page(request, url) {
   }
 }
 
-async function asset(request) {
-  const cache = await caches.open(STATIC);
+async function asset(event, request) {
   try {
     const response = await fetch(request);
-    if (response.ok) await cache.put(request, response.clone());
+    if (response.ok) {
+      event.waitUntil(keep(STATIC, request, response.clone()).catch(() => undefined));
+    }
     return response;
   } catch (err) {
-    const kept = await cache.match(request);
+    const kept = await caches.match(request, { cacheName: STATIC });
     if (kept) return kept;
     throw err;
   }
@@ -142,8 +151,8 @@ self.addEventListener("fetch", (event) => {
   }
   if (request.method !== "GET") return;
   if (request.mode === "navigate" || DOCUMENT_PAGE.test(url.pathname)) {
-    event.respondWith(page(request, url));
+    event.respondWith(page(event, request, url));
   } else if (ASSET.test(url.pathname)) {
-    event.respondWith(asset(request));
+    event.respondWith(asset(event, request));
   }
 });

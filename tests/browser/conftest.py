@@ -55,8 +55,19 @@ def page_errors() -> list[str]:
 BROWSER_WAIT_MS = 120_000
 
 
-def new_page(browser: Any, viewport: dict[str, int], errors: list[str]) -> Any:
-    context = browser.new_context(viewport=viewport, locale="vi-VN", device_scale_factor=1)
+def new_page(
+    browser: Any, viewport: dict[str, int], errors: list[str], *, service_workers: bool = False
+) -> Any:
+    """A page in a new context. Its service worker is blocked unless ``service_workers``: the
+    pages' tests test the pages as the server serves them; the worker (offline pages, pushes)
+    has its own test (test_pwa.py), and a worker left over from an earlier page of the context
+    must not stand between a later page and the server."""
+    context = browser.new_context(
+        viewport=viewport,
+        locale="vi-VN",
+        device_scale_factor=1,
+        service_workers="allow" if service_workers else "block",
+    )
     # The suite runs in two processes on two cores, each beside its own servers, LibreOffice
     # and OCR: a page that answers in a second alone has taken over 30 s (Playwright's default
     # wait) there. A wait is not a measurement (bench/ measures speed), so it may be long.

@@ -67,7 +67,7 @@ def _submitted_document(base: str) -> str:
 
 
 def _login(browser: Any, base: str, errors: list[str]) -> Any:
-    page = new_page(browser, PHONE, errors)
+    page = new_page(browser, PHONE, errors, service_workers=True)
     page.goto(base + "/login")
     page.get_by_label("Tên đăng nhập").fill("lanhdao.tw")
     page.get_by_label("Mật khẩu").fill(EMBEDDED_PASSWORD)

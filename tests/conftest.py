@@ -13,6 +13,7 @@ import os
 import sys
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -201,6 +202,40 @@ def make_test_settings(tmp_path: Path, database_url: str, **overrides: Any) -> A
         }
     )
     return base.with_overrides(**overrides)
+
+
+@contextmanager
+def worker_backed_app(
+    tmp_path: Path, name: str, *, clock: Any = None, seed: bool = True, **overrides: Any
+) -> Iterator[Any]:
+    """An app whose jobs go to a real Celery worker (the test starts one): a fresh PostgreSQL
+    database at head, the test Redis as broker, a queue of its own (other workers on the shared
+    broker never take its messages), the demo seeded; the engine disposed after."""
+    from app import create_app
+    from app.celery_app import celery_of, use_one_queue
+    from app.runtime import runtime
+    from migrations import upgrade
+
+    url = fresh_pg_database(f"_{name}")
+    upgrade(url)
+    settings = make_test_settings(
+        tmp_path,
+        url,
+        broker_url=os.environ.get("DHTN_TEST_REDIS_URL", "redis://127.0.0.1:6379/15"),
+        tasks_eager=False,
+        **overrides,
+    )
+    app = create_app(settings, clock=clock or Clock())
+    app.config.update(TESTING=True)
+    use_one_queue(celery_of(app), f"{name}-{uuid.uuid4().hex[:8]}")
+    rt = runtime(app)
+    if seed:
+        seed_demo(rt.uow(), password=DEMO_PASSWORD)
+    try:
+        yield app
+    finally:
+        if rt.engine is not None:
+            rt.engine.dispose()
 
 
 @pytest.fixture

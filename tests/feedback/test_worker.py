@@ -9,10 +9,9 @@ from __future__ import annotations
 import datetime as dt
 import io
 import json
-import os
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -20,11 +19,9 @@ import pytest
 from celery.contrib.testing.worker import start_worker
 from sqlalchemy import select, update
 
-from docflow.demo import seed_demo
 from docflow.models import FeedbackItem, Notification, OutboxMessage, ReminderSent
 from docflow.workdays import local_date
-from migrations import upgrade
-from tests.conftest import DEMO_PASSWORD, Clock, fresh_pg_database, make_test_settings
+from tests.conftest import DEMO_PASSWORD, Clock, worker_backed_app
 from tests.feedback.conftest import (
     PUBLIC_URL,
     SECRET_ADDRESS,
@@ -54,31 +51,16 @@ def _wait(check: Callable[[], Any], seconds: float = 30) -> Any:
 
 
 @pytest.fixture
-def worker_app(tmp_path: Path, smtp: tuple[Inbox, int]) -> Any:  # noqa: F811
-    from app import create_app
-    from app.celery_app import celery_of, use_one_queue
-    from app.runtime import runtime
-
+def worker_app(tmp_path: Path, smtp: tuple[Inbox, int]) -> Iterator[Any]:  # noqa: F811
     _, port = smtp
-    url = fresh_pg_database("_fbworker")
-    upgrade(url)
-    settings = make_test_settings(
+    with worker_backed_app(
         tmp_path,
-        url,
-        broker_url=os.environ.get("DHTN_TEST_REDIS_URL", "redis://127.0.0.1:6379/15"),
-        tasks_eager=False,
+        "feedback-worker",
+        clock=Clock(),  # Monday 23 November 2026, a working day
         public_url=PUBLIC_URL,
         smtp_url=f"smtp://dhtn:s3cret@127.0.0.1:{port}?from=MTTQ%20<gopy@mttq.example>",
-    )
-    app = create_app(settings, clock=Clock())  # Monday 23 November 2026, a working day
-    app.config.update(TESTING=True)
-    # A queue of this test's own: other workers on the shared broker never take its messages.
-    use_one_queue(celery_of(app), f"feedback-worker-{uuid.uuid4().hex[:8]}")
-    seed_demo(runtime(app).uow(), password=DEMO_PASSWORD)
-    yield app
-    engine = runtime(app).engine
-    if engine is not None:
-        engine.dispose()
+    ) as app:
+        yield app
 
 
 def test_public_submission_answer_email_and_reminders_through_the_worker(

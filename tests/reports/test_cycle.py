@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import datetime as dt
 import io
-import os
 import shutil
 import time
 import uuid
@@ -27,7 +26,6 @@ from openpyxl import load_workbook
 from pypdf import PdfReader
 from sqlalchemy import select
 
-from docflow.demo import seed_demo
 from docflow.directory.passwords import hash_password
 from docflow.ids import new_id
 from docflow.models import (
@@ -39,8 +37,7 @@ from docflow.models import (
     User,
     UserRole,
 )
-from migrations import upgrade
-from tests.conftest import DEMO_PASSWORD, Clock, fresh_pg_database, make_test_settings
+from tests.conftest import DEMO_PASSWORD, Clock, worker_backed_app
 from tests.outgoing.conftest import attach_images, demo_pki_dir  # noqa: F401  (the fixture)
 from tests.signing.pdfsig import PdfSig
 from tests.tasks.test_email import Inbox, smtp  # noqa: F401  (the fixture)
@@ -112,66 +109,57 @@ def cycle_app(
     smtp: tuple[Inbox, int],  # noqa: F811
     demo_pki_dir: Path,  # noqa: F811
 ) -> Iterator[Any]:
-    from app import create_app
-    from app.celery_app import celery_of, use_one_queue
     from app.runtime import runtime
 
     _, port = smtp
-    url = fresh_pg_database("_cycle")
-    upgrade(url)
-    settings = make_test_settings(
-        tmp_path,
-        url,
-        broker_url=os.environ.get("DHTN_TEST_REDIS_URL", "redis://127.0.0.1:6379/15"),
-        tasks_eager=False,
-        smtp_url=f"smtp://dhtn:s3cret@127.0.0.1:{port}?from=DHTN%20<dhtn@mttq.example>",
-    )
     shutil.copytree(demo_pki_dir, tmp_path / "data" / "pki")
     clock = Clock()  # Monday 23 November 2026, 09:00 in Hà Nội
-    app = create_app(settings, clock=clock)
-    app.config.update(TESTING=True)
-    use_one_queue(celery_of(app), f"reports-cycle-{uuid.uuid4().hex[:8]}")
-    rt = runtime(app)
-    seed_demo(rt.uow(), password=DEMO_PASSWORD)
-    attach_images(rt.session_factory, clock, rt.store)
-    # A second commune of the province, whose people have e-mail addresses (and whose leader
-    # has no server-held key).
-    with rt.session_factory() as s, s.begin():
-        tinh = s.scalars(
-            select(Organization).where(Organization.level == "province").order_by(Organization.path)
-        ).first()
-        assert tinh is not None
-        org_id = new_id()
-        s.add(
-            Organization(
-                id=org_id,
-                parent_id=tinh.id,
-                level="commune",
-                name=XA2,
-                abbreviation="MTTQ",
-                code="000.01.09.Z01",
-                path=f"{tinh.path}{org_id}/",
-            )
-        )
-        s.flush()
-        unit = Unit(organization_id=org_id, name="Ban Thường trực", abbreviation="BTT")
-        s.add(unit)
-        s.flush()
-        for username, role in (("vanthu.xahai", "clerk"), ("lanhdao.xahai", "leader")):
+    with worker_backed_app(
+        tmp_path,
+        "reports-cycle",
+        clock=clock,
+        smtp_url=f"smtp://dhtn:s3cret@127.0.0.1:{port}?from=DHTN%20<dhtn@mttq.example>",
+    ) as app:
+        rt = runtime(app)
+        attach_images(rt.session_factory, clock, rt.store)
+        # A second commune of the province, whose people have e-mail addresses (and whose leader
+        # has no server-held key).
+        with rt.session_factory() as s, s.begin():
+            tinh = s.scalars(
+                select(Organization)
+                .where(Organization.level == "province")
+                .order_by(Organization.path)
+            ).first()
+            assert tinh is not None
+            org_id = new_id()
             s.add(
-                User(
-                    organization_id=org_id,
-                    unit_id=unit.id,
-                    username=username,
-                    full_name=f"Người dùng {username}",
-                    email=f"{username}@mttq.example",
-                    password_hash=hash_password(DEMO_PASSWORD),
-                    role_rows=[UserRole(role=role)],
+                Organization(
+                    id=org_id,
+                    parent_id=tinh.id,
+                    level="commune",
+                    name=XA2,
+                    abbreviation="MTTQ",
+                    code="000.01.09.Z01",
+                    path=f"{tinh.path}{org_id}/",
                 )
             )
-    yield app
-    if rt.engine is not None:
-        rt.engine.dispose()
+            s.flush()
+            unit = Unit(organization_id=org_id, name="Ban Thường trực", abbreviation="BTT")
+            s.add(unit)
+            s.flush()
+            for username, role in (("vanthu.xahai", "clerk"), ("lanhdao.xahai", "leader")):
+                s.add(
+                    User(
+                        organization_id=org_id,
+                        unit_id=unit.id,
+                        username=username,
+                        full_name=f"Người dùng {username}",
+                        email=f"{username}@mttq.example",
+                        password_hash=hash_password(DEMO_PASSWORD),
+                        role_rows=[UserRole(role=role)],
+                    )
+                )
+        yield app
 
 
 def test_the_whole_cycle_with_the_worker(

@@ -5,9 +5,7 @@ province's and the centre's figures are the hand-counted ones."""
 
 from __future__ import annotations
 
-import os
 import time
-import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,11 +15,9 @@ import pytest
 from celery.contrib.testing.worker import start_worker
 from sqlalchemy import func, select
 
-from docflow.demo import seed_demo
 from docflow.models import OutboxMessage, ReportDailyStat
 from docflow.reports import TOPIC_CHANGED
-from migrations import upgrade
-from tests.conftest import DEMO_PASSWORD, Clock, Demo, fresh_pg_database, make_test_settings
+from tests.conftest import Clock, Demo, worker_backed_app
 from tests.reports.conftest import Tree, add_org, add_user
 from tests.reports.test_rollup import build_tree_history, figures, rollup
 from tests.tasks.conftest import Tasks
@@ -39,33 +35,19 @@ class AppDemo(Demo):
 
 @pytest.fixture
 def worker_tree(tmp_path: Path) -> Iterator[tuple[Tree, Any]]:
-    from app import create_app
-    from app.celery_app import celery_of, use_one_queue
+    from app.celery_app import celery_of
     from app.runtime import runtime
 
-    url = fresh_pg_database("_rollup_worker")
-    upgrade(url)
-    settings = make_test_settings(
-        tmp_path,
-        url,
-        broker_url=os.environ.get("DHTN_TEST_REDIS_URL", "redis://127.0.0.1:6379/15"),
-        tasks_eager=False,
-    )
     clock = Clock()
-    app = create_app(settings, clock=clock)
-    celery = celery_of(app)
-    use_one_queue(celery, f"rollup-worker-{uuid.uuid4().hex[:8]}")
-    rt = runtime(app)
-    seed_demo(rt.uow(), password=DEMO_PASSWORD)
-    demo = AppDemo(factory=rt.session_factory, clock=clock, store=rt.store, rt=rt)
-    other = add_org(demo, "tw", "Ủy ban MTTQ tỉnh Khác", "000.00.02.Z01", "province")
-    commune = add_org(demo, str(other), "Ủy ban MTTQ xã Khác", "000.02.01.Z01", "commune")
-    add_user(demo, other, "lanhdao.tinhkhac", "leader")
-    add_user(demo, commune, "lanhdao.xakhac", "leader")
-    add_user(demo, commune, "vanthu.xakhac", "clerk")
-    yield Tree(demo, Tasks(demo), other, commune), celery
-    if rt.engine is not None:
-        rt.engine.dispose()
+    with worker_backed_app(tmp_path, "rollup-worker", clock=clock) as app:
+        rt = runtime(app)
+        demo = AppDemo(factory=rt.session_factory, clock=clock, store=rt.store, rt=rt)
+        other = add_org(demo, "tw", "Ủy ban MTTQ tỉnh Khác", "000.00.02.Z01", "province")
+        commune = add_org(demo, str(other), "Ủy ban MTTQ xã Khác", "000.02.01.Z01", "commune")
+        add_user(demo, other, "lanhdao.tinhkhac", "leader")
+        add_user(demo, commune, "lanhdao.xakhac", "leader")
+        add_user(demo, commune, "vanthu.xakhac", "clerk")
+        yield Tree(demo, Tasks(demo), other, commune), celery_of(app)
 
 
 def _pending(demo: Demo) -> int:

@@ -75,7 +75,8 @@ def queues_of(session_factory: Any, ids: Sequence[uuid.UUID]) -> dict[str, list[
     return out
 
 
-# Leave freshly published messages to the workers that already have them.
+# Leave freshly published messages to the workers that already have them (retries are due at
+# the end of their backoff: docflow.outbox.due_messages).
 RELAY_GRACE = dt.timedelta(seconds=30)
 
 
@@ -132,7 +133,7 @@ def make_celery(app: Flask) -> Celery:
     def relay() -> int:
         """Republish what the after-commit publish missed (broker down, crash)."""
         rt = runtime()
-        ids = due_messages(rt.uow(), older_than=RELAY_GRACE)
+        ids = due_messages(rt.uow(), grace=RELAY_GRACE)
         if ids:
             for kind, some in queues_of(rt.session_factory, ids).items():
                 for message_id in some:

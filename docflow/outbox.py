@@ -23,7 +23,7 @@ from collections.abc import Callable, Mapping, Sequence
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 
 from docflow.models import OutboxMessage
 from docflow.uow import UnitOfWork
@@ -147,16 +147,24 @@ def _run_claimed(
 
 
 def due_messages(
-    uow: UnitOfWork, *, limit: int = 100, older_than: dt.timedelta = dt.timedelta(0)
+    uow: UnitOfWork, *, limit: int = 100, grace: dt.timedelta = dt.timedelta(0)
 ) -> Sequence[uuid.UUID]:
-    """Messages not yet done whose time has come: what the periodic relay republishes."""
+    """Messages not yet done whose time has come: what the periodic relay republishes.
+
+    A message never tried was handed to a worker at its commit: it is left to that worker for
+    ``grace`` (the relay only catches what the publish missed). A message already tried (a
+    retry after its backoff, a claim that expired) has nobody else to send it: it is due the
+    moment its time comes, so a retry waits for its backoff and the relay's next tick, not for
+    the grace as well.
+    """
     with uow:
         now = uow.now()
         return uow.session.scalars(
             select(OutboxMessage.id)
             .where(
                 OutboxMessage.done_at.is_(None),
-                OutboxMessage.available_at <= now - older_than,
+                OutboxMessage.available_at <= now,
+                or_(OutboxMessage.attempts > 0, OutboxMessage.available_at <= now - grace),
             )
             .order_by(OutboxMessage.priority, OutboxMessage.available_at)
             .limit(limit)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import uuid
 from collections.abc import Sequence
 from typing import Any
@@ -109,6 +110,27 @@ def test_failure_rolls_back_the_handler_and_retries_with_backoff(demo: Demo) -> 
     assert process_message(demo.uow(), message_id, {"t": [flaky]}) is Outcome.DONE
     with demo.factory() as s:
         assert len(s.scalars(select(AuditEntry).where(AuditEntry.event == "half_done")).all()) == 1
+
+
+def test_the_relay_leaves_a_fresh_message_its_grace_but_not_a_retry(demo: Demo) -> None:
+    clock: Clock = demo.clock
+    grace = dt.timedelta(seconds=30)
+    uow = demo.uow()
+    with uow:
+        fresh = uow.enqueue("t", {})
+        retried = uow.enqueue("t", {})
+        uow.commit()
+
+    def fails(uow: UnitOfWork, payload: dict[str, Any]) -> None:
+        raise TimeoutError("the axis did not answer")
+
+    assert process_message(demo.uow(), retried, {"t": [fails]}) is Outcome.RETRY  # 10 s backoff
+    assert list(due_messages(demo.uow(), grace=grace)) == []
+    clock.advance(seconds=11)
+    # The retry is due when its backoff ends; the fresh one still belongs to its worker.
+    assert list(due_messages(demo.uow(), grace=grace)) == [retried]
+    clock.advance(seconds=20)
+    assert set(due_messages(demo.uow(), grace=grace)) == {fresh, retried}
 
 
 def test_unknown_topic_is_retried_not_lost(demo: Demo) -> None:

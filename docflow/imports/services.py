@@ -810,14 +810,14 @@ def import_directory(
             org_of,
         ).items():
             unit_ids[(oc, ab)] = u.id
-        new_units: list[tuple[_Unit, Unit]] = []
+        new_units: dict[int, Unit] = {}  # by id() of the file's unit
         for fu in plan.units:
             org = org_of(fu.org_code)
             if fu.existing is None:
                 unit = Unit(id=new_id(), organization_id=org.id, name=fu.name, abbreviation=fu.abbr)
                 s.add(unit)
                 unit_ids[(fu.org_code, fu.abbr)] = unit.id
-                new_units.append((fu, unit))
+                new_units[id(fu)] = unit
                 note(org.id, "units_created", [fu.abbr])
             elif fu.existing.name != fu.name:
                 fu.existing.name = fu.name
@@ -826,7 +826,7 @@ def import_directory(
         for fu in plan.units:
             want = unit_ids.get((fu.org_code, fu.parent_abbr)) if fu.parent_abbr else None
             uid = unit_ids[(fu.org_code, fu.abbr)]
-            unit = fu.existing or next(u for f2, u in new_units if f2 is fu)
+            unit = fu.existing or new_units[id(fu)]
             if unit.parent_id != want:
                 unit.parent_id = want
                 if fu.existing is not None:

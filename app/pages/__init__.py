@@ -39,6 +39,11 @@ def vn_date(
     return f"{WEEKDAYS[value.weekday()]}, {text}" if weekday else text
 
 
+def vn_weekday(value: dt.date) -> str:
+    """ "Thứ Năm": the day of the week of a date."""
+    return WEEKDAYS[value.weekday()]
+
+
 def vn_time(value: dt.datetime | None) -> str:
     """ "08:05 23/11/2026" in Hà Nội time."""
     if value is None:
@@ -99,6 +104,7 @@ def init_pages(app: Flask) -> None:
     bootstrap.init_app(app)
     app.register_blueprint(bp)
     app.add_template_filter(vn_date, "vn_date")
+    app.add_template_filter(vn_weekday, "vn_weekday")
     app.add_template_filter(state_label, "state_label")
     app.add_template_filter(vn_time, "vn_time")
     app.add_template_filter(

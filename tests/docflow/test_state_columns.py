@@ -14,7 +14,7 @@ from docflow.dossiers.states import DossierState
 from docflow.enums import Secrecy
 from docflow.feedback.states import Complexity, FeedbackState
 from docflow.models import Base
-from docflow.reports.states import RequestState
+from docflow.reports.states import Period, RequestState
 from docflow.search.states import TextStatus
 
 COLUMNS: dict[str, type[StrEnum]] = {
@@ -31,6 +31,7 @@ COLUMNS: dict[str, type[StrEnum]] = {
     "task_attachments.text_status": TextStatus,
     "changes.kind": ChangeKind,
     "changes.change": ChangeType,
+    "report_forms.period": Period,
 }
 
 
@@ -56,3 +57,19 @@ def test_the_extractions_words_fit(table: str, column: str) -> None:
     col = Base.metadata.tables[table].c[column]
     assert isinstance(col.type, String) and col.type.length is not None
     assert max(len(v) for v in TEXT_COLUMNS[column]) <= col.type.length
+
+
+#: Columns written only with literals of the code (no enum of their own): every literal used.
+LITERAL_COLUMNS = {
+    "file_plans.state": ("draft", "approved"),  # docflow/dossiers/fileplan.py
+    "disposals.state": ("proposed", "approved", "rejected"),  # docflow/dossiers/disposal.py
+    "feedback_items.channel": ("web", "paper"),  # docflow/feedback/services.py
+}
+
+
+@pytest.mark.parametrize("name", sorted(LITERAL_COLUMNS))
+def test_the_codes_literals_fit(name: str) -> None:
+    table, column = name.split(".")
+    col = Base.metadata.tables[table].c[column]
+    assert isinstance(col.type, String) and col.type.length is not None
+    assert max(len(v) for v in LITERAL_COLUMNS[name]) <= col.type.length

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-from docflow.errors import TransitionNotAllowedError
+from docflow.transitions import next_in
 
 
 class DossierState(StrEnum):
@@ -97,15 +97,7 @@ del S, A
 def next_state(state: DossierState, action: DossierAction) -> DossierState:
     """The state after ``action``; :class:`TransitionNotAllowedError` (409) when the table has no
     such move (e.g. filing into a closed dossier)."""
-    try:
-        return TRANSITIONS[(state, action)]
-    except KeyError:
-        raise TransitionNotAllowedError(
-            f"Không thể «{action.label.lower()}» khi hồ sơ đang ở trạng thái "
-            f"«{state.label.lower()}».",
-            code="dossier_state",
-            details={"state": state.value, "action": action.value},
-        ) from None
+    return next_in(TRANSITIONS, state, action, subject="hồ sơ", code="dossier_state")
 
 
 def allowed_in(state: DossierState) -> frozenset[DossierAction]:

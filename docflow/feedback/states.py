@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-from docflow.errors import TransitionNotAllowedError
+from docflow.transitions import next_in
 
 
 class FeedbackState(StrEnum):
@@ -151,14 +151,7 @@ del S, A
 
 def next_state(state: FeedbackState, action: FeedbackAction) -> FeedbackState:
     """The state after ``action``; :class:`TransitionNotAllowedError` when the table has no such move."""
-    try:
-        return TRANSITIONS[(state, action)]
-    except KeyError:
-        raise TransitionNotAllowedError(
-            f"Không thể «{action.label.lower()}» khi phản ánh đang ở trạng thái "
-            f"«{state.label.lower()}».",
-            details={"state": state.value, "action": action.value},
-        ) from None
+    return next_in(TRANSITIONS, state, action, subject="phản ánh")
 
 
 def allowed_in(state: FeedbackState) -> frozenset[FeedbackAction]:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-from docflow.errors import TransitionNotAllowedError
+from docflow.transitions import next_in
 
 
 class TaskState(StrEnum):
@@ -108,14 +108,7 @@ del S, A
 
 def next_state(state: TaskState, action: TaskAction) -> TaskState:
     """The state after ``action``; :class:`TransitionNotAllowedError` when the table has no such move."""
-    try:
-        return TRANSITIONS[(state, action)]
-    except KeyError:
-        raise TransitionNotAllowedError(
-            f"Không thể «{action.label.lower()}» khi nhiệm vụ đang ở trạng thái "
-            f"«{state.label.lower()}».",
-            details={"state": state.value, "action": action.value},
-        ) from None
+    return next_in(TRANSITIONS, state, action, subject="nhiệm vụ")
 
 
 def allowed_in(state: TaskState) -> frozenset[TaskAction]:

@@ -39,6 +39,21 @@ def vn_date(
     return f"{WEEKDAYS[value.weekday()]}, {text}" if weekday else text
 
 
+def report_period(key: str) -> str:
+    """A report period's key as people say it: "2026-11" → "tháng 11/2026", "2026-W48" →
+    "tuần 48/2026", "2026-Q4" → "quý 4/2026", "once" → "một lần"; anything else as it is."""
+    year, _, rest = key.partition("-")
+    if key == "once":
+        return "một lần"
+    if rest.startswith("W") and rest[1:].isdigit():
+        return f"tuần {int(rest[1:])}/{year}"
+    if rest.startswith("Q") and rest[1:].isdigit():
+        return f"quý {rest[1:]}/{year}"
+    if rest.isdigit():
+        return f"tháng {int(rest)}/{year}"
+    return key
+
+
 def vn_weekday(value: dt.date) -> str:
     """ "Thứ Năm": the day of the week of a date."""
     return WEEKDAYS[value.weekday()]
@@ -105,6 +120,7 @@ def init_pages(app: Flask) -> None:
     app.register_blueprint(bp)
     app.add_template_filter(vn_date, "vn_date")
     app.add_template_filter(vn_weekday, "vn_weekday")
+    app.add_template_filter(report_period, "report_period")
     app.add_template_filter(state_label, "state_label")
     app.add_template_filter(vn_time, "vn_time")
     app.add_template_filter(

@@ -13,6 +13,7 @@ from app.runtime import make_uow
 from app.security import client_address
 from docflow import AuthenticationError, ThrottledError, directory
 from docflow.enums import Direction, Role
+from docflow.reports.dashboard import clerk_day, leader_dashboard, weeks_chart
 from docflow.workdays import local_date
 
 
@@ -95,6 +96,9 @@ def home() -> Any:
         Direction=Direction,
         due_in_5=directory.due_date(uow, today, 5),
         work=_work_today(actor),
+        board=leader_dashboard(make_uow(), actor) if actor.has_role(Role.LEADER) else None,
+        clerk=clerk_day(make_uow(), actor) if actor.has_role(Role.CLERK) else None,
+        weeks_chart=weeks_chart,
     )
 
 

@@ -13,6 +13,7 @@ from flask import Response, abort, flash, redirect, render_template, request, ur
 from app.auth import actor_required, page_auth
 from app.errors import ApiError, pydantic_fields
 from app.pages import bp
+from app.pages.documents import _date
 from app.pages.dossiers import filing_context
 from app.pages.forms import domain_errors
 from app.pdf_preview import DEFAULT_DPI, MAX_DPI, MIN_DPI, Mark, PreviewError, render_page
@@ -82,6 +83,9 @@ def outgoing_list() -> Any:
         direction="outgoing",
         box=box,  # type: ignore[arg-type]
         q=request.args.get("q") or None,
+        state=request.args.get("state") or None,
+        date_from=_date(request.args.get("from")),
+        date_to=_date(request.args.get("to")),
         cursor=request.args.get("cursor") or None,
         limit=30,
     )
@@ -103,6 +107,7 @@ def outgoing_list() -> Any:
     return render_template(
         "outgoing/list.html",
         page=page,
+        query=query,
         box=box,
         boxes=BOXES,
         args=request.args,

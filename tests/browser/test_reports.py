@@ -1,7 +1,8 @@
 """Reports up the tree in headless Chromium on the embedded profile, at desktop and phone width:
 the province asks its ward for a report with a fixed-row table (through the API); the ward's
 clerk fills it in on its page, the ward's leader approves it (signing its PDF), the clerk
-submits it; the province's leader looks at the dashboard (the roll-up with drill-down) and at
+submits it; the province's leader looks at the home page's dashboard (the form's progress, the
+trend chart), the roll-up with drill-down and
 the gathering page (chart, table, per-cell sums). Screenshots land in var/screenshots/reports-*.
 """
 
@@ -99,6 +100,18 @@ def test_a_province_gathers_its_wards_report_at_desktop_and_phone_width(
     # The province's leader: the dashboard and the gathering page, desktop and phone.
     for name, viewport in (("desktop", DESKTOP), ("phone", PHONE)):
         page = _login(browser, base, "lanhdao.tinh", viewport, errors)
+        # The home page: the leader's dashboard, the form's progress among the wards.
+        page.goto(base + "/")
+        assert page.get_by_role("heading", name="Tình hình cơ quan").count() == 1
+        forms = page.locator(".dhtn-board-forms")
+        progress = forms.get_by_role("row", name=re.compile(FORM["title"])).inner_text()
+        assert "1/1" in progress, progress
+        assert page.locator("svg.dhtn-trend rect").count() == 24  # 12 weeks, in and out
+        width = page.evaluate("document.documentElement.scrollWidth")
+        assert width <= viewport["width"] + 1, f"{name}: the home page scrolls sideways ({width}px)"
+        page.screenshot(path=str(shots / f"reports-home-{name}.png"), full_page=True)
+        forms.get_by_role("link", name=FORM["title"]).click()
+        assert page.locator("#gathered").count() == 1  # the number's list: the gathering page
         page.goto(base + "/thong-ke")
         assert page.get_by_role("heading", name="Tình hình xử lý công việc").count() == 1
         ward = page.get_by_role("link", name=re.compile("phường Demo"))

@@ -1,3 +1,5 @@
+# mypy: allow-untyped-calls
+# (pyHanko leaves parts of its API unannotated; we call it here.)
 """Visible appearances of signatures: the Decree 30 looks of DOMAIN.md §6.
 
 An :class:`AppearanceSpec` is a small scene (images and text lines at positions inside the
@@ -15,8 +17,10 @@ pyHanko's stamp machinery, with the text in an embedded TrueType subset (Vietnam
 from __future__ import annotations
 
 import unicodedata
+import zlib
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import lru_cache
 from io import BytesIO
 from typing import Literal
 from zoneinfo import ZoneInfo
@@ -24,7 +28,6 @@ from zoneinfo import ZoneInfo
 from PIL import Image
 from pyhanko.pdf_utils import generic, layout
 from pyhanko.pdf_utils.content import ResourceType
-from pyhanko.pdf_utils.images import pil_image
 from pyhanko.pdf_utils.writer import BasePdfFileWriter
 from pyhanko.stamp import BaseStamp, BaseStampStyle
 
@@ -115,11 +118,9 @@ class _SpecStamp(BaseStamp):
         ops: list[bytes] = []
         writer = self._ensure_writer
         for index, item in enumerate(spec.images):
-            with Image.open(BytesIO(item.png)) as opened:
-                img = opened.convert("RGBA")
             name = f"/Im{index}"
             self.set_resource(
-                ResourceType.XOBJECT, generic.NameObject(name), pil_image(img, writer)
+                ResourceType.XOBJECT, generic.NameObject(name), image_xobject(item.png, writer)
             )
             ops.append(
                 b"q %g 0 0 %g %g %g cm %s Do Q"
@@ -142,6 +143,56 @@ class _SpecStamp(BaseStamp):
 
 
 _FONT_NAMES = {"regular": "/FR", "bold": "/FB", "italic": "/FI"}
+
+
+@dataclass(frozen=True)
+class _EncodedImage:
+    width: int
+    height: int
+    rgb: bytes
+    """Flate-compressed 8-bit RGB samples."""
+    alpha: bytes
+    """Flate-compressed 8-bit alpha samples (the soft mask)."""
+
+
+@lru_cache(maxsize=64)
+def _encode_png(png: bytes) -> _EncodedImage:
+    # Decoding the PNG and deflating its samples cost more than signing; the same signature
+    # image or seal is drawn on document after document, so it is done once per image.
+    with Image.open(BytesIO(png)) as opened:
+        img = opened.convert("RGBA")
+    alpha = img.getchannel("A")
+    rgb = img.convert("RGB")
+    return _EncodedImage(
+        img.width, img.height, zlib.compress(rgb.tobytes()), zlib.compress(alpha.tobytes())
+    )
+
+
+def _image_stream(
+    image: _EncodedImage, color_space: str, data: bytes, smask: generic.IndirectObject | None
+) -> generic.StreamObject:
+    entries: dict[generic.NameObject, generic.PdfObject] = {
+        generic.pdf_name("/Type"): generic.pdf_name("/XObject"),
+        generic.pdf_name("/Subtype"): generic.pdf_name("/Image"),
+        generic.pdf_name("/Width"): generic.NumberObject(image.width),
+        generic.pdf_name("/Height"): generic.NumberObject(image.height),
+    }
+    if smask is not None:
+        entries[generic.pdf_name("/SMask")] = smask
+    entries[generic.pdf_name("/ColorSpace")] = generic.pdf_name(color_space)
+    entries[generic.pdf_name("/BitsPerComponent")] = generic.NumberObject(8)
+    entries[generic.pdf_name("/Filter")] = generic.pdf_name("/FlateDecode")
+    return generic.StreamObject(entries, encoded_data=data)
+
+
+def image_xobject(png: bytes, writer: BasePdfFileWriter) -> generic.IndirectObject:
+    """A PNG as an RGB image XObject with its alpha channel as soft mask, added to ``writer``.
+
+    The same objects pyHanko's ``pil_image`` writes for an RGBA image, with the decoded and
+    compressed samples cached per PNG."""
+    image = _encode_png(png)
+    smask = writer.add_object(_image_stream(image, "/DeviceGray", image.alpha, None))
+    return writer.add_object(_image_stream(image, "/DeviceRGB", image.rgb, smask))
 
 
 def text_ops(engine: ScaledGlyphAccumulator, item: TextItem) -> bytes:

@@ -5,6 +5,11 @@ prepared form fields if asked (same revision as the signature, so an earlier cer
 signature sees only form filling), draw the appearance, reserve the signature container once per
 signer and level (no dry-run signature), sign with one private-key operation, and for B-LT/B-LTA
 let pyHanko append the DSS and the document timestamp.
+
+At B-B the CMS comes from the signer's template (:mod:`signing.fastcms`: the same bytes pyHanko
+would build, without rebuilding them with asn1crypto per document) and no event loop is started:
+what is left besides the private-key operation is pyHanko reading the PDF and writing the new
+revision.
 """
 
 from __future__ import annotations
@@ -40,6 +45,7 @@ from .errors import (
     SigningError,
     TimestampError,
 )
+from .fastcms import CmsTemplate
 from .fonts import FontConfig
 from .options import PadesLevel, SigningOptions
 from .pdfio import open_incremental
@@ -123,6 +129,7 @@ def sign_pdf(pdf: bytes, signer: KeySigner, request: SignRequest, options: Signi
         new_field_spec=field_spec,
     )
     reservation_key = (level.value, id(timestamper))
+    basic = timestamper is None and not wants_lt
 
     async def run() -> bytes:
         session = pdf_signer.init_signing_session(
@@ -146,7 +153,53 @@ def sign_pdf(pdf: bytes, signer: KeySigner, request: SignRequest, options: Signi
         return signed
 
     with translate_pyhanko_errors():
+        if basic:
+            template = cms_template(signer)
+            if template is not None:
+                return _sign_basic(
+                    pdf_signer, writer, request, signer, signed_at, template, reservation_key
+                )
         return run_async(run(), context)
+
+
+def cms_template(signer: KeySigner) -> CmsTemplate | None:
+    """The signer's B-B CMS template, built on first use; ``None`` if its CMS does not fit one."""
+    if signer.cms_template is None:
+        try:
+            signer.cms_template = run_async(CmsTemplate.for_signer(signer.signer))
+        except ValueError:
+            signer.cms_template = False
+    return signer.cms_template or None
+
+
+def _sign_basic(
+    pdf_signer: PdfSigner,
+    writer: IncrementalPdfFileWriter,
+    request: SignRequest,
+    signer: KeySigner,
+    signed_at: datetime,
+    template: CmsTemplate,
+    reservation_key: tuple[str, int],
+) -> bytes:
+    """B-B without an event loop: pyHanko lays out the revision and hashes the byte range, the
+    CMS comes from the signer's template around one raw signature (what pyHanko would have
+    built, byte for byte, see :mod:`signing.fastcms`)."""
+    session = pdf_signer.init_signing_session(
+        writer, existing_fields_only=request.new_field is None
+    )
+    session.system_time = signed_at
+    # No validation context at B-B, so pyHanko's pre-sign validation has nothing to do.
+    reserved = signer.reservations.get(reservation_key)
+    if reserved is None:
+        reserved = run_async(session.estimate_signature_container_size(None, tight=False))
+        signer.reservations[reservation_key] = reserved
+    tbs = session.prepare_tbs_document(validation_info=None, bytes_reserved=reserved)
+    digest, output = tbs.digest_tbs_document()
+    attributes = template.signed_attributes(digest.document_digest)
+    digest.fill_with_cms(output, template.assemble(attributes, signer.sign_bytes(attributes)))
+    output.seek(0)
+    signed: bytes = output.read()
+    return signed
 
 
 @contextmanager

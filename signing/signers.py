@@ -11,7 +11,8 @@ lives in :mod:`signing.external`.
 Speed: pyHanko's stock ``SimpleSigner`` re-parses (and, with cryptography, re-validates) the
 private key on every signature and signs twice per document (once "dry" to size the signature
 container). Our in-memory signer keeps the parsed key and answers dry runs with placeholder bytes,
-so one document costs one private-key operation.
+so one document costs one private-key operation; at B-B the CMS around it comes from a template
+cut once per signer (:attr:`KeySigner.cms_template`, :mod:`signing.fastcms`).
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ from pyhanko.sign.signers.pdf_cms import Signer
 from pyhanko_certvalidator.registry import SimpleCertificateStore
 
 from .errors import SignerUnavailableError, SigningConfigError
+from .fastcms import CmsTemplate
 from .trust import run_async
 
 __all__ = [
@@ -151,6 +153,9 @@ class KeySigner:
         # Reserved /Contents sizes per (level, timestamper) once measured: later documents skip
         # the dry-run CMS build entirely.
         self.reservations: dict[tuple[str, int], int] = {}
+        # The B-B CMS cut into its fixed pieces once (:mod:`signing.fastcms`); ``False`` when
+        # this back-end's CMS does not fit the template (then pyHanko builds it every time).
+        self.cms_template: CmsTemplate | Literal[False] | None = None
 
     @property
     def subject_name(self) -> str:

@@ -71,3 +71,20 @@ def test_add_then_count_round_trips(start: dt.date, n: int) -> None:
 def test_adding_is_monotonic(start: dt.date, a: int, b: int) -> None:
     lo, hi = sorted((a, b))
     assert CAL_2026.add_working_days(start, lo) <= CAL_2026.add_working_days(start, hi)
+
+
+@given(
+    st.dates(min_value=D(2025, 6, 1), max_value=D(2027, 6, 1)),
+    st.dates(min_value=D(2025, 6, 1), max_value=D(2027, 6, 1)),
+)
+def test_counting_equals_walking_the_days(a: dt.date, b: dt.date) -> None:
+    """The count by arithmetic (weekdays, then the calendar's exceptions) equals walking the
+    days one by one, both ways round, over Tết, swapped Saturdays and ordinary weeks."""
+    lo, hi = min(a, b), max(a, b)
+    walked = sum(
+        1
+        for i in range(1, (hi - lo).days + 1)
+        if CAL_2026.is_working_day(lo + dt.timedelta(days=i))
+    )
+    assert CAL_2026.working_days_between(lo, hi) == walked
+    assert CAL_2026.working_days_between(hi, lo) == -walked

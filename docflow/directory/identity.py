@@ -19,6 +19,7 @@ from math import ceil
 
 from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import joinedload
 
 from docflow import audit
 from docflow.actors import Actor, actor_from_user
@@ -267,8 +268,12 @@ def resolve_token(uow: UnitOfWork, token: str) -> Actor:
     """The actor behind a bearer token; expired, revoked or unknown tokens are refused alike."""
     with uow:
         now = uow.now()
+        # The person (with organisation and unit) in the same round trip: every API request
+        # starts here.
         row = uow.session.scalars(
-            select(ApiToken).where(ApiToken.token_hash == _hash_token(token))
+            select(ApiToken)
+            .options(joinedload(ApiToken.user))
+            .where(ApiToken.token_hash == _hash_token(token))
         ).one_or_none()
         if row is None or row.revoked_at is not None or row.expires_at <= now:
             raise AuthenticationError(

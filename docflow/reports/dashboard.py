@@ -35,7 +35,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Integer, and_, case, func, literal, or_, select, union_all
+from sqlalchemy import Integer, and_, case, func, literal, or_, select, tuple_, union_all
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -331,13 +331,17 @@ def _forms(s: Session, actor: Actor, today: dt.date) -> list[FormProgress]:
             .limit(20)
         )
     )
-    out: list[FormProgress] = []
-    for form in forms:
-        period = resolve_period(form, None, today)
-        r = ReportRequest
-        submitted = r.state == RequestState.SUBMITTED.value
-        row = s.execute(
+    if not forms:
+        return []
+    periods = {form.id: resolve_period(form, None, today) for form in forms}
+    r = ReportRequest
+    submitted = r.state == RequestState.SUBMITTED.value
+    # Every form's current period in one grouped read (not a query per form).
+    rows = {
+        row[0]: row[1:]
+        for row in s.execute(
             select(
+                r.form_id,
                 func.count(),
                 func.sum(case((submitted, 1), else_=0)),
                 func.sum(case((and_(~submitted, r.deadline < today), 1), else_=0)),
@@ -347,13 +351,19 @@ def _forms(s: Session, actor: Actor, today: dt.date) -> list[FormProgress]:
                     )
                 ),
                 func.max(r.deadline),
-            ).where(r.form_id == form.id, r.period == period)
-        ).one()
+            )
+            .where(tuple_(r.form_id, r.period).in_(list(periods.items())))
+            .group_by(r.form_id)
+        )
+    }
+    out: list[FormProgress] = []
+    for form in forms:
+        row = rows.get(form.id, (0, 0, 0, 0, None))
         out.append(
             FormProgress(
                 form.id,
                 form.title,
-                period,
+                periods[form.id],
                 row[4],
                 int(row[0] or 0),
                 int(row[1] or 0),

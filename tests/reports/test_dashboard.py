@@ -8,10 +8,13 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import pytest
-from sqlalchemy import update
+from sqlalchemy import event, update
+from sqlalchemy.engine import Engine
 
 from docflow import PermissionDeniedError
 from docflow.enums import Secrecy
@@ -58,6 +61,22 @@ def add_doc(
         )
         s.commit()
     return doc_id
+
+
+@contextmanager
+def statements() -> Iterator[list[str]]:
+    """The SQL statements run inside the block (savepoints of the tests' connection aside)."""
+    seen: list[str] = []
+
+    def count(_c: Any, _cur: Any, statement: str, *_: Any) -> None:
+        if not statement.lstrip().upper().startswith(("SAVEPOINT", "RELEASE", "ROLLBACK TO")):
+            seen.append(statement)
+
+    event.listen(Engine, "before_cursor_execute", count)
+    try:
+        yield seen
+    finally:
+        event.remove(Engine, "before_cursor_execute", count)
 
 
 def at(day: dt.date, hour: int = 9) -> dt.datetime:
@@ -199,13 +218,29 @@ def test_reports_asked_below_and_owed_above(tree: Tree, client: Any, api: Any) -
     tree.tasks.set_today(D(2026, 12, 2))
     r = client.post("/api/v1/report-forms", json=FORM, headers=api("lanhdao.tw"))
     assert r.status_code == 201, r.json
-    centre = leader_dashboard(demo.uow(), demo.actor("lanhdao.tw"))
+    with statements() as first:
+        centre = leader_dashboard(demo.uow(), demo.actor("lanhdao.tw"))
     [form] = centre.forms
     assert (form.title, form.period, form.deadline) == (FORM["title"], "2026-12", D(2026, 12, 25))
     assert (form.asked, form.submitted, form.late, form.not_started) == (2, 0, 0, 2)
     prov = leader_dashboard(demo.uow(), demo.actor("lanhdao.tinh"))
     assert [(o.title, o.deadline, o.late) for o in prov.own_reports] == [
         (FORM["title"], D(2026, 12, 25), False)
+    ]
+    # Two more forms (weekly, quarterly): the same number of statements, each in its period.
+    for period, title in (("weekly", "Tuần"), ("quarterly", "Quý")):
+        more = {**FORM, "title": f"Báo cáo {title}", "period": period, "deadline_day": 5}
+        assert (
+            client.post("/api/v1/report-forms", json=more, headers=api("lanhdao.tw")).status_code
+            == 201
+        )
+    with statements() as again:
+        forms = leader_dashboard(demo.uow(), demo.actor("lanhdao.tw")).forms
+    assert len(again) == len(first)
+    assert sorted((f.title, f.period, f.asked) for f in forms) == [
+        ("Báo cáo Quý", "2026-Q4", 2),
+        ("Báo cáo Tuần", "2026-W49", 2),
+        (FORM["title"], "2026-12", 2),
     ]
     # One province submits (state written as the cycle leaves it), the deadline passes.
     with demo.factory() as s:
@@ -216,11 +251,14 @@ def test_reports_asked_below_and_owed_above(tree: Tree, client: Any, api: Any) -
         )
         s.commit()
     tree.tasks.set_today(D(2026, 12, 28))
-    [form] = leader_dashboard(demo.uow(), demo.actor("lanhdao.tw")).forms
+    forms = leader_dashboard(demo.uow(), demo.actor("lanhdao.tw")).forms
+    [form] = [f for f in forms if f.title == FORM["title"]]
     assert (form.asked, form.submitted, form.late, form.not_started) == (2, 1, 1, 0)
-    assert leader_dashboard(demo.uow(), demo.actor("lanhdao.tinh")).own_reports == []
-    [owed] = leader_dashboard(demo.uow(), demo.actor("lanhdao.tinhkhac")).own_reports
-    assert owed.late
+    assert [r.title for r in leader_dashboard(demo.uow(), demo.actor("lanhdao.tinh")).own_reports
+            if r.title == FORM["title"]] == []  # fmt: skip
+    owed = leader_dashboard(demo.uow(), demo.actor("lanhdao.tinhkhac")).own_reports
+    [late] = [r for r in owed if r.title == FORM["title"]]
+    assert late.late
 
 
 def test_the_home_page_shows_each_part_with_its_links(province_week: Tree, app: Any) -> None:

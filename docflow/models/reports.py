@@ -5,7 +5,8 @@ of that day (received, done on time, done late) and the stock at the end of that
 overdue). It is derived data: ``docflow.reports.rollup`` recomputes one organisation's rows from
 the tasks and assignments (on the outbox topic ``reports.changed``, which the commands that change
 them queue) and ``dhtn reports rebuild``
-recomputes all of them.
+recomputes all of them. ``report_unit_daily_stats`` (per unit) and ``report_monthly_stats``
+(per month) are written from them in the same transaction.
 
 A **report form** (mẫu báo cáo) is what an upper level asks for, on a schedule, of a set of
 organisations; each period yields one **report request** per organisation, which that
@@ -53,7 +54,22 @@ class ReportDailyStat(Base):
 
     __table_args__ = (
         Index("ix_report_daily_stats_org_day", "organization_id", "day"),
-        Index("ix_report_daily_stats_day_org", "day", "organization_id"),
+        # Covering: a subtree's few days at a month's edge read from the index alone.
+        Index(
+            "ix_report_daily_stats_day_org",
+            "day",
+            "organization_id",
+            postgresql_include=[
+                "unit_id",
+                "user_id",
+                "unit_level",
+                "received",
+                "done_on_time",
+                "done_late",
+                "open",
+                "overdue",
+            ],
+        ),
     )
 
 
@@ -85,7 +101,96 @@ class ReportUnitDailyStat(Base):
             "day",
             postgresql_ops={"org_path": "varchar_pattern_ops"},
         ),
-        Index("ix_report_unit_daily_stats_org", "organization_id"),
+        Index("ix_report_unit_daily_stats_org_day", "organization_id", "day"),
+        # The few days at a month's edge of a whole subtree (the centre's stock "as of
+        # today"), read from the index alone.
+        Index(
+            "ix_report_unit_daily_stats_day_path",
+            "day",
+            "org_path",
+            postgresql_ops={"org_path": "varchar_pattern_ops"},
+            postgresql_include=[
+                "organization_id",
+                "unit_id",
+                "received",
+                "done_on_time",
+                "done_late",
+                "open",
+                "overdue",
+            ],
+        ),
+    )
+
+
+MONTHLY_COVERED = (
+    "organization_id",
+    "row_id",
+    "received",
+    "done_on_time",
+    "done_late",
+    "open",
+    "overdue",
+    "open_base",
+    "overdue_base",
+)
+
+
+class ReportMonthlyStat(Base):
+    """The coarse grain: one organisation × month of the figures a grouping reads, so that a
+    whole month or a year to date of the centre sums a few rows per organisation and month
+    instead of tens of thousands of daily rows. Written with the organisation's daily rows
+    (:func:`docflow.reports.rollup.refresh_organization`), from them, so always consistent.
+
+    ``grain`` says which rows a grouping reads: ``org`` (the organisation's unit-level items,
+    ``row_id`` null: group_by=organization), ``unit`` / ``unit_total`` (per lead unit, and the
+    organisation's sum of those: group_by=unit and its total row), ``user`` / ``user_total``
+    (per lead person, sub-tasks included, and their sum: group_by=user). Per row: the month's
+    flows (received, done on time, done late), the stock's change over the whole month
+    (``open``, ``overdue``: the days after the computed day included, where items are known to
+    turn overdue) and the stock at the month's start (``open_base``, ``overdue_base``), so the
+    stock at the month's end is base + change. A row with ``span`` 12 holds a whole year's
+    flows (the sum of its month rows; no stock): a year to date reads one row per unit or
+    person, less the months after the period, instead of eleven."""
+
+    __tablename__ = "report_monthly_stats"
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    organization_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("organizations.id"))
+    org_path: Mapped[str] = mapped_column(String(400))
+    grain: Mapped[str] = mapped_column(String(16))
+    row_id: Mapped[uuid.UUID | None]  # the unit or person (null in the org and total grains)
+    span: Mapped[int] = mapped_column(Integer, default=1)  # 1: a month; 12: a year's flows
+    month: Mapped[dt.date]  # its first day (a year's: 1 January)
+    received: Mapped[int] = mapped_column(Integer, default=0)
+    done_on_time: Mapped[int] = mapped_column(Integer, default=0)
+    done_late: Mapped[int] = mapped_column(Integer, default=0)
+    open: Mapped[int] = mapped_column(Integer, default=0)  # change over the month
+    overdue: Mapped[int] = mapped_column(Integer, default=0)
+    open_base: Mapped[int] = mapped_column(Integer, default=0)  # at the month's start
+    overdue_base: Mapped[int] = mapped_column(Integer, default=0)
+
+    # Both subtree indexes cover the figures (read from the index alone): by path first for a
+    # province (its rows of every month), by month first for the centre (a month's rows).
+    __table_args__ = (
+        Index(
+            "ix_report_monthly_stats_grain_path_month",
+            "grain",
+            "span",
+            "org_path",
+            "month",
+            postgresql_ops={"org_path": "varchar_pattern_ops"},
+            postgresql_include=list(MONTHLY_COVERED),
+        ),
+        Index(
+            "ix_report_monthly_stats_grain_month_path",
+            "grain",
+            "span",
+            "month",
+            "org_path",
+            postgresql_ops={"org_path": "varchar_pattern_ops"},
+            postgresql_include=list(MONTHLY_COVERED),
+        ),
+        Index("ix_report_monthly_stats_org_grain_month", "organization_id", "grain", "month"),
     )
 
 

@@ -7,9 +7,18 @@ and the stock at the end of the day (open, overdue). The figures mean exactly wh
 rule for "late" and "overdue"), so that for a period [from, to] with ``as_of = min(to, today)``:
 flows = the sum over the period's days, stock = the row of the day ``as_of``.
 
+**The coarse grain** (``report_monthly_stats``): the same figures per organisation and month
+(and per year, flows only), each grouping's rows (per organisation; per unit and their total;
+per person and their total) with the organisation's path. A period reads the month rows (or a
+year's row less its months outside the period) for its whole months and the daily rows only
+for its ragged edges; the stock at ``as_of`` is the month row's start stock plus the daily
+changes through ``as_of``, or its end stock less the changes after it (whichever reads fewer
+days). The per-unit daily rows (``report_unit_daily_stats``) serve the per-unit edges.
+
 **Keeping it current.** :func:`refresh_organization` recomputes one organisation's rows from its
-tasks and assignments (tens of milliseconds for a commune). Nothing in the table is written by
-the commands themselves: a command that changes what is counted (tasks created, split, moved,
+tasks and assignments (tens of milliseconds for a commune), then its per-unit and per-month rows
+from them in the same transaction (:func:`_write_unit_rows`). Nothing in the tables is written
+by the commands themselves: a command that changes what is counted (tasks created, split, moved,
 finished, cancelled; incoming lead assignments made, finished, returned, recalled; documents
 imported with their assignment) calls :func:`docflow.statistics.statistics_changed` in its own
 transaction, which queues one outbox message (``reports.changed``) per organisation; the worker's
@@ -22,25 +31,44 @@ normally seconds, more when the worker has a backlog (the ``dhtn_outbox_lag_seco
 The answer names the oldest day every organisation of the subtree was computed through
 (``refreshed_through``). :func:`roll_forward`, run hourly, carries every organisation's stock to
 today (the passing days make open items overdue without any write). ``dhtn reports rebuild``
-recomputes everything (after moving an organisation, or to repair).
+(:func:`rebuild_all`) recomputes everything in one pass (after moving an organisation, or to
+repair).
 
 **Reading it.** :func:`processing_rollup` answers ``GET /reports/processing`` with ``scope`` and
 ``organization_id``: ``scope=self`` reads one organisation live (as before); ``scope=subtree``
-sums the table over the organisation and everything below it, grouped by organisation (the
+sums the tables over the organisation and everything below it, grouped by organisation (the
 organisation's own figures, then each child with its whole subtree: the drill-down), unit or
-person.
+person. A page by unit or person (``limit``) is summed in the database for the organisations it
+reaches only; its total row and ``total_items`` are separate aggregates.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import functools
+import itertools
 import uuid
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, replace
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field, replace
 from typing import Any
 
-from sqlalchemy import Integer, and_, delete, func, insert, select, union_all
+from sqlalchemy import (
+    Date,
+    Integer,
+    and_,
+    case,
+    cast,
+    delete,
+    func,
+    insert,
+    literal,
+    null,
+    or_,
+    select,
+    true,
+    union_all,
+)
 from sqlalchemy.orm import Session
 
 from docflow import audit
@@ -55,6 +83,7 @@ from docflow.models import (
     Unit,
     User,
 )
+from docflow.models.reports import ReportMonthlyStat
 from docflow.outbox import Handlers
 from docflow.pagination import clamp_limit, decode_cursor, encode_cursor
 from docflow.reports import policy
@@ -71,7 +100,14 @@ from docflow.reports.processing import (
 from docflow.reports.states import StatsScope
 from docflow.statistics import TOPIC as TOPIC_CHANGED
 from docflow.uow import UnitOfWork
-from docflow.workdays import VN_TZ, WorkCalendar, days_late, load_window, local_date
+from docflow.workdays import (
+    VN_TZ,
+    WorkCalendar,
+    days_late,
+    load_calendar,
+    load_window,
+    local_date,
+)
 
 TOPIC_REFRESH = "reports.refresh"  # the former topic, queued by a session hook
 ALL_TIME = ReportScope(
@@ -206,11 +242,24 @@ def _org_items(session: Session, organization_id: uuid.UUID) -> Sequence[Any]:
     return session.execute(select(items)).all()
 
 
+DAILY_COLUMNS = ("organization_id", "unit_id", "user_id", "unit_level", "day", *UNIT_COLUMNS)
+
+
+def _daily_rows(
+    organization_id: uuid.UUID, rows: dict[tuple[Any, Any, int], dict[dt.date, list[int]]]
+) -> Iterator[tuple[Any, ...]]:
+    """The organisation's per-person daily rows (:data:`DAILY_COLUMNS`), those not all zero."""
+    for (unit_id, user_id, level), days in rows.items():
+        for day, v in days.items():
+            if any(v):
+                yield (organization_id, unit_id, user_id, level, day, *v)
+
+
 def refresh_organization(
     uow: UnitOfWork, organization_id: uuid.UUID, *, through: dt.date | None = None
 ) -> int:
-    """Recompute one organisation's daily rows through ``through`` (today by default); the
-    rows written. Idempotent."""
+    """Recompute one organisation's daily rows through ``through`` (today by default), and
+    its per-unit and per-month rows from them; the daily rows written. Idempotent."""
     with uow:
         s = uow.session
         today = local_date(uow.now())
@@ -222,23 +271,7 @@ def refresh_organization(
         rows = compute_rows(items, cal, through)
         s.execute(delete(ReportDailyStat).where(ReportDailyStat.organization_id == organization_id))
         batch = [
-            {
-                "organization_id": organization_id,
-                "unit_id": unit_id,
-                "user_id": user_id,
-                "unit_level": level,
-                "day": day,
-                "received": v[0],
-                "done_on_time": v[1],
-                "done_late": v[2],
-                "open": v[3],
-                "overdue": v[4],
-                "open_base": v[5],
-                "overdue_base": v[6],
-            }
-            for (unit_id, user_id, level), days in rows.items()
-            for day, v in days.items()
-            if any(v)
+            dict(zip(DAILY_COLUMNS, r, strict=True)) for r in _daily_rows(organization_id, rows)
         ]
         if batch:
             s.execute(insert(ReportDailyStat), batch)
@@ -257,33 +290,199 @@ def refresh_organization(
         return len(batch)
 
 
-def _write_unit_rows(s: Session, organization_id: uuid.UUID) -> None:
-    """The organisation's per-unit rows (the dashboard's grain), from its per-person rows."""
-    d, u = ReportDailyStat, ReportUnitDailyStat
-    s.execute(delete(u).where(u.organization_id == organization_id))
-    path = select(Organization.path).where(Organization.id == organization_id).scalar_subquery()
+def _start_of(s: Session, unit: str, day: Any) -> Any:
+    """The first day of the month / year of a date column, in the session's SQL dialect."""
+    if s.get_bind().dialect.name == "postgresql":
+        return func.cast(func.date_trunc(unit, day), Date)
+    return func.date(day, f"start of {unit}")
+
+
+# grain of report_monthly_stats → (the row's unit or person, which per-person daily rows)
+_D = ReportDailyStat
+MONTHLY_GRAINS: dict[str, tuple[Any, tuple[Any, ...]]] = {
+    "org": (None, (_D.unit_level == 1,)),
+    "unit": (_D.unit_id, (_D.unit_level == 1, _D.unit_id.is_not(None))),
+    "unit_total": (None, (_D.unit_level == 1, _D.unit_id.is_not(None))),
+    "user": (_D.user_id, (_D.user_id.is_not(None),)),
+    "user_total": (None, (_D.user_id.is_not(None),)),
+}
+
+
+def _write_unit_rows(s: Session, organization_id: uuid.UUID | None) -> None:
+    """The organisation's (``None``: every organisation's) per-unit daily rows (the
+    dashboard's grain) and per-month rows (each grain of :data:`MONTHLY_GRAINS`), from its
+    per-person daily rows, in the caller's transaction: always consistent with them."""
+    d, u, m = ReportDailyStat, ReportUnitDailyStat, ReportMonthlyStat
+    if organization_id is None:
+        s.execute(delete(u))
+        s.execute(delete(m))
+        own: tuple[Any, ...] = ()
+    else:
+        s.execute(delete(u).where(u.organization_id == organization_id))
+        s.execute(delete(m).where(m.organization_id == organization_id))
+        own = (d.organization_id == organization_id,)
+    path = Organization.path
     sums = [func.sum(getattr(d, c)) for c in UNIT_COLUMNS]
     s.execute(
         insert(u).from_select(
             ["organization_id", "org_path", "unit_id", "day", *UNIT_COLUMNS],
             select(d.organization_id, path, d.unit_id, d.day, *sums)
-            .where(d.organization_id == organization_id, d.unit_level == 1)
-            .group_by(d.organization_id, d.unit_id, d.day),
+            .join(Organization, Organization.id == d.organization_id)
+            .where(*own, d.unit_level == 1)
+            .group_by(d.organization_id, path, d.unit_id, d.day),
+        )
+    )
+    month = _start_of(s, "month", d.day)
+    columns = ["organization_id", "org_path", "grain", "row_id", "span", "month", *UNIT_COLUMNS]
+    for grain, (row, where) in MONTHLY_GRAINS.items():
+        keys = [] if row is None else [row]
+        row_col = row if row is not None else cast(null(), d.unit_id.type)
+        s.execute(
+            insert(m).from_select(
+                columns,
+                select(d.organization_id, path, literal(grain), row_col, literal(1), month, *sums)
+                .join(Organization, Organization.id == d.organization_id)
+                .where(*own, *where)
+                .group_by(d.organization_id, path, *keys, month),
+            )
+        )
+    # Each year's flows (no stock), from its months.
+    year = _start_of(s, "year", m.month)
+    mine = () if organization_id is None else (m.organization_id == organization_id,)
+    zero = literal(0)
+    s.execute(
+        insert(m).from_select(
+            columns,
+            select(
+                m.organization_id,
+                m.org_path,
+                m.grain,
+                m.row_id,
+                literal(12),
+                year,
+                func.sum(m.received),
+                func.sum(m.done_on_time),
+                func.sum(m.done_late),
+                zero,
+                zero,
+                zero,
+                zero,
+            )
+            .where(*mine, m.span == 1)
+            .group_by(m.organization_id, m.org_path, m.grain, m.row_id, year),
         )
     )
 
 
+@dataclass(frozen=True)
+class _EveryOrganization(ReportScope):
+    """A scope over every organisation that notes each source's organisation column (every
+    source filters by organisation through :meth:`ReportScope.organization_filter`)."""
+
+    columns: list[Any] = field(default_factory=list)
+
+    def organization_filter(self, column: Any) -> Any:
+        self.columns.append(column)
+        return true()
+
+
+def _every_item() -> Any:
+    """Every deadline item of every source with its organisation, ordered by organisation."""
+    stmts = []
+    for source in SOURCES:
+        scope = _EveryOrganization(
+            ALL_TIME.organization_id, None, None, ALL_TIME.start, ALL_TIME.end, ALL_TIME.first_day
+        )
+        stmt = source(scope)
+        (org_column,) = scope.columns
+        stmts.append(stmt.add_columns(org_column.label("organization_id")))
+    items = union_all(*stmts).subquery("items")
+    return select(items).order_by(items.c.organization_id)
+
+
 def rebuild_all(uow: UnitOfWork, *, organization_code: str | None = None) -> tuple[int, int]:
-    """Recompute every organisation (or one, by code): (organisations, rows)."""
+    """Recompute every organisation (or one, by code): (organisations, per-person daily rows).
+
+    Every organisation: one pass in one transaction (readers see the former figures until it
+    commits): the items of every source read once, ordered by organisation and streamed;
+    each organisation's rows computed (:func:`compute_rows`) and written in bulk (COPY on
+    PostgreSQL with psycopg, executemany otherwise); then the per-unit and per-month rows of
+    everything from them in two set-based statements. One organisation: its refresh."""
+    if organization_code:
+        with uow:
+            ids = list(
+                uow.session.scalars(
+                    select(Organization.id).where(Organization.code == organization_code)
+                )
+            )
+        return len(ids), sum(refresh_organization(uow, org_id) for org_id in ids)
     with uow:
-        stmt = select(Organization.id).order_by(Organization.path)
-        if organization_code:
-            stmt = stmt.where(Organization.code == organization_code)
-        ids = list(uow.session.scalars(stmt))
-    rows = 0
-    for org_id in ids:
-        rows += refresh_organization(uow, org_id)
-    return len(ids), rows
+        s = uow.session
+        now = uow.now()
+        today = local_date(now)
+        cal = load_calendar(s, dt.date(1900, 1, 1), dt.date(2200, 1, 1))
+        for t in (ReportDailyStat, ReportUnitDailyStat, ReportMonthlyStat, ReportRefresh):
+            s.execute(delete(t))
+        writer = _BulkWriter(s)
+        stmt = _every_item()
+        if writer.copying:
+            result: Iterable[Any] = s.execute(stmt.execution_options(yield_per=20_000))
+        else:
+            result = s.execute(stmt).all()
+        for org_id, items in itertools.groupby(result, key=lambda r: r.organization_id):
+            writer.add(_daily_rows(org_id, compute_rows(items, cal, today)))
+        writer.flush()
+        _write_unit_rows(s, None)
+        s.execute(
+            insert(ReportRefresh).from_select(
+                ["organization_id", "refreshed_at", "through_day"],
+                select(Organization.id, literal(now), literal(today, Date)),
+            )
+        )
+        n_orgs = s.scalar(select(func.count()).select_from(Organization)) or 0
+        uow.commit()
+        return n_orgs, writer.written
+
+
+class _BulkWriter:
+    """Per-person daily rows written in batches: COPY when the session's connection is
+    psycopg's (between the fetches of a streamed read), executemany otherwise."""
+
+    BATCH = 50_000
+
+    def __init__(self, s: Session) -> None:
+        self.s = s
+        self.rows: list[tuple[Any, ...]] = []
+        self.written = 0
+        raw: Any = s.connection().connection.driver_connection
+        self.copying = (
+            s.get_bind().dialect.name == "postgresql"
+            and raw is not None
+            and hasattr(raw.cursor(), "copy")
+        )
+        self.raw = raw
+
+    def add(self, rows: Iterable[tuple[Any, ...]]) -> None:
+        self.rows.extend(rows)
+        if len(self.rows) >= self.BATCH:
+            self.flush()
+
+    def flush(self) -> None:
+        if not self.rows:
+            return
+        if self.copying:
+            columns = ", ".join(f'"{c}"' for c in DAILY_COLUMNS)
+            sql = f"COPY report_daily_stats ({columns}) FROM STDIN"
+            with self.raw.cursor() as cur, cur.copy(sql) as copy:
+                for row in self.rows:
+                    copy.write_row(row)
+        else:
+            self.s.execute(
+                insert(ReportDailyStat),
+                [dict(zip(DAILY_COLUMNS, r, strict=True)) for r in self.rows],
+            )
+        self.written += len(self.rows)
+        self.rows = []
 
 
 def roll_forward(uow: UnitOfWork) -> int:
@@ -417,23 +616,31 @@ def processing_rollup(
     """Processing statistics of an organisation (``self``) or of it and everything below it
     (``subtree``), grouped by organisation, unit or person. Refusals: an organisation outside
     the reader's subtree → not found; another organisation or a subtree without being a leader
-    → forbidden; then the period's checks (and a cursor that is not one, 422).
+    → forbidden; then the period's checks (and a limit out of range or a cursor that is not
+    one, 422).
 
     With ``limit`` (or ``cursor``), one page of the rows in their order (organisation's name,
     then the row's name, then its id: stable between calls) and ``next_cursor`` for the next;
     ``total`` and ``total_items`` stay those of every row. The centre grouped by unit has
     twelve thousand rows: a page is what a leader reads; the drill-down by organisation
-    narrows it."""
-    report = _rollup(uow, actor, date_from, date_to, group_by, organization_id, scope)
-    if limit is None and cursor is None:
+    narrows it. A subtree's page by unit or person is summed only for the organisations it
+    reaches (in their order); its total and ``total_items`` are two separate aggregates."""
+    paged = limit is not None or cursor is not None
+    report = _rollup(
+        uow, actor, date_from, date_to, group_by, organization_id, scope, limit, cursor, paged
+    )
+    if report.total_items is not None:  # paged in the database
+        return report
+    if not paged:
         return replace(report, total_items=len(report.rows))
     return _page(report, clamp_limit(limit), cursor)
 
 
 def _page(report: RollupReport, limit: int, cursor: str | None) -> RollupReport:
-    """One page of the report's rows: the cursor holds the position of the next row and the
-    id of the row before it; when rows came or went meanwhile (a unit's first figure), the
-    page resumes after that row wherever it now is."""
+    """One page of a report's rows counted whole (the live ``scope=self`` ones, a subtree by
+    organisation: tens of rows): the cursor holds the position of the next row and the id of
+    the row before it; when rows came or went meanwhile (a unit's first figure), the page
+    resumes after that row wherever it now is."""
     key = decode_cursor(cursor)
     rows = report.rows
     start = 0
@@ -461,6 +668,9 @@ def _rollup(
     group_by: str,
     organization_id: uuid.UUID | None,
     scope: StatsScope,
+    limit: int | None = None,
+    cursor: str | None = None,
+    paged: bool = False,
 ) -> RollupReport:
     with uow:
         org = uow.session.get(Organization, organization_id or actor.organization_id)
@@ -540,7 +750,8 @@ def _rollup(
             "live",
             None,
         )
-    return _aggregate(uow, actor, org_id, org_path, date_from, date_to, group_by)
+    page = clamp_limit(limit) if paged and group_by != GroupByAll.ORGANIZATION else None
+    return _aggregate(uow, actor, org_id, org_path, date_from, date_to, group_by, page, cursor)
 
 
 def _row(
@@ -571,6 +782,193 @@ def _total(rows: Sequence[ProcessingRow]) -> ProcessingRow:
     return ProcessingRow(None, "Tổng cộng", *(sum(getattr(r, f) for r in rows) for f in FIGURES))
 
 
+@dataclass(frozen=True)
+class _Window:
+    """Which rows give a period's figures (see :func:`_window`)."""
+
+    months: tuple[dt.date, dt.date] | None  # the whole months inside (first days), flows
+    plus: tuple[dt.date, ...]  # …read as these month rows
+    minus: tuple[dt.date, ...]  # …less these (a year's months after the period)
+    years: tuple[dt.date, ...]  # …plus these year rows
+    edges: tuple[tuple[dt.date, dt.date], ...]  # the other days of the period, flows
+    stock_month: dt.date  # the month of ``as_of``: its start (or end) stock from its row
+    stock_days: tuple[dt.date, dt.date] | None  # daily changes added (or subtracted)
+    stock_sign: int  # +1: start + changes of stock_days; -1: end − changes of stock_days
+
+
+def _window(date_from: dt.date, date_to: dt.date, as_of: dt.date) -> _Window:
+    """The flows of [from, to] = the monthly rows of its whole months + the daily rows of
+    its ragged edges; the stock at the end of ``as_of`` = the month row's start stock + the
+    daily changes from the 1st through ``as_of``, or its end stock (start + the month's
+    change) − the changes after ``as_of``, whichever reads fewer days (none at a month's
+    end)."""
+    first_full = date_from if date_from.day == 1 else _month_after(date_from)
+    end_full = (date_to + _ONE).replace(day=1)  # the 1st after the last whole month
+    months: tuple[dt.date, dt.date] | None = None
+    edges: list[tuple[dt.date, dt.date]] = []
+    if first_full < end_full:
+        months = (first_full, (end_full - _ONE).replace(day=1))
+        if date_from < first_full:
+            edges.append((date_from, first_full - _ONE))
+        if end_full <= date_to:
+            edges.append((end_full, date_to))
+    else:
+        edges.append((date_from, date_to))
+    plus: list[dt.date] = []
+    minus: list[dt.date] = []
+    years: list[dt.date] = []
+    if months:
+        for y in range(months[0].year, months[1].year + 1):
+            inside = [dt.date(y, k, 1) for k in range(1, 13)]
+            inside = [d for d in inside if months[0] <= d <= months[1]]
+            if len(inside) > 6:  # the year's row less the months outside the period
+                years.append(dt.date(y, 1, 1))
+                minus += [dt.date(y, k, 1) for k in range(1, 13) if dt.date(y, k, 1) not in inside]
+            else:
+                plus += inside
+    month = as_of.replace(day=1)
+    last = _month_after(as_of) - _ONE
+    if as_of == last:
+        days, sign = None, -1
+    elif (as_of - month).days < (last - as_of).days:
+        days, sign = (month, as_of), 1
+    else:
+        days, sign = (as_of + _ONE, last), -1
+    return _Window(months, tuple(plus), tuple(minus), tuple(years), tuple(edges), month, days, sign)
+
+
+@dataclass(frozen=True)
+class _Orgs:
+    """The organisations summed: a subtree (by its path) or a list (a page's)."""
+
+    path: str | None = None
+    ids: tuple[uuid.UUID, ...] = ()
+
+    def with_path(self, t: Any) -> Any:
+        """On a table with the organisation's path (one index range per subtree)."""
+        if self.path is not None:
+            return t.org_path.startswith(self.path, autoescape=True)
+        return t.organization_id.in_(self.ids)
+
+    def with_id(self, t: Any) -> Any:
+        if self.path is not None:
+            below = select(Organization.id).where(
+                Organization.path.startswith(self.path, autoescape=True)
+            )
+            return t.organization_id.in_(below.scalar_subquery())
+        return t.organization_id.in_(self.ids)
+
+
+_U = ReportUnitDailyStat
+# grain → the daily table of its ragged edges, the row's key there, which rows
+_DAILY_OF: dict[str, tuple[Any, Any, tuple[Any, ...]]] = {
+    "org": (_U, None, ()),
+    "unit": (_U, _U.unit_id, (_U.unit_id.is_not(None),)),
+    "unit_total": (_U, None, (_U.unit_id.is_not(None),)),
+    "user": (_D, _D.user_id, (_D.user_id.is_not(None),)),
+    "user_total": (_D, None, (_D.user_id.is_not(None),)),
+}
+_SUMMED = ("received", "done_on_time", "done_late", "open_total", "overdue_total")
+
+
+def _union(grain: str, w: _Window, orgs: _Orgs) -> Any:
+    """The monthly and daily rows of a grain weighted for the period: columns ``key`` (the
+    unit or person; absent for ``org`` and the totals), ``org`` and :data:`_SUMMED`."""
+    m = ReportMonthlyStat
+    t, key, extra = _DAILY_OF[grain]
+    keyed = key is not None
+    zero = literal(0)
+    weights = [
+        *((m.month == d, 1) for d in w.plus),
+        *((m.month == d, -1) for d in w.minus),
+    ]
+    flows = case(*weights, else_=0) if weights else zero
+    base = case((m.month == w.stock_month, 1), else_=0)
+    change = base if w.stock_sign < 0 else zero
+    months = sorted({*w.plus, *w.minus, w.stock_month})
+    parts = [
+        select(
+            *([m.row_id.label("key")] if keyed else []),
+            m.organization_id.label("org"),
+            (m.received * flows).label("received"),
+            (m.done_on_time * flows).label("done_on_time"),
+            (m.done_late * flows).label("done_late"),
+            (m.open_base * base + m.open * change).label("open_total"),
+            (m.overdue_base * base + m.overdue * change).label("overdue_total"),
+        ).where(m.grain == grain, m.span == 1, orgs.with_path(m), m.month.in_(months))
+    ]
+    if w.years:
+        parts.append(
+            select(
+                *([m.row_id.label("key")] if keyed else []),
+                m.organization_id.label("org"),
+                m.received.label("received"),
+                m.done_on_time.label("done_on_time"),
+                m.done_late.label("done_late"),
+                zero.label("open_total"),
+                zero.label("overdue_total"),
+            ).where(m.grain == grain, m.span == 12, orgs.with_path(m), m.month.in_(w.years))
+        )
+    edge = [t.day.between(a, b) for a, b in w.edges]
+    stock = [t.day.between(*w.stock_days)] if w.stock_days else []
+    if edge or stock:
+        flow = case((or_(*edge), 1), else_=0) if edge else zero
+        sign = case((stock[0], w.stock_sign), else_=0) if stock else zero
+        where = orgs.with_path(t) if t is _U else orgs.with_id(t)
+        spans = [*w.edges, *([w.stock_days] if w.stock_days else [])]
+        first, last = min(a for a, _ in spans), max(b for _, b in spans)
+        parts.append(
+            select(
+                *([key.label("key")] if keyed else []),
+                t.organization_id.label("org"),
+                (t.received * flow).label("received"),
+                (t.done_on_time * flow).label("done_on_time"),
+                (t.done_late * flow).label("done_late"),
+                (t.open * sign).label("open_total"),
+                (t.overdue * sign).label("overdue_total"),
+            ).where(where, *extra, t.day.between(first, last), or_(*edge, *stock))
+        )
+    return union_all(*parts).subquery("weighted")
+
+
+def _sums(u: Any) -> list[Any]:
+    def total(c: Any) -> Any:
+        return func.coalesce(func.sum(c), 0)
+
+    overdue = total(u.c.overdue_total)
+    return [
+        total(u.c.received).label("received"),
+        total(u.c.done_on_time).label("done_on_time"),
+        total(u.c.done_late).label("done_late"),
+        (total(u.c.open_total) - overdue).label("open"),
+        overdue.label("overdue"),
+    ]
+
+
+def _grouped(grain: str, w: _Window, orgs: _Orgs) -> Any:
+    """Per organisation (``org``) or per unit / person and organisation: the five figures."""
+    u = _union(grain, w, orgs)
+    keys = [u.c.org] if grain == "org" else [u.c.key, u.c.org]
+    return select(*keys, *_sums(u)).group_by(*keys)
+
+
+def _count_rows(grain: str, w: _Window, orgs: _Orgs) -> Any:
+    """How many units / people have a figure that is not zero."""
+    u = _union(grain, w, orgs)
+    shown = or_(*(func.sum(u.c[c]) != 0 for c in _SUMMED))
+    rows = select(u.c.key, u.c.org).group_by(u.c.key, u.c.org).having(shown).subquery()
+    return select(func.count()).select_from(rows)
+
+
+_fold = functools.lru_cache(maxsize=65_536)(fold)
+
+
+def _ordered(orgs: Iterable[Any]) -> list[Any]:
+    """The organisations in the published order: name (folded: Vietnamese dictionary
+    order), name, id."""
+    return sorted(orgs, key=lambda o: (_fold(o.name), o.name, str(o.id)))
+
+
 def _aggregate(
     uow: UnitOfWork,
     actor: Actor,
@@ -579,46 +977,45 @@ def _aggregate(
     date_from: dt.date,
     date_to: dt.date,
     group_by: str,
+    limit: int | None,
+    cursor: str | None,
 ) -> RollupReport:
+    """A subtree's figures from the monthly and daily tables; with ``limit`` (unit / person),
+    one page summed in the database for the organisations it reaches."""
     with uow:
         s = uow.session
         today = local_date(uow.now())
         as_of = min(date_to, today)
-        in_tree = (
-            select(Organization.id).where(Organization.path.startswith(org_path)).scalar_subquery()
-        )
-        t: Any
-        if group_by == GroupBy.USER:  # per person, sub-tasks count too
-            t = ReportDailyStat
-            key: Any = t.user_id
-            figures, period_rows = _figures(date_from, date_to, as_of, t)
-            where: tuple[Any, ...] = (t.organization_id.in_(in_tree), period_rows)
-        else:  # per organisation or unit: the per-unit table, the subtree one index range
-            t = ReportUnitDailyStat
-            key = t.organization_id if group_by == GroupByAll.ORGANIZATION else t.unit_id
-            figures, period_rows = _figures(date_from, date_to, as_of, t)
-            where = (t.org_path.startswith(org_path, autoescape=True), period_rows)
-        stmt = select(key.label("key"), t.organization_id.label("org"), *figures).where(*where)
-        if group_by != GroupByAll.ORGANIZATION:
-            stmt = stmt.where(key.is_not(None))
-        result = s.execute(stmt.group_by(key, t.organization_id)).all()
+        w = _window(date_from, date_to, as_of)
+        subtree = _Orgs(path=org_path)
         orgs = {
             o.id: o
             for o in s.execute(
                 select(
                     Organization.id, Organization.name, Organization.path, Organization.parent_id
-                ).where(Organization.path.startswith(org_path))
+                ).where(Organization.path.startswith(org_path, autoescape=True))
             ).all()
         }
         refreshed = s.scalar(
-            select(func.min(ReportRefresh.through_day)).where(
-                ReportRefresh.organization_id.in_(in_tree)
-            )
+            select(func.min(ReportRefresh.through_day)).where(subtree.with_id(ReportRefresh))
         )
+        total_items: int | None = None
+        next_cursor: str | None = None
         if group_by == GroupByAll.ORGANIZATION:
-            rows = _by_child(org_id, org_path, orgs, result)
+            rows = _by_child(org_id, org_path, orgs, s.execute(_grouped("org", w, subtree)).all())
+            total = _total(rows)
         else:
-            rows = _by_member(s, group_by, orgs, result, org_path)
+            grain = "unit" if group_by == GroupBy.UNIT else "user"
+            order = _ordered(orgs.values())
+            if limit is None:
+                result = s.execute(_grouped(grain, w, subtree)).all()
+                rows = _by_member(s, grain, order, result, org_path)
+                total = _total(rows)
+            else:
+                rows, next_cursor = _member_page(s, grain, w, order, limit, cursor)
+                sums = s.execute(select(*_sums(_union(f"{grain}_total", w, subtree)))).one()
+                total = ProcessingRow(None, "Tổng cộng", *(int(v) for v in sums))
+                total_items = int(s.scalar(_count_rows(grain, w, subtree)) or 0)
         audit.record_read(
             uow,
             actor,
@@ -638,12 +1035,14 @@ def _aggregate(
             as_of,
             gb,
             rows,
-            _total(rows),
+            total,
             org_id,
             StatsScope.SUBTREE,
             group_by,
             "aggregate",
             refreshed,
+            total_items,
+            next_cursor,
         )
 
 
@@ -691,41 +1090,91 @@ def _by_child(
     return rows
 
 
-def _by_member(
-    s: Session, group_by: str, orgs: dict[uuid.UUID, Any], result: Sequence[Any], org_path: str
-) -> list[RollupRow]:
-    ids = [r.key for r in result]
-    m: Any = Unit if group_by == GroupBy.UNIT else User
-    name = Unit.name if group_by == GroupBy.UNIT else User.full_name
-    if len(ids) > 500:  # the subtree's names in one range read, not a list of thousands of ids
+def _names(s: Session, grain: str, ids: Sequence[Any], org_path: str | None) -> dict[Any, str]:
+    m: Any = Unit if grain == "unit" else User
+    name = Unit.name if grain == "unit" else User.full_name
+    if org_path is not None and len(ids) > 500:
+        # The subtree's names in one range read, not a list of thousands of ids.
         found = (
             select(m.id, name)
             .join(Organization, Organization.id == m.organization_id)
             .where(Organization.path.startswith(org_path, autoescape=True))
         )
     else:
-        found = select(m.id, name).where(m.id.in_(ids))
-    names: dict[Any, str] = {k: v for k, v in s.execute(found)}
-    # The centre by unit sorts some 17,000 rows: each organisation's key folded once, rows
-    # with nothing to show dropped before anything is built.
-    org_keys: dict[Any, tuple[str, str | None]] = {}
-    keyed = []
+        found = select(m.id, name).where(m.id.in_(list(ids)))
+    return {k: v for k, v in s.execute(found)}
+
+
+def _keyed(
+    result: Iterable[Any], names: dict[Any, str]
+) -> dict[Any, list[tuple[tuple[str, str, str], Any, str, tuple[int, ...]]]]:
+    """Per organisation, its rows with a figure, in order: (sort key, id, name, figures)."""
+    out: dict[Any, list[tuple[tuple[str, str, str], Any, str, tuple[int, ...]]]] = {}
     for r in result:
-        figs = tuple(int(x) for x in r[2:7])
+        figs = tuple(int(getattr(r, f)) for f in FIGURES)
         if not any(figs):
             continue
-        if r.org not in org_keys:
-            o_name = orgs[r.org].name if r.org in orgs else None
-            org_keys[r.org] = (fold(o_name or ""), o_name)
-        o_key, o_name = org_keys[r.org]
         n = names.get(r.key, "?")
-        keyed.append(((o_key, fold(n), n, str(r.key)), r.key, n, figs, r.org, o_name))
-    keyed.sort(key=lambda k: k[0])
-    rows = [
-        _row(key, n, figs, organization_id=org, organization_name=o_name)
-        for _, key, n, figs, org, o_name in keyed
+        out.setdefault(r.org, []).append(((_fold(n), n, str(r.key)), r.key, n, figs))
+    for rows in out.values():
+        rows.sort(key=lambda k: k[0])
+    return out
+
+
+def _by_member(
+    s: Session, grain: str, order: Sequence[Any], result: Sequence[Any], org_path: str
+) -> list[RollupRow]:
+    """Every unit / person row of the subtree (no page: the export, the API without limit)."""
+    per_org = _keyed(result, _names(s, grain, [r.key for r in result], org_path))
+    return [
+        _row(key, n, figs, organization_id=o.id, organization_name=o.name)
+        for o in order
+        for _, key, n, figs in per_org.get(o.id, ())
     ]
-    return rows
+
+
+CURSOR_KIND = "m"  # a subtree's page by unit / person: [kind, org id, row name, row id]
+
+
+def _member_page(
+    s: Session, grain: str, w: _Window, order: Sequence[Any], limit: int, cursor: str | None
+) -> tuple[list[RollupRow], str | None]:
+    """One page of a subtree's unit / person rows: the organisations walked in order from the
+    cursor's, summed in the database a batch at a time (16, then 64, … organisations) until
+    the page is full. The cursor holds the last row's organisation, name and id: the next page
+    starts after it (a row renamed or come meanwhile lands where its name puts it)."""
+    start, after = 0, None
+    key = decode_cursor(cursor)
+    if key is not None:
+        bad = ValidationError.field("cursor", "Con trỏ phân trang không hợp lệ.")
+        if len(key) != 4 or key[0] != CURSOR_KIND:
+            raise bad
+        try:
+            org = uuid.UUID(key[1])
+        except ValueError:
+            raise bad from None
+        where = [i for i, o in enumerate(order) if o.id == org]
+        if not where:  # the organisation left the subtree meanwhile
+            raise bad
+        start, after = where[0], (_fold(key[2]), key[2], key[3])
+    out: list[RollupRow] = []
+    i, size = start, 16
+    while i < len(order) and len(out) <= limit:
+        batch = order[i : i + size]
+        i += size
+        size = min(size * 4, 2048)
+        result = s.execute(_grouped(grain, w, _Orgs(ids=tuple(o.id for o in batch)))).all()
+        per_org = _keyed(result, _names(s, grain, [r.key for r in result], None))
+        for o in batch:
+            for sort_key, k, n, figs in per_org.get(o.id, ()):
+                if after is not None and o.id == order[start].id and sort_key <= after:
+                    continue
+                out.append(_row(k, n, figs, organization_id=o.id, organization_name=o.name))
+    page = out[:limit]
+    if len(out) <= limit:
+        return page, None
+    last = page[-1]
+    return page, encode_cursor([CURSOR_KIND, last.organization_id, last.name, last.id])
 
 
 def as_local_midnight(day: dt.date) -> dt.datetime:

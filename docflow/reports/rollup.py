@@ -66,6 +66,7 @@ from sqlalchemy import (
     null,
     or_,
     select,
+    text,
     true,
     union_all,
 )
@@ -871,11 +872,19 @@ _DAILY_OF: dict[str, tuple[Any, Any, tuple[Any, ...]]] = {
 _SUMMED = ("received", "done_on_time", "done_late", "open_total", "overdue_total")
 
 
-def _union(grain: str, w: _Window, orgs: _Orgs) -> Any:
+def _union(grain: str, w: _Window, orgs: _Orgs, child_of: int | None = None) -> Any:
     """The monthly and daily rows of a grain weighted for the period: columns ``key`` (the
-    unit or person; absent for ``org`` and the totals), ``org`` and :data:`_SUMMED`."""
+    unit or person; absent for ``org`` and the totals), ``org`` and :data:`_SUMMED`. With
+    ``child_of`` (``org`` grain), ``org`` is the first ``child_of`` characters of the row's
+    path: the path of the subtree's direct child it lies in (or the subtree's own)."""
     m = ReportMonthlyStat
     t, key, extra = _DAILY_OF[grain]
+
+    def org_of(table: Any) -> Any:
+        if child_of is None:
+            return table.organization_id.label("org")
+        return func.substr(table.org_path, 1, child_of).label("org")
+
     keyed = key is not None
     zero = literal(0)
     weights = [
@@ -889,7 +898,7 @@ def _union(grain: str, w: _Window, orgs: _Orgs) -> Any:
     parts = [
         select(
             *([m.row_id.label("key")] if keyed else []),
-            m.organization_id.label("org"),
+            org_of(m),
             (m.received * flows).label("received"),
             (m.done_on_time * flows).label("done_on_time"),
             (m.done_late * flows).label("done_late"),
@@ -901,7 +910,7 @@ def _union(grain: str, w: _Window, orgs: _Orgs) -> Any:
         parts.append(
             select(
                 *([m.row_id.label("key")] if keyed else []),
-                m.organization_id.label("org"),
+                org_of(m),
                 m.received.label("received"),
                 m.done_on_time.label("done_on_time"),
                 m.done_late.label("done_late"),
@@ -920,7 +929,7 @@ def _union(grain: str, w: _Window, orgs: _Orgs) -> Any:
         parts.append(
             select(
                 *([key.label("key")] if keyed else []),
-                t.organization_id.label("org"),
+                org_of(t),
                 (t.received * flow).label("received"),
                 (t.done_on_time * flow).label("done_on_time"),
                 (t.done_late * flow).label("done_late"),
@@ -945,9 +954,10 @@ def _sums(u: Any) -> list[Any]:
     ]
 
 
-def _grouped(grain: str, w: _Window, orgs: _Orgs) -> Any:
-    """Per organisation (``org``) or per unit / person and organisation: the five figures."""
-    u = _union(grain, w, orgs)
+def _grouped(grain: str, w: _Window, orgs: _Orgs, child_of: int | None = None) -> Any:
+    """Per organisation (``org``; with ``child_of``, per direct child of the subtree) or per
+    unit / person and organisation: the five figures."""
+    u = _union(grain, w, orgs, child_of)
     keys = [u.c.org] if grain == "org" else [u.c.key, u.c.org]
     return select(*keys, *_sums(u)).group_by(*keys)
 
@@ -988,12 +998,20 @@ def _aggregate(
         as_of = min(date_to, today)
         w = _window(date_from, date_to, as_of)
         subtree = _Orgs(path=org_path)
+        if s.get_bind().dialect.name == "postgresql":  # a subtree's groups stay in memory
+            s.execute(text("SET LOCAL work_mem = '64MB'"))
+        by_org = group_by == GroupByAll.ORGANIZATION
+        which = (
+            or_(Organization.id == org_id, Organization.parent_id == org_id)
+            if by_org
+            else Organization.path.startswith(org_path, autoescape=True)
+        )
         orgs = {
             o.id: o
             for o in s.execute(
                 select(
                     Organization.id, Organization.name, Organization.path, Organization.parent_id
-                ).where(Organization.path.startswith(org_path, autoescape=True))
+                ).where(which)
             ).all()
         }
         refreshed = s.scalar(
@@ -1002,7 +1020,10 @@ def _aggregate(
         total_items: int | None = None
         next_cursor: str | None = None
         if group_by == GroupByAll.ORGANIZATION:
-            rows = _by_child(org_id, org_path, orgs, s.execute(_grouped("org", w, subtree)).all())
+            # Summed per direct child in the database (its path: the parent's + id + "/").
+            child_of = len(org_path) + len(str(org_id)) + 1
+            result = s.execute(_grouped("org", w, subtree, child_of)).all()
+            rows = _by_child(org_id, orgs, result)
             total = _total(rows)
         else:
             grain = "unit" if group_by == GroupBy.UNIT else "user"
@@ -1047,23 +1068,22 @@ def _aggregate(
 
 
 def _by_child(
-    org_id: uuid.UUID, org_path: str, orgs: dict[uuid.UUID, Any], result: Sequence[Any]
+    org_id: uuid.UUID, orgs: dict[uuid.UUID, Any], result: Sequence[Any]
 ) -> list[RollupRow]:
-    """The organisation's own figures, then each direct child with its whole subtree."""
-    depth = org_path.count("/")
+    """The organisation's own figures, then each direct child with its whole subtree (the
+    result's ``org``: the path of the row's child, or the organisation's own path)."""
+    by_path = {o.path: o.id for o in orgs.values()}
     sums: dict[uuid.UUID, list[int]] = {}
     for r in result:
-        o = orgs.get(r.org)
-        if o is None:
-            continue
-        if o.id == org_id:
-            target = org_id
-        else:
-            parts = o.path.split("/")
-            target = uuid.UUID(parts[depth])  # the child of org_id on the way down
-        acc = sums.setdefault(target, [0, 0, 0, 0, 0])
-        for i, f in enumerate(FIGURES):
-            acc[i] += int(getattr(r, f))
+        target = by_path.get(r.org)
+        if target is not None:
+            sums[target] = [
+                int(r.received),
+                int(r.done_on_time),
+                int(r.done_late),
+                int(r.open),
+                int(r.overdue),
+            ]
     children = [o for o in orgs.values() if o.parent_id == org_id]
     own = orgs[org_id]
     rows = [

@@ -142,9 +142,8 @@ class ReportMonthlyStat(Base):
     (:func:`docflow.reports.rollup.refresh_organization`), from them, so always consistent.
 
     ``grain`` says which rows a grouping reads: ``org`` (the organisation's unit-level items,
-    ``row_id`` null: group_by=organization), ``unit`` / ``unit_total`` (per lead unit, and the
-    organisation's sum of those: group_by=unit and its total row), ``user`` / ``user_total``
-    (per lead person, sub-tasks included, and their sum: group_by=user). Per row: the month's
+    ``row_id`` null: group_by=organization), ``unit`` (per lead unit: group_by=unit), ``user``
+    (per lead person, sub-tasks included: group_by=user). Per row: the month's
     flows (received, done on time, done late), the stock's change over the whole month
     (``open``, ``overdue``: the days after the computed day included, where items are known to
     turn overdue) and the stock at the month's start (``open_base``, ``overdue_base``), so the

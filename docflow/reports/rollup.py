@@ -8,8 +8,8 @@ rule for "late" and "overdue"), so that for a period [from, to] with ``as_of = m
 flows = the sum over the period's days, stock = the row of the day ``as_of``.
 
 **The coarse grain** (``report_monthly_stats``): the same figures per organisation and month
-(and per year, flows only), each grouping's rows (per organisation; per unit and their total;
-per person and their total) with the organisation's path. A period reads the month rows (or a
+(and per year, flows only), each grouping's rows (per organisation, per unit, per person) with
+the organisation's path. A period reads the month rows (or a
 year's row less its months outside the period) for its whole months and the daily rows only
 for its ragged edges; the stock at ``as_of`` is the month row's start stock plus the daily
 changes through ``as_of``, or its end stock less the changes after it (whichever reads fewer
@@ -39,7 +39,7 @@ repair).
 sums the tables over the organisation and everything below it, grouped by organisation (the
 organisation's own figures, then each child with its whole subtree: the drill-down), unit or
 person. A page by unit or person (``limit``) is summed in the database for the organisations it
-reaches only; its total row and ``total_items`` are separate aggregates.
+reaches only; its total row and ``total_items`` come from one separate aggregate.
 """
 
 from __future__ import annotations
@@ -303,9 +303,7 @@ _D = ReportDailyStat
 MONTHLY_GRAINS: dict[str, tuple[Any, tuple[Any, ...]]] = {
     "org": (None, (_D.unit_level == 1,)),
     "unit": (_D.unit_id, (_D.unit_level == 1, _D.unit_id.is_not(None))),
-    "unit_total": (None, (_D.unit_level == 1, _D.unit_id.is_not(None))),
     "user": (_D.user_id, (_D.user_id.is_not(None),)),
-    "user_total": (None, (_D.user_id.is_not(None),)),
 }
 
 
@@ -625,7 +623,7 @@ def processing_rollup(
     ``total`` and ``total_items`` stay those of every row. The centre grouped by unit has
     twelve thousand rows: a page is what a leader reads; the drill-down by organisation
     narrows it. A subtree's page by unit or person is summed only for the organisations it
-    reaches (in their order); its total and ``total_items`` are two separate aggregates."""
+    reaches (in their order); its total and ``total_items`` come from one separate aggregate."""
     paged = limit is not None or cursor is not None
     report = _rollup(
         uow, actor, date_from, date_to, group_by, organization_id, scope, limit, cursor, paged
@@ -865,9 +863,7 @@ _U = ReportUnitDailyStat
 _DAILY_OF: dict[str, tuple[Any, Any, tuple[Any, ...]]] = {
     "org": (_U, None, ()),
     "unit": (_U, _U.unit_id, (_U.unit_id.is_not(None),)),
-    "unit_total": (_U, None, (_U.unit_id.is_not(None),)),
     "user": (_D, _D.user_id, (_D.user_id.is_not(None),)),
-    "user_total": (_D, None, (_D.user_id.is_not(None),)),
 }
 _SUMMED = ("received", "done_on_time", "done_late", "open_total", "overdue_total")
 
@@ -962,12 +958,25 @@ def _grouped(grain: str, w: _Window, orgs: _Orgs, child_of: int | None = None) -
     return select(*keys, *_sums(u)).group_by(*keys)
 
 
-def _count_rows(grain: str, w: _Window, orgs: _Orgs) -> Any:
-    """How many units / people have a figure that is not zero."""
+def _count_and_total(grain: str, w: _Window, orgs: _Orgs) -> Any:
+    """One pass over a subtree's unit / person sums: how many have a figure that is not zero,
+    and the five figures' totals (the sum of every row, shown or zero)."""
     u = _union(grain, w, orgs)
-    shown = or_(*(func.sum(u.c[c]) != 0 for c in _SUMMED))
-    rows = select(u.c.key, u.c.org).group_by(u.c.key, u.c.org).having(shown).subquery()
-    return select(func.count()).select_from(rows)
+    per = (
+        select(u.c.key, u.c.org, *(func.sum(u.c[c]).label(c) for c in _SUMMED))
+        .group_by(u.c.key, u.c.org)
+        .subquery("per_row")
+    )
+    shown = or_(*(per.c[c] != 0 for c in _SUMMED))
+    overdue = func.coalesce(func.sum(per.c.overdue_total), 0)
+    return select(
+        func.count().filter(shown),
+        func.coalesce(func.sum(per.c.received), 0),
+        func.coalesce(func.sum(per.c.done_on_time), 0),
+        func.coalesce(func.sum(per.c.done_late), 0),
+        func.coalesce(func.sum(per.c.open_total), 0) - overdue,
+        overdue,
+    )
 
 
 _fold = functools.lru_cache(maxsize=65_536)(fold)
@@ -1034,9 +1043,9 @@ def _aggregate(
                 total = _total(rows)
             else:
                 rows, next_cursor = _member_page(s, grain, w, order, limit, cursor)
-                sums = s.execute(select(*_sums(_union(f"{grain}_total", w, subtree)))).one()
+                count, *sums = s.execute(_count_and_total(grain, w, subtree)).one()
                 total = ProcessingRow(None, "Tổng cộng", *(int(v) for v in sums))
-                total_items = int(s.scalar(_count_rows(grain, w, subtree)) or 0)
+                total_items = int(count)
         audit.record_read(
             uow,
             actor,

@@ -27,9 +27,7 @@ FIGURES = ("received", "done_on_time", "done_late", "open", "overdue", "open_bas
 GRAINS = {
     "org": ("NULL", "s.unit_level = 1"),
     "unit": ("s.unit_id", "s.unit_level = 1 AND s.unit_id IS NOT NULL"),
-    "unit_total": ("NULL", "s.unit_level = 1 AND s.unit_id IS NOT NULL"),
     "user": ("s.user_id", "s.user_id IS NOT NULL"),
-    "user_total": ("NULL", "s.user_id IS NOT NULL"),
 }
 
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -275,3 +276,67 @@ def test_the_one_pass_rebuild_writes_what_per_organisation_refreshes_write(tree:
     # And rebuilding again changes nothing (idempotent).
     rebuild_all(demo.uow())
     assert _snapshot(tree) == one_pass
+
+
+def test_the_coarse_grain_pages_and_the_rebuild_on_sqlite(tmp_path: Path) -> None:
+    """The embedded profile (SQLite): the monthly rows (its date functions), the pages and the
+    one-pass rebuild (executemany, no COPY) give the live count's figures."""
+    from docflow import UnitOfWork, make_engine, make_session_factory
+    from docflow.demo import seed_demo
+    from migrations import upgrade
+    from tests.conftest import DEMO_PASSWORD, Clock, Demo
+    from tests.tasks.conftest import Tasks
+
+    url = f"sqlite:///{tmp_path / 'dhtn.sqlite'}"
+    upgrade(url)
+    engine = make_engine(url)
+    try:
+        factory = make_session_factory(engine)
+        clock = Clock()
+        seed_demo(UnitOfWork(factory, clock=clock), password=DEMO_PASSWORD)
+        t = Tasks(Demo(factory, clock))
+        t.set_today(D(2026, 3, 2))
+        x = t.create(unit="DCGSPBXH", due=D(2026, 3, 20), title="Việc X").id
+        t.create(user="chuyenvien.tg", due=D(2026, 4, 1), title="Việc Y")
+        t.set_today(D(2026, 4, 10))
+        t.act("truongban.dcgs", x, "submit_completion", comment="Xong")
+        t.act("lanhdao.tw", x, "approve_completion")
+        t.set_today(D(2026, 11, 3))
+        t.create(user="chuyenvien.dcgs", due=D(2026, 11, 6), title="Việc Z")
+        t.create(unit="TG", due=D(2026, 11, 30), title="Việc W")
+        t.set_today(D(2026, 11, 23))
+        orgs, rows = rebuild_all(UnitOfWork(factory, clock=clock))
+        assert orgs == 3 and rows > 0
+        leader = t.demo.actor("lanhdao.tw")
+        for start, end in (
+            (D(2026, 11, 1), D(2026, 11, 30)),
+            (D(2026, 1, 1), D(2026, 11, 30)),
+            (D(2026, 3, 15), D(2026, 11, 10)),
+        ):
+            for group in (GroupBy.UNIT, GroupBy.USER):
+                period: dict[str, Any] = {"date_from": start, "date_to": end}
+                live = processing_report(
+                    UnitOfWork(factory, clock=clock), leader, **period, group_by=group
+                )
+                kw: dict[str, Any] = {**period, "group_by": group.value}
+                agg = processing_rollup(
+                    UnitOfWork(factory, clock=clock), leader, **kw, scope=StatsScope.SUBTREE
+                )
+                want = sorted((r.name, figures(r)) for r in live.rows)
+                assert sorted((r.name, figures(r)) for r in agg.rows) == want, (start, group)
+                page = processing_rollup(
+                    UnitOfWork(factory, clock=clock), leader, **kw,
+                    scope=StatsScope.SUBTREE, limit=1,
+                )  # fmt: skip
+                assert figures(page.total) == figures(live.total)
+                assert page.total_items == len(live.rows) and len(page.rows) == 1
+            by_org = processing_rollup(
+                UnitOfWork(factory, clock=clock), leader, date_from=start, date_to=end,
+                group_by="organization", scope=StatsScope.SUBTREE,
+            )  # fmt: skip
+            unit_live = processing_report(
+                UnitOfWork(factory, clock=clock), leader, date_from=start, date_to=end
+            )
+            assert figures(by_org.total) == figures(unit_live.total), start
+    finally:
+        engine.dispose()

@@ -10,13 +10,18 @@ transaction ids of the past (documents that came in over time, long settled: a f
 million documents in one transaction makes the box validators count its rows until the
 transactions move past it; see docflow.changes.organization_validator).
 
-    python -m bench.api [--quick] [--documents 1000000] [--runs 300] [--keep]
+    python -m bench.api [--quick] [--documents 1000000] [--runs 300] [--old-runs 20] [--keep]
 
 ``--keep`` reuses the database when it already holds this many bench documents (brought to the
 current migration first: new indexes are built on the kept rows), so a second run measures
 without generating a million documents again; otherwise the database is made afresh.
 
 The counters are also timed answered 304 (their tag comes from the same change log).
+
+The box reads are also timed before and after issue 19 in the same run, one of each in turn
+(``--old-runs`` rounds): the box as one statement (visibility and "waiting for me" as ORs, every
+matching row sorted, the old query kept in ``tests/docflow/test_box_pages.py`` as the tests'
+oracle) and as today (one index range per reason, merged: ``docflow.documents.queries``).
 
 ``--quick`` uses 20,000 documents and 100 runs (what ``make bench`` runs). Prints p50/p95 per
 request, the ratio of the full read to the 304, the 304's throughput and the peak memory.
@@ -44,6 +49,18 @@ from migrations import upgrade
 DEFAULT_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/dhtn_bench_api"
 PASSWORD = "bench-password-audit"  # make_app's demo password
 USERS = ("vanthu.tw", "lanhdao.tw", "truongban.dcgs")
+# Box reads timed with the old and the new query: (label, user, path).
+BOX_CASES = [
+    ("clerk, box=inbox", "vanthu.tw", "/api/v1/documents?box=inbox"),
+    ("clerk, box=all", "vanthu.tw", "/api/v1/documents?box=all"),
+    ("unit head, box=inbox", "truongban.dcgs", "/api/v1/documents?box=inbox"),
+    ("unit head, box=done", "truongban.dcgs", "/api/v1/documents?box=done"),
+    ("leader, box=inbox", "lanhdao.tw", "/api/v1/documents?box=inbox"),
+    ("leader, box=all", "lanhdao.tw", "/api/v1/documents?box=all"),
+    # The third page (the cursor of the second).
+    ("clerk, box=all, page 3", "vanthu.tw", "/api/v1/documents?box=all"),
+    ("unit head, box=inbox, page 3", "truongban.dcgs", "/api/v1/documents?box=inbox"),
+]
 
 BULK_DOCUMENTS = """
 INSERT INTO documents (
@@ -178,11 +195,76 @@ def timed(call: Callable[[], Any], expect: int) -> float:
     return took
 
 
+def old_list_documents(uow: Any, actor: Any, query: Any) -> Any:
+    """``list_documents`` before issue 19: one statement, ORDER BY … LIMIT over every match."""
+    from docflow import audit
+    from docflow.documents import queries
+    from docflow.pagination import Page
+    from tests.docflow.test_box_pages import old_page
+
+    if query.q:
+        return queries.list_documents(uow, actor, query)
+    with uow:
+        rows, cursor = old_page(uow.session, actor, query)
+    audit.record_search(uow, actor, query.issuer, rows)
+    return Page(rows, cursor)
+
+
+def compare_boxes(client: Any, users: dict[str, dict[str, str]], rounds: int) -> None:
+    """The box reads with the old query and the new one, in turn; p50/p95 and the ratio."""
+    from docflow.documents import queries
+
+    new = queries.list_documents
+    lat: dict[tuple[str, str], list[float]] = {}
+    same = 0
+    paths = {}
+    for label, user, path in BOX_CASES:
+        if label.endswith("page 3"):
+            for _ in range(2):
+                cursor = client.get(path, headers=users[user]).get_json()["next_cursor"]
+                path = f"{path.split('&cursor=')[0]}&cursor={cursor}"
+        paths[label] = path
+    load_before = os.getloadavg()
+    try:
+        for _ in range(rounds):
+            for label, user, _path in BOX_CASES:
+                path = paths[label]
+                pages = []
+                for which, fn in (("old", old_list_documents), ("new", new)):
+                    queries.list_documents = fn  # type: ignore[assignment]
+                    t0 = time.perf_counter()
+                    r = client.get(path, headers=users[user])
+                    lat.setdefault((label, which), []).append(time.perf_counter() - t0)
+                    assert r.status_code == 200, r.get_data()[:300]
+                    body = r.get_json()
+                    pages.append(([i["id"] for i in body["items"]], body.get("next_cursor")))
+                assert pages[0] == pages[1], (label, "the two queries differ")
+                same += 1
+    finally:
+        queries.list_documents = new  # type: ignore[assignment]
+    print(f"box reads, old query vs new, {rounds} rounds, one of each in turn:")
+    print(
+        "machine load average (1, 5, 15 min) before / after: "
+        + " / ".join(", ".join(f"{x:.1f}" for x in la) for la in (load_before, os.getloadavg()))
+    )
+    for label, _user, path in BOX_CASES:
+        old, cur = lat[(label, "old")], lat[(label, "new")]
+        print(
+            f"GET {path:28s} ({label:28s}) old p50 {pct(old, 0.5):8.2f} ms p95 "
+            f"{pct(old, 0.95):8.2f} ms | new p50 {pct(cur, 0.5):7.2f} ms p95 "
+            f"{pct(cur, 0.95):7.2f} ms | ×{pct(old, 0.5) / pct(cur, 0.5):.0f} at p50"
+        )
+    print(f"pages compared (same ids and cursor both ways): {same}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="20,000 documents, 100 runs")
     parser.add_argument("--documents", type=int, default=1_000_000)
     parser.add_argument("--runs", type=int, default=300)
+    parser.add_argument(
+        "--old-runs", type=int, default=20, help="rounds of box reads with the old query too"
+    )
     parser.add_argument("--url", default=os.environ.get("DHTN_BENCH_API_URL", DEFAULT_URL))
     parser.add_argument(
         "--keep",
@@ -201,6 +283,8 @@ def main() -> None:
         app = make_app(args.url, Path(tmp))
         users = tokens(app) if reuse else load(app, n)
         client = app.test_client()
+        if args.old_runs:
+            compare_boxes(client, users, args.old_runs)
         cases: list[tuple[str, str, str]] = [
             ("clerk, box=all", "vanthu.tw", "/api/v1/documents?box=all"),
             ("clerk, box=inbox", "vanthu.tw", "/api/v1/documents?box=inbox"),

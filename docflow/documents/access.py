@@ -5,7 +5,10 @@ assigned to them or to their unit, and the outgoing ones they drafted, were aske
 are to sign (a unit head also sees the drafts of the unit); secrecy above the actor's clearance
 hides a document; nobody sees another organisation's documents. Invisible documents are reported as missing (404).
 The same rule exists twice on purpose: as a SQL condition for lists (boxes, search) and as a
-Python check for one loaded document; tests hold the two to the same matrix.
+Python check for one loaded document; tests hold the two to the same matrix. The SQL side is
+written as reasons (:class:`Reason`: why a document is visible, why it waits for someone): one
+condition joins them with OR (search, duplicate checks), and a box reads each as its own index
+range (:func:`docflow.documents.queries.box_ranges`).
 
 This module is the one place that says what a reader may see of a document. Every read path
 goes through it: one document (:func:`ensure_visible`), lists, search and duplicate checks
@@ -20,6 +23,7 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import (
@@ -67,27 +71,69 @@ def user_cleared_for(user: User, secrecy_rank: int) -> bool:
     return secrecy_rank <= user.clearance_level.rank
 
 
-def visible_clause(actor: Actor) -> ColumnElement[bool]:
-    """SQL condition: documents ``actor`` may see."""
-    base = and_(Document.organization_id == actor.organization_id, clearance_clause(actor))
-    if sees_whole_organisation(actor):
-        return base
-    involved = [Assignment.user_id == actor.user_id]
-    if actor.unit_id is not None:
-        involved.append(Assignment.unit_id == actor.unit_id)
-    return and_(
-        base,
-        or_(
+@dataclass(frozen=True)
+class Reason:
+    """One reason a document is in a reader's list: a condition on the document row, or (when
+    ``on_assignment``) on one of its assignments; ``direction`` and ``states`` (the document's
+    states, None for any) say which part of the organisation's documents it can be in, so a
+    box can read it as index ranges of one direction and one state each (see
+    :func:`docflow.documents.queries.list_documents`)."""
+
+    on_assignment: bool
+    conditions: tuple[ColumnElement[bool], ...]
+    direction: str | None = None
+    states: tuple[str, ...] | None = None
+
+    def where(self) -> list[ColumnElement[bool]]:
+        """The reason's conditions as written for :func:`waiting_documents` (on ``assignments``
+        when ``on_assignment``, else on ``documents``)."""
+        out = list(self.conditions)
+        if self.direction is not None:
+            out.append(Document.direction == self.direction)
+        if self.states is not None:
+            if len(self.states) == 1:
+                out.append(Document.state == self.states[0])
+            else:
+                out.append(_states(Document.state, self.states))
+        return out
+
+    def on_document(self) -> list[ColumnElement[bool]]:
+        """The reason's own conditions on the document row, without its direction and states
+        (an assignment's become one ``EXISTS``)."""
+        if not self.on_assignment:
+            return list(self.conditions)
+        return [
             exists(
-                select(Assignment.id).where(Assignment.document_id == Document.id, or_(*involved))
-            ),
-            _outgoing_involved_clause(actor),
-        ),
-    )
+                select(Assignment.id).where(Assignment.document_id == Document.id, *self.conditions)
+            )
+        ]
+
+    def clause(self) -> ColumnElement[bool]:
+        """The whole reason as one condition on the document row."""
+        extra: list[ColumnElement[bool]] = []
+        if self.direction is not None:
+            extra.append(Document.direction == self.direction)
+        if self.states is not None:
+            extra.append(Document.state.in_(self.states))
+        return and_(*extra, *self.on_document())
 
 
-def _outgoing_involved_clause(actor: Actor) -> ColumnElement[bool]:
+#: Every direction a document has (a box without a direction reads one range per direction).
+DIRECTIONS = ("incoming", "outgoing")
+
+
+def visibility_reasons(actor: Actor) -> list[Reason]:
+    """Why a document of ``actor``'s organisation within their clearance is visible to them,
+    one :class:`Reason` each: for clerks and leaders one reason without conditions (the whole
+    organisation); for others the incoming documents assigned to them or their unit and the
+    outgoing ones they drafted, were asked to review or are to sign (a unit head: also the
+    unit's drafts). :func:`visible_clause` is the organisation, the clearance and any of these."""
+    if sees_whole_organisation(actor):
+        return [Reason(False, ())]
     me = actor.user_id
+    reasons = [Reason(True, (Assignment.user_id == me,))]
+    if actor.unit_id is not None:
+        reasons.append(Reason(True, (Assignment.unit_id == actor.unit_id,)))
     people: list[ColumnElement[bool]] = [
         Document.created_by_id == me,
         Document.signer_user_id == me,
@@ -98,7 +144,22 @@ def _outgoing_involved_clause(actor: Actor) -> ColumnElement[bool]:
     ]
     if actor.unit_id is not None and actor.has_role(Role.UNIT_HEAD):
         people.append(Document.drafting_unit_id == actor.unit_id)
-    return and_(Document.direction == "outgoing", or_(*people))
+    reasons.extend(Reason(False, (p,), "outgoing") for p in people)
+    return reasons
+
+
+def visible_base(actor: Actor) -> list[ColumnElement[bool]]:
+    """What every visible document shares: ``actor``'s organisation and clearance."""
+    return [Document.organization_id == actor.organization_id, clearance_clause(actor)]
+
+
+def visible_clause(actor: Actor) -> ColumnElement[bool]:
+    """SQL condition: documents ``actor`` may see (:func:`visible_base` and any of
+    :func:`visibility_reasons`)."""
+    base = and_(*visible_base(actor))
+    if sees_whole_organisation(actor):
+        return base
+    return and_(base, or_(*(r.clause() for r in visibility_reasons(actor))))
 
 
 def is_involved(actor: Actor, doc: Document) -> bool:
@@ -187,85 +248,93 @@ def _states(column: QueryableAttribute[str], values: Iterable[str]) -> ColumnEle
     return column.in_(bindparam(None, list(values), expanding=True, literal_execute=True))
 
 
-def _incoming_waiting(actor: Actor) -> list[tuple[bool, list[ColumnElement[bool]]]]:
-    """Why an incoming document waits for ``actor``, one entry per reason: (through an open
-    assignment — the conditions are on ``assignments`` — or not, the conditions)."""
+def incoming_waiting_reasons(actor: Actor) -> list[Reason]:
+    """Why an incoming document waits for ``actor`` ("chờ xử lý"), one :class:`Reason` each:
+    the clerk's documents to register, the leader's submissions, the open assignments of the
+    actor and (a unit head) of their unit. Each is itself a reason to see the document (an
+    office role, or an assignment to the actor or their unit): with the organisation and the
+    clearance, a reason needs no other visibility condition."""
     from docflow.incoming.states import AssignmentRole, AssignmentState, IncomingState
 
-    org = actor.organization_id
-    reasons: list[tuple[bool, list[ColumnElement[bool]]]] = []
+    reasons: list[Reason] = []
     if actor.has_role(Role.CLERK):
-        arrived = [IncomingState.ARRIVED.value, IncomingState.REGISTERED.value]
+        arrived = (IncomingState.ARRIVED.value, IncomingState.REGISTERED.value)
         reasons.append(
-            (
-                False,
-                [
-                    Document.organization_id == org,
-                    Document.direction == "incoming",
-                    _states(Document.state, arrived),
-                ],
-            )
+            Reason(False, (Document.organization_id == actor.organization_id,), "incoming", arrived)
         )
     if actor.has_role(Role.LEADER):
         reasons.append(
-            (
+            Reason(
                 False,
-                [
-                    Document.submitted_to_id.in_(presenter_ids(actor)),
-                    Document.state == IncomingState.SUBMITTED.value,
-                ],
+                (Document.submitted_to_id.in_(presenter_ids(actor)),),
+                states=(IncomingState.SUBMITTED.value,),
             )
         )
     open_states = [AssignmentState.PENDING.value, AssignmentState.IN_PROGRESS.value]
     working = [AssignmentRole.LEAD.value, AssignmentRole.COOPERATING.value]
     reasons.append(
-        (
+        Reason(
             True,
-            [
+            (
                 Assignment.user_id == actor.user_id,
                 _states(Assignment.state, open_states),
                 _states(Assignment.role, working),
-            ],
+            ),
         )
     )
     if actor.unit_id is not None and actor.has_role(Role.UNIT_HEAD):
         reasons.append(
-            (
+            Reason(
                 True,
-                [
+                (
                     Assignment.unit_id == actor.unit_id,
                     Assignment.user_id.is_(None),
                     _states(Assignment.state, open_states),
                     _states(Assignment.role, working),
-                ],
+                ),
             )
         )
     return reasons
 
 
-def _outgoing_waiting(actor: Actor) -> list[list[ColumnElement[bool]]]:
-    """Why an outgoing document waits for ``actor``, one list of conditions per reason."""
+def outgoing_waiting_reasons(actor: Actor) -> list[Reason]:
+    """Why an outgoing document waits for ``actor``, one :class:`Reason` each: drafts to write
+    or fix, drafts to review, documents to sign, and for clerks documents to number, issue and
+    dispatch (each a reason to see the document, as above)."""
     from docflow.outgoing.states import OutgoingState as S
 
-    out = Document.direction == "outgoing"
+    out = "outgoing"
     reasons = [
-        [
-            Document.created_by_id == actor.user_id,
+        Reason(
+            False,
+            (Document.created_by_id == actor.user_id,),
             out,
-            _states(Document.state, [S.DRAFT.value, S.CHANGES_REQUESTED.value]),
-        ],
-        [Document.submitted_to_id == actor.user_id, out, Document.state == S.IN_REVIEW.value],
-        [Document.signer_user_id == actor.user_id, out, Document.state == S.APPROVED.value],
+            (S.DRAFT.value, S.CHANGES_REQUESTED.value),
+        ),
+        Reason(False, (Document.submitted_to_id == actor.user_id,), out, (S.IN_REVIEW.value,)),
+        Reason(False, (Document.signer_user_id == actor.user_id,), out, (S.APPROVED.value,)),
     ]
     if actor.has_role(Role.CLERK):
         reasons.append(
-            [
-                Document.organization_id == actor.organization_id,
+            Reason(
+                False,
+                (Document.organization_id == actor.organization_id,),
                 out,
-                _states(Document.state, [S.SIGNED.value, S.ISSUED.value]),
-            ]
+                (S.SIGNED.value, S.ISSUED.value),
+            )
         )
     return reasons
+
+
+def _incoming_waiting(actor: Actor) -> list[tuple[bool, list[ColumnElement[bool]]]]:
+    """Why an incoming document waits for ``actor``, one entry per reason: (through an open
+    assignment — the conditions are on ``assignments`` — or not, the conditions)."""
+    return [(r.on_assignment, r.where()) for r in incoming_waiting_reasons(actor)]
+
+
+def _outgoing_waiting(actor: Actor) -> list[list[ColumnElement[bool]]]:
+    """Why an outgoing document waits for ``actor``, one list of conditions per reason."""
+    return [r.where() for r in outgoing_waiting_reasons(actor)]
 
 
 def waiting_for_clause(actor: Actor) -> ColumnElement[bool]:

@@ -6,10 +6,10 @@ import datetime as dt
 import io
 import uuid
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Literal
 
-from sqlalchemy import Select, or_, select, tuple_
+from sqlalchemy import ColumnElement, Select, or_, select, tuple_, union
 
 from docflow import audit
 from docflow.actors import Actor
@@ -93,41 +93,58 @@ def get_document(uow: UnitOfWork, actor: Actor, document_id: uuid.UUID) -> Docum
         return doc
 
 
-def _filtered(actor: Actor, query: DocumentQuery) -> Select[Any]:
-    stmt = select(Document).where(access.visible_clause(actor))
-    if query.direction:
-        stmt = stmt.where(Document.direction == query.direction)
+def _box_states(query: DocumentQuery) -> tuple[str, ...] | None:
+    """The document states of the box (None: any)."""
     from docflow.incoming.states import CLOSED_STATES, PROCESSING_STATES
     from docflow.outgoing.states import OUTGOING_CLOSED_STATES, OUTGOING_OPEN_STATES
 
     outgoing = query.direction == "outgoing"
-    if query.box == "inbox":
-        if outgoing:
-            stmt = stmt.where(access.outgoing_waiting_clause(actor))
-        else:
-            stmt = stmt.where(Document.direction == "incoming", access.waiting_for_clause(actor))
-    elif query.box == "processing":
-        states = [s.value for s in (OUTGOING_OPEN_STATES if outgoing else PROCESSING_STATES)]
-        stmt = stmt.where(Document.state.in_(states))
-    elif query.box == "done":
-        closed = OUTGOING_CLOSED_STATES if outgoing else CLOSED_STATES
-        stmt = stmt.where(Document.state.in_([s.value for s in closed]))
-    if query.state:
-        stmt = stmt.where(Document.state == query.state)
+    if query.box == "processing":
+        return tuple(
+            sorted(s.value for s in (OUTGOING_OPEN_STATES if outgoing else PROCESSING_STATES))
+        )
+    if query.box == "done":
+        return tuple(
+            sorted(s.value for s in (OUTGOING_CLOSED_STATES if outgoing else CLOSED_STATES))
+        )
+    return None
+
+
+def _filters(query: DocumentQuery) -> list[ColumnElement[bool]]:
+    """The list's filters other than direction, box and state."""
+    out: list[ColumnElement[bool]] = []
     if query.doc_type:
-        stmt = stmt.where(Document.doc_type == query.doc_type)
+        out.append(Document.doc_type == query.doc_type)
     if query.issuer:
-        stmt = stmt.where(
+        out.append(
             or_(
                 Document.issuer_code == query.issuer.strip(),
                 Document.search_text.contains(fold(query.issuer), autoescape=True),
             )
         )
     if query.date_from:
-        stmt = stmt.where(Document.listed_at >= _start_of(query.date_from))
+        out.append(Document.listed_at >= _start_of(query.date_from))
     if query.date_to:
-        stmt = stmt.where(Document.listed_at < _start_of(query.date_to + dt.timedelta(days=1)))
-    return stmt
+        out.append(Document.listed_at < _start_of(query.date_to + dt.timedelta(days=1)))
+    return out
+
+
+def _filtered(actor: Actor, query: DocumentQuery) -> Select[Any]:
+    """The documents of a list as one condition (full-text search ranks within it)."""
+    stmt = select(Document).where(access.visible_clause(actor))
+    if query.direction:
+        stmt = stmt.where(Document.direction == query.direction)
+    if query.box == "inbox":
+        if query.direction == "outgoing":
+            stmt = stmt.where(access.outgoing_waiting_clause(actor))
+        else:
+            stmt = stmt.where(Document.direction == "incoming", access.waiting_for_clause(actor))
+    states = _box_states(query)
+    if states is not None:
+        stmt = stmt.where(Document.state.in_(states))
+    if query.state:
+        stmt = stmt.where(Document.state == query.state)
+    return stmt.where(*_filters(query))
 
 
 def _start_of(day: dt.date) -> dt.datetime:
@@ -136,35 +153,142 @@ def _start_of(day: dt.date) -> dt.datetime:
     return dt.datetime.combine(day, dt.time(), tzinfo=VN_TZ).astimezone(dt.UTC)
 
 
+def _box_reasons(actor: Actor, query: DocumentQuery) -> list[access.Reason]:
+    """Why a document is in the box, one reason each (the documents of the box are those of
+    the actor's organisation and clearance for any of them)."""
+    if query.box != "inbox":
+        return access.visibility_reasons(actor)
+    if query.direction == "outgoing":
+        return access.outgoing_waiting_reasons(actor)
+    return [
+        r if r.direction else replace(r, direction="incoming")
+        for r in access.incoming_waiting_reasons(actor)
+    ]
+
+
+def _narrow(*choices: Sequence[str] | None) -> list[str] | None:
+    """The values every given choice allows (None when none is given), in order."""
+    out: list[str] | None = None
+    for choice in choices:
+        if choice is not None:
+            out = [v for v in (choice if out is None else out) if v in choice]
+    return out
+
+
+def box_ranges(
+    actor: Actor,
+    query: DocumentQuery,
+    *,
+    limit: int,
+    after: tuple[int, dt.datetime, uuid.UUID] | None,
+) -> list[Select[int, dt.datetime, uuid.UUID]]:
+    """The box as index ranges in its order: one select per reason, direction and state, each
+    the first ``limit`` keys (urgency, listed, id) after the cursor. The box's first ``limit``
+    keys are the first ``limit`` of all of them together.
+
+    A reason on the document row is a range of ``ix_documents_org_listed`` (a direction) or
+    ``ix_documents_box`` (a direction and a state), read backwards and stopped after ``limit``
+    rows; a reason through an assignment (a person's, a unit's) is an ``EXISTS``, which the
+    planner answers either along the same range (many such documents) or from the assignments'
+    index and a sort of only those documents (few)."""
+    states = _box_states(query)
+    ranges: list[Select[int, dt.datetime, uuid.UUID]] = []
+    base = access.visible_base(actor)
+    filters = _filters(query)
+    if after is not None:
+        # ``key < after`` written as ``key <= after AND key <> after``: the same rows, but
+        # PostgreSQL estimates a row comparison by its first column alone, and ``urgency <
+        # 0`` (most documents are not urgent) looks empty, which turns the page after the
+        # first into a sequential scan; ``<=`` keeps the estimate and the index range.
+        key = tuple_(Document.urgency_rank, Document.listed_at, Document.id)
+        filters += [key <= after, key != after]
+    for reason in _box_reasons(actor, query):
+        directions = _narrow(
+            access.DIRECTIONS,
+            [query.direction] if query.direction else None,
+            [reason.direction] if reason.direction else None,
+        )
+        wanted = _narrow(states, reason.states, [query.state] if query.state else None)
+        for direction in directions or ():
+            for state in wanted if wanted is not None else [None]:
+                where = [*base, Document.direction == direction]
+                if state is not None:
+                    where.append(Document.state == state)
+                ranges.append(
+                    select(Document.urgency_rank, Document.listed_at, Document.id)
+                    .where(*where, *reason.on_document(), *filters)
+                    .order_by(*BOX_ORDER)
+                    .limit(limit)
+                )
+    return ranges
+
+
+#: A box's order: urgent first, then newest (the id breaks ties; the keyset cursor follows it).
+BOX_ORDER = (Document.urgency_rank.desc(), Document.listed_at.desc(), Document.id.desc())
+
+
+def _box_page_keys(
+    uow: UnitOfWork, ranges: Sequence[Select[int, dt.datetime, uuid.UUID]], limit: int
+) -> list[tuple[int, dt.datetime, uuid.UUID]]:
+    """The first ``limit`` keys (urgency, listed, id) of the ranges together, in the box's
+    order, each document once."""
+    if not ranges:
+        return []
+    if len(ranges) == 1:
+        rows = uow.session.execute(ranges[0]).tuples()
+        return [(u, at, i) for u, at, i in rows]
+    # Each range a subquery: SQLite takes no LIMIT inside a compound select.
+    parts = [r.subquery() for r in ranges]
+    merged = union(*(select(p.c.urgency_rank, p.c.listed_at, p.c.id) for p in parts)).subquery()
+    stmt = (
+        select(merged.c.urgency_rank, merged.c.listed_at, merged.c.id)
+        .order_by(merged.c.urgency_rank.desc(), merged.c.listed_at.desc(), merged.c.id.desc())
+        .limit(limit)
+    )
+    return [(u, at, i) for u, at, i in uow.session.execute(stmt).tuples()]
+
+
 def list_documents(uow: UnitOfWork, actor: Actor, query: DocumentQuery) -> Page[Document]:
-    """A box: urgent first, then newest; keyset pages, no counting."""
+    """A box: urgent first, then newest; keyset pages, no counting.
+
+    The page's ids come from :func:`box_ranges` (each reason a document is in the box is its
+    own index range, stopped after a page; the ranges merged and cut to a page), then the
+    documents are read by id: the cost is a few pages of index entries per reason, however
+    many documents the box holds. Full-text search (``q``) ranks within :func:`_filtered`."""
     limit = clamp_limit(query.limit)
-    stmt = _filtered(actor, query)
     if query.q:
         # Full text (docflow.search): ranked, with snippets; the box's filters and the
-        # visibility rule are already in ``stmt``.
-        found = search_documents(uow, actor, stmt, query.q, limit=limit, cursor=query.cursor)
+        # visibility rule are already in the statement.
+        found = search_documents(
+            uow, actor, _filtered(actor, query), query.q, limit=limit, cursor=query.cursor
+        )
         audit.record_search(uow, actor, query.q, found.items)
         return found
     after = decode_cursor(query.cursor)
+    key = None
     if after:
         try:
             key = (int(after[0]), dt.datetime.fromisoformat(after[1]), uuid.UUID(after[2]))
         except (ValueError, IndexError) as exc:
             raise ValidationError.field("cursor", "Con trỏ phân trang không hợp lệ.") from exc
-        stmt = stmt.where(tuple_(Document.urgency_rank, Document.listed_at, Document.id) < key)
-    stmt = stmt.order_by(
-        Document.urgency_rank.desc(), Document.listed_at.desc(), Document.id.desc()
-    )
+    ranges = box_ranges(actor, query, limit=limit + 1, after=key)
     with uow:
-        rows: list[Document] = list(uow.session.scalars(stmt.limit(limit + 1)).unique())
-    more = len(rows) > limit
-    rows = rows[:limit]
+        keys = _box_page_keys(uow, ranges, limit + 1)
+        more = len(keys) > limit
+        keys = keys[:limit]
+        ids = [k[2] for k in keys]
+        by_id: dict[uuid.UUID, Document] = {}
+        if ids:
+            stmt = select(Document).where(Document.id.in_(ids))
+            by_id = {d.id: d for d in uow.session.scalars(stmt).unique()}
+    # A document deleted between the two statements is left out of the page (none are deleted
+    # today); the cursor is the key the page was cut at.
+    rows = [by_id[i] for i in ids if i in by_id]
     audit.record_search(uow, actor, query.q or query.issuer, rows)
     cursor = None
     if more:
-        last = rows[-1]
-        cursor = encode_cursor([last.urgency_rank, last.listed_at.isoformat(), last.id])
+        urgency, listed_at, last_id = keys[-1]
+        cursor = encode_cursor([urgency, listed_at.isoformat(), last_id])
     return Page(rows, cursor)
 
 

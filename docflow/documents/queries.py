@@ -235,7 +235,7 @@ def _box_page_keys(
     if not ranges:
         return []
     if len(ranges) == 1:
-        rows = uow.session.execute(ranges[0]).tuples()
+        rows = uow.session.execute(ranges[0])
         return [(u, at, i) for u, at, i in rows]
     # Each range a subquery: SQLite takes no LIMIT inside a compound select.
     parts = [r.subquery() for r in ranges]

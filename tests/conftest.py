@@ -23,7 +23,7 @@ from sqlalchemy import create_engine, select, text
 from sqlalchemy.engine import Connection, Engine, make_url
 from sqlalchemy.orm import Session, sessionmaker
 
-from docflow import Actor, UnitOfWork, load_actor, local_date, make_engine
+from docflow import Actor, UnitOfWork, load_actor, local_date, make_engine, make_session_factory
 from docflow.demo import seed_demo
 from docflow.models import Organization, User
 from docflow.uow import DomainConfig
@@ -183,6 +183,24 @@ def store(tmp_path: Path) -> Any:
 def demo(session_factory: sessionmaker[Session], clock: Clock, store: Any) -> Demo:
     seed_demo(UnitOfWork(session_factory, clock=clock), password=DEMO_PASSWORD)
     return Demo(session_factory, clock, store)
+
+
+@contextmanager
+def sqlite_demo(tmp_path: Path) -> Iterator[Demo]:
+    """The embedded profile's database: a fresh SQLite file migrated to head with the demo
+    seeded (no test transaction around it: what `dhtn run` has)."""
+    from migrations import upgrade
+
+    url = f"sqlite:///{tmp_path / 'dhtn.sqlite'}"
+    upgrade(url)
+    engine = make_engine(url)
+    try:
+        factory = make_session_factory(engine)
+        clock = Clock()
+        seed_demo(UnitOfWork(factory, clock=clock), password=DEMO_PASSWORD)
+        yield Demo(factory, clock)
+    finally:
+        engine.dispose()
 
 
 def make_test_settings(tmp_path: Path, database_url: str, **overrides: Any) -> Any:

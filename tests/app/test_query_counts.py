@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 from sqlalchemy import event
-from sqlalchemy.engine import Connection
+from sqlalchemy.engine import Connection, Engine
 
 from tests.app.test_pages import login
 from tests.conftest import Demo
@@ -43,7 +43,8 @@ API = [
 
 
 @contextmanager
-def counting(connection: Connection) -> Iterator[list[str]]:
+def counting(connection: Connection | type[Engine]) -> Iterator[list[str]]:
+    """The statements run on ``connection`` (or on every engine: ``Engine``) inside the block."""
     statements: list[str] = []
 
     def count(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:

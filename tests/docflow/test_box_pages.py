@@ -24,8 +24,7 @@ import pytest
 from sqlalchemy import ColumnElement, Select, and_, exists, or_, select, tuple_
 from sqlalchemy.orm import Session, sessionmaker
 
-from docflow import Actor, UnitOfWork, make_engine, make_session_factory
-from docflow.demo import seed_demo
+from docflow import Actor
 from docflow.documents import access
 from docflow.documents.queries import DocumentQuery, _start_of, list_documents
 from docflow.documents.text import fold
@@ -35,8 +34,7 @@ from docflow.models import Assignment, Document, Review, Unit, User
 from docflow.outgoing.states import OUTGOING_CLOSED_STATES, OUTGOING_OPEN_STATES, OutgoingState
 from docflow.pagination import clamp_limit, decode_cursor, encode_cursor
 from docflow.uow import DomainConfig
-from migrations import upgrade
-from tests.conftest import DEMO_PASSWORD, Clock, Demo
+from tests.conftest import Demo, sqlite_demo
 
 # ------------------------------------------------------------------ the old query (the oracle)
 
@@ -352,18 +350,9 @@ def test_box_pages_are_the_old_pages_on_postgresql(demo: Demo) -> None:
 
 
 def test_box_pages_are_the_old_pages_on_sqlite(tmp_path: Path) -> None:
-    url = f"sqlite:///{tmp_path / 'dhtn.sqlite'}"
-    upgrade(url)
-    engine = make_engine(url)
-    try:
-        factory = make_session_factory(engine)
-        clock = Clock()
-        seed_demo(UnitOfWork(factory, clock=clock), password=DEMO_PASSWORD)
-        demo = Demo(factory, clock)
-        special = make_documents(factory)
+    with sqlite_demo(tmp_path) as demo:
+        special = make_documents(demo.factory)
         assert check_same_pages(demo, special) > 300
-    finally:
-        engine.dispose()
 
 
 @pytest.mark.parametrize("cursor", ["không-phải-con-trỏ", encode_cursor(["x", "y"])])

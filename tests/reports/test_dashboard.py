@@ -8,12 +8,10 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any
 
 import pytest
-from sqlalchemy import event, update
+from sqlalchemy import update
 from sqlalchemy.engine import Engine
 
 from docflow import PermissionDeniedError
@@ -23,6 +21,7 @@ from docflow.models import Delivery, Document, ReportRequest
 from docflow.reports import rebuild_all
 from docflow.reports.dashboard import clerk_day, leader_dashboard
 from tests.app.test_pages import login
+from tests.app.test_query_counts import counting
 from tests.reports.conftest import Tree
 from tests.reports.test_periodic import FORM
 from tests.reports.test_rollup import assign, build_tree_history
@@ -61,22 +60,6 @@ def add_doc(
         )
         s.commit()
     return doc_id
-
-
-@contextmanager
-def statements() -> Iterator[list[str]]:
-    """The SQL statements run inside the block (savepoints of the tests' connection aside)."""
-    seen: list[str] = []
-
-    def count(_c: Any, _cur: Any, statement: str, *_: Any) -> None:
-        if not statement.lstrip().upper().startswith(("SAVEPOINT", "RELEASE", "ROLLBACK TO")):
-            seen.append(statement)
-
-    event.listen(Engine, "before_cursor_execute", count)
-    try:
-        yield seen
-    finally:
-        event.remove(Engine, "before_cursor_execute", count)
 
 
 def at(day: dt.date, hour: int = 9) -> dt.datetime:
@@ -218,7 +201,7 @@ def test_reports_asked_below_and_owed_above(tree: Tree, client: Any, api: Any) -
     tree.tasks.set_today(D(2026, 12, 2))
     r = client.post("/api/v1/report-forms", json=FORM, headers=api("lanhdao.tw"))
     assert r.status_code == 201, r.json
-    with statements() as first:
+    with counting(Engine) as first:
         centre = leader_dashboard(demo.uow(), demo.actor("lanhdao.tw"))
     [form] = centre.forms
     assert (form.title, form.period, form.deadline) == (FORM["title"], "2026-12", D(2026, 12, 25))
@@ -234,7 +217,7 @@ def test_reports_asked_below_and_owed_above(tree: Tree, client: Any, api: Any) -
             client.post("/api/v1/report-forms", json=more, headers=api("lanhdao.tw")).status_code
             == 201
         )
-    with statements() as again:
+    with counting(Engine) as again:
         forms = leader_dashboard(demo.uow(), demo.actor("lanhdao.tw")).forms
     assert len(again) == len(first)
     assert sorted((f.title, f.period, f.asked) for f in forms) == [

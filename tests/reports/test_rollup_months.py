@@ -281,20 +281,13 @@ def test_the_one_pass_rebuild_writes_what_per_organisation_refreshes_write(tree:
 def test_the_coarse_grain_pages_and_the_rebuild_on_sqlite(tmp_path: Path) -> None:
     """The embedded profile (SQLite): the monthly rows (its date functions), the pages and the
     one-pass rebuild (executemany, no COPY) give the live count's figures."""
-    from docflow import UnitOfWork, make_engine, make_session_factory
-    from docflow.demo import seed_demo
-    from migrations import upgrade
-    from tests.conftest import DEMO_PASSWORD, Clock, Demo
+    from docflow import UnitOfWork
+    from tests.conftest import sqlite_demo
     from tests.tasks.conftest import Tasks
 
-    url = f"sqlite:///{tmp_path / 'dhtn.sqlite'}"
-    upgrade(url)
-    engine = make_engine(url)
-    try:
-        factory = make_session_factory(engine)
-        clock = Clock()
-        seed_demo(UnitOfWork(factory, clock=clock), password=DEMO_PASSWORD)
-        t = Tasks(Demo(factory, clock))
+    with sqlite_demo(tmp_path) as demo:
+        factory, clock = demo.factory, demo.clock
+        t = Tasks(demo)
         t.set_today(D(2026, 3, 2))
         x = t.create(unit="DCGSPBXH", due=D(2026, 3, 20), title="Việc X").id
         t.create(user="chuyenvien.tg", due=D(2026, 4, 1), title="Việc Y")
@@ -338,5 +331,3 @@ def test_the_coarse_grain_pages_and_the_rebuild_on_sqlite(tmp_path: Path) -> Non
                 UnitOfWork(factory, clock=clock), leader, date_from=start, date_to=end
             )
             assert figures(by_org.total) == figures(unit_live.total), start
-    finally:
-        engine.dispose()

@@ -6,26 +6,19 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
-from docflow import UnitOfWork, make_engine, make_session_factory
-from docflow.demo import seed_demo
+from docflow import UnitOfWork
 from docflow.reports import GroupBy, processing_report
 from docflow.tasks import send_task_reminders
-from migrations import upgrade
-from tests.conftest import DEMO_PASSWORD, Clock, Demo
+from tests.conftest import sqlite_demo
 from tests.tasks.conftest import Tasks
 
 D = dt.date
 
 
 def test_flow_statistics_and_reminders_on_sqlite(tmp_path: Path) -> None:
-    url = f"sqlite:///{tmp_path / 'dhtn.sqlite'}"
-    upgrade(url)
-    engine = make_engine(url)
-    try:
-        factory = make_session_factory(engine)
-        clock = Clock()
-        seed_demo(UnitOfWork(factory, clock=clock), password=DEMO_PASSWORD)
-        t = Tasks(Demo(factory, clock))
+    with sqlite_demo(tmp_path) as demo:
+        factory, clock = demo.factory, demo.clock
+        t = Tasks(demo)
         task = t.create(unit="DCGSPBXH", due=D(2026, 11, 27))  # Friday
         child = t.split("truongban.dcgs", task.id, "chuyenvien.dcgs", due=D(2026, 11, 26))
         t.act("chuyenvien.dcgs", child.id, "start")
@@ -60,5 +53,3 @@ def test_flow_statistics_and_reminders_on_sqlite(tmp_path: Path) -> None:
             "Ban Tuyên giáo": (1, 0, 0, 0, 1),
         }
         assert t.view("lanhdao.tw", late.id).status.days_late == 2
-    finally:
-        engine.dispose()

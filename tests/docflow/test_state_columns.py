@@ -14,6 +14,7 @@ from docflow.dossiers.states import DossierState
 from docflow.enums import Secrecy
 from docflow.feedback.states import Complexity, FeedbackState
 from docflow.models import Base
+from docflow.reports.rollup import MONTHLY_GRAINS
 from docflow.reports.states import Period, RequestState
 from docflow.search.states import TextStatus
 
@@ -64,6 +65,9 @@ LITERAL_COLUMNS = {
     "file_plans.state": ("draft", "approved"),  # docflow/dossiers/fileplan.py
     "disposals.state": ("proposed", "approved", "rejected"),  # docflow/dossiers/disposal.py
     "feedback_items.channel": ("web", "paper"),  # docflow/feedback/services.py
+    # The roll-up's grains: the keys of the table that writes them (a request's group_by only
+    # chooses among them, it is never written).
+    "report_monthly_stats.grain": tuple(MONTHLY_GRAINS),
 }
 
 

@@ -245,7 +245,7 @@ def _box_page_keys(
         .order_by(merged.c.urgency_rank.desc(), merged.c.listed_at.desc(), merged.c.id.desc())
         .limit(limit)
     )
-    return [(u, at, i) for u, at, i in uow.session.execute(stmt).tuples()]
+    return [(u, at, i) for u, at, i in uow.session.execute(stmt)]
 
 
 def list_documents(uow: UnitOfWork, actor: Actor, query: DocumentQuery) -> Page[Document]:

@@ -35,7 +35,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Integer, and_, case, func, literal, or_, select, tuple_, union_all
+from sqlalchemy import and_, case, func, literal, or_, select, tuple_, union_all
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -56,6 +56,7 @@ from docflow.models import (
 )
 from docflow.outgoing.states import OutgoingState
 from docflow.reports.gather import resolve_period
+from docflow.reports.rollup import stock_and_flows
 from docflow.reports.states import RequestState
 from docflow.tasks import visible_clause as task_visible_clause
 from docflow.tasks.states import TaskState
@@ -216,20 +217,18 @@ def leader_dashboard(uow: UnitOfWork, actor: Actor) -> LeaderDashboard:
 def _unit_loads(
     s: Session, org_id: uuid.UUID, today: dt.date
 ) -> tuple[list[UnitLoad], dt.date | None]:
-    """Each unit's stock at the end of today: the month's start value plus the day changes
-    since (the layout of ``report_unit_daily_stats``)."""
+    """Each unit's stock at the end of today (the roll-up's own reading of
+    ``report_unit_daily_stats``: :func:`docflow.reports.rollup.stock_and_flows`)."""
     t = ReportUnitDailyStat
-    month = today.replace(day=1)
-    base = func.cast(t.day == month, Integer)
-    rows = s.execute(
-        select(
-            t.unit_id,
-            func.sum(base * t.open_base + t.open),
-            func.sum(base * t.overdue_base + t.overdue),
+    figures, window = stock_and_flows(today, today, today, t)
+    rows = [
+        (unit_id, open_in_time + overdue, overdue)  # open counts the overdue ones too
+        for unit_id, _r, _ot, _l, open_in_time, overdue in s.execute(
+            select(t.unit_id, *figures)
+            .where(t.organization_id == org_id, window)
+            .group_by(t.unit_id)
         )
-        .where(t.organization_id == org_id, t.day.between(month, today))
-        .group_by(t.unit_id)
-    ).all()
+    ]
     names = dict(
         s.execute(select(Unit.id, Unit.name).where(Unit.id.in_([r[0] for r in rows if r[0]]))).all()
     )

@@ -206,11 +206,12 @@ def compute_rows(
     return out
 
 
-def _figures(
+def stock_and_flows(
     date_from: dt.date, date_to: dt.date, as_of: dt.date, t: Any = ReportDailyStat
 ) -> tuple[list[Any], Any]:
     """The five labelled figures over ``report_daily_stats`` (or the per-unit table ``t``) and
-    the rows they need."""
+    the rows they need: flows summed over the period, the stock (``open`` in time,
+    ``overdue``) at the end of ``as_of`` from the month's start value and the day changes."""
     month = as_of.replace(day=1)
     in_period = func.cast(t.day.between(date_from, date_to), Integer)
     base = func.cast(t.day == month, Integer)
@@ -1235,7 +1236,7 @@ def processing_counts(
         today = local_date(uow.now())
         as_of = min(date_to, today)
         t = ReportDailyStat
-        figures, window = _figures(date_from, date_to, as_of)
+        figures, window = stock_and_flows(date_from, date_to, as_of)
         row = uow.session.execute(
             select(*figures).where(t.organization_id == organization_id, t.unit_level == 1, window)
         ).one()

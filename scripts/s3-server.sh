@@ -82,15 +82,27 @@ if not client.bucket_exists(bucket):
 EOF
 }
 
+# Prints what weed said: its console log and the tail of its own log files (a fatal error goes
+# to logs/weed.FATAL / weed.ERROR, not to the console), so that a failure in CI shows its cause.
+show_logs() {
+  local f
+  for f in "$LOG_FILE" "$STATE_DIR"/logs/weed.FATAL "$STATE_DIR"/logs/weed.ERROR; do
+    [[ -s "$f" ]] || continue
+    echo "--- $f (last 30 lines)" >&2
+    tail -n 30 "$f" >&2
+  done
+}
+
+# Returns 0 when ready, 1 when weed exited, 2 when it runs but did not answer in time.
 wait_ready() {
   local deadline
   deadline=$((SECONDS + 60))
   while ((SECONDS < deadline)); do
-    running_pid >/dev/null || die "weed exited during start-up; see $LOG_FILE"
+    running_pid >/dev/null || return 1
     probe && return 0
     sleep 0.2
   done
-  die "the S3 server did not answer on 127.0.0.1:$PORT within 60 s; see $LOG_FILE"
+  return 2
 }
 
 write_config() {
@@ -107,8 +119,9 @@ EOF
 
 start() {
   if running_pid >/dev/null; then
-    wait_ready
-    return 0
+    wait_ready && return 0
+    show_logs
+    die "the running S3 server does not answer on 127.0.0.1:$PORT"
   fi
   # weed mini silently moves to another port when its port is taken: refuse instead, unless
   # what answers there is an S3 server that takes our credentials (another checkout's, say).
@@ -116,14 +129,38 @@ start() {
     probe && return 0
     die "port $PORT is already used by another process"
   fi
-  local weed
+  local weed attempt status
   weed="$(find_weed)"
   mkdir -p "$STATE_DIR/data"
   write_config
+  # weed mini occasionally exits during start-up (a port it picks for an inner server taken
+  # between its check and its bind, say): try three times before giving up, then show why.
+  for attempt in 1 2 3; do
+    launch "$weed"
+    status=0
+    wait_ready || status=$?
+    ((status == 0)) && return 0
+    if ((status == 2)); then
+      show_logs
+      stop
+      die "the S3 server did not answer on 127.0.0.1:$PORT within 60 s; see $LOG_FILE"
+    fi
+    echo "s3-server.sh: weed exited during start-up (attempt $attempt of 3)" >&2
+    show_logs
+    rm -f "$PID_FILE"
+    sleep 2
+  done
+  die "weed exited during start-up three times; see $LOG_FILE and $STATE_DIR/logs"
+}
+
+launch() {
+  local weed="$1"
   # A soft Go heap cap and 256 MB volumes keep memory modest on a shared machine; telemetry off
   # because nothing here may call out. Only S3 matters to us: WebDAV and the admin UI stay off.
   # Logs and the sockets that can be moved stay under the state directory, not in /tmp.
   mkdir -p "$STATE_DIR/logs"
+  # No weed of ours runs here now: sockets left by one that was killed would refuse the bind.
+  rm -f "$STATE_DIR/s3.sock" "$STATE_DIR/filer.sock"
   GOMEMLIMIT="${DHTN_WEED_MEMLIMIT:-512MiB}" nohup "$weed" \
     -logdir="$STATE_DIR/logs" -alsologtostderr=false -log_max_size_mb=50 -log_max_files=2 \
     mini \
@@ -137,7 +174,6 @@ start() {
     -master.volumeSizeLimitMB=256 \
     >"$LOG_FILE" 2>&1 </dev/null &
   echo $! >"$PID_FILE"
-  wait_ready
 }
 
 stop() {

@@ -33,6 +33,8 @@ ACCOUNTS: list[dict[str, str]] = json.loads(
 )
 PASSWORD = os.environ.get("DHTN_LOAD_PASSWORD", "")
 CA = os.environ.get("DHTN_LOAD_CA") or True
+# Think time between two steps of a person, in seconds (``--think`` of the runner).
+THINK = tuple(float(x) for x in os.environ.get("DHTN_LOAD_THINK", "1,4").split(","))
 SEARCHES = ["giam sat phan bien", "kế hoạch", "chuyển đổi số", "an sinh", "hoi nghi", "dan van"]
 _counters = {role: itertools.count() for role in ("clerk", "leader", "specialist")}
 _lock = threading.Lock()
@@ -60,7 +62,7 @@ def people(role: str) -> list[dict[str, str]]:
 class Person(HttpUser):  # type: ignore[misc]
     abstract = True
     role = ""
-    wait_time = between(1, 4)
+    wait_time = between(THINK[0], THINK[-1])
 
     def on_start(self) -> None:
         self.client.verify = CA

@@ -215,6 +215,60 @@ class Stack:
             pass
 
 
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def _stat(pid: int) -> list[str] | None:
+    try:
+        raw = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    # comm is in parentheses and may hold spaces: split after its closing one.
+    head, _, rest = raw.rpartition(")")
+    return [head.split(" (", 1)[1], *rest.split()]
+
+
+def cpu_by_part(stack: Stack) -> dict[str, float]:
+    """CPU seconds used so far (user + system, children that were waited for included) by each
+    part of the stack: web, workers, nginx, PostgreSQL, Redis, the S3 server. Locust's own CPU is
+    counted apart (``RUSAGE_CHILDREN`` around its run)."""
+    procs: dict[int, tuple[int, str, float]] = {}  # pid -> (ppid, comm, seconds)
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        fields = _stat(int(entry.name))
+        if fields is None:
+            continue
+        # fields[0] = comm, then state, ppid, ...; utime, stime, cutime, cstime are 14..17 of stat.
+        ticks = sum(int(f) for f in fields[12:16])
+        procs[int(entry.name)] = (int(fields[2]), fields[0], ticks / CLOCK_TICKS)
+    children: dict[int, list[int]] = {}
+    for pid, (ppid, _, _) in procs.items():
+        children.setdefault(ppid, []).append(pid)
+
+    def tree(root: int) -> float:
+        total, todo = 0.0, [root]
+        while todo:
+            pid = todo.pop()
+            if pid in procs:
+                total += procs[pid][2]
+            todo.extend(children.get(pid, []))
+        return total
+
+    out = {
+        name: tree(proc.pid)
+        for name, proc in zip(("web", "worker", "worker-heavy"), stack.procs[:3], strict=True)
+    }
+    for name, prefix in (
+        ("nginx", "nginx"),
+        ("postgres", "postgres"),
+        ("redis", "redis-server"),
+        ("s3", "weed"),
+    ):
+        out[name] = sum(sec for _, comm, sec in procs.values() if comm.startswith(prefix))
+    return out
+
+
 def locust(
     base: str, users: int, seconds: int, classes: list[str], csv_prefix: Path, env: dict[str, str]
 ) -> dict[str, dict[str, float]]:
@@ -227,9 +281,14 @@ def locust(
         "--csv", str(csv_prefix), "--stop-timeout", "10",
         *classes,
     ]  # fmt: skip
+    import resource
+
+    used = resource.getrusage(resource.RUSAGE_CHILDREN)
     done = subprocess.run(
         argv, env=env, capture_output=True, text=True, check=False, timeout=seconds + 300
     )
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    locust_cpu = after.ru_utime + after.ru_stime - used.ru_utime - used.ru_stime
     if not Path(f"{csv_prefix}_stats.csv").exists():
         raise RuntimeError(f"locust failed: {done.stderr[-3000:]}")
     stats: dict[str, dict[str, float]] = {}
@@ -246,6 +305,7 @@ def locust(
                 "p95": float(row["95%"] or 0),
                 "p99": float(row["99%"] or 0),
             }
+    stats["_locust_cpu"] = {"seconds": locust_cpu}
     failures_file = Path(f"{csv_prefix}_failures.csv")
     if failures_file.exists():
         stats["_failures"] = {"text": failures_file.read_text()[:3000]}  # type: ignore[dict-item]
@@ -335,6 +395,7 @@ def one_run(args: argparse.Namespace, size: Size, label: str, tmp: Path) -> dict
         "DHTN_PUBLIC_URL": "https://127.0.0.1",
         "PROMETHEUS_MULTIPROC_DIR": str(data / "metrics"),
         "DHTN_LOAD_PASSWORD": PASSWORD,
+        "DHTN_LOAD_THINK": args.think,
         "DHTN_DEMO_ACTIVITY": "off",  # the generator makes the year; the demo fortnight is noise
     }
     t0 = time.perf_counter()
@@ -363,6 +424,7 @@ def one_run(args: argparse.Namespace, size: Size, label: str, tmp: Path) -> dict
         )
         before = stack.rss_mb()
         health_before = stack.health(url)
+        cpu_before, wall_before = cpu_by_part(stack), time.monotonic()
         timer = None
         if args.kill_web_worker_at > 0:
             timer = threading.Timer(args.kill_web_worker_at, stack.kill_one_web_worker)
@@ -375,6 +437,10 @@ def one_run(args: argparse.Namespace, size: Size, label: str, tmp: Path) -> dict
             data / "mixed",
             env,
         )
+        cpu = {k: v - cpu_before.get(k, 0.0) for k, v in cpu_by_part(stack).items()} | {
+            "locust": mixed["_locust_cpu"]["seconds"]
+        }
+        wall = time.monotonic() - wall_before
         after = stack.rss_mb()
         health_after = stack.health(url)
         if timer is not None:
@@ -392,6 +458,9 @@ def one_run(args: argparse.Namespace, size: Size, label: str, tmp: Path) -> dict
         "sign_in": signin,
         "health": (health_before, health_after),
         "killed": stack.killed,
+        "cpu": cpu,
+        "think": args.think,
+        "wall": wall,
     }
 
 
@@ -413,7 +482,7 @@ def report(result: dict[str, Any], users: int) -> None:
         )
     ratio = agg.get("rps", 0) / health["rps"] if health.get("rps") else 0
     print(
-        f"mixed workload, {users} users: {agg.get('rps', 0):.1f} req/s, p50 {agg.get('p50', 0):.0f} ms, "
+        f"mixed workload, {users} users (think time {result['think']} s): {agg.get('rps', 0):.1f} req/s, p50 {agg.get('p50', 0):.0f} ms, "
         f"p95 {agg.get('p95', 0):.0f} ms, p99 {agg.get('p99', 0):.0f} ms, errors {agg.get('failures', 0):.0f}"
     )
     print(
@@ -426,6 +495,22 @@ def report(result: dict[str, Any], users: int) -> None:
     print(
         f"PostgreSQL connections and outbox before/after: {result['health'][0]} → {result['health'][1]}"
     )
+    cores = (os.cpu_count() or 1) * result["wall"]
+    used = sum(result["cpu"].values())
+    print(
+        f"CPU during the mixed run ({result['wall']:.0f} s × {os.cpu_count()} cores = {cores:.0f} s): "
+        + ", ".join(
+            f"{k} {v:.0f} s" for k, v in sorted(result["cpu"].items(), key=lambda kv: -kv[1])
+        )
+        + f"; all {used:.0f} s ({100 * used / cores:.0f}%)"
+    )
+    agg_requests = mixed.get("Aggregated", {}).get("requests", 0)
+    if agg_requests:
+        print(
+            f"CPU per request: web {1000 * result['cpu']['web'] / agg_requests:.1f} ms, "
+            f"postgres {1000 * result['cpu']['postgres'] / agg_requests:.1f} ms, "
+            f"everything {1000 * used / agg_requests:.1f} ms"
+        )
     if result["killed"]:
         print(f"fault: gunicorn worker(s) {result['killed']} killed during the run")
     print(f"memory (MB RSS) before/after: {result['rss_before']} → {result['rss_after']}")
@@ -451,6 +536,11 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=2, help="gunicorn workers")
     parser.add_argument("--healthz-users", type=int, default=50)
     parser.add_argument("--healthz-seconds", type=int, default=20)
+    parser.add_argument(
+        "--think",
+        default="1,4",
+        help="think time of a simulated person between two steps, min,max seconds (default 1,4)",
+    )
     parser.add_argument("--slow-ms", type=int, default=100)
     parser.add_argument("--verbose", action="store_true")
     parser.add_argument(

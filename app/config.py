@@ -130,6 +130,10 @@ class Settings:
     db_pgbouncer: bool = False
     # Log statements slower than this many milliseconds (logger dhtn.slow_query; 0 = off).
     slow_query_ms: int = 0
+    # An organisation's roll-up statistics are recomputed at most once per this many seconds
+    # (DHTN_REPORTS_REFRESH_SECONDS; 0 = after every change): changes in between wait and are
+    # taken along by the next recomputation (docflow.reports.rollup.handle_changed).
+    reports_refresh_seconds: int = 30
     worker_metrics_port: int = 0
     extra: dict[str, Any] = field(default_factory=dict)
 
@@ -224,6 +228,7 @@ class Settings:
             db_pool_timeout=int(env.get("DHTN_DB_POOL_TIMEOUT") or 30),
             db_pgbouncer=_bool(env.get("DHTN_DB_PGBOUNCER")),
             slow_query_ms=int(env.get("DHTN_SLOW_QUERY_MS") or 0),
+            reports_refresh_seconds=int(env.get("DHTN_REPORTS_REFRESH_SECONDS") or 30),
             feedback_rate_limit=_rate(env.get("DHTN_FEEDBACK_RATE_LIMIT"), (10, 600)),
             feedback_phone_limit=_rate(env.get("DHTN_FEEDBACK_PHONE_LIMIT"), (5, 86400)),
             feedback_rate_limit_global=_rate(env.get("DHTN_FEEDBACK_RATE_LIMIT_GLOBAL"), (300, 60)),

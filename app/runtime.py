@@ -103,6 +103,7 @@ def build_runtime(
                 key=hashlib.sha256(b"dhtn-login-throttle\0" + settings.secret_key.encode()).digest()
             ),
             audit_key=audit_key(settings),
+            reports_refresh_interval=dt.timedelta(seconds=settings.reports_refresh_seconds),
         ),
         # One warm LibreOffice per process, started on the first conversion.
         converter=LibreOfficeConverter(

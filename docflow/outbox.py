@@ -13,6 +13,11 @@ A handler marked :func:`outside_transaction` (text extraction: OCR takes minutes
 transaction open: the message is claimed first (its attempt counted, hidden from other workers
 for :data:`CLAIM`), the handler opens its own short transactions, and the result is recorded
 after it. It gives up after :data:`MAX_ATTEMPTS` like any other.
+
+A handler that must not run yet raises :class:`Later` (the roll-up recomputes a busy
+organisation at most once per interval): its work is rolled back and the message waits until
+the time given, without counting as an attempt; the periodic relay hands it out again then (a
+message whose time was moved past its creation has no publish of its own to wait for).
 """
 
 from __future__ import annotations
@@ -40,6 +45,14 @@ def outside_transaction(handler: Handler) -> Handler:
     return handler
 
 
+class Later(Exception):
+    """Raised by a handler: not now, at ``at`` (the message waits; not counted as an attempt)."""
+
+    def __init__(self, at: dt.datetime) -> None:
+        super().__init__(f"deferred until {at.isoformat()}")
+        self.at = at
+
+
 def _runs_outside(listeners: Sequence[Handler]) -> bool:
     return bool(listeners) and all(getattr(h, "outside_transaction", False) for h in listeners)
 
@@ -56,6 +69,7 @@ class Outcome(StrEnum):
     ALREADY_DONE = "already_done"
     RETRY = "retry"
     GAVE_UP = "gave_up"
+    DEFERRED = "deferred"  # the handler asked for a later time (Later)
     BUSY = "busy"  # another worker holds it
     MISSING = "missing"
 
@@ -81,6 +95,7 @@ def process_message(
         listeners = handlers.get(msg.topic) or ()
         claimed = _runs_outside(listeners)
         payload: dict[str, Any] = {}
+        deferred: dt.datetime | None = None
         try:
             if claimed:
                 msg.attempts += 1
@@ -96,10 +111,19 @@ def process_message(
                 msg.attempts += 1
                 uow.commit()
                 return Outcome.DONE
+        except Later as later:
+            uow.rollback()
+            deferred = later.at
         except Exception as exc:
             error = f"{type(exc).__name__}: {exc}"[:2000]
             uow.rollback()
             claimed = False
+    if deferred is not None:
+        with uow:
+            msg = uow.session.get_one(OutboxMessage, message_id)
+            msg.available_at = max(deferred, msg.created_at + dt.timedelta(microseconds=1))
+            uow.commit()
+            return Outcome.DEFERRED
     if claimed:  # the session is closed: the handler runs with no transaction open
         return _run_claimed(uow, message_id, listeners, payload)
     # Record the failure in a fresh transaction: the handler's work was rolled back.
@@ -155,7 +179,8 @@ def due_messages(
     ``grace`` (the relay only catches what the publish missed). A message already tried (a
     retry after its backoff, a claim that expired) has nobody else to send it: it is due the
     moment its time comes, so a retry waits for its backoff and the relay's next tick, not for
-    the grace as well.
+    the grace as well. So is a message a handler deferred (:class:`Later`): its time was moved
+    past its creation.
     """
     with uow:
         now = uow.now()
@@ -164,7 +189,11 @@ def due_messages(
             .where(
                 OutboxMessage.done_at.is_(None),
                 OutboxMessage.available_at <= now,
-                or_(OutboxMessage.attempts > 0, OutboxMessage.available_at <= now - grace),
+                or_(
+                    OutboxMessage.attempts > 0,
+                    OutboxMessage.available_at <= now - grace,
+                    OutboxMessage.available_at > OutboxMessage.created_at,
+                ),
             )
             .order_by(OutboxMessage.priority, OutboxMessage.available_at)
             .limit(limit)

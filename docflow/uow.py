@@ -43,6 +43,8 @@ class DomainConfig:
             entries (tests of other areas only: the app always has a key).
         audit_reads: log reads (opening, downloading, exporting); off only for a benchmark's
             baseline.
+        reports_refresh_interval: an organisation's roll-up statistics are recomputed at most
+            once per this interval (zero: after every change).
     """
 
     secret_network: bool = False
@@ -50,6 +52,7 @@ class DomainConfig:
     login_throttle: ThrottlePolicy = field(default_factory=ThrottlePolicy)
     audit_key: bytes | None = field(default=None, repr=False)
     audit_reads: bool = True
+    reports_refresh_interval: dt.timedelta = dt.timedelta(0)
 
 
 class UnitOfWork:

@@ -63,6 +63,14 @@ def fresh_database(base_url: str, name: str) -> str:
     return url.set(database=name).render_as_string(hide_password=False)
 
 
+def _database_exists(base_url: str, name: str) -> bool:
+    admin = create_engine(make_url(base_url).set(database="postgres"))
+    with admin.connect() as conn:
+        found = conn.scalar(text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": name})
+    admin.dispose()
+    return bool(found)
+
+
 def dhtn(*argv: str) -> list[str]:
     return [str(Path(sys.executable).with_name("dhtn")), *argv]
 
@@ -373,7 +381,11 @@ def one_run(args: argparse.Namespace, size: Size, label: str, tmp: Path) -> dict
         "DHTN_TEST_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/dhtn_test"
     )
     # Named after the base database (each helper/CI job has its own): <base>_<label>.
-    url = fresh_database(base_url, f"{make_url(base_url).database}_{label}")
+    name = f"{make_url(base_url).database}_{label}"
+    url = make_url(base_url).set(database=name).render_as_string(hide_password=False)
+    reuse = args.reuse and _database_exists(base_url, name)
+    if not reuse:
+        url = fresh_database(base_url, name)
     env = {k: v for k, v in os.environ.items() if not k.startswith(("DHTN_", "PROMETHEUS"))}
     redis = os.environ.get("DHTN_TEST_REDIS_URL", "redis://127.0.0.1:6379/15").rsplit("/", 1)[0]
     s3 = os.environ["DHTN_TEST_S3_URL"]
@@ -399,12 +411,17 @@ def one_run(args: argparse.Namespace, size: Size, label: str, tmp: Path) -> dict
         "DHTN_DEMO_ACTIVITY": "off",  # the generator makes the year; the demo fortnight is noise
     }
     t0 = time.perf_counter()
-    subprocess.run(dhtn("db", "upgrade"), env=env, check=True, capture_output=True)
-    seeded = subprocess.run(dhtn("demo", "seed"), env=env, capture_output=True, text=True)
-    if seeded.returncode:
-        raise RuntimeError(f"dhtn demo seed failed: {seeded.stdout[-3000:]}{seeded.stderr[-3000:]}")
-    print(f"[{label}] generating {size.documents:,} documents …", flush=True)
-    generate(url, size, log=args.verbose)
+    if reuse:
+        print(f"[{label}] reusing the database {name} of an earlier run (--reuse)", flush=True)
+    else:
+        subprocess.run(dhtn("db", "upgrade"), env=env, check=True, capture_output=True)
+        seeded = subprocess.run(dhtn("demo", "seed"), env=env, capture_output=True, text=True)
+        if seeded.returncode:
+            raise RuntimeError(
+                f"dhtn demo seed failed: {seeded.stdout[-3000:]}{seeded.stderr[-3000:]}"
+            )
+        print(f"[{label}] generating {size.documents:,} documents …", flush=True)
+        generate(url, size, log=args.verbose)
     table = counts(url)
     print(f"[{label}] data ready in {time.perf_counter() - t0:.0f} s: {table}", flush=True)
     accounts = data / "accounts.json"
@@ -543,6 +560,12 @@ def main() -> None:
     )
     parser.add_argument("--slow-ms", type=int, default=100)
     parser.add_argument("--verbose", action="store_true")
+    parser.add_argument(
+        "--reuse",
+        action="store_true",
+        help="keep the database of an earlier run when it exists (it holds that run's writes "
+        "too): for repeated measurements while changing the code, not for figures to report",
+    )
     parser.add_argument(
         "--kill-web-worker-at",
         type=float,

@@ -85,7 +85,7 @@ from docflow.models import (
     User,
 )
 from docflow.models.reports import ReportMonthlyStat
-from docflow.outbox import Handlers
+from docflow.outbox import Handlers, Later
 from docflow.pagination import clamp_limit, decode_cursor, encode_cursor
 from docflow.reports import policy
 from docflow.reports.processing import (
@@ -528,10 +528,24 @@ def handle_changed(uow: UnitOfWork, payload: dict[str, Any]) -> None:
     the same rows. Messages for the same organisation still waiting are taken along: those
     visible (and not held by another worker) *before* the rows are read were committed with
     their changes, which the read then sees, so they are marked done here and a burst of
-    changes in one organisation costs one recomputation, not one each."""
+    changes in one organisation costs one recomputation, not one each.
+
+    At most one recomputation per organisation per ``reports_refresh_interval`` (the app's
+    ``DHTN_REPORTS_REFRESH_SECONDS``, 30 s): a message for an organisation recomputed less than
+    that ago waits until then (:class:`docflow.outbox.Later`), and the messages that arrive
+    meanwhile are taken along by that one recomputation. A busy organisation (a province's
+    registry at the start of the day) then costs one recomputation per interval, not one per
+    change, and its figures are at most the interval (plus the relay's tick) behind."""
     org_id = uuid.UUID(payload["organization_id"])
     with uow:
         s = uow.session
+        interval = uow.config.reports_refresh_interval
+        if interval:
+            last = s.scalar(
+                select(ReportRefresh.refreshed_at).where(ReportRefresh.organization_id == org_id)
+            )
+            if last is not None and uow.now() < last + interval:
+                raise Later(last + interval)
         stmt = select(OutboxMessage).where(
             OutboxMessage.topic.in_((TOPIC_CHANGED, TOPIC_REFRESH)),
             OutboxMessage.done_at.is_(None),

@@ -169,3 +169,41 @@ def test_every_listener_of_a_topic_runs_in_order_in_one_transaction(demo: Demo) 
     assert calls == [{"n": 1}, {"second": 1}, {"n": 1}, {"second": 2}]
     with demo.factory() as s:
         assert len(s.scalars(select(AuditEntry).where(AuditEntry.event == "handled")).all()) == 1
+
+
+def test_a_deferred_message_waits_without_an_attempt_and_the_relay_sends_it_then(
+    demo: Demo,
+) -> None:
+    """``Later``: the handler's work is rolled back, the message keeps its attempts, is not due
+    before the time asked, and is due at that time without the fresh messages' grace (nobody
+    else will publish it)."""
+    from docflow.outbox import Later
+
+    calls: list[dict[str, Any]] = []
+    uow = demo.uow()
+    with uow:
+        message_id = uow.enqueue("t", {"n": 1})
+        uow.commit()
+    until = demo.clock() + dt.timedelta(seconds=30)
+
+    def not_yet(uow: UnitOfWork, payload: dict[str, Any]) -> None:
+        _record_handler(calls)(uow, payload)  # work done before deciding: rolled back
+        if uow.now() < until:
+            raise Later(until)
+
+    handlers = {"t": [not_yet]}
+    assert process_message(demo.uow(), message_id, handlers) is Outcome.DEFERRED
+    with demo.factory() as s:
+        msg = s.get_one(OutboxMessage, message_id)
+        assert (msg.attempts, msg.done_at, msg.last_error) == (0, None, None)
+        assert msg.available_at == until
+        assert s.scalars(select(AuditEntry).where(AuditEntry.event == "handled")).all() == []
+    grace = dt.timedelta(minutes=5)
+    demo.clock.advance(seconds=29)
+    assert message_id not in due_messages(demo.uow(), grace=grace)
+    demo.clock.advance(seconds=1)
+    assert message_id in due_messages(demo.uow(), grace=grace)
+    assert process_message(demo.uow(), message_id, handlers) is Outcome.DONE
+    with demo.factory() as s:
+        assert s.get_one(OutboxMessage, message_id).attempts == 1
+        assert len(s.scalars(select(AuditEntry).where(AuditEntry.event == "handled")).all()) == 1

@@ -266,6 +266,73 @@ def test_commands_queue_a_message_and_the_handler_recomputes_once(tree: Tree) ->
     assert figures(ward.total) == figures(live.total) == (2, 0, 0, 0, 2)
 
 
+def test_a_busy_organisation_is_recomputed_at_most_once_per_interval(tree: Tree) -> None:
+    """With ``reports_refresh_interval`` (the app's 30 s), a change within the interval after a
+    recomputation waits (the message is deferred, not lost, not counted as an attempt); the
+    changes that arrive meanwhile are taken along by the one recomputation at the interval's
+    end, which counts them all. Another organisation is not held back."""
+    from dataclasses import replace
+
+    from docflow import UnitOfWork
+    from docflow.outbox import Outcome, due_messages
+
+    demo = tree.demo
+
+    def uow() -> UnitOfWork:
+        return UnitOfWork(
+            demo.factory,
+            clock=demo.clock,
+            store=demo.store,
+            config=replace(demo.config, reports_refresh_interval=dt.timedelta(seconds=30)),
+        )
+
+    handlers = {TOPIC_CHANGED: [handle_changed]}
+    ward_total = lambda: figures(  # noqa: E731
+        rollup(tree, "lanhdao.phuong", date_from=D(2026, 11, 1), date_to=D(2026, 11, 24)).total
+    )
+    tree.tasks.set_today(D(2026, 11, 24))
+    assign(tree, "lanhdao.phuong", "vanthu.phuong", D(2026, 11, 26), "Việc một")
+    (first,) = [m for m in _messages(demo) if m.done_at is None]
+    assert process_message(uow(), first.id, handlers) is Outcome.DONE
+    assert ward_total() == (1, 0, 0, 1, 0)
+    recomputed_at = demo.clock()
+    # Ten seconds later, a second task: its message waits until the interval is over.
+    demo.clock.advance(seconds=10)
+    assign(tree, "lanhdao.phuong", "vanthu.phuong", D(2026, 11, 27), "Việc hai")
+    (second,) = [m for m in _messages(demo) if m.done_at is None]
+    assert process_message(uow(), second.id, handlers) is Outcome.DEFERRED
+    with demo.factory() as s:
+        waiting = s.get_one(OutboxMessage, second.id)
+        assert waiting.attempts == 0
+        assert waiting.available_at == recomputed_at + dt.timedelta(seconds=30)
+    assert ward_total() == (1, 0, 0, 1, 0)  # not yet: the figures lag by the interval
+    # A third change meanwhile; the province (another organisation) is recomputed at once.
+    demo.clock.advance(seconds=5)
+    assign(tree, "lanhdao.phuong", "vanthu.phuong", D(2026, 11, 30), "Việc ba")
+    province = assign(tree, "lanhdao.tinh", "vanthu.tinh", D(2026, 11, 30), "Việc tỉnh")
+    assert province
+    pending = [m for m in _messages(demo) if m.done_at is None]
+    assert len(pending) == 3
+    by_org = {m.payload["organization_id"]: m for m in pending if m.id != second.id}
+    prov_msg = by_org[str(demo.org_id("tinh"))]
+    assert process_message(uow(), prov_msg.id, handlers) is Outcome.DONE
+    assert not [m for m in due_messages(uow()) if m == second.id]
+    # The interval is over: the relay hands the deferred message out again, and its one
+    # recomputation takes the third change along.
+    demo.clock.advance(seconds=15)
+    assert second.id in due_messages(uow(), grace=dt.timedelta(minutes=5))
+    assert process_message(uow(), second.id, handlers) is Outcome.DONE
+    assert [m for m in _messages(demo) if m.done_at is None] == []
+    live = processing_report(
+        demo.uow(),
+        demo.actor("lanhdao.phuong"),
+        date_from=D(2026, 11, 1),
+        date_to=D(2026, 11, 24),
+        group_by=GroupBy.UNIT,
+    )
+    assert ward_total() == figures(live.total) == (3, 0, 0, 3, 0)
+
+
 def test_pages_of_a_subtree_cover_every_row_once_and_keep_the_total(tree: Tree) -> None:
     build_tree_history(tree)
     rebuild_all(tree.demo.uow())

@@ -6,6 +6,7 @@ refreshes)."""
 from __future__ import annotations
 
 import datetime as dt
+import re
 import uuid
 from pathlib import Path
 from typing import Any
@@ -14,7 +15,7 @@ import pytest
 from sqlalchemy import func, select, text
 
 from docflow import ValidationError as DomainValidationError
-from docflow.models import Organization, ReportDailyStat, ReportUnitDailyStat
+from docflow.models import Organization, ReportDailyStat, ReportUnitDailyStat, Task
 from docflow.models.reports import ReportMonthlyStat
 from docflow.pagination import encode_cursor
 from docflow.reports import (
@@ -331,3 +332,60 @@ def test_the_coarse_grain_pages_and_the_rebuild_on_sqlite(tmp_path: Path) -> Non
                 UnitOfWork(factory, clock=clock), leader, date_from=start, date_to=end
             )
             assert figures(by_org.total) == figures(unit_live.total), start
+
+
+def test_a_refresh_writes_only_the_differences_and_ends_where_a_rebuild_does(
+    tree: Tree,
+) -> None:
+    """The refresh compares and writes the differences (rows gone deleted, changed ones
+    updated, new ones inserted) instead of rewriting the organisation: after changes of every
+    kind — an item cancelled, one added and finished, one moved to another person — the
+    tables equal a full rebuild's, and a refresh with nothing changed writes nothing."""
+    from sqlalchemy import event
+
+    build_tree_history(tree)
+    demo, t = tree.demo, tree.tasks
+    rebuild_all(demo.uow())
+    province = demo.org_id("tinh")
+    with demo.factory() as s:
+        b_task = s.scalars(select(Task.id).where(Task.title.startswith("B:"))).one()
+    t.set_today(D(2026, 12, 2))
+    t.act("lanhdao.tinh", b_task, "cancel", reason="Không còn cần")
+    fresh = assign(tree, "lanhdao.tinh", "chuyenvien.tinh", D(2026, 12, 4), "G: mới")
+    t.act("chuyenvien.tinh", fresh, "submit_completion", comment="Xong ngay")
+    t.act("lanhdao.tinh", fresh, "approve_completion")
+    # And one moved to another person behind the commands' back (the old person's rows must
+    # vanish, the new person's appear).
+    with demo.factory() as s:
+        a_task = s.scalars(select(Task).where(Task.title.startswith("A:"))).one()
+        a_task.lead_user_id = t.uid("lanhdao.tinh")
+        s.commit()
+    written: list[str] = []
+
+    def count(conn: object, cursor: object, statement: str, *args: object) -> None:
+        found = re.match(r"\s*(INSERT INTO|UPDATE|DELETE FROM)\s+(\w+)", statement)
+        if found:
+            written.append(f"{found[1]} {found[2]}")
+
+    engine = demo.factory.kw["bind"]
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        refresh_organization(demo.uow(), province)
+        changed = list(written)
+        written.clear()
+        refresh_organization(demo.uow(), province)
+        unchanged = list(written)
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
+    refreshed = _snapshot(tree)
+    rebuild_all(demo.uow())
+    assert _snapshot(tree) == refreshed
+    # The changes touched each table, by each kind of write; a second refresh rewrote nothing
+    # but its own state row.
+    assert {w.split()[0] for w in changed} == {"INSERT", "UPDATE", "DELETE"}
+    assert {w.split()[-1] for w in changed} >= {
+        "report_daily_stats",
+        "report_unit_daily_stats",
+        "report_monthly_stats",
+    }
+    assert [w for w in unchanged if "report_refresh" not in w] == []

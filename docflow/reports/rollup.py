@@ -266,6 +266,14 @@ def refresh_organization(
     its per-unit and per-month rows from them; the daily rows written. Idempotent."""
     with uow:
         s = uow.session
+        # One recomputation of an organisation at a time: a second one waits here for the
+        # first's commit, then reads the rows it wrote (each statement of READ COMMITTED sees
+        # what committed before it), so two never insert the same new rows side by side.
+        s.execute(
+            select(ReportRefresh.organization_id)
+            .where(ReportRefresh.organization_id == organization_id)
+            .with_for_update()
+        )
         today = local_date(uow.now())
         through = through or today
         items = _org_items(s, organization_id)
@@ -333,8 +341,13 @@ def _sync_rows(
     n = len(keys)
     existing: dict[tuple[Any, ...], tuple[int, tuple[Any, ...]]] = {}
     columns = [getattr(table, c) for c in (*keys, *values)]
+    twice: list[int] = []  # a key held by two rows (an older race): the extra one goes
     for r in s.execute(select(table.id, *columns).where(*where)):
-        existing[tuple(r[1 : 1 + n])] = (r[0], tuple(r[1 + n :]))
+        key = tuple(r[1 : 1 + n])
+        if key in existing:
+            twice.append(r[0])
+            continue
+        existing[key] = (r[0], tuple(r[1 + n :]))
     inserts, updates = [], []
     for row in rows:
         key, vals = tuple(row[:n]), tuple(row[n:])
@@ -349,7 +362,7 @@ def _sync_rows(
             )
         elif old[1] != vals:
             updates.append({"id": old[0], **dict(zip(values, vals, strict=True))})
-    gone = [row_id for row_id, _ in existing.values()]
+    gone = [row_id for row_id, _ in existing.values()] + twice
     for i in range(0, len(gone), 5000):
         s.execute(delete(table).where(table.id.in_(gone[i : i + 5000])))
     if updates:

@@ -17,7 +17,10 @@ after it. It gives up after :data:`MAX_ATTEMPTS` like any other.
 A handler that must not run yet raises :class:`Later` (the roll-up recomputes a busy
 organisation at most once per interval): its work is rolled back and the message waits until
 the time given, without counting as an attempt; the periodic relay hands it out again then (a
-message whose time was moved past its creation has no publish of its own to wait for).
+message whose time was moved past its creation has no publish of its own to wait for). Only a
+handler run inside the message's transaction may defer: one marked
+:func:`outside_transaction` has been claimed (an attempt counted) before it runs, and a
+``Later`` from it is recorded as a failure and retried with backoff.
 """
 
 from __future__ import annotations

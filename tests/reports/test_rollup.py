@@ -215,6 +215,16 @@ def _messages(demo: Any) -> list[OutboxMessage]:
         )
 
 
+def _ward_totals(tree: Tree) -> tuple[tuple[int, ...], tuple[int, ...]]:
+    """The ward's 1–24 November totals: from the roll-up tables, and counted live."""
+    period = {"date_from": D(2026, 11, 1), "date_to": D(2026, 11, 24)}
+    ward = rollup(tree, "lanhdao.phuong", **period)
+    live = processing_report(
+        tree.demo.uow(), tree.demo.actor("lanhdao.phuong"), **period, group_by=GroupBy.UNIT
+    )
+    return figures(ward.total), figures(live.total)
+
+
 def test_commands_queue_a_message_and_the_handler_recomputes_once(tree: Tree) -> None:
     """No session hook: the command queues one ``reports.changed`` message in its transaction
     and nothing else; the handler recomputes; a message handled twice counts once."""
@@ -247,15 +257,7 @@ def test_commands_queue_a_message_and_the_handler_recomputes_once(tree: Tree) ->
     assert len(waiting) == 2
     assert process_message(demo.uow(), waiting[0].id, handlers).value == "done"
     assert process_message(demo.uow(), waiting[1].id, handlers).value == "already_done"
-    ward = rollup(tree, "lanhdao.phuong", date_from=D(2026, 11, 1), date_to=D(2026, 11, 24))
-    live = processing_report(
-        demo.uow(),
-        demo.actor("lanhdao.phuong"),
-        date_from=D(2026, 11, 1),
-        date_to=D(2026, 11, 24),
-        group_by=GroupBy.UNIT,
-    )
-    assert figures(ward.total) == figures(live.total) == (2, 0, 0, 2, 0)
+    assert _ward_totals(tree) == ((2, 0, 0, 2, 0),) * 2
     # Time passes without a write: the roll-forward job makes the item overdue.
     from docflow.reports import roll_forward
 
@@ -287,9 +289,10 @@ def test_a_busy_organisation_is_recomputed_at_most_once_per_interval(tree: Tree)
         )
 
     handlers = {TOPIC_CHANGED: [handle_changed]}
-    ward_total = lambda: figures(  # noqa: E731
-        rollup(tree, "lanhdao.phuong", date_from=D(2026, 11, 1), date_to=D(2026, 11, 24)).total
-    )
+
+    def ward_total() -> tuple[int, ...]:
+        return _ward_totals(tree)[0]
+
     tree.tasks.set_today(D(2026, 11, 24))
     assign(tree, "lanhdao.phuong", "vanthu.phuong", D(2026, 11, 26), "Việc một")
     (first,) = [m for m in _messages(demo) if m.done_at is None]
@@ -323,14 +326,7 @@ def test_a_busy_organisation_is_recomputed_at_most_once_per_interval(tree: Tree)
     assert second.id in due_messages(uow(), grace=dt.timedelta(minutes=5))
     assert process_message(uow(), second.id, handlers) is Outcome.DONE
     assert [m for m in _messages(demo) if m.done_at is None] == []
-    live = processing_report(
-        demo.uow(),
-        demo.actor("lanhdao.phuong"),
-        date_from=D(2026, 11, 1),
-        date_to=D(2026, 11, 24),
-        group_by=GroupBy.UNIT,
-    )
-    assert ward_total() == figures(live.total) == (3, 0, 0, 3, 0)
+    assert _ward_totals(tree) == ((3, 0, 0, 3, 0),) * 2
 
 
 def test_pages_of_a_subtree_cover_every_row_once_and_keep_the_total(tree: Tree) -> None:

@@ -5,13 +5,14 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 from dataclasses import dataclass
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import exists, func, select
 from sqlalchemy.orm import Session
 
 from docflow.enums import Role, Secrecy
 from docflow.errors import AuthenticationError, PermissionDeniedError
-from docflow.models import Delegation, User
+from docflow.models import Delegation, Organization, User, UserRole
 
 
 @dataclass(frozen=True)
@@ -131,6 +132,63 @@ def actor_from_user(session: Session, user: User, today: dt.date) -> Actor:
         roles=user.roles,
         delegated=delegated,
         clearance=user.clearance_level,
+    )
+
+
+def actor_columns(today: dt.date) -> tuple[Any, ...]:
+    """What an actor is made of, as columns of a select joining ``users`` and
+    ``organizations`` (labelled ``actor_*``): the person, their organisation's state and path,
+    their own roles (one string) and whether a delegation to them runs today. With
+    :func:`actor_from_row`, a request's actor costs one statement instead of loading the user,
+    their organisation, unit and roles as objects (every API request starts here)."""
+    roles = (
+        select(func.aggregate_strings(UserRole.role, ","))
+        .where(UserRole.user_id == User.id)
+        .correlate(User)
+        .scalar_subquery()
+    )
+    delegated = (
+        exists()
+        .where(
+            Delegation.delegate_id == User.id,
+            Delegation.revoked_at.is_(None),
+            Delegation.start_date <= today,
+            Delegation.end_date >= today,
+        )
+        .correlate(User)
+    )
+    return (
+        User.id.label("actor_id"),
+        User.username.label("actor_username"),
+        User.full_name.label("actor_full_name"),
+        User.organization_id.label("actor_organization_id"),
+        User.unit_id.label("actor_unit_id"),
+        User.active.label("actor_active"),
+        User.clearance.label("actor_clearance"),
+        Organization.active.label("actor_organization_active"),
+        Organization.path.label("actor_organization_path"),
+        roles.label("actor_roles"),
+        delegated.label("actor_delegated"),
+    )
+
+
+def actor_from_row(session: Session, row: Any, today: dt.date) -> Actor:
+    """The actor of a row selected with :func:`actor_columns` (same rules as
+    :func:`actor_from_user`; a person with a delegation running today goes through it, so the
+    delegation rules live in one place)."""
+    if not row.actor_active or not row.actor_organization_active:
+        raise AuthenticationError()
+    if row.actor_delegated:
+        return actor_from_user(session, session.get_one(User, row.actor_id), today)
+    return Actor(
+        user_id=row.actor_id,
+        username=row.actor_username,
+        full_name=row.actor_full_name,
+        organization_id=row.actor_organization_id,
+        organization_path=row.actor_organization_path,
+        unit_id=row.actor_unit_id,
+        roles=frozenset(Role(r) for r in (row.actor_roles or "").split(",") if r),
+        clearance=Secrecy(row.actor_clearance),
     )
 
 

@@ -19,15 +19,14 @@ from math import ceil
 
 from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import joinedload
 
 from docflow import audit
-from docflow.actors import Actor, actor_from_user
+from docflow.actors import Actor, actor_columns, actor_from_row, actor_from_user
 from docflow.directory.commands import ChangeOwnPassword
 from docflow.directory.passwords import hash_password, needs_rehash, verify_password
 from docflow.errors import AuthenticationError, ThrottledError, ValidationError
 from docflow.login_throttle import Counter, ThrottlePolicy
-from docflow.models import ApiToken, LoginThrottle, User, UserSession
+from docflow.models import ApiToken, LoginThrottle, Organization, User, UserSession
 from docflow.uow import UnitOfWork
 from docflow.workdays import local_date
 
@@ -265,24 +264,30 @@ def issue_token(uow: UnitOfWork, user_id: uuid.UUID, *, ttl: dt.timedelta) -> Is
 
 
 def resolve_token(uow: UnitOfWork, token: str) -> Actor:
-    """The actor behind a bearer token; expired, revoked or unknown tokens are refused alike."""
+    """The actor behind a bearer token; expired, revoked or unknown tokens are refused alike.
+
+    Every API request starts here: the token, the person, their organisation, roles and
+    whether a delegation runs today come in one statement as plain rows (no objects)."""
     with uow:
         now = uow.now()
-        # The person (with organisation and unit) in the same round trip: every API request
-        # starts here.
-        row = uow.session.scalars(
-            select(ApiToken)
-            .options(joinedload(ApiToken.user))
+        today = local_date(now)
+        row = uow.session.execute(
+            select(ApiToken.id, ApiToken.revoked_at, ApiToken.expires_at, ApiToken.last_used_at)
+            .add_columns(*actor_columns(today))
+            .join(User, User.id == ApiToken.user_id)
+            .join(Organization, Organization.id == User.organization_id)
             .where(ApiToken.token_hash == _hash_token(token))
         ).one_or_none()
         if row is None or row.revoked_at is not None or row.expires_at <= now:
             raise AuthenticationError(
                 "Phiên đăng nhập không hợp lệ hoặc đã hết hạn.", code="invalid_token"
             )
-        actor = actor_from_user(uow.session, row.user, local_date(now))
+        actor = actor_from_row(uow.session, row, today)
         # Coarse last-use tracking: one write per token per minute at most.
         if row.last_used_at is None or now - row.last_used_at > dt.timedelta(minutes=1):
-            row.last_used_at = now
+            uow.session.execute(
+                update(ApiToken).where(ApiToken.id == row.id).values(last_used_at=now)
+            )
             uow.commit()
         return actor
 

@@ -241,7 +241,7 @@ def document_action(document_id: uuid.UUID) -> object:
     params = dict(body.model_extra or {})
     actor = actor_required()
     # The document's direction chooses the transition table (404 first if it is not visible).
-    current = documents.get_document(make_uow(), actor, document_id)
-    flow = outgoing_actions if current.direction == "outgoing" else incoming
+    direction = documents.direction_of(make_uow(), actor, document_id)
+    flow = outgoing_actions if direction == "outgoing" else incoming
     doc = flow.act(make_uow(), actor, document_id, body.action, params)
     return document_json(documents.get_document(make_uow(), actor, doc.id))

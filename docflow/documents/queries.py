@@ -86,9 +86,25 @@ def document_types(uow: UnitOfWork) -> list[DocumentType]:
         )
 
 
+def direction_of(uow: UnitOfWork, actor: Actor, document_id: uuid.UUID) -> str:
+    """The direction of a document ``actor`` may see (404 otherwise), from its row alone: an
+    action needs it to choose its transition table, and the action reads the document itself."""
+    with uow:
+        found = uow.session.scalar(
+            select(Document.direction).where(
+                Document.id == document_id, access.visible_clause(actor)
+            )
+        )
+    if found is None:
+        raise NotFoundError("Không tìm thấy văn bản.", code="document_not_found")
+    return found
+
+
 def get_document(uow: UnitOfWork, actor: Actor, document_id: uuid.UUID) -> Document:
     with uow:
-        doc = access.ensure_visible(actor, uow.session.get(Document, document_id))
+        doc = access.ensure_visible(
+            actor, uow.session.get(Document, document_id, options=access.READ_OPTIONS)
+        )
         audit.record_read(uow, actor, "document.read", doc)
         return doc
 
@@ -279,7 +295,7 @@ def list_documents(uow: UnitOfWork, actor: Actor, query: DocumentQuery) -> Page[
         ids = [k[2] for k in keys]
         by_id: dict[uuid.UUID, Document] = {}
         if ids:
-            stmt = select(Document).where(Document.id.in_(ids))
+            stmt = select(Document).where(Document.id.in_(ids)).options(*access.READ_OPTIONS)
             by_id = {d.id: d for d in uow.session.scalars(stmt).unique()}
     # A document deleted between the two statements is left out of the page (none are deleted
     # today); the cursor is the key the page was cut at.

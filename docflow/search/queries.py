@@ -46,6 +46,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import aliased
 
 from docflow.actors import Actor
+from docflow.documents import access
 from docflow.errors import ValidationError
 from docflow.models import Document, DocumentFile, DocumentSearch, FileText
 from docflow.pagination import Page, decode_cursor, encode_cursor
@@ -157,7 +158,9 @@ def search_documents(
             loaded = {
                 d.id: d
                 for d in uow.session.scalars(
-                    select(Document).where(Document.id.in_([r.id for r in ranked]))
+                    select(Document)
+                    .where(Document.id.in_([r.id for r in ranked]))
+                    .options(*access.READ_OPTIONS)
                 ).unique()
             }
             rows = [(loaded[r.id], r.meta_hit) for r in ranked if r.id in loaded]

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 
-from sqlalchemy import ColumnElement, Select, and_, exists, func, or_, select
+from sqlalchemy import ColumnElement, Select, and_, exists, func, or_, select, union_all
 from sqlalchemy.orm import Session, joinedload, raiseload
 
 from docflow import audit
@@ -171,26 +171,32 @@ def _box_filter(actor: Actor, box: Box) -> Select[Task]:
         return stmt
     if box is Box.ASSIGNED_BY_ME:
         return stmt.where(Task.assigner_id == actor.user_id)
+    # Each reason a task is in the box is its own indexed set of ids, merged: an OR of them
+    # over the organisation's tasks was estimated as a large share of the organisation, and
+    # PostgreSQL planned a parallel scan of all its tasks (a worker process started per
+    # request) for a person who leads thirty (issue 19).
     coop = select(TaskCooperator.task_id)
     if box is Box.UNIT:
         if actor.unit_id is None:
             return stmt.where(Task.id.is_(None))
         return stmt.where(
-            or_(
-                Task.lead_unit_id == actor.unit_id,
-                Task.id.in_(coop.where(TaskCooperator.unit_id == actor.unit_id)),
+            Task.id.in_(
+                union_all(
+                    select(Task.id).where(Task.lead_unit_id == actor.unit_id),
+                    coop.where(TaskCooperator.unit_id == actor.unit_id),
+                )
             )
         )
     mine = [
-        Task.lead_user_id == actor.user_id,
-        Task.id.in_(coop.where(TaskCooperator.user_id == actor.user_id)),
+        select(Task.id).where(Task.lead_user_id == actor.user_id),
+        coop.where(TaskCooperator.user_id == actor.user_id),
     ]
     if is_head and actor.unit_id is not None:
         mine += [
-            and_(Task.lead_user_id.is_(None), Task.lead_unit_id == actor.unit_id),
-            Task.id.in_(coop.where(TaskCooperator.unit_id == actor.unit_id)),
+            select(Task.id).where(Task.lead_user_id.is_(None), Task.lead_unit_id == actor.unit_id),
+            coop.where(TaskCooperator.unit_id == actor.unit_id),
         ]
-    return stmt.where(or_(*mine))
+    return stmt.where(Task.id.in_(union_all(*mine)))
 
 
 # A list shows the title, the people and the deadline: load just those people (without their

@@ -64,7 +64,8 @@ def register_incoming() -> object:
     meta, files = multipart("main", rest="attachment")
     cmd = validate_input(RegisterIncoming, meta)
     doc = incoming.register_incoming(make_uow(), actor_required(), cmd, files)
-    return document_json(documents.get_document(make_uow(), actor_required(), doc.id)), 201
+    answer = documents.get_document(make_uow(), actor_required(), doc.id, opened=False)
+    return document_json(answer), 201
 
 
 class DocumentListQuery(BaseModel):
@@ -244,4 +245,4 @@ def document_action(document_id: uuid.UUID) -> object:
     direction = documents.direction_of(make_uow(), actor, document_id)
     flow = outgoing_actions if direction == "outgoing" else incoming
     doc = flow.act(make_uow(), actor, document_id, body.action, params)
-    return document_json(documents.get_document(make_uow(), actor, doc.id))
+    return document_json(documents.get_document(make_uow(), actor, doc.id, opened=False))

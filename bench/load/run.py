@@ -504,7 +504,8 @@ def report(result: dict[str, Any], users: int) -> None:
     )
     print(
         f"/healthz ceiling (same stack, same run): {health.get('rps', 0):.1f} req/s "
-        f"(p95 {health.get('p95', 0):.0f} ms); ratio mixed/ceiling = {ratio:.2f}"
+        f"(p95 {health.get('p95', 0):.0f} ms, errors {health.get('failures', 0):.0f}); "
+        f"ratio mixed/ceiling = {ratio:.2f}"
     )
     print(
         f"sign-in (argon2id), one at a time: p50 {result['sign_in'][0]:.0f} ms, max {result['sign_in'][1]:.0f} ms"

@@ -67,7 +67,10 @@ def lock_document(
     """The document of ``direction``, row-locked for this transaction (not the joined rows:
     concurrent actions on one document queue up); 404 if missing or invisible to the actor."""
     doc = uow.session.scalars(
-        select(Document).where(Document.id == document_id).with_for_update(of=Document)
+        select(Document)
+        .where(Document.id == document_id)
+        .with_for_update(of=Document)
+        .options(*access.READ_OPTIONS)
     ).first()
     if doc is None or doc.direction != direction:
         raise NotFoundError("Không tìm thấy văn bản.", code="document_not_found")
@@ -100,12 +103,18 @@ def direction_of(uow: UnitOfWork, actor: Actor, document_id: uuid.UUID) -> str:
     return found
 
 
-def get_document(uow: UnitOfWork, actor: Actor, document_id: uuid.UUID) -> Document:
+def get_document(
+    uow: UnitOfWork, actor: Actor, document_id: uuid.UUID, *, opened: bool = True
+) -> Document:
+    """A document ``actor`` may see (404 otherwise). ``opened``: the person opens it, which
+    the audit log records as a read; the document sent back as the answer to their own
+    action (registering, an action) is not a read of it (the action itself is recorded)."""
     with uow:
         doc = access.ensure_visible(
             actor, uow.session.get(Document, document_id, options=access.READ_OPTIONS)
         )
-        audit.record_read(uow, actor, "document.read", doc)
+        if opened:
+            audit.record_read(uow, actor, "document.read", doc)
         return doc
 
 

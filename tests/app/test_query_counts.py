@@ -120,3 +120,30 @@ def test_statements_per_request_do_not_grow_with_the_data(
     # reviews, the reader's audit entry) is the heaviest; nothing should drift far above it.
     heavy = {k: v for k, v in large.items() if v > 50}
     assert not heavy, heavy
+
+
+def test_an_action_reads_its_document_twice_and_the_people_on_it_by_name(
+    client: Any, api: Any, demo: Demo, connection: Connection
+) -> None:
+    """An action (issue 19): the document is read once under its row lock and once for the
+    answer (the direction is read from the row alone), the people named on it come with their
+    names only (no roles, organisation or unit), and the answer is not logged as a read."""
+    flow = Incoming(client, api, demo)
+    doc = flow.to_assigned(lead={"user_id": flow.user_id("chuyenvien.dcgs")}, cooperating=[])
+    headers = flow.h("chuyenvien.dcgs")
+    with counting(connection) as statements:
+        r = client.post(
+            f"/api/v1/documents/{doc}/actions", headers=headers, json={"action": "start"}
+        )
+    assert r.status_code == 200, r.get_json()
+    assert r.get_json()["state"] == "in_progress"
+    assert r.get_json()["assignments"][0]["user_name"]  # the people are named in the answer
+    flat = [" ".join(s.split()) for s in statements]
+    whole = [
+        s for s in flat if s.startswith("SELECT documents.organization_id, documents.direction")
+    ]
+    assert len(whole) == 2, whole
+    assert any(s.startswith("SELECT documents.direction FROM documents") for s in flat)
+    assert not [s for s in flat if s.startswith("SELECT user_roles")]
+    assert not [s for s in flat if s.startswith("INSERT INTO audit_pending_reads")]
+    assert len(flat) <= 25, flat

@@ -603,12 +603,20 @@ def axis_sim(host: str, port: int, data: str, systems: tuple[str, ...]) -> None:
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=5000, show_default=True, type=int)
 @click.option("--workers", default=2, show_default=True, type=int)
-def serve(host: str, port: int, workers: int) -> None:
+@click.option(
+    "--threads",
+    default=4,
+    show_default=True,
+    type=click.IntRange(1, 64),
+    help="Threads per worker (requests a worker serves at once while others wait on the "
+    "database; they share one Python interpreter lock).",
+)
+def serve(host: str, port: int, workers: int, threads: int) -> None:
     _refuse_newer_schema()
-    _serve(host, port, workers)
+    _serve(host, port, workers, threads)
 
 
-def _serve(host: str, port: int, workers: int) -> None:
+def _serve(host: str, port: int, workers: int, threads: int = 4) -> None:
     from gunicorn.app.base import BaseApplication
 
     from app.metrics import child_exit_hook, prepare_directory
@@ -619,7 +627,7 @@ def _serve(host: str, port: int, workers: int) -> None:
         def load_config(self) -> None:
             self.cfg.set("bind", f"{host}:{port}")
             self.cfg.set("workers", workers)
-            self.cfg.set("threads", 4)
+            self.cfg.set("threads", threads)
             self.cfg.set("worker_class", "gthread")
             self.cfg.set("timeout", 120)
             self.cfg.set("accesslog", None)

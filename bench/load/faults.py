@@ -87,7 +87,7 @@ def prepare(
     accounts = data / "accounts.json"
     accounts_file(url, accounts)
     env["DHTN_LOAD_ACCOUNTS"] = str(accounts)
-    stack = Stack(env, data, workers, "")
+    stack = Stack(env, data, workers)
     env["DHTN_LOAD_CA"] = str(stack.cert)
     return url, env, stack
 

@@ -78,13 +78,21 @@ def dhtn(*argv: str) -> list[str]:
 class Stack:
     """gunicorn + Celery worker (with beat) + nginx on one database; stopped by ``close``."""
 
-    def __init__(self, env: dict[str, str], tmp: Path, workers: int, threads_note: str) -> None:
+    def __init__(self, env: dict[str, str], tmp: Path, workers: int, threads: int = 4) -> None:
         self.env, self.tmp, self.procs = env, tmp, []  # type: ignore[var-annotated]
         self.app_port, self.https_port, self.http_port = free_port(), free_port(), free_port()
         self.web_log = tmp / "web.log"
         self.procs.append(
             subprocess.Popen(
-                dhtn("serve", "--port", str(self.app_port), "--workers", str(workers)),
+                dhtn(
+                    "serve",
+                    "--port",
+                    str(self.app_port),
+                    "--workers",
+                    str(workers),
+                    "--threads",
+                    str(threads),
+                ),
                 env=env,
                 start_new_session=True,
                 stdout=self.web_log.open("wb"),
@@ -427,7 +435,7 @@ def one_run(args: argparse.Namespace, size: Size, label: str, tmp: Path) -> dict
     accounts = data / "accounts.json"
     accounts_file(url, accounts)
     env["DHTN_LOAD_ACCOUNTS"] = str(accounts)
-    stack = Stack(env, data, args.workers, "")
+    stack = Stack(env, data, args.workers, args.threads)
     try:
         env["DHTN_LOAD_CA"] = str(stack.cert)
         signin = sign_in(stack.base, stack.cert)
@@ -552,6 +560,7 @@ def main() -> None:
         "--fraction", type=float, default=0.2, help="also run at this part of the data (0: no)"
     )
     parser.add_argument("--workers", type=int, default=2, help="gunicorn workers")
+    parser.add_argument("--threads", type=int, default=4, help="threads per gunicorn worker")
     parser.add_argument("--healthz-users", type=int, default=50)
     parser.add_argument("--healthz-seconds", type=int, default=20)
     parser.add_argument(

@@ -118,6 +118,19 @@ class Reason:
             )
         ]
 
+    def ids(self) -> Select[Any]:
+        """The ids of the documents this reason holds for, of any organisation and secrecy
+        (the caller adds those): read from the index of the reason's own column (a person's
+        or a unit's assignments, a drafter, a signer, …), never by walking documents."""
+        if not self.on_assignment:
+            return select(Document.id).where(*self.where())
+        stmt = select(Assignment.document_id).where(*self.conditions)
+        if self.direction is not None or self.states is not None:
+            stmt = stmt.join(Document, Document.id == Assignment.document_id).where(
+                *self.where()[len(self.conditions) :]
+            )
+        return stmt
+
     def clause(self) -> ColumnElement[bool]:
         """The whole reason as one condition on the document row."""
         extra: list[ColumnElement[bool]] = []
@@ -156,6 +169,16 @@ def visibility_reasons(actor: Actor) -> list[Reason]:
         people.append(Document.drafting_unit_id == actor.unit_id)
     reasons.extend(Reason(False, (p,), "outgoing") for p in people)
     return reasons
+
+
+def visible_ids(actor: Actor) -> CompoundSelect[Any] | None:
+    """The ids of the documents ``actor`` is involved in (each of :func:`visibility_reasons`
+    from its own index), without the organisation and clearance; None for those who see the
+    whole organisation. A superset of what they may see, small for most people: a search
+    starts from it instead of checking every match of the organisation (issue 19)."""
+    if sees_whole_organisation(actor):
+        return None
+    return union_all(*(r.ids() for r in visibility_reasons(actor)))
 
 
 def visible_base(actor: Actor) -> list[ColumnElement[bool]]:

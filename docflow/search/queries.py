@@ -207,14 +207,20 @@ def newest_matches(
 ) -> Select[Any]:
     """Ids of the newest :data:`CANDIDATES` matches of the actor's organisation within the
     actor's clearance, on ``document_search`` alone: the indexable part of visibility
-    (organisation, clearance) and the words; with ``base``, also kept by the box's query (an
-    EXISTS on the document, so the planner still plans one table)."""
+    (organisation, clearance, and for those who do not see the whole organisation the
+    documents they are involved in) and the words; with ``base``, also kept by the box's query
+    (an EXISTS on the document, so the planner still plans one table)."""
+    involved = access.visible_ids(actor)
     return (
         select(DocumentSearch.document_id)
         .where(
             DocumentSearch.organization_id == actor.organization_id,
             DocumentSearch.secrecy_rank <= actor.clearance.rank,
             *_matches(terms),
+            # Someone who sees only what they are involved in: the matches among those ids
+            # (hashed, or looked up one by one), not every match of the organisation with a
+            # check of each; the box's query below still decides.
+            *([] if involved is None else [DocumentSearch.document_id.in_(involved)]),
             *(
                 []
                 if base is None

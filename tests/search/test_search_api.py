@@ -381,3 +381,32 @@ def test_two_organisations_and_a_secret_series_keep_their_words_to_themselves(
     # Part of the secret record's notation finds it only for the cleared.
     assert search(flow, "vanthu.tw", "9871/KH") == []
     assert [i["id"] for i in search(flow, "lanhdao.tw", "9871/KH")] == [str(record.id)]
+
+
+def test_those_who_see_part_of_the_organisation_find_what_their_box_shows(
+    flow: Incoming,
+) -> None:
+    """A specialist's or a unit head's search starts from the documents they are involved in
+    (their own and their unit's assignments, what they drafted, sign or review: issue 19);
+    what it finds is exactly what their box holds among what the clerk (who sees the whole
+    organisation) finds. Documents are assigned to the DCGSPBXH unit, to one specialist of it
+    by name, and to the TG unit; the box is read apart, by its own index ranges."""
+    dcgs = flow.unit_id("DCGSPBXH")
+    tg = flow.unit_id("TG")
+    to_unit = flow.to_assigned(lead={"unit_id": dcgs}, cooperating=[])
+    to_person = flow.to_assigned(lead={"user_id": flow.user_id("chuyenvien.dcgs")}, cooperating=[])
+    to_other = flow.to_assigned(lead={"unit_id": tg}, cooperating=[])
+    q = "dai doan ket"
+    everyone = {i["id"] for i in search(flow, "vanthu.tw", q, limit="100")}
+    assert {to_unit, to_person, to_other} <= everyone
+    for user in ("chuyenvien.dcgs", "truongban.dcgs", "chuyenvien.tg", "lanhdao.tw"):
+        r = flow.client.get(
+            "/api/v1/documents", query_string={"box": "all", "limit": "100"}, headers=flow.h(user)
+        )
+        assert r.status_code == 200 and r.get_json()["next_cursor"] is None
+        box = {i["id"] for i in r.get_json()["items"]}
+        found = {i["id"] for i in search(flow, user, q, limit="100")}
+        assert found == box & everyone, user
+    assert {to_unit, to_person} <= {i["id"] for i in search(flow, "chuyenvien.dcgs", q)}
+    tg_found = {i["id"] for i in search(flow, "chuyenvien.tg", q, limit="100")}
+    assert to_other in tg_found and to_person not in tg_found

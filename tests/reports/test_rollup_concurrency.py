@@ -1,0 +1,116 @@
+"""Two workers handed messages of one organisation at the same moment (issue 19): the first
+recomputes, the second waits for its commit and then defers to the interval instead of
+recomputing the same rows again. Real concurrent connections on a database of its own (the
+shared test connection of the other tests cannot show two transactions)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import threading
+import time
+import uuid
+from collections.abc import Iterator
+
+import pytest
+from sqlalchemy import Engine, select, text
+from sqlalchemy.orm import sessionmaker
+
+from docflow import UnitOfWork, make_engine
+from docflow.db import utcnow
+from docflow.models import Organization, OutboxMessage
+from docflow.models.reports import ReportRefresh
+from docflow.outbox import Outcome, process_message
+from docflow.reports.rollup import TOPIC_CHANGED, handle_changed
+from docflow.uow import DomainConfig
+from migrations import upgrade
+from tests.conftest import fresh_pg_database
+
+INTERVAL = dt.timedelta(seconds=30)
+
+
+@pytest.fixture(scope="module")
+def engine() -> Iterator[Engine]:
+    url = fresh_pg_database("_rollupconc")
+    upgrade(url)
+    engine = make_engine(url, pool_size=6)
+    yield engine
+    engine.dispose()
+
+
+def _uow(engine: Engine) -> UnitOfWork:
+    return UnitOfWork(
+        sessionmaker(bind=engine, expire_on_commit=False),
+        config=DomainConfig(reports_refresh_interval=INTERVAL),
+    )
+
+
+@pytest.mark.pg
+def test_a_second_worker_waits_for_the_first_recomputation_and_defers(engine: Engine) -> None:
+    factory = sessionmaker(bind=engine, expire_on_commit=False)
+    org = uuid.uuid4()
+    with factory() as s:
+        s.add(
+            Organization(
+                id=org, level="central", name="Cơ quan thử", abbreviation="CQT",
+                code="000.00.00.Y99", path=f"/{org}/",
+            )
+        )  # fmt: skip
+        s.flush()
+        # Recomputed a minute ago: the interval is over, a message may recompute now.
+        s.add(
+            ReportRefresh(
+                organization_id=org,
+                refreshed_at=utcnow() - dt.timedelta(minutes=1),
+                through_day=dt.date.today(),
+            )
+        )
+        message = OutboxMessage(topic=TOPIC_CHANGED, payload={"organization_id": str(org)})
+        message.created_at = message.available_at = utcnow()
+        s.add(message)
+        s.commit()
+        message_id = message.id
+    handlers = {TOPIC_CHANGED: [handle_changed]}
+
+    # The first worker is recomputing: it holds the organisation's refresh row.
+    first = engine.connect()
+    first_tx = first.begin()
+    first.execute(
+        select(ReportRefresh.organization_id)
+        .where(ReportRefresh.organization_id == org)
+        .with_for_update()
+    )
+    outcome: list[Outcome] = []
+    second = threading.Thread(
+        target=lambda: outcome.append(process_message(_uow(engine), message_id, handlers))
+    )
+    second.start()
+    # The second worker waits on the row (not done before the first commits).
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        with engine.connect() as probe:
+            waiting = probe.scalar(
+                text(
+                    "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
+                    "AND datname = current_database()"
+                )
+            )
+        if waiting:
+            break
+        time.sleep(0.05)
+    assert waiting, "the second worker did not wait for the first one's lock"
+    assert outcome == []
+    # The first finishes its recomputation now.
+    first.execute(
+        ReportRefresh.__table__.update()
+        .where(ReportRefresh.organization_id == org)
+        .values(refreshed_at=utcnow())
+    )
+    first_tx.commit()
+    first.close()
+    second.join(timeout=30)
+    assert outcome == [Outcome.DEFERRED]
+    with factory() as s:
+        waiting_message = s.get_one(OutboxMessage, message_id)
+        assert waiting_message.done_at is None and waiting_message.attempts == 0
+        refreshed = s.get_one(ReportRefresh, org).refreshed_at
+        assert waiting_message.available_at == refreshed + INTERVAL

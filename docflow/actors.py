@@ -7,7 +7,7 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import exists, func, select
+from sqlalchemy import Date, bindparam, exists, func, select
 from sqlalchemy.orm import Session
 
 from docflow.enums import Role, Secrecy
@@ -135,12 +135,18 @@ def actor_from_user(session: Session, user: User, today: dt.date) -> Actor:
     )
 
 
-def actor_columns(today: dt.date) -> tuple[Any, ...]:
+#: The parameter :func:`actor_columns` reads "today" (the local date) from.
+ACTOR_TODAY = "actor_today"
+
+
+def actor_columns() -> tuple[Any, ...]:
     """What an actor is made of, as columns of a select joining ``users`` and
     ``organizations`` (labelled ``actor_*``): the person, their organisation's state and path,
-    their own roles (one string) and whether a delegation to them runs today. With
-    :func:`actor_from_row`, a request's actor costs one statement instead of loading the user,
-    their organisation, unit and roles as objects (every API request starts here)."""
+    their own roles (one string) and whether a delegation to them runs on the date given as
+    the :data:`ACTOR_TODAY` parameter. With :func:`actor_from_row`, a request's actor costs
+    one statement instead of loading the user, their organisation, unit and roles as objects
+    (every API request starts here); the statement can be built once and reused."""
+    today = bindparam(ACTOR_TODAY, type_=Date)
     roles = (
         select(func.aggregate_strings(UserRole.role, ","))
         .where(UserRole.user_id == User.id)

@@ -63,6 +63,21 @@ def fresh_pg_database(name_suffix: str = "") -> str:
     return base.set(database=name).render_as_string(hide_password=False)
 
 
+def own_pg_engine(name_suffix: str, *, pool_size: int = 5) -> Iterator[Engine]:
+    """A migrated PostgreSQL database of its own, with a real pool, for a module's fixture
+    (``yield from``): tests of transactions side by side, which the shared test connection
+    (one transaction, a savepoint per unit of work) cannot show."""
+    from migrations import upgrade
+
+    url = fresh_pg_database(name_suffix)
+    upgrade(url)
+    engine = make_engine(url, pool_size=pool_size)
+    try:
+        yield engine
+    finally:
+        engine.dispose()
+
+
 @pytest.fixture(scope="session")
 def pg_url() -> str:
     from migrations import upgrade

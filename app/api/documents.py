@@ -40,6 +40,14 @@ def document_json(doc: Any) -> dict[str, Any]:
     return DocumentOut.of(doc, actor, marks.get(doc.id), links.get(doc.id)).model_dump(mode="json")
 
 
+def answer_json(document_id: uuid.UUID) -> dict[str, Any]:
+    """The document as the answer to the caller's own action (registering, an action, a new
+    draft or version, signing, an import): read with visibility applied, not logged as a read
+    of it (the action itself is recorded)."""
+    actor = actor_required()
+    return document_json(documents.get_document(make_uow(), actor, document_id, opened=False))
+
+
 @registry.operation(
     bp,
     "/incoming",
@@ -64,8 +72,7 @@ def register_incoming() -> object:
     meta, files = multipart("main", rest="attachment")
     cmd = validate_input(RegisterIncoming, meta)
     doc = incoming.register_incoming(make_uow(), actor_required(), cmd, files)
-    answer = documents.get_document(make_uow(), actor_required(), doc.id, opened=False)
-    return document_json(answer), 201
+    return answer_json(doc.id), 201
 
 
 class DocumentListQuery(BaseModel):
@@ -245,4 +252,4 @@ def document_action(document_id: uuid.UUID) -> object:
     direction = documents.direction_of(make_uow(), actor, document_id)
     flow = outgoing_actions if direction == "outgoing" else incoming
     doc = flow.act(make_uow(), actor, document_id, body.action, params)
-    return document_json(documents.get_document(make_uow(), actor, doc.id, opened=False))
+    return answer_json(doc.id)

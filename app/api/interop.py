@@ -11,6 +11,7 @@ from pydantic import BaseModel, ConfigDict
 
 from app.api import bp
 from app.api.document_schemas import DocumentOut
+from app.api.documents import answer_json
 from app.api.spec import registry
 from app.auth import actor_required, api_auth
 from app.errors import ApiError
@@ -52,11 +53,7 @@ def import_edxml() -> object:
     if not data:
         raise ApiError(400, "missing_file", "Gửi tệp .edxml trong thân yêu cầu hoặc phần «file».")
     [result] = import_package(make_uow(), io.BytesIO(data), channel="manual", actor=actor)
-    doc = documents.get_document(make_uow(), actor, result.document.id)
-    marks = documents.deadlines(make_uow(), [doc])
-    links = documents.reply_links(make_uow(), actor, [doc])
-    body = DocumentOut.of(doc, actor, marks.get(doc.id), links.get(doc.id)).model_dump(mode="json")
-    return body, 201 if result.created else 200
+    return answer_json(result.document.id), 201 if result.created else 200
 
 
 @registry.operation(

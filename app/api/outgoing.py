@@ -12,12 +12,11 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from app.api import bp
 from app.api.document_schemas import DocumentOut
-from app.api.documents import document_json
+from app.api.documents import answer_json
 from app.api.spec import FILE_PART, parse_body, registry, validate_input
 from app.auth import actor_required, api_auth
 from app.runtime import make_uow
 from app.uploads import multipart, require_multipart, uploads
-from docflow.documents import queries as documents
 from docflow.models import Delivery, DraftVersion
 from docflow.outgoing import axis_deliveries
 from docflow.outgoing import drafts as outgoing
@@ -51,7 +50,7 @@ def create_outgoing() -> object:
     data, files = multipart("draft")
     meta = validate_input(DraftMeta, data)
     doc = outgoing.create_draft(make_uow(), actor_required(), meta, files)
-    return document_json(documents.get_document(make_uow(), actor_required(), doc.id)), 201
+    return answer_json(doc.id), 201
 
 
 @registry.operation(
@@ -74,7 +73,7 @@ def create_outgoing() -> object:
 def create_outgoing_from_template() -> object:
     cmd = parse_body(TemplateDraft)
     doc = outgoing.create_template_draft(make_uow(), actor_required(), cmd)
-    return document_json(documents.get_document(make_uow(), actor_required(), doc.id)), 201
+    return answer_json(doc.id), 201
 
 
 @registry.operation(
@@ -108,7 +107,7 @@ def add_document_files(document_id: uuid.UUID) -> object:
     doc = outgoing_versions.add_version(
         make_uow(), actor_required(), document_id, uploads(kind), kind=kind, note=note
     )
-    return document_json(documents.get_document(make_uow(), actor_required(), doc.id)), 201
+    return answer_json(doc.id), 201
 
 
 @registry.operation(
@@ -126,7 +125,7 @@ def add_document_files(document_id: uuid.UUID) -> object:
 def add_template_version(document_id: uuid.UUID) -> object:
     cmd = parse_body(TemplateVersion)
     doc = outgoing_versions.add_template_version(make_uow(), actor_required(), document_id, cmd)
-    return document_json(documents.get_document(make_uow(), actor_required(), doc.id)), 201
+    return answer_json(doc.id), 201
 
 
 class VersionOut(BaseModel):

@@ -11,11 +11,10 @@ from pydantic import BaseModel
 
 from app.api import bp
 from app.api.document_schemas import DocumentOut
-from app.api.documents import document_json
+from app.api.documents import answer_json
 from app.api.spec import parse_body, registry
 from app.auth import actor_required, api_auth
 from app.runtime import make_uow
-from docflow.documents import queries as documents
 from docflow.outgoing import signing_sessions as outgoing_signing
 from docflow.outgoing.commands import CompleteSigningSession, StartSigningSession
 
@@ -75,4 +74,4 @@ def start_signing_session(document_id: uuid.UUID) -> object:
 def complete_signing_session(session_id: uuid.UUID) -> object:
     cmd = parse_body(CompleteSigningSession)
     doc = outgoing_signing.complete_signing_session(make_uow(), actor_required(), session_id, cmd)
-    return document_json(documents.get_document(make_uow(), actor_required(), doc.id))
+    return answer_json(doc.id)

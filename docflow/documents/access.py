@@ -97,7 +97,11 @@ class Reason:
     def where(self) -> list[ColumnElement[bool]]:
         """The reason's conditions as written for :func:`waiting_documents` (on ``assignments``
         when ``on_assignment``, else on ``documents``)."""
-        out = list(self.conditions)
+        return [*self.conditions, *self._on_row()]
+
+    def _on_row(self) -> list[ColumnElement[bool]]:
+        """The reason's direction and states, on the document row."""
+        out: list[ColumnElement[bool]] = []
         if self.direction is not None:
             out.append(Document.direction == self.direction)
         if self.states is not None:
@@ -125,10 +129,9 @@ class Reason:
         if not self.on_assignment:
             return select(Document.id).where(*self.where())
         stmt = select(Assignment.document_id).where(*self.conditions)
-        if self.direction is not None or self.states is not None:
-            stmt = stmt.join(Document, Document.id == Assignment.document_id).where(
-                *self.where()[len(self.conditions) :]
-            )
+        on_row = self._on_row()
+        if on_row:
+            stmt = stmt.join(Document, Document.id == Assignment.document_id).where(*on_row)
         return stmt
 
     def clause(self) -> ColumnElement[bool]:

@@ -21,18 +21,14 @@ from docflow import UnitOfWork, audit, make_engine
 from docflow.models import AuditChainHead, AuditEntry
 from docflow.uow import DomainConfig
 from migrations import upgrade
-from tests.conftest import fresh_pg_database
+from tests.conftest import own_pg_engine
 
 KEY = b"k" * 32
 
 
 @pytest.fixture(scope="module")
 def pg_audit_engine() -> Iterator[Engine]:
-    url = fresh_pg_database("_auditconc")
-    upgrade(url)
-    engine = make_engine(url, pool_size=12)
-    yield engine
-    engine.dispose()
+    yield from own_pg_engine("_auditconc", pool_size=12)
 
 
 def _uow(engine: Engine) -> UnitOfWork:

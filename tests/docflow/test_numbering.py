@@ -19,7 +19,7 @@ from docflow.enums import Direction, OrgLevel
 from docflow.ids import new_id
 from docflow.models import Organization, Register
 from migrations import upgrade
-from tests.conftest import fresh_pg_database
+from tests.conftest import own_pg_engine
 
 #: Organisation codes of the test's registers: distinct within a run (a random two-digit
 #: suffix collided now and then on a database shared by several tests).
@@ -86,11 +86,7 @@ def _hammer(
 
 @pytest.fixture(scope="module")
 def pg_numbering_engine() -> Iterator[Engine]:
-    url = fresh_pg_database("_numbering")
-    upgrade(url)
-    engine = make_engine(url, pool_size=10)
-    yield engine
-    engine.dispose()
+    yield from own_pg_engine("_numbering", pool_size=10)
 
 
 @pytest.mark.pg

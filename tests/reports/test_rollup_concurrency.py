@@ -15,26 +15,21 @@ import pytest
 from sqlalchemy import Engine, select, text
 from sqlalchemy.orm import sessionmaker
 
-from docflow import UnitOfWork, make_engine
+from docflow import UnitOfWork
 from docflow.db import utcnow
 from docflow.models import Organization, OutboxMessage
 from docflow.models.reports import ReportRefresh
 from docflow.outbox import Outcome, process_message
 from docflow.reports.rollup import TOPIC_CHANGED, handle_changed
 from docflow.uow import DomainConfig
-from migrations import upgrade
-from tests.conftest import fresh_pg_database
+from tests.conftest import own_pg_engine
 
 INTERVAL = dt.timedelta(seconds=30)
 
 
 @pytest.fixture(scope="module")
 def engine() -> Iterator[Engine]:
-    url = fresh_pg_database("_rollupconc")
-    upgrade(url)
-    engine = make_engine(url, pool_size=6)
-    yield engine
-    engine.dispose()
+    yield from own_pg_engine("_rollupconc", pool_size=6)
 
 
 def _uow(engine: Engine) -> UnitOfWork:

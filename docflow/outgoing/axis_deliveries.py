@@ -23,7 +23,7 @@ from sqlalchemy import or_, select
 
 from docflow.actors import Actor
 from docflow.documents import access, trail
-from docflow.enums import Role
+from docflow.enums import Role, Secrecy
 from docflow.errors import ConflictError, NotFoundError, PermissionDeniedError, ValidationError
 from docflow.models import Delivery, Document, User, UserRole
 from docflow.notifications import notify
@@ -121,16 +121,22 @@ def record_axis_sent(uow: UnitOfWork, delivery_id: uuid.UUID) -> None:
 def _fail(uow: UnitOfWork, d: Delivery, reason: str) -> None:
     d.state, d.last_error, d.next_attempt_at = Q.FAILED.value, reason[:2000], None
     doc = uow.session.get_one(Document, d.document_id)
-    clerks = uow.session.scalars(
-        select(User.id)
-        .join(UserRole, UserRole.user_id == User.id)
-        .where(
+    # The organisation's clerks and the drafter, those of them cleared for the document: the
+    # title names the document and the recipient, the body the axis's answer.
+    cleared = User.clearance.in_([c.value for c in Secrecy if c.rank >= doc.secrecy_rank])
+    is_clerk = (
+        select(UserRole.user_id)
+        .where(UserRole.user_id == User.id, UserRole.role == Role.CLERK.value)
+        .exists()
+    )
+    people = uow.session.scalars(
+        select(User.id).where(
             User.organization_id == doc.organization_id,
             User.active.is_(True),
-            UserRole.role == Role.CLERK.value,
+            cleared,
+            or_(is_clerk, User.id == doc.created_by_id),
         )
     ).all()
-    people = [*clerks, *([doc.created_by_id] if doc.created_by_id else [])]
     notify(
         uow,
         people,

@@ -32,7 +32,9 @@ from docflow.directory import CreateRegister, UpdateUser
 from docflow.documents.text import search_text
 from docflow.enums import Direction, Secrecy
 from docflow.incoming.commands import RegisterIncoming
-from docflow.models import Document, Notification, Register, Task, Unit
+from docflow.models import Document, Notification, Register, Task, Unit, User, UserRole
+from docflow.models.exchange import ExchangeMessage
+from docflow.models.outgoing import Delivery
 from docflow.notifications import pending_emails
 from docflow.tasks.commands import CreateTask
 from docflow.tasks.services import create_task
@@ -50,6 +52,9 @@ OUT_SUBJECT = f"OUTSUBJECTMARK{RUN}"
 OUT_NOTATION = "9872/QĐ-MTTW"
 OUT_SIGNER = f"SIGNERMARK{RUN}"
 DOSSIER_TITLE = f"DOSSIERMARK{RUN}"
+AXIS_RECIPIENT = f"AXISRECIPIENTMARK{RUN}"
+AXIS_ERROR = f"AXISERRORMARK{RUN}"
+AXIS_KEY = f"AXISKEYMARK{RUN}"
 
 
 @dataclass
@@ -71,6 +76,7 @@ class World:
         texts = [SUBJECT, ISSUER, NOTE, RECIPIENTS, NOTATION, OUT_SUBJECT, OUT_NOTATION]
         texts += [OUT_SIGNER, str(self.secret_in.id), str(self.secret_out.id)]
         texts += [DOSSIER_TITLE, str(self.secret_dossier)]
+        texts += [AXIS_RECIPIENT, AXIS_ERROR, AXIS_KEY]
         encoded = [t.encode() for t in texts] + [t.encode("unicode_escape") for t in texts]
         return list(dict.fromkeys(encoded))  # JSON may write non-ASCII as \uXXXX
 
@@ -184,6 +190,23 @@ def world(flow: Incoming, demo: Demo) -> World:
             updated_at=now,
         )
         s.add(out)
+        s.flush()
+        # Its delivery to an outside agency waits on the axis (refused once), with the
+        # package's log entry: the exchange page lists both for the organisation's clerks.
+        s.add(
+            Delivery(
+                document_id=out.id, position=1, recipient_code="000.00.99.H99",
+                recipient_name=AXIS_RECIPIENT, channel="axis", state="failed", attempts=3,
+                last_error=AXIS_ERROR, created_at=now, updated_at=now,
+            )
+        )  # fmt: skip
+        s.add(
+            ExchangeMessage(
+                direction="out", kind="edoc", organization_id=demo.org_id("tw"), key=AXIS_KEY,
+                channel="axis", peer_code="000.00.99.H99", document_id=out.id, state="failed",
+                attempts=3, last_error=AXIS_ERROR, created_at=now, updated_at=now,
+            )
+        )  # fmt: skip
         s.commit()
     # A task that comes from the secret document, given by a cleared leader to a unit.
     with demo.factory() as s:
@@ -590,6 +613,10 @@ def test_the_walk_finds_the_markers_when_the_reader_is_cleared(app: Any, world: 
     assert r.get_json()["documents"][0]["document_id"] == str(world.secret_in.id)
     r = client.get(f"/api/v1/dossiers/{world.secret_dossier}/package", headers=h)
     assert r.status_code == 200 and any(SUBJECT in f for f in leaks(r.data, world.markers()))
+    page = world.flow.client.application.test_client()
+    login(page, "vanthu.tw")
+    found = leaks(page.get("/admin/exchange").data, world.markers())
+    assert {AXIS_RECIPIENT, AXIS_ERROR, AXIS_KEY} <= set(found)
     r = client.get(f"/api/v1/tasks/{world.task_id}", headers=world.flow.h("lanhdao.tw"))
     assert r.get_json()["document_id"] is None  # the leader is still uncleared
     set_clearance(world.demo, "lanhdao.tw", Secrecy.SECRET)
@@ -792,3 +819,51 @@ def test_notifications_and_emails_of_a_task_from_a_secret_document_carry_nothing
     for mail in pending_emails(demo.uow(), [str(n.id) for n in rows]):
         data = f"{mail.subject} {mail.body} {mail.link}".encode()
         assert not leaks(data, world.markers())
+
+
+# ---------------------------------------------------------------- the national exchange
+
+
+def test_the_exchange_page_counts_what_it_hides_from_an_uncleared_admin(world: World) -> None:
+    """An admin looks after the exchange whatever their clearance: the secret document's
+    waiting delivery and package are left out, their number is said, and a cleared admin sees
+    them."""
+    page = world.flow.client.application.test_client()
+    login(page, "admin")
+    html = page.get("/admin/exchange").get_data(as_text=True)
+    assert not leaks(html.encode(), world.markers())
+    assert "Còn 1 gói tin của văn bản có độ mật vượt quá quyền tiếp cận" in html
+    with world.demo.factory() as s:  # (a second admin's approval, as set_clearance does)
+        s.scalars(select(User).where(User.username == "admin")).one().clearance = "secret"
+        s.commit()
+    html = page.get("/admin/exchange").get_data(as_text=True)
+    assert AXIS_RECIPIENT in html and AXIS_KEY in html
+    assert "vượt quá quyền tiếp cận" not in html
+
+
+def test_a_failed_secret_delivery_is_announced_only_to_the_cleared(world: World) -> None:
+    """The axis refuses the secret document's delivery for good: the organisation's clerks
+    cleared for it are told (the title names the document and the recipient), the others not."""
+    from docflow.outgoing.axis_deliveries import record_axis_failure
+
+    demo = world.demo
+    demo.add_admin("vanthu2.tw")
+    with demo.factory() as s:
+        cleared = s.scalars(select(User).where(User.username == "vanthu2.tw")).one()
+        cleared.role_rows.append(UserRole(role="clerk"))
+        cleared.clearance = Secrecy.SECRET.value
+        d = Delivery(
+            document_id=world.secret_out.id, position=2, recipient_code="000.00.98.H98",
+            recipient_name=AXIS_RECIPIENT, channel="axis", state="queued",
+        )  # fmt: skip
+        s.add(d)
+        s.commit()
+        ids = {"cleared": cleared.id, "uncleared": demo.user("vanthu.tw").id}
+    assert record_axis_failure(demo.uow(), d.id, AXIS_ERROR) is not None
+    with demo.factory() as s:
+        told = {
+            n.user_id
+            for n in s.scalars(select(Notification).where(Notification.kind == "delivery_failed"))
+        }
+    assert ids["cleared"] in told
+    assert ids["uncleared"] not in told

@@ -91,7 +91,12 @@ class QueueCollector(Collector):
         from docflow.models import OutboxMessage
 
         pending = GaugeMetricFamily(
-            "dhtn_outbox_pending", "Outbox messages not yet handled (including retries waiting)"
+            "dhtn_outbox_pending", "Outbox messages due and not yet handled (the backlog)"
+        )
+        deferred = GaugeMetricFamily(
+            "dhtn_outbox_deferred",
+            "Outbox messages not yet handled whose time has not come (retries after a backoff,"
+            " report refreshes put off to their interval)",
         )
         lag = GaugeMetricFamily(
             "dhtn_outbox_lag_seconds",
@@ -99,18 +104,17 @@ class QueueCollector(Collector):
         )
         try:
             with self.runtime.session_factory() as session:
-                count = session.scalar(
-                    select(func.count())
-                    .select_from(OutboxMessage)
-                    .where(OutboxMessage.done_at.is_(None))
-                )
                 now = self.runtime.clock()
-                oldest = session.scalar(
-                    select(func.min(OutboxMessage.available_at)).where(
-                        OutboxMessage.done_at.is_(None), OutboxMessage.available_at <= now
-                    )
-                )
+                due = OutboxMessage.available_at <= now
+                count, later, oldest = session.execute(
+                    select(
+                        func.count().filter(due),
+                        func.count().filter(~due),
+                        func.min(OutboxMessage.available_at).filter(due),
+                    ).where(OutboxMessage.done_at.is_(None))
+                ).one()
             pending.add_metric([], float(count or 0))
+            deferred.add_metric([], float(later or 0))
             if oldest is not None:
                 if oldest.tzinfo is None:
                     oldest = oldest.replace(tzinfo=dt.UTC)
@@ -121,6 +125,7 @@ class QueueCollector(Collector):
             log.warning("metrics: outbox unreadable: %s", type(exc).__name__)
         else:
             yield pending
+            yield deferred
             yield lag
         queue = GaugeMetricFamily(
             "dhtn_broker_queue_length", "Jobs waiting in the broker queue", labels=["queue"]

@@ -30,6 +30,48 @@ def test_metrics_are_prometheus_text(client: Any) -> None:
     assert "dhtn_http_requests_total" in r.get_data(as_text=True)
 
 
+def _gauges(client: Any) -> dict[str, float]:
+    text = client.get("/metrics").get_data(as_text=True)
+    return {
+        name: float(line.rsplit(" ", 1)[1])
+        for line in text.splitlines()
+        for name in ("dhtn_outbox_pending", "dhtn_outbox_deferred", "dhtn_outbox_lag_seconds")
+        if line.startswith(name + " ")
+    }
+
+
+def test_outbox_gauges_tell_the_backlog_from_what_waits_for_its_time(app: Any, client: Any) -> None:
+    """``pending`` is the backlog (due, not handled) whose oldest gives the lag; a message put
+    off to later (a retry's backoff, a report refresh's interval) is ``deferred``, not backlog,
+    and a handled one is neither."""
+    import datetime as dt
+
+    from sqlalchemy import delete
+
+    from app.runtime import runtime
+    from docflow.models import OutboxMessage
+
+    rt = runtime(app)
+    now = rt.clock()
+    with rt.session_factory() as s:
+        s.execute(delete(OutboxMessage))
+        s.add_all(
+            [
+                OutboxMessage(topic="t", payload={}, available_at=now - dt.timedelta(seconds=40)),
+                OutboxMessage(topic="t", payload={}, available_at=now - dt.timedelta(seconds=5)),
+                OutboxMessage(topic="t", payload={}, available_at=now + dt.timedelta(minutes=5)),
+                OutboxMessage(
+                    topic="t", payload={}, available_at=now - dt.timedelta(hours=1), done_at=now
+                ),
+            ]
+        )
+        s.commit()
+    gauges = _gauges(client)
+    assert gauges["dhtn_outbox_pending"] == 2
+    assert gauges["dhtn_outbox_deferred"] == 1
+    assert 40 <= gauges["dhtn_outbox_lag_seconds"] < 100
+
+
 def test_openapi_is_valid_and_lists_the_contract(client: Any) -> None:
     spec = client.get("/api/v1/openapi.json").get_json()
     validate(spec)

@@ -20,6 +20,7 @@ from flask import Flask
 from app.logs import current_request_id, job_request_id
 from app.runtime import runtime
 from docflow.outbox import Outcome, due_messages, process_message
+from docflow.uow import Queued
 
 log = logging.getLogger(__name__)
 
@@ -56,8 +57,18 @@ def _queue_name(celery: Celery, kind: str) -> str:
     return str(celery.conf.task_default_queue)
 
 
+def by_queue(messages: Sequence[Queued]) -> dict[str, list[uuid.UUID]]:
+    """The messages by the queue their topic goes to."""
+    out: dict[str, list[uuid.UUID]] = {}
+    for message_id, topic in messages:
+        queue = HEAVY_QUEUE if topic in HEAVY_TOPICS else DEFAULT_QUEUE
+        out.setdefault(queue, []).append(message_id)
+    return out
+
+
 def queues_of(session_factory: Any, ids: Sequence[uuid.UUID]) -> dict[str, list[uuid.UUID]]:
-    """The messages by the queue their topic goes to (one indexed read by primary key)."""
+    """:func:`by_queue` for messages known by id only (the relay's): their topics are read in
+    one indexed read by primary key."""
     from sqlalchemy import select
 
     from docflow.models import OutboxMessage
@@ -68,11 +79,7 @@ def queues_of(session_factory: Any, ids: Sequence[uuid.UUID]) -> dict[str, list[
                 select(OutboxMessage.id, OutboxMessage.topic).where(OutboxMessage.id.in_(ids))
             ).all()
         )
-    out: dict[str, list[uuid.UUID]] = {}
-    for message_id in ids:
-        queue = HEAVY_QUEUE if topics.get(message_id) in HEAVY_TOPICS else DEFAULT_QUEUE
-        out.setdefault(queue, []).append(message_id)
-    return out
+    return by_queue([Queued(i, topics.get(i, "")) for i in ids])
 
 
 # Leave freshly published messages to the workers that already have them (retries are due at
@@ -179,10 +186,11 @@ def make_celery(app: Flask) -> Celery:
     celery.dhtn_on_worker_ready = on_worker_ready
     worker_ready.connect(on_worker_ready)
 
-    def publish(ids: Sequence[uuid.UUID]) -> None:
+    def publish(messages: Sequence[Queued]) -> None:
+        """After a commit: each message to its worker queue (the topic comes with it)."""
         rid = current_request_id()
         headers = {"request_id": rid} if rid else None
-        for kind, some in queues_of(runtime(app).session_factory, ids).items():
+        for kind, some in by_queue(messages).items():
             queue = _queue_name(celery, kind)
             for message_id in some:
                 process.apply_async(args=[str(message_id)], headers=headers, queue=queue)

@@ -202,7 +202,8 @@ def init_errors(app: Flask) -> None:
     def _database(exc: DBAPIError) -> Any:
         if not database_unreachable(exc):
             return _unexpected(exc)
-        # Temporary, and the pool reconnects by itself (pool_pre_ping): 503 + Retry-After, so
+        # Temporary, and the pool reconnects by itself (docflow.db._ping_after_idle, and a lost
+        # connection drops the pool's older ones): 503 + Retry-After, so
         # that clients and proxies retry instead of reporting a server fault.
         log.warning("database unavailable: %s", str(exc.orig).splitlines()[0][:200])
         code, message = HTTP_MESSAGES[503]

@@ -8,8 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -22,7 +21,7 @@ from docflow import UnitOfWork, make_engine, make_session_factory, utcnow
 from docflow.documents.ports import Verifier
 from docflow.login_throttle import ThrottlePolicy
 from docflow.outbox import Handlers
-from docflow.uow import DomainConfig
+from docflow.uow import DomainConfig, Publisher
 from storage import ContentStore, create_key_file, open_store
 
 
@@ -35,7 +34,7 @@ class Runtime:
     store: Any = None
     verifier: Verifier | None = None
     config: DomainConfig = field(default_factory=DomainConfig)
-    publisher: Callable[[Sequence[uuid.UUID]], None] | None = None
+    publisher: Publisher | None = None
     handlers: Handlers = field(default_factory=Handlers)
     # The outgoing flow's collaborators: DOCX -> PDF, and the server-held signing credentials.
     converter: Any = None

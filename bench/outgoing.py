@@ -47,6 +47,7 @@ from docflow.outgoing import dispatch
 from docflow.outgoing.commands import DraftMeta
 from docflow.outgoing.drafts import create_draft
 from docflow.outgoing.template import TemplateContent, render_docx
+from docflow.uow import Queued
 from docflow.uploads import Upload
 from signing import (
     make_sample_document,
@@ -148,8 +149,8 @@ class Worker:
         self.thread = threading.Thread(target=self._run, daemon=True)
         self.thread.start()
 
-    def publish(self, ids: Sequence[uuid.UUID]) -> None:
-        for message_id in ids:
+    def publish(self, queued: Sequence[Queued]) -> None:
+        for message_id, _topic in queued:
             self.inbox.put(message_id)
 
     def _deliver(self, uow: UnitOfWork, payload: dict[str, Any]) -> None:

@@ -17,6 +17,7 @@ from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy import JSON, DateTime, MetaData, TypeDecorator, Uuid, create_engine, event
+from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
 
@@ -81,8 +82,44 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
         engine = create_engine(url, connect_args={"timeout": 30}, **kwargs)
         _configure_sqlite(engine)
         return engine
-    kwargs.setdefault("pool_pre_ping", True)
-    return create_engine(url, **kwargs)
+    kwargs.setdefault("pool_pre_ping", False)
+    engine = create_engine(url, **kwargs)
+    if not kwargs["pool_pre_ping"]:
+        _ping_after_idle(engine, PING_AFTER_IDLE_S)
+    return engine
+
+
+#: A pooled connection that has been idle this long is checked (a round trip) before it is
+#: handed out again.
+PING_AFTER_IDLE_S = 5.0
+
+
+def _ping_after_idle(engine: Engine, idle_s: float) -> None:
+    """Check a pooled connection before use only when it has been idle ``idle_s`` seconds.
+
+    ``pool_pre_ping`` pays a round trip on every checkout, and a request takes several (each
+    unit of work its own): under load that was as many pings as statements. A connection used
+    a moment ago is alive; one that sat idle may have been closed by a restart, a failover or a
+    firewall, and is pinged. One that dies in between fails its statement with a disconnect,
+    which makes SQLAlchemy drop every connection of the pool opened before (the request gets
+    ``database_unavailable``, 503, like any request during an outage) and the next checkout
+    connects afresh. A failed ping discards the connection and the pool tries another.
+    """
+    key = "dhtn_idle_since"
+
+    @event.listens_for(engine, "checkin")
+    def _checked_in(_dbapi_conn: Any, record: Any) -> None:
+        record.info[key] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def _checked_out(dbapi_conn: Any, record: Any, _proxy: Any) -> None:
+        since = record.info.pop(key, None)  # a new connection has none: it was just made
+        if since is None or time.monotonic() - since < idle_s:
+            return
+        try:
+            engine.dialect.do_ping(dbapi_conn)
+        except Exception as exc:
+            raise sa_exc.DisconnectionError(f"idle connection lost: {exc}") from exc
 
 
 def _configure_sqlite(engine: Engine) -> None:

@@ -13,7 +13,7 @@ import logging
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Self
+from typing import TYPE_CHECKING, Any, NamedTuple, Self
 
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -28,7 +28,16 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 changes.install()  # every flush through a unit of work logs what it changed (the phone's feed)
 
-Publisher = Callable[[Sequence[uuid.UUID]], None]
+
+class Queued(NamedTuple):
+    """An outbox message handed to the publisher after the commit: its id, and its topic (which
+    decides the worker queue, so that publishing reads nothing back)."""
+
+    id: uuid.UUID
+    topic: str
+
+
+Publisher = Callable[[Sequence[Queued]], None]
 
 
 @dataclass(frozen=True)
@@ -85,7 +94,7 @@ class UnitOfWork:
         # Request facts the audit log records (ip, request id); empty outside requests.
         self.context: dict[str, Any] = context or {}
         self._session: Session | None = None
-        self._queued: list[uuid.UUID] = []
+        self._queued: list[Queued] = []
         self._once: set[tuple[str, str]] = set()
         self._after_commit: list[Callable[[], None]] = []
         self._depth = 0
@@ -152,7 +161,7 @@ class UnitOfWork:
         message.created_at = message.available_at = self.clock()
         self.session.add(message)
         self.session.flush()
-        self._queued.append(message.id)
+        self._queued.append(Queued(message.id, topic))
         return message.id
 
     def enqueue_once(self, topic: str, payload: dict[str, Any], *, priority: int = 5) -> None:
@@ -172,7 +181,7 @@ class UnitOfWork:
         self.session.add_all(messages)
         self.session.flush()
         ids = [m.id for m in messages]
-        self._queued.extend(ids)
+        self._queued.extend(Queued(i, topic) for i in ids)
         return ids
 
     def fresh_session(self) -> Session:

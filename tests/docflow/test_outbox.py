@@ -13,12 +13,13 @@ from sqlalchemy import select
 from docflow import UnitOfWork
 from docflow.models import AuditEntry, OutboxMessage
 from docflow.outbox import Outcome, due_messages, process_message
+from docflow.uow import Queued
 from tests.conftest import Clock, Demo
 
 
 def _uow(demo: Demo, published: list[uuid.UUID]) -> UnitOfWork:
-    def publish(ids: Sequence[uuid.UUID]) -> None:
-        published.extend(ids)
+    def publish(queued: Sequence[Queued]) -> None:
+        published.extend(q.id for q in queued)
 
     return UnitOfWork(demo.factory, clock=demo.clock, publisher=publish)
 
@@ -45,7 +46,7 @@ def test_rolled_back_work_queues_nothing(demo: Demo) -> None:
 
 
 def test_a_failing_publisher_does_not_undo_the_commit(demo: Demo) -> None:
-    def broken(ids: Sequence[uuid.UUID]) -> None:
+    def broken(queued: Sequence[Queued]) -> None:
         raise ConnectionError("broker down")
 
     uow = UnitOfWork(demo.factory, clock=demo.clock, publisher=broken)

@@ -17,7 +17,7 @@ from typing import Any, TypeVar, cast
 
 from flask import Flask, g, redirect, request, session, url_for
 
-from app.runtime import make_uow, runtime
+from app.runtime import close_read_scope, make_uow, open_read_scope, runtime
 from docflow import Actor, AuthenticationError
 from docflow.directory import SessionLimits, resolve_token, session_actor
 
@@ -66,6 +66,8 @@ def init_auth(app: Flask) -> None:
         if request.path.startswith("/api/"):
             token = bearer_token()
             if token:
+                if request.method in ("GET", "HEAD"):
+                    open_read_scope()  # ended by spec.read_scoped's wrapper, or at teardown
                 g.actor = resolve_token(make_uow(), token)  # raises 401 on a bad token
             return
         if request.path.startswith("/static/"):
@@ -79,6 +81,10 @@ def init_auth(app: Flask) -> None:
         if actor is None:
             session.clear()
         g.actor = actor
+
+    @app.teardown_request
+    def _end_read_scope(_exc: BaseException | None) -> None:
+        close_read_scope(commit=False)  # a request that never reached its view
 
 
 def api_auth(view: F) -> F:

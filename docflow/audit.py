@@ -324,14 +324,15 @@ def record_read(
 def _add_pending(uow: UnitOfWork, row: AuditPendingRead) -> None:
     """Add the row and commit it with the reading service's transaction: read services do not
     commit, so the outermost one's unit is committed here; inside a writing service the row
-    goes with that service's own commit."""
+    goes with that service's own commit, and inside a read request's unit (``read_scope``) with
+    that unit's commit at the end of the request."""
     if uow.depth == 0:
         with uow:
             _relaxed_commit(uow)
             uow.session.add(row)
             uow.commit()
         return
-    if uow.depth == 1:
+    if uow.depth == 1 or uow.read_scope:
         _relaxed_commit(uow)
     uow.session.add(row)
     uow.commit()  # a no-op when nested: the outermost service commits

@@ -98,6 +98,10 @@ class UnitOfWork:
         self._once: set[tuple[str, str]] = set()
         self._after_commit: list[Callable[[], None]] = []
         self._depth = 0
+        self._commit_wanted = False
+        # The outermost transaction is a read's (a GET request's unit, app.runtime): whatever a
+        # service writes in it is a log of the read, committed without waiting for the disk.
+        self.read_scope = False
 
     @property
     def session(self) -> Session:
@@ -113,6 +117,7 @@ class UnitOfWork:
             self._queued = []
             self._once = set()
             self._after_commit = []
+            self._commit_wanted = False
         self._depth += 1
         return self
 
@@ -131,8 +136,14 @@ class UnitOfWork:
         """How many services are inside this unit now (0: no transaction open)."""
         return self._depth
 
+    @property
+    def commit_wanted(self) -> bool:
+        """Whether a service inside asked to commit (the outermost one then commits)."""
+        return self._commit_wanted
+
     def commit(self) -> None:
         if self._depth > 1:
+            self._commit_wanted = True
             return  # the outermost service commits
         self.session.commit()
         queued, self._queued = self._queued, []

@@ -23,7 +23,7 @@ from app.api.spec import (
     validate_input,
 )
 from app.auth import actor_required, api_auth
-from app.runtime import make_uow
+from app.runtime import make_uow, reading
 from app.uploads import multipart
 from docflow import incoming, search
 from docflow.documents import queries as documents
@@ -45,7 +45,8 @@ def answer_json(document_id: uuid.UUID) -> dict[str, Any]:
     draft or version, signing, an import): read with visibility applied, not logged as a read
     of it (the action itself is recorded)."""
     actor = actor_required()
-    return document_json(documents.get_document(make_uow(), actor, document_id, opened=False))
+    with reading():  # the document, its deadline marks and reply links: one unit of work
+        return document_json(documents.get_document(make_uow(), actor, document_id, opened=False))
 
 
 @registry.operation(

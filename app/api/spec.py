@@ -22,6 +22,7 @@ from pydantic.json_schema import GenerateJsonSchema, JsonSchemaValue, models_jso
 from pydantic_core import core_schema
 
 from app.errors import ApiError
+from app.runtime import close_read_scope
 from storage import FileType
 
 M = TypeVar("M", bound=pydantic.BaseModel)
@@ -205,9 +206,10 @@ class Registry:
                 )
             )
             readable = method.upper() == "GET" and response is not None
+            served = with_etag(view, conditional, query) if readable else view
             bp.add_url_rule(
                 rule,
-                view_func=with_etag(view, conditional, query) if readable else view,
+                view_func=read_scoped(served) if method.upper() == "GET" else served,
                 methods=[method],
             )
             return view
@@ -252,6 +254,24 @@ class Conditional:
 
     tag: str
     on_hit: Callable[[], None] | None = None
+
+
+def read_scoped(view: Callable[..., Any]) -> Callable[..., Any]:
+    """End the GET's unit of work (app.runtime.open_read_scope) when the view has answered, a
+    304 included: what its services asked to commit is committed before the answer leaves, so
+    a failed commit is the answer's error; a view that raised rolls back."""
+
+    @functools.wraps(view)
+    def scoped(*args: Any, **kwargs: Any) -> Any:
+        try:
+            answer = view(*args, **kwargs)
+        except BaseException:
+            close_read_scope(commit=False)
+            raise
+        close_read_scope(commit=True)
+        return answer
+
+    return scoped
 
 
 def with_etag(

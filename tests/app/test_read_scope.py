@@ -1,0 +1,118 @@
+"""A GET of the API runs in one unit of work (app.runtime.open_read_scope, issue 19): the
+token, the ETag's validator, the query and what decorates the answer share one connection and
+one transaction. What its services ask to commit (the audit log's record of the read, a 304's
+record of a cached read, the token's last use) is committed when the view has answered, and
+nothing of a request that failed is.
+
+The tests' connection wraps each unit of work's transaction in a savepoint, so the savepoints
+of a request count its units (production takes a pooled connection for each)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from typing import Any
+
+import pytest
+from sqlalchemy import func, select, update
+from sqlalchemy.engine import Connection
+
+from docflow.models import ApiToken, AuditPendingRead, User
+from tests.app.test_query_counts import API
+from tests.conftest import Demo
+from tests.incoming.conftest import Incoming
+
+pytestmark = [pytest.mark.pg]
+
+
+def _units(
+    connection: Connection, client: Any, path: str, headers: dict[str, str]
+) -> tuple[Any, int]:
+    from sqlalchemy import event
+
+    seen: list[str] = []
+
+    def count(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+        if statement.lstrip().upper().startswith("SAVEPOINT"):
+            seen.append(statement)
+
+    event.listen(connection, "before_cursor_execute", count)
+    try:
+        answer = client.get(path, headers=headers)
+    finally:
+        event.remove(connection, "before_cursor_execute", count)
+    return answer, len(seen)
+
+
+def _reads(demo: Demo, document_id: str) -> list[dict[str, Any]]:
+    with demo.factory() as s:
+        return [
+            dict(r.details or {}, event=r.event)
+            for r in s.scalars(
+                select(AuditPendingRead)
+                .where(AuditPendingRead.object_id == document_id)
+                .order_by(AuditPendingRead.at)
+            )
+        ]
+
+
+def test_every_read_of_the_api_is_one_unit_of_work(
+    client: Any, api: Any, demo: Demo, connection: Connection
+) -> None:
+    flow = Incoming(client, api, demo)
+    doc = flow.to_assigned(lead={"user_id": flow.user_id("chuyenvien.dcgs")}, cooperating=[])
+    for username in ("lanhdao.tw", "chuyenvien.dcgs"):
+        headers = flow.h(username)
+        for path in [*API, f"/api/v1/documents/{doc}", f"/api/v1/documents/{doc}/trail"]:
+            r, units = _units(connection, client, path, headers)
+            assert r.status_code == 200, (username, path, r.get_json())
+            assert units == 1, (username, path, units)
+            tag = r.headers.get("ETag")
+            if tag:
+                again, units = _units(connection, client, path, {**headers, "If-None-Match": tag})
+                assert again.status_code == 304 and units == 1, (username, path, units)
+
+
+def test_reads_are_logged_by_the_units_commit_a_cached_one_too(
+    client: Any, api: Any, demo: Demo
+) -> None:
+    flow = Incoming(client, api, demo)
+    doc = flow.to_assigned(lead={"user_id": flow.user_id("chuyenvien.dcgs")}, cooperating=[])
+    headers = flow.h("lanhdao.tw")
+    before = len(_reads(demo, doc))
+    r = client.get(f"/api/v1/documents/{doc}", headers=headers)
+    assert r.status_code == 200
+    tag = r.headers["ETag"]
+    again = client.get(f"/api/v1/documents/{doc}", headers={**headers, "If-None-Match": tag})
+    assert again.status_code == 304
+    reads = _reads(demo, doc)[before:]
+    assert [r["event"] for r in reads] == ["document.read", "document.read"]
+    assert reads[1].get("cached") is True and not reads[0].get("cached")
+
+
+def test_a_read_that_fails_commits_nothing_and_one_that_answers_does(
+    client: Any, api: Any, demo: Demo
+) -> None:
+    """The token's last use (written at most once a minute) is the unit's only write here: a
+    request answered 404 leaves it as it was, the next one answered 200 records it."""
+    flow = Incoming(client, api, demo)
+    headers = flow.h("chuyenvien.dcgs")
+    long_ago = demo.clock() - dt.timedelta(hours=2)
+    with demo.factory() as s:
+        user = s.scalars(select(User.id).where(User.username == "chuyenvien.dcgs")).one()
+        s.execute(update(ApiToken).where(ApiToken.user_id == user).values(last_used_at=long_ago))
+        s.commit()
+
+    def last_used() -> dt.datetime:
+        with demo.factory() as s:
+            value = s.scalar(
+                select(func.max(ApiToken.last_used_at)).where(ApiToken.user_id == user)
+            )
+            assert value is not None
+            return value
+
+    r = client.get(f"/api/v1/documents/{uuid.uuid4()}", headers=headers)
+    assert r.status_code == 404
+    assert last_used() == long_ago
+    assert client.get("/api/v1/notifications", headers=headers).status_code == 200
+    assert last_used() > long_ago

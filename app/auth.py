@@ -15,7 +15,7 @@ import uuid
 from collections.abc import Callable
 from typing import Any, TypeVar, cast
 
-from flask import Flask, g, redirect, request, session, url_for
+from flask import Flask, current_app, g, redirect, request, session, url_for
 
 from app.runtime import close_read_scope, make_uow, open_read_scope, runtime
 from docflow import Actor, AuthenticationError
@@ -66,7 +66,8 @@ def init_auth(app: Flask) -> None:
         if request.path.startswith("/api/"):
             token = bearer_token()
             if token:
-                if request.method in ("GET", "HEAD"):
+                view = current_app.view_functions.get(request.endpoint or "")
+                if request.method in ("GET", "HEAD") and getattr(view, "read_scoped", False):
                     open_read_scope()  # ended by spec.read_scoped's wrapper, or at teardown
                 g.actor = resolve_token(make_uow(), token)  # raises 401 on a bad token
             return

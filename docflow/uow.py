@@ -145,6 +145,7 @@ class UnitOfWork:
         if self._depth > 1:
             self._commit_wanted = True
             return  # the outermost service commits
+        self._commit_wanted = False
         self.session.commit()
         queued, self._queued = self._queued, []
         self._once = set()

@@ -209,7 +209,7 @@ class Registry:
             served = with_etag(view, conditional, query) if readable else view
             bp.add_url_rule(
                 rule,
-                view_func=read_scoped(served) if method.upper() == "GET" else served,
+                view_func=read_scoped(served) if readable and conditional else served,
                 methods=[method],
             )
             return view
@@ -257,9 +257,14 @@ class Conditional:
 
 
 def read_scoped(view: Callable[..., Any]) -> Callable[..., Any]:
-    """End the GET's unit of work (app.runtime.open_read_scope) when the view has answered, a
-    304 included: what its services asked to commit is committed before the answer leaves, so
-    a failed commit is the answer's error; a view that raised rolls back."""
+    """A read run in one unit of work (app.runtime.open_read_scope, opened with the token):
+    the light, frequent reads that answer with a validator's ETag (boxes, a document, tasks,
+    notifications, counters). Exports, packages and the audit log are not: they commit on
+    purpose before slow work or take locks, which one transaction would hold to their end.
+
+    The unit ends when the view has answered, a 304 included: what its services asked to
+    commit is committed before the answer leaves, so a failed commit is the answer's error; a
+    view that raised rolls back."""
 
     @functools.wraps(view)
     def scoped(*args: Any, **kwargs: Any) -> Any:
@@ -271,6 +276,7 @@ def read_scoped(view: Callable[..., Any]) -> Callable[..., Any]:
         close_read_scope(commit=True)
         return answer
 
+    scoped.__dict__["read_scoped"] = True
     return scoped
 
 

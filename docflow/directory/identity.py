@@ -294,10 +294,18 @@ def resolve_token(uow: UnitOfWork, token: str) -> Actor:
                 "Phiên đăng nhập không hợp lệ hoặc đã hết hạn.", code="invalid_token"
             )
         actor = actor_from_row(uow.session, row, today)
-        # Coarse last-use tracking: one write per token per minute at most.
+        # Coarse last-use tracking: one write per token per minute at most, skipped when
+        # another request of the same token is writing it (nobody waits for it: a read's unit
+        # of work holds the row until it answers, app.runtime.open_read_scope).
         if row.last_used_at is None or now - row.last_used_at > dt.timedelta(minutes=1):
+            free = (
+                select(ApiToken.id)
+                .where(ApiToken.id == row.id)
+                .with_for_update(skip_locked=True)
+                .scalar_subquery()
+            )
             uow.session.execute(
-                update(ApiToken).where(ApiToken.id == row.id).values(last_used_at=now)
+                update(ApiToken).where(ApiToken.id == free).values(last_used_at=now)
             )
             uow.commit()
         return actor

@@ -10,16 +10,18 @@ of a request count its units (production takes a pooled connection for each)."""
 from __future__ import annotations
 
 import datetime as dt
+import threading
 import uuid
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from sqlalchemy import func, select, update
-from sqlalchemy.engine import Connection
+from sqlalchemy.engine import Connection, Engine
 
 from docflow.models import ApiToken, AuditPendingRead, User
 from tests.app.test_query_counts import API
-from tests.conftest import Demo
+from tests.conftest import DEMO_PASSWORD, Demo, own_pg_engine
 from tests.incoming.conftest import Incoming
 
 pytestmark = [pytest.mark.pg]
@@ -63,7 +65,7 @@ def test_every_read_of_the_api_is_one_unit_of_work(
     doc = flow.to_assigned(lead={"user_id": flow.user_id("chuyenvien.dcgs")}, cooperating=[])
     for username in ("lanhdao.tw", "chuyenvien.dcgs"):
         headers = flow.h(username)
-        for path in [*API, f"/api/v1/documents/{doc}", f"/api/v1/documents/{doc}/trail"]:
+        for path in [*API, f"/api/v1/documents/{doc}"]:
             r, units = _units(connection, client, path, headers)
             assert r.status_code == 200, (username, path, r.get_json())
             assert units == 1, (username, path, units)
@@ -116,3 +118,63 @@ def test_a_read_that_fails_commits_nothing_and_one_that_answers_does(
     assert last_used() == long_ago
     assert client.get("/api/v1/notifications", headers=headers).status_code == 200
     assert last_used() > long_ago
+
+
+def test_only_the_light_validated_reads_share_one_unit(app: Any) -> None:
+    """The reads with a validator's ETag (boxes, a document, tasks, notifications, counters)
+    run in one unit; exports, packages and the audit log (which commit before slow work or take
+    locks) keep a unit per step."""
+    scoped = {
+        rule.rule
+        for rule in app.url_map.iter_rules()
+        if getattr(app.view_functions[rule.endpoint], "read_scoped", False)
+    }
+    assert scoped == {
+        "/api/v1/documents",
+        "/api/v1/documents/<uuid:document_id>",
+        "/api/v1/tasks",
+        "/api/v1/notifications",
+        "/api/v1/me/counters",
+    }
+
+
+@pytest.fixture(scope="module")
+def own_engine() -> Iterator[Engine]:
+    yield from own_pg_engine("_tokenlock", pool_size=3)
+
+
+def test_the_tokens_last_use_waits_for_nobody(own_engine: Engine) -> None:
+    """A request of the same token holds the token's row (a read's unit holds it until it
+    answers): another request skips writing the last use instead of waiting behind it."""
+    from docflow import UnitOfWork, make_session_factory
+    from docflow.demo import seed_demo
+    from docflow.directory.identity import issue_token, resolve_token
+
+    factory = make_session_factory(own_engine)
+    seed_demo(UnitOfWork(factory), password=DEMO_PASSWORD)
+    with factory() as s:
+        user = s.scalars(select(User.id).where(User.username == "chuyenvien.dcgs")).one()
+    token = issue_token(UnitOfWork(factory), user, ttl=dt.timedelta(hours=1)).token
+    long_ago = dt.datetime.now(dt.UTC) - dt.timedelta(hours=2)
+    with factory() as s:
+        s.execute(update(ApiToken).where(ApiToken.user_id == user).values(last_used_at=long_ago))
+        s.commit()
+
+    def last_used() -> dt.datetime | None:
+        with factory() as s:
+            return s.scalar(select(ApiToken.last_used_at).where(ApiToken.user_id == user))
+
+    done: list[str] = []
+    with own_engine.connect() as holder:
+        holder.execute(select(ApiToken.id).where(ApiToken.user_id == user).with_for_update()).all()
+        worker = threading.Thread(
+            target=lambda: done.append(resolve_token(UnitOfWork(factory), token).username)
+        )
+        worker.start()
+        worker.join(timeout=10)
+        assert done == ["chuyenvien.dcgs"], "resolving the token waited for the row lock"
+        holder.rollback()
+    assert last_used() == long_ago  # skipped, not waited for
+    resolve_token(UnitOfWork(factory), token)
+    used = last_used()
+    assert used is not None and used > long_ago

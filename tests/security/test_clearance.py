@@ -833,6 +833,7 @@ def test_the_exchange_page_counts_what_it_hides_from_an_uncleared_admin(world: W
     html = page.get("/admin/exchange").get_data(as_text=True)
     assert not leaks(html.encode(), world.markers())
     assert "Còn 1 gói tin của văn bản có độ mật vượt quá quyền tiếp cận" in html
+    assert "Không có gói tin nào bạn được phép xem đang chờ." in html
     with world.demo.factory() as s:  # (a second admin's approval, as set_clearance does)
         s.scalars(select(User).where(User.username == "admin")).one().clearance = "secret"
         s.commit()

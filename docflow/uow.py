@@ -3,6 +3,11 @@
 A service does ``with uow: …; uow.commit()``. Work queued with :meth:`UnitOfWork.enqueue` is
 written to the outbox inside the same transaction and handed to the publisher only after the
 commit succeeded, so nothing is queued for a transaction that did not happen.
+
+Units nest: a service called inside another's ``with uow`` joins its transaction, and its
+commit is left to the outermost unit (:attr:`UnitOfWork.commit_wanted` says one was asked).
+The app runs its frequent reads that way, one unit for the whole request
+(``app.runtime.open_read_scope``).
 """
 
 from __future__ import annotations

@@ -149,14 +149,14 @@ READ_SCOPE = "dhtn_read_scope"
 
 
 def open_read_scope() -> None:
-    """A GET of the API on PostgreSQL runs in one unit of work: the token, the validator of its
-    ETag, the query and what decorates its answer (deadlines, reply links) share one pooled
-    connection and one transaction, instead of taking and giving back a connection, with its
-    BEGIN and ROLLBACK, for each (four to six round trips per request, issue 19). Reads see the
-    same data either way (READ COMMITTED: each statement its own snapshot).
+    """A frequent read of the API on PostgreSQL (``app.api.spec.read_scoped``) runs in one unit
+    of work: the token, the validator of its ETag, the query and what decorates its answer
+    (deadlines, reply links) share one pooled connection and one transaction, instead of taking
+    and giving back a connection, with its BEGIN and ROLLBACK, for each (issue 19). Reads see
+    the same data either way (READ COMMITTED: each statement its own snapshot).
 
     The services inside are nested in it: what they ask to commit (the token's last use, the
-    audit log's record of the read) is committed by :func:`close_read_scope` when the view has
+    audit log's record of the read) is committed by :func:`ending_read_scope` when the view has
     answered, and rolled back when it raised. The embedded profile (SQLite, where every
     transaction takes the database's write lock) keeps a unit per service."""
     rt = runtime()
@@ -169,19 +169,27 @@ def open_read_scope() -> None:
 
 
 @contextmanager
-def reading() -> Iterator[None]:
-    """A read inside a request that is not a GET (the document sent back as the answer to an
-    action) in one unit of work, as :func:`open_read_scope`; nothing when one is open."""
-    if g.get(READ_SCOPE) is not None:
-        yield
-        return
-    open_read_scope()
+def ending_read_scope() -> Iterator[None]:
+    """End the request's read scope after the block: commit what its services asked to when
+    the block finished, roll back when it raised."""
     try:
         yield
     except BaseException:
         close_read_scope(commit=False)
         raise
     close_read_scope(commit=True)
+
+
+@contextmanager
+def reading() -> Iterator[None]:
+    """A read inside a request that is not a scoped GET (the document sent back as the answer
+    to an action) in one unit of work, as :func:`open_read_scope`; nothing when one is open."""
+    if g.get(READ_SCOPE) is not None:
+        yield
+        return
+    open_read_scope()
+    with ending_read_scope():
+        yield
 
 
 def close_read_scope(*, commit: bool) -> None:

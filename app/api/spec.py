@@ -22,7 +22,7 @@ from pydantic.json_schema import GenerateJsonSchema, JsonSchemaValue, models_jso
 from pydantic_core import core_schema
 
 from app.errors import ApiError
-from app.runtime import close_read_scope
+from app.runtime import ending_read_scope
 from storage import FileType
 
 M = TypeVar("M", bound=pydantic.BaseModel)
@@ -268,13 +268,8 @@ def read_scoped(view: Callable[..., Any]) -> Callable[..., Any]:
 
     @functools.wraps(view)
     def scoped(*args: Any, **kwargs: Any) -> Any:
-        try:
-            answer = view(*args, **kwargs)
-        except BaseException:
-            close_read_scope(commit=False)
-            raise
-        close_read_scope(commit=True)
-        return answer
+        with ending_read_scope():
+            return view(*args, **kwargs)
 
     scoped.__dict__["read_scoped"] = True
     return scoped

@@ -41,7 +41,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import QueryableAttribute, Session, defaultload, lazyload
 
 from docflow.actors import Actor
-from docflow.enums import Role
+from docflow.enums import Role, Secrecy
 from docflow.errors import NotFoundError
 from docflow.models import Assignment, Document, Review, TrailEntry, User
 
@@ -79,6 +79,12 @@ def user_cleared_for(user: User, secrecy_rank: int) -> bool:
     clearance for a document of ``secrecy_rank``; handing a document to someone who could not
     open it is refused rather than left to fail later."""
     return secrecy_rank <= user.clearance_level.rank
+
+
+def users_cleared_for(secrecy_rank: int) -> ColumnElement[bool]:
+    """SQL condition: people cleared for a document of ``secrecy_rank`` (the twin of
+    :func:`user_cleared_for`, to choose whom to tell about it)."""
+    return User.clearance.in_([c.value for c in Secrecy if c.rank >= secrecy_rank])
 
 
 @dataclass(frozen=True)

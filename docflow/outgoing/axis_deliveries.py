@@ -23,7 +23,7 @@ from sqlalchemy import or_, select
 
 from docflow.actors import Actor
 from docflow.documents import access, trail
-from docflow.enums import Role, Secrecy
+from docflow.enums import Role
 from docflow.errors import ConflictError, NotFoundError, PermissionDeniedError, ValidationError
 from docflow.models import Delivery, Document, User, UserRole
 from docflow.notifications import notify
@@ -123,7 +123,6 @@ def _fail(uow: UnitOfWork, d: Delivery, reason: str) -> None:
     doc = uow.session.get_one(Document, d.document_id)
     # The organisation's clerks and the drafter, those of them cleared for the document: the
     # title names the document and the recipient, the body the axis's answer.
-    cleared = User.clearance.in_([c.value for c in Secrecy if c.rank >= doc.secrecy_rank])
     is_clerk = (
         select(UserRole.user_id)
         .where(UserRole.user_id == User.id, UserRole.role == Role.CLERK.value)
@@ -133,7 +132,7 @@ def _fail(uow: UnitOfWork, d: Delivery, reason: str) -> None:
         select(User.id).where(
             User.organization_id == doc.organization_id,
             User.active.is_(True),
-            cleared,
+            access.users_cleared_for(doc.secrecy_rank),
             or_(is_clerk, User.id == doc.created_by_id),
         )
     ).all()

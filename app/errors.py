@@ -15,6 +15,7 @@ from sqlalchemy.exc import DBAPIError
 from werkzeug.exceptions import HTTPException
 
 from docflow import DomainError
+from docflow.db import database_unreachable
 
 log = logging.getLogger(__name__)
 
@@ -125,26 +126,6 @@ def log_refusal(status: int, code: str) -> None:
         )
     except Exception:  # the refusal stands even if the log cannot be written
         log.exception("could not audit a refused attempt")
-
-
-def database_unreachable(exc: BaseException) -> bool:
-    """The database server cannot be reached (restarting, failing over, the network cut), as
-    opposed to an error of the request itself: a connection SQLAlchemy found dead, a psycopg
-    error without SQLSTATE (refused, closed, timed out: raised by the client), or SQLSTATE
-    class 08 (connection exception) or 57 (operator intervention: shutdown, starting up)."""
-    if not isinstance(exc, DBAPIError):
-        return False
-    if exc.connection_invalidated:
-        return True
-    orig = exc.orig
-    if not type(orig).__module__.startswith("psycopg"):
-        return False  # SQLite's errors carry no SQLSTATE and are never an outage
-    import psycopg
-
-    sqlstate = getattr(orig, "sqlstate", None)
-    if sqlstate is None:
-        return isinstance(orig, psycopg.OperationalError)
-    return str(sqlstate)[:2] in ("08", "57")
 
 
 def init_errors(app: Flask) -> None:

@@ -167,3 +167,23 @@ def make_session_factory(engine: Engine) -> sessionmaker[Session]:
 
 
 AfterCommit = Callable[[], None]
+
+
+def database_unreachable(exc: BaseException) -> bool:
+    """The database server cannot be reached (restarting, failing over, the network cut), as
+    opposed to an error of the request itself: a connection SQLAlchemy found dead, a psycopg
+    error without SQLSTATE (refused, closed, timed out: raised by the client), or SQLSTATE
+    class 08 (connection exception) or 57 (operator intervention: shutdown, starting up)."""
+    if not isinstance(exc, sa_exc.DBAPIError):
+        return False
+    if exc.connection_invalidated:
+        return True
+    orig = exc.orig
+    if not type(orig).__module__.startswith("psycopg"):
+        return False  # SQLite's errors carry no SQLSTATE and are never an outage
+    import psycopg
+
+    sqlstate = getattr(orig, "sqlstate", None)
+    if sqlstate is None:
+        return isinstance(orig, psycopg.OperationalError)
+    return str(sqlstate)[:2] in ("08", "57")

@@ -16,9 +16,9 @@ after it. It gives up after :data:`MAX_ATTEMPTS` like any other.
 
 A handler that must not run yet raises :class:`Later` (the roll-up recomputes a busy
 organisation at most once per interval): its work is rolled back and the message waits until
-the time given, without counting as an attempt; the periodic relay hands it out again then (a
-message whose time was moved past its creation has no publish of its own to wait for). Only a
-handler run inside the message's transaction may defer: one marked
+the time given, without counting as an attempt; the periodic relay (every few seconds) hands it
+out again then (a message whose time was moved past its creation has no publish of its own to
+wait for). Only a handler run inside the message's transaction may defer: one marked
 :func:`outside_transaction` has been claimed (an attempt counted) before it runs, and a
 ``Later`` from it is recorded as a failure and retried with backoff.
 """
@@ -26,13 +26,16 @@ handler run inside the message's transaction may defer: one marked
 from __future__ import annotations
 
 import datetime as dt
+import time
 import uuid
 from collections.abc import Callable, Mapping, Sequence
 from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import or_, select
+from sqlalchemy.exc import DBAPIError
 
+from docflow.db import database_unreachable
 from docflow.models import OutboxMessage
 from docflow.uow import UnitOfWork
 
@@ -133,15 +136,40 @@ def process_message(
     with uow:
         msg = uow.session.get_one(OutboxMessage, message_id)
         msg.attempts += 1
-        msg.last_error = error
-        if msg.attempts >= MAX_ATTEMPTS:
-            msg.available_at = uow.now() + dt.timedelta(days=3650)
-            outcome = Outcome.GAVE_UP
-        else:
-            msg.available_at = uow.now() + backoff(msg.attempts)
-            outcome = Outcome.RETRY
+        outcome = _failed(uow, msg, error)
         uow.commit()
         return outcome
+
+
+def _failed(uow: UnitOfWork, msg: OutboxMessage, error: str) -> Outcome:
+    """Note a failed attempt (already counted): retried after :func:`backoff`, or given up
+    after :data:`MAX_ATTEMPTS`."""
+    msg.last_error = error
+    if msg.attempts >= MAX_ATTEMPTS:
+        msg.available_at = uow.now() + dt.timedelta(days=3650)
+        return Outcome.GAVE_UP
+    msg.available_at = uow.now() + backoff(msg.attempts)
+    return Outcome.RETRY
+
+
+#: Waits before each new try of recording a claimed message's result while the database is
+#: unreachable (a restart takes seconds): 31 s in all.
+RECORD_RETRIES = (1.0, 2.0, 4.0, 8.0, 16.0)
+
+
+def _record(write: Callable[[], Outcome]) -> Outcome:
+    """Run ``write`` (one unit of work recording a claimed message's result), again while the
+    database cannot be reached (:func:`docflow.db.database_unreachable`). A claimed message is
+    hidden for :data:`CLAIM` (two hours): a result left unrecorded because PostgreSQL restarted
+    while the handler ran left it there (found by the fault run of issue 19)."""
+    for wait in RECORD_RETRIES:
+        try:
+            return write()
+        except DBAPIError as exc:
+            if not database_unreachable(exc):
+                raise
+        time.sleep(wait)
+    return write()
 
 
 def _run_claimed(
@@ -155,22 +183,23 @@ def _run_claimed(
         error = f"{type(exc).__name__}: {exc}"[:2000]
         if uow.depth:
             uow.rollback()
+
+        def failed() -> Outcome:
+            with uow:
+                outcome = _failed(uow, uow.session.get_one(OutboxMessage, message_id), error)
+                uow.commit()
+            return outcome
+
+        return _record(failed)
+
+    def done() -> Outcome:
         with uow:
             msg = uow.session.get_one(OutboxMessage, message_id)
-            msg.last_error = error
-            if msg.attempts >= MAX_ATTEMPTS:
-                msg.available_at = uow.now() + dt.timedelta(days=3650)
-                outcome = Outcome.GAVE_UP
-            else:
-                msg.available_at = uow.now() + backoff(msg.attempts)
-                outcome = Outcome.RETRY
+            msg.done_at = uow.now()
             uow.commit()
-        return outcome
-    with uow:
-        msg = uow.session.get_one(OutboxMessage, message_id)
-        msg.done_at = uow.now()
-        uow.commit()
-    return Outcome.DONE
+        return Outcome.DONE
+
+    return _record(done)
 
 
 def due_messages(

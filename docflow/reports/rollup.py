@@ -658,7 +658,8 @@ def handle_changed(uow: UnitOfWork, payload: dict[str, Any]) -> None:
     that ago waits until then (:class:`docflow.outbox.Later`), and the messages that arrive
     meanwhile are taken along by that one recomputation. A busy organisation (a province's
     registry at the start of the day) then costs one recomputation per interval, not one per
-    change, and its figures are at most the interval (plus the relay's tick) behind."""
+    change, and its figures are at most the interval (plus the relay's tick of a few seconds,
+    app.celery_app.RELAY_EVERY_S) behind."""
     org_id = uuid.UUID(payload["organization_id"])
     with uow:
         s = uow.session
@@ -676,13 +677,19 @@ def handle_changed(uow: UnitOfWork, payload: dict[str, Any]) -> None:
             )
             if last is not None and uow.now() < last + interval:
                 raise Later(last + interval)
+        # This organisation's messages only, chosen in the statement: the lock is taken on the
+        # rows the statement returns, and a filter in Python after it locked every waiting
+        # message of every organisation for the whole recomputation, so another worker handed
+        # another organisation's message found it held and left it to the relay (tens of
+        # seconds of outbox lag).
         stmt = select(OutboxMessage).where(
             OutboxMessage.topic.in_((TOPIC_CHANGED, TOPIC_REFRESH)),
             OutboxMessage.done_at.is_(None),
+            OutboxMessage.payload["organization_id"].as_string() == str(org_id),
         )
         if s.get_bind().dialect.name == "postgresql":
             stmt = stmt.with_for_update(skip_locked=True)
-        waiting = [m for m in s.scalars(stmt) if m.payload.get("organization_id") == str(org_id)]
+        waiting = list(s.scalars(stmt))
         refresh_organization(uow, org_id)
         for m in waiting:
             m.done_at = uow.now()

@@ -109,3 +109,66 @@ def test_a_second_worker_waits_for_the_first_recomputation_and_defers(engine: En
         assert waiting_message.done_at is None and waiting_message.attempts == 0
         refreshed = s.get_one(ReportRefresh, org).refreshed_at
         assert waiting_message.available_at == refreshed + INTERVAL
+
+
+def _org_with_message(factory: sessionmaker, code: str) -> tuple[uuid.UUID, uuid.UUID]:
+    org = uuid.uuid4()
+    with factory() as s:
+        s.add(
+            Organization(
+                id=org, level="central", name=f"Cơ quan {code}", abbreviation="CQ",
+                code=code, path=f"/{org}/",
+            )
+        )  # fmt: skip
+        s.flush()
+        message = OutboxMessage(topic=TOPIC_CHANGED, payload={"organization_id": str(org)})
+        message.created_at = message.available_at = utcnow()
+        s.add(message)
+        s.commit()
+        return org, message.id
+
+
+@pytest.mark.pg
+def test_one_organisation_recomputing_does_not_hold_another_organisations_messages(
+    engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A worker recomputing one organisation takes along that organisation's waiting messages
+    (locked, then marked done), and only those: a second worker handed another organisation's
+    message meanwhile handles it. (The waiting messages were chosen in Python after a statement
+    that locked every organisation's: the second worker found its message held, answered BUSY
+    and left it to the relay.)"""
+    from docflow.reports import rollup
+
+    factory = sessionmaker(bind=engine, expire_on_commit=False)
+    busy_org, busy_message = _org_with_message(factory, "000.00.00.Y97")
+    other_org, other_message = _org_with_message(factory, "000.00.00.Y98")
+    inside, release = threading.Event(), threading.Event()
+    real_refresh = rollup.refresh_organization
+
+    def slow_refresh(uow: UnitOfWork, org_id: uuid.UUID) -> None:
+        real_refresh(uow, org_id)
+        if org_id == busy_org:
+            inside.set()  # the first worker is in its recomputation, its locks held
+            release.wait(30)
+
+    monkeypatch.setattr(rollup, "refresh_organization", slow_refresh)
+    handlers = {TOPIC_CHANGED: [handle_changed]}
+    first: list[Outcome] = []
+    worker = threading.Thread(
+        target=lambda: first.append(process_message(_uow(engine), busy_message, handlers))
+    )
+    worker.start()
+    try:
+        assert inside.wait(30), "the first worker did not start recomputing"
+        assert process_message(_uow(engine), other_message, handlers) is Outcome.DONE
+    finally:
+        release.set()
+        worker.join(timeout=30)
+    assert first == [Outcome.DONE]
+    with factory() as s:
+        assert s.get_one(OutboxMessage, busy_message).done_at is not None
+        assert s.get_one(OutboxMessage, other_message).done_at is not None
+        assert {r.organization_id for r in s.scalars(select(ReportRefresh))} >= {
+            busy_org,
+            other_org,
+        }

@@ -79,7 +79,6 @@ def create_app(
 def register_handlers(app: Flask) -> None:
     """docflow's outbox topics, each registered by the module that owns it (the exchange's and
     the e-mail's are registered by init_exchange and init_notify)."""
-    from app.conversion import warm_on_worker_start
     from app.runtime import runtime
     from docflow.documents import queries as documents
     from docflow.outgoing import dispatch
@@ -87,8 +86,6 @@ def register_handlers(app: Flask) -> None:
     from docflow.reports import rollup
 
     rt = runtime(app)
-    if rt.converter is not None:
-        warm_on_worker_start(rt.converter)
     documents.register_outbox_handlers(rt.handlers)
     outgoing_versions.register_outbox_handlers(rt.handlers)
     dispatch.register_outbox_handlers(rt.handlers)

@@ -18,6 +18,7 @@ from celery.signals import worker_ready
 from flask import Flask
 
 from app.config import Settings
+from app.conversion import start_in_background
 from app.logs import current_request_id, job_request_id
 from app.runtime import runtime
 from docflow.outbox import Outcome, due_messages, process_message
@@ -197,10 +198,16 @@ def make_celery(app: Flask) -> Celery:
         start_tasks.append(celery.task(name=f"dhtn.start.{name}", shared=False)(run_start))
 
     def on_worker_ready(sender: Any = None, **_: Any) -> None:
-        """A worker of this app is up: queue the start-up jobs (registering our organisations
-        with the axis, reading its directory) instead of waiting for the beat's first tick."""
+        """A worker of this app is up: start LibreOffice in the background, so that even the
+        first draft converts warm (web processes never start it: they do not convert), and
+        queue the start-up jobs (registering our organisations with the axis, reading its
+        directory) instead of waiting for the beat's first tick. Another app's worker (a
+        process holding several apps: the tests) starts nothing of this one."""
         if getattr(sender, "app", None) is not celery:
             return
+        converter = runtime(app).converter
+        if converter is not None:
+            start_in_background(converter)
         for task in start_tasks:
             task.apply_async()
 

@@ -392,14 +392,3 @@ def start_in_background(converter: LibreOfficeConverter) -> threading.Thread:
     thread = threading.Thread(target=run, name="soffice-keeper", daemon=True)
     thread.start()
     return thread
-
-
-def warm_on_worker_start(converter: LibreOfficeConverter) -> None:
-    """Start LibreOffice in the background as soon as a Celery worker is ready, so that even
-    the first draft converts warm (web processes never start it: they do not convert)."""
-    from celery.signals import worker_ready
-
-    def start(**_: object) -> None:
-        start_in_background(converter)
-
-    worker_ready.connect(start, weak=False)

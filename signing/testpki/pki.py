@@ -101,13 +101,27 @@ class PkiIdentity:
         return self.certificate.serial_number
 
     def private_key(self) -> PrivateKey:
-        """Load the private key (PKCS#8 PEM, unencrypted: demo keys only)."""
+        """Load the private key (PKCS#8 PEM, unencrypted: demo keys only), once per key file
+        (:data:`_LOADED_KEYS`)."""
         if self.key_path is None:
             raise PkiError(f"Khóa riêng của '{self.name}' không nằm trong thư mục PKI.")
+        stat = self.key_path.stat()
+        cache_key = (str(self.key_path.resolve()), stat.st_mtime_ns, stat.st_size, stat.st_ino)
+        cached = _LOADED_KEYS.get(cache_key)
+        if cached is not None:
+            return cached
         key = serialization.load_pem_private_key(self.key_path.read_bytes(), password=None)
         if not isinstance(key, rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey):
             raise PkiError(f"Kiểu khóa của '{self.name}' không được hỗ trợ.")
+        _LOADED_KEYS[cache_key] = key
         return key
+
+
+#: Private keys already loaded, by file (path, modification time, size, inode): loading an RSA
+#: key checks it, about 35 ms each, and the demo trust signs two fresh CRLs for every
+#: signature check, so that was three quarters of the background worker's CPU for received
+#: PDFs in the load test (issue 19). A key file rewritten or replaced is loaded again.
+_LOADED_KEYS: dict[tuple[str, int, int, int], PrivateKey] = {}
 
 
 @dataclass(frozen=True)

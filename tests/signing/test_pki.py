@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Any
 
 import pytest
 import requests
@@ -159,3 +160,49 @@ def test_unknown_path_is_404(pki_env: PkiEnv) -> None:
     assert requests.get(f"{pki_env.base_url}/roots.pem", timeout=10).content == (
         pki_env.pki.trust_roots_pem()
     )
+
+
+def test_a_key_file_is_loaded_once_and_again_when_replaced(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The demo trust signs two fresh CRLs for every signature check: the CA's key is parsed
+    (and checked, ~35 ms for RSA) once per key file, not per CRL (three quarters of the
+    background worker's CPU in the load test, issue 19). The CRL itself is still fresh: a
+    revocation after the first one is in the next. A key file replaced is loaded again."""
+    from cryptography.hazmat.primitives import serialization as ser
+    from cryptography.hazmat.primitives.asymmetric import rsa as rsa_keys
+
+    from signing.testpki import pki as pki_module
+
+    generate_demo_pki(tmp_path, organizations=[OrgSpec("000.00.00.Y01", "Cơ quan thử")])
+    loads: list[Path] = []
+    real_load = pki_module.serialization.load_pem_private_key
+
+    def counting(data: bytes, password: bytes | None = None, **kw: Any) -> Any:
+        loads.append(tmp_path)
+        return real_load(data, password, **kw)
+
+    monkeypatch.setattr(pki_module.serialization, "load_pem_private_key", counting)
+    getattr(pki_module, "_LOADED_KEYS", {}).clear()  # keys loaded by earlier tests
+    first = load_demo_pki(tmp_path)
+    before = x509.load_der_x509_crl(first.crl("issuing"))
+    seal = first.organization("000.00.00.Y01")
+    assert before.get_revoked_certificate_by_serial_number(seal.serial_number) is None
+    first.revoke(seal.name)
+    again = load_demo_pki(tmp_path)  # a new load of the directory, as each check does
+    after = x509.load_der_x509_crl(again.crl("issuing"))
+    assert after.get_revoked_certificate_by_serial_number(seal.serial_number) is not None
+    assert after.is_signature_valid(again.issuing.certificate.public_key())  # type: ignore[arg-type]
+    assert len(loads) == 1  # the issuing CA's key, once for both CRLs
+    assert again.issuing.private_key() is first.issuing.private_key()
+
+    # The key file replaced (another key in its place): the new one is used.
+    key_path = again.issuing.key_path
+    assert key_path is not None
+    replacement = rsa_keys.generate_private_key(public_exponent=65537, key_size=2048)
+    key_path.write_bytes(
+        replacement.private_bytes(ser.Encoding.PEM, ser.PrivateFormat.PKCS8, ser.NoEncryption())
+    )
+    reloaded = load_demo_pki(tmp_path).issuing.private_key()
+    assert len(loads) == 2
+    assert reloaded.public_key().public_numbers() == replacement.public_key().public_numbers()  # type: ignore[union-attr]

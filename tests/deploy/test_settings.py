@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import re
+import time
 from pathlib import Path
 from typing import Any
 
@@ -63,14 +64,21 @@ def test_slow_statements_are_logged(pg_url: str, caplog: Any) -> None:
     from docflow import make_engine
 
     engine = make_engine(pg_url)
-    log_slow_queries(engine, 50)
+    log_slow_queries(engine, 300)
     with caplog.at_level(logging.WARNING, logger="dhtn.slow_query"), engine.connect() as conn:
-        conn.execute(text("SELECT pg_sleep(0.08)"))
+        conn.execute(text("SELECT pg_sleep(0.35)"))
+        began = time.perf_counter()
         conn.execute(text("SELECT 1"))
+        fast_ms = (time.perf_counter() - began) * 1000
     engine.dispose()
     slow = [r for r in caplog.records if r.name == "dhtn.slow_query"]
-    assert len(slow) == 1 and "pg_sleep" in slow[0].getMessage()
-    assert slow[0].duration_ms >= 50  # type: ignore[attr-defined]
+    assert slow and "pg_sleep" in slow[0].getMessage()
+    assert slow[0].duration_ms >= 300  # type: ignore[attr-defined]
+    # A quick statement is not logged. On a loaded machine even SELECT 1 can take long (50 ms
+    # once in make test, 70 processes waiting for the CPU) and is then rightly logged: the
+    # test holds the log to the time it measured itself rather than to one it assumed.
+    if fast_ms < 300:
+        assert len(slow) == 1, (fast_ms, [r.getMessage() for r in slow])
 
 
 def test_static_addresses_carry_the_content_hash(app: Any) -> None:

@@ -30,9 +30,11 @@ import pytest
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
+from app.runtime import runtime
 from docflow import UnitOfWork, make_engine, make_session_factory
 from docflow.demo import seed_demo
 from docflow.models import Document, DocumentFile, Register, TaskAttachment, User
+from docflow.workdays import local_date
 from migrations import upgrade
 from storage import ContentStore, ObjectRef
 from storage.s3 import S3Backend
@@ -100,7 +102,8 @@ class Site:
         meta = {
             "title": "Rà soát hồ sơ giám sát",
             "lead": {"user_id": str(self.user_id("chuyenvien.dcgs"))},
-            "due_date": "2026-12-04",
+            # This app runs on the real clock: a fixed date falls into the past one day.
+            "due_date": (local_date(runtime(self.app).clock()) + dt.timedelta(days=14)).isoformat(),
         }
         return self.app.test_client().post(
             "/api/v1/tasks",
@@ -147,7 +150,6 @@ class Site:
 @pytest.fixture(scope="module")
 def site(s3_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
     from app import create_app
-    from app.runtime import runtime
 
     tmp = tmp_path_factory.mktemp("security-uploads")
     url = fresh_pg_database("_security_uploads")

@@ -9,6 +9,7 @@ places :func:`docflow.outgoing.layout.find_layout` found.
 
 from __future__ import annotations
 
+import logging
 import uuid
 from collections.abc import Sequence
 from typing import Any
@@ -56,6 +57,8 @@ from signing import SigningError, prepare_document
 
 #: Outbox topic: convert a DOCX draft version to PDF and prepare it for signing.
 TOPIC_CONVERT = "outgoing.convert"
+
+log = logging.getLogger(__name__)
 
 
 def template_file(
@@ -298,6 +301,15 @@ def convert_draft_version(uow: UnitOfWork, payload: dict[str, Any]) -> None:
             pdf = convert.to_pdf(read_bytes(uow, source), source.name)
             prepare_version(uow, doc, version, pdf)
         except ConversionError as exc:
+            # The document's fault, not the system's: the draft shows why; the log says it too,
+            # for whoever looks at the worker (a converter that fails every draft shows here).
+            log.warning(
+                "draft %s version %s not converted (%s): %s",
+                doc.id,
+                version.version,
+                exc.code,
+                exc.message,
+            )
             version.conversion_state = "failed"
             version.conversion_error = exc.message
             version.converted_at = uow.now()

@@ -74,7 +74,68 @@ def new_page(
     context.set_default_timeout(BROWSER_WAIT_MS)
     context.set_default_navigation_timeout(BROWSER_WAIT_MS)
     page = context.new_page()
-    # CSP violations and script errors show up here; a page must have none.
+    watch_errors(page, errors)
+    return page
+
+
+def watch_errors(page: Any, errors: list[str]) -> None:
+    """Collect ``page``'s console errors and uncaught script errors in ``errors``: CSP
+    violations and script errors show up there, and a page must have none."""
     page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
     page.on("pageerror", lambda e: errors.append(str(e)))
-    return page
+
+
+# What a page shows when a browser test fails: its address, its alerts and the state of its
+# images. Playwright bounds a wait_for_function (a page whose script hangs answers nothing within
+# it), where an evaluate would wait as long as the page does.
+_PAGE_STATE = """() => ({
+  title: document.title,
+  ready: document.readyState,
+  visibility: document.visibilityState,
+  alerts: [...document.querySelectorAll('.alert')].map(a => a.innerText.trim().slice(0, 300)),
+  images: [...document.querySelectorAll('img')].slice(0, 5).map(i =>
+    `${i.getAttribute('src')} complete=${i.complete} natural=${i.naturalWidth}x${i.naturalHeight} ` +
+    `box=${Math.round(i.getBoundingClientRect().width)}x${Math.round(i.getBoundingClientRect().height)}`),
+})"""
+
+
+def _pages_report(contexts: list[Any], name: str) -> str:
+    out = []
+    for c, context in enumerate(contexts):
+        for p, page in enumerate(context.pages):
+            out.append(f"context {c} page {p}: {page.url}")
+            try:
+                state = page.wait_for_function(_PAGE_STATE, timeout=5_000).json_value()
+                out.extend(f"  {key}: {value}" for key, value in state.items())
+            except Exception as exc:  # a hung or closed page: say so and go on
+                out.append(f"  (no answer from the page: {type(exc).__name__})")
+            try:
+                SHOTS.mkdir(parents=True, exist_ok=True)
+                shot = SHOTS / f"failed-{name}-{c}-{p}.png"
+                page.screenshot(path=str(shot), full_page=True, timeout=10_000)
+                out.append(f"  screenshot: {shot}")
+            except Exception as exc:
+                out.append(f"  (no screenshot: {type(exc).__name__})")
+    return "\n".join(out) or "(no page open)"
+
+
+# The contexts the module's browser held before a test: a failure reports only the test's own.
+_CONTEXTS_BEFORE = pytest.StashKey[list[Any]]()
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Any:
+    """A failed browser test reports what each page it opened showed at that moment (and saves
+    a screenshot of each): a wait that timed out says which page state it waited in. Pages of
+    earlier tests of the module (a failed test leaves its context open) are left out."""
+    report = yield
+    browser = getattr(item, "funcargs", {}).get("browser")
+    if browser is None:
+        return report
+    if call.when == "setup":
+        item.stash[_CONTEXTS_BEFORE] = list(browser.contexts)
+    elif call.when == "call" and report.failed:
+        before = item.stash.get(_CONTEXTS_BEFORE, [])
+        mine = [c for c in browser.contexts if c not in before]
+        report.sections.append(("browser pages", _pages_report(mine, item.name)))
+    return report

@@ -46,8 +46,11 @@ def _shot(page: Any, shots: Path, name: str, label: str = "desktop") -> Path:
 
 
 def _wait_converted(page: Any) -> None:
-    """The page reloads itself while LibreOffice converts; wait for the page images."""
-    page.locator(".dhtn-pages img").first.wait_for(state="visible")
+    """The page reloads itself while LibreOffice converts; wait for the page images (a failed
+    conversion ends the wait at once, with the reason the page gives)."""
+    failed = page.locator(".alert-danger", has_text="không chuyển được sang PDF")
+    page.locator(".dhtn-pages img").first.or_(failed).wait_for(state="visible")
+    assert not failed.is_visible(), failed.inner_text()
     page.wait_for_function(
         "() => [...document.querySelectorAll('.dhtn-pages img')].every(i => i.complete && i.naturalWidth > 0)",
     )

@@ -4,6 +4,7 @@ bad input changes nothing; a DOCX LibreOffice cannot convert shows a clear error
 from __future__ import annotations
 
 import io
+import logging
 import zipfile
 from pathlib import Path
 from typing import Any
@@ -91,13 +92,19 @@ def test_uploaded_docx_and_pdf_get_the_default_layout(flow: Outgoing) -> None:
     assert v["conversion_state"] == "ready" and v["layout"]["leader"][0] == 1  # the last page
 
 
-def test_a_docx_libreoffice_cannot_convert_shows_on_the_draft(flow: Outgoing) -> None:
-    r = flow.upload(broken_docx(), "Hỏng.docx", DOCX)
+def test_a_docx_libreoffice_cannot_convert_shows_on_the_draft(
+    flow: Outgoing, caplog: pytest.LogCaptureFixture
+) -> None:
+    with caplog.at_level(logging.WARNING, logger="docflow.outgoing.versions"):
+        r = flow.upload(broken_docx(), "Hỏng.docx", DOCX)
     assert r.status_code == 201, r.get_json()
     doc = r.get_json()["id"]
     (v,) = _versions(flow, doc)
     assert v["conversion_state"] == "failed"
     assert "LibreOffice không mở được «Hỏng.docx»" in v["conversion_error"]
+    # The worker's log says it too (whoever watches the worker sees a converter that fails).
+    (logged,) = [r.getMessage() for r in caplog.records if "not converted" in r.getMessage()]
+    assert doc in logged and "version 1" in logged and v["conversion_error"] in logged
     flow.ok("chuyenvien.dcgs", doc, "submit_for_review", to_user_id=flow.user_id("lanhdao.tw"))
     for action in ("approve", "sign"):
         got = flow.act("lanhdao.tw", doc, action)

@@ -1,7 +1,25 @@
-// DHTN as an installable app: registers the service worker (/sw.js), and the "Bật thông báo"
-// button of the notifications page subscribes this browser to pushes (Push API + VAPID key).
+// DHTN as an installable app: registers the service worker (/sw.js), drops its offline copies
+// on signing out and on the sign-in page, and the "Bật thông báo" button of the notifications
+// page subscribes this browser to pushes (Push API + VAPID key).
 (function () {
   "use strict";
+  // The document pages sw.js keeps for offline reading (its caches "dhtn-pages-<version>")
+  // go when the user signs out (as the form is sent, even offline) and on the sign-in page (no
+  // session in this browser: signed out, or a session that ended). The page does it, not the
+  // worker, so signing out never waits on a worker. By prefix: a new version of the worker
+  // names its cache anew, and this must not go on deleting the old name only.
+  function forget() {
+    if (!("caches" in window)) return;
+    caches.keys().then(function (names) {
+      names.forEach(function (name) {
+        if (name.indexOf("dhtn-pages-") === 0) caches.delete(name);
+      });
+    }).catch(function () { return false; });
+  }
+  if (document.querySelector("[data-signed-out]")) forget();
+  document.querySelectorAll("form[data-sign-out]").forEach(function (form) {
+    form.addEventListener("submit", forget);
+  });
   if (!("serviceWorker" in navigator)) return;
   var ready = navigator.serviceWorker.register("/sw.js", { scope: "/" }).catch(function () {
     return null;

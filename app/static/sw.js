@@ -1,10 +1,13 @@
 /* DHTN service worker (served at /sw.js, scope /): shows pushes, opens their link on a tap,
    and keeps the last opened document pages (and the PDF a page shows) readable offline
    (network first; at most MAX_PAGES entries of at most MAX_BYTES, only those the server marks
-   X-DHTN-Offline: 1; all dropped on sign-out). */
+   X-DHTN-Offline: 1). The kept pages are dropped by the pages (pwa.js: on signing out and on
+   the sign-in page), and here when a kept file is answered with the sign-in page (a session
+   that ended). Requests it has no part in (forms and other non-GET requests, the sign-in page)
+   go to the network without waking it where the browser has static routes. */
 "use strict";
 
-const PAGES = "dhtn-pages-v1";
+const PAGES = "dhtn-pages-v1"; // pwa.js deletes every "dhtn-pages-*" on sign-out
 const STATIC = "dhtn-static-v1";
 const MAX_PAGES = 20;
 // A document's page, and the file its page shows inline (an incoming document's PDF).
@@ -21,8 +24,23 @@ const OFFLINE_HTML =
   "<p>Trang này chưa được lưu trên thiết bị. Các văn bản đã mở gần đây vẫn xem được khi " +
   "không có mạng.</p><p><a href=\"/\">Về trang chủ</a></p></body></html>";
 
-self.addEventListener("install", () => {
+// Static routes (InstallEvent.addRoutes, where the browser has them): the browser sends these
+// requests itself, without starting the worker or waiting on it. Signing out is one of them: a
+// form posted through a worker that is starting or busy must not hold the sign-out back.
+const NETWORK_ONLY = [
+  { condition: { not: { requestMethod: "GET" } }, source: "network" },
+  { condition: { urlPattern: { pathname: "/login" } }, source: "network" },
+];
+
+self.addEventListener("install", (event) => {
   self.skipWaiting();
+  if (typeof event.addRoutes !== "function") return;
+  // One rule at a time: a browser refuses a whole call for one condition it does not know
+  // (`not` is newer than the routes themselves), and keeps the rules it does. Without them the
+  // worker still works: its fetch handler below leaves these requests alone.
+  for (const rule of NETWORK_ONLY) {
+    event.waitUntil(Promise.resolve(event.addRoutes(rule)).catch(() => undefined));
+  }
 });
 
 self.addEventListener("activate", (event) => {
@@ -105,7 +123,9 @@ async function page(event, request, url) {
   try {
     const response = await fetch(request);
     if (response.redirected && new URL(response.url).pathname === "/login") {
-      event.waitUntil(caches.delete(PAGES)); // the session ended: nothing stays on the device
+      // A kept file asked again after the session ended (a page navigation's redirect is the
+      // browser's, not seen here: the sign-in page it lands on deletes the copy, pwa.js).
+      event.waitUntil(caches.delete(PAGES));
     } else if (
       DOCUMENT_PAGE.test(url.pathname) &&
       url.search === "" &&
@@ -145,11 +165,7 @@ self.addEventListener("fetch", (event) => {
   const request = event.request;
   const url = new URL(request.url);
   if (url.origin !== self.location.origin) return;
-  if (request.method === "POST" && url.pathname === "/logout") {
-    event.waitUntil(caches.delete(PAGES));
-    return;
-  }
-  if (request.method !== "GET") return;
+  if (request.method !== "GET" || url.pathname === "/login") return;
   if (request.mode === "navigate" || DOCUMENT_PAGE.test(url.pathname)) {
     event.respondWith(page(event, request, url));
   } else if (ASSET.test(url.pathname)) {

@@ -51,6 +51,12 @@ def create_app(
         SESSION_COOKIE_SECURE=settings.cookie_secure,
         SESSION_COOKIE_NAME="dhtn_session",
         PERMANENT_SESSION_LIFETIME=dt.timedelta(hours=settings.token_ttl_hours),
+        # The cookie is sent again only when the session changes (sign-in, sign-out, a
+        # message to show, a form's first token), not with every answer: an answer to a
+        # request sent before signing out (a stylesheet, the manifest) arrived after the sign-in
+        # page and put the old cookie back, and the sign-in form then failed its CSRF check.
+        # The idle and absolute limits are the server's (app.auth), not the cookie's date.
+        SESSION_REFRESH_EACH_REQUEST=False,
         BOOTSTRAP_SERVE_LOCAL=True,
         WTF_CSRF_TIME_LIMIT=None,  # the token lives as long as the session
         JSON_SORT_KEYS=False,

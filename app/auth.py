@@ -59,6 +59,14 @@ def current_session_id() -> uuid.UUID | None:
         return None
 
 
+# Files served alike to everyone (static files, the app's manifest, worker and icons): their
+# answers neither read nor change the session. One that ended a session cookie found stale
+# (a request sent before signing out, answered after) deleted the new sign-in's cookie.
+PUBLIC_FILES = frozenset(
+    {"static", "bootstrap.static", "pwa.manifest_file", "pwa.service_worker", "pwa.icon"}
+)
+
+
 def init_auth(app: Flask) -> None:
     @app.before_request
     def _load_actor() -> None:
@@ -71,8 +79,8 @@ def init_auth(app: Flask) -> None:
                     open_read_scope()  # ended by spec.read_scoped's wrapper, or at teardown
                 g.actor = resolve_token(make_uow(), token)  # raises 401 on a bad token
             return
-        if request.path.startswith("/static/"):
-            return
+        if request.path.startswith("/static/") or request.endpoint in PUBLIC_FILES:
+            return  # the same for everyone: no session read, so none written back
         if "sid" not in session and "uid" not in session:
             return  # anonymous (a CSRF token for the login form at most)
         sid = current_session_id()  # None for a cookie of the older, epoch-based kind

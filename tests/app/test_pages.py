@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
+import pytest
+
 from tests.conftest import DEMO_PASSWORD, Demo
 
 
@@ -145,3 +147,71 @@ def test_leader_delegates_from_the_page(client: Any, demo: Demo) -> None:
     )
     assert "Đã ủy quyền." in r.get_data(as_text=True)
     assert demo.actor("truongban.dcgs").acting_for(__import__("docflow").Role.LEADER) is not None
+
+
+# What a page loads beside it (answered by the app in the embedded profile; nginx serves
+# /static itself in production).
+PAGE_FILES = (
+    "/static/dhtn.css",
+    "/bootstrap/static/css/bootstrap.min.css",
+    "/manifest.webmanifest",
+    "/sw.js",
+    "/icons/192.png",
+)
+
+
+def _session_cookies(response: Any) -> list[str]:
+    return [h for h in response.headers.getlist("Set-Cookie") if h.startswith("dhtn_session=")]
+
+
+def _arrives(browser: Any, set_cookie: str) -> None:
+    """What a browser does with an answer's Set-Cookie: the last one to arrive wins."""
+    value = set_cookie.split(";", 1)[0].split("=", 1)[1]
+    if not value or "Max-Age=0" in set_cookie or "1970" in set_cookie:
+        browser.delete_cookie("dhtn_session")
+    else:
+        browser.set_cookie("dhtn_session", value)
+
+
+def test_answers_that_change_nothing_send_no_session_cookie(client: Any) -> None:
+    """A signed-in user's pages and files come without the session cookie: it is sent only
+    when the session changes. (It was sent with every answer, the files' public, cacheable
+    ones too.)"""
+    login(client, "vanthu.tw")
+    # The first page after signing in stores the token of its forms (sign-out): a change.
+    assert _session_cookies(client.get("/"))
+    for path in (*PAGE_FILES, "/", "/notifications", "/tasks"):
+        r = client.get(path)
+        assert r.status_code == 200, path
+        assert _session_cookies(r) == [], path
+
+
+@pytest.mark.parametrize("handled", ["before the sign-out", "after the sign-out"])
+def test_a_late_answer_does_not_undo_a_new_sign_in(app: Any, handled: str) -> None:
+    """The files a page asked for before its user signed out can be answered after the sign-in
+    page has set its cookie (a slow server, a manifest fetched late). Their answers must not
+    put the old cookie back, nor delete the new one: the sign-in form then failed its CSRF
+    check ("Phiên làm việc của biểu mẫu đã hết hạn"), seen in the PWA browser test."""
+    browser = app.test_client()
+    login(browser, "lanhdao.tw")
+    old = browser.get_cookie("dhtn_session").value
+
+    def sent_with_the_old_cookie() -> list[Any]:
+        earlier = app.test_client()
+        earlier.set_cookie("dhtn_session", old)
+        return [earlier.get(path) for path in PAGE_FILES]
+
+    late = sent_with_the_old_cookie() if handled == "before the sign-out" else []
+    home = browser.get("/").get_data(as_text=True)
+    assert browser.post("/logout", data={"csrf_token": csrf_of(home)}).status_code == 302
+    if handled == "after the sign-out":
+        late = sent_with_the_old_cookie()  # the session they name has ended
+    token = csrf_of(browser.get("/login").get_data(as_text=True))
+    for answer in late:  # their answers reach the browser only now
+        for set_cookie in _session_cookies(answer):
+            _arrives(browser, set_cookie)
+    r = browser.post(
+        "/login", data={"username": "lanhdao.tw", "password": DEMO_PASSWORD, "csrf_token": token}
+    )
+    assert r.status_code == 302 and r.headers["Location"] == "/", r.get_data(as_text=True)[:300]
+    assert browser.get("/").status_code == 200

@@ -4,6 +4,7 @@ var/screenshots/ so a person can look at them."""
 from __future__ import annotations
 
 import shutil
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -73,9 +74,95 @@ def new_page(
     # wait) there. A wait is not a measurement (bench/ measures speed), so it may be long.
     context.set_default_timeout(BROWSER_WAIT_MS)
     context.set_default_navigation_timeout(BROWSER_WAIT_MS)
+    _IN_FLIGHT[context] = _watch_requests(context)
+    context.add_init_script(_RECORD_SUBMITS)
     page = context.new_page()
     watch_errors(page, errors)
     return page
+
+
+# The requests each context has sent and not yet finished (nor failed): a wait that timed out
+# on an answer that never came says what else the browser was still waiting for then (a
+# request the server never saw can be one queued behind others for a connection).
+_IN_FLIGHT: dict[Any, dict[Any, list[Any]]] = {}
+# The context's last answers: with the session cookie each request carried and what its answer
+# did to it (a late answer can set an older cookie over a newer one).
+_ANSWERS: dict[Any, list[tuple[float, Any]]] = {}
+
+
+def _answers_report(context: Any) -> list[str]:
+    now = time.monotonic()
+    out = []
+    for at, response in _ANSWERS.get(context, []):
+        try:
+            sent = response.request.all_headers().get("cookie", "")
+            got = response.all_headers().get("set-cookie", "")
+        except Exception:
+            sent = got = "?"
+        sent_session = [c.strip()[:40] for c in sent.split(";") if "session" in c]
+        cookie = "deleted" if "1970" in got else got[:40]
+        out.append(
+            f"  {now - at:.1f} s ago: {response.request.method} {response.url} {response.status}"
+            f" sent={sent_session} set={cookie!r}"
+        )
+    return out
+
+
+# Each form a page sent (its action, and whether a script stopped it): a click whose
+# navigation never came says whether the form was sent at all.
+_RECORD_SUBMITS = """window.__dhtnSubmits = [];
+addEventListener('submit', e => setTimeout(() => window.__dhtnSubmits.push(
+  `${new Date().toISOString()} ${e.target.method} ${e.target.action}` +
+  (e.defaultPrevented ? ' (prevented)' : ''))), true);"""
+
+
+def _workers_report(page: Any) -> list[str]:
+    """The state of the context's service workers, as DevTools sees them."""
+    try:
+        cdp = page.context.new_cdp_session(page)
+        versions: list[Any] = []
+        cdp.on("ServiceWorker.workerVersionUpdated", lambda e: versions.extend(e["versions"]))
+        cdp.send("ServiceWorker.enable")
+        page.wait_for_timeout(500)
+        cdp.detach()
+    except Exception as exc:
+        return [f"  service workers: (no answer: {type(exc).__name__})"]
+    return [
+        f"  service worker {v['versionId']}: {v['runningStatus']} {v['status']}" for v in versions
+    ] or ["  service workers: none"]
+
+
+def _watch_requests(context: Any) -> dict[Any, list[Any]]:
+    pending: dict[Any, list[Any]] = {}
+
+    def answered(response: Any) -> None:
+        if response.request in pending:
+            pending[response.request][1] = f"answered {response.status}"
+        answers = _ANSWERS.setdefault(context, [])
+        answers.append((time.monotonic(), response))
+        del answers[:-30]
+
+    context.on(
+        "request",
+        lambda r: pending.__setitem__(r, [time.monotonic(), "sent", r.method, r.url, r]),
+    )
+    context.on("response", answered)
+    context.on("requestfinished", lambda r: pending.pop(r, None))
+    context.on("requestfailed", lambda r: pending.pop(r, None))
+    return pending
+
+
+def _in_flight_report(context: Any) -> list[str]:
+    now = time.monotonic()
+    out = []
+    for started, state, method, url, request in list(_IN_FLIGHT.get(context, {}).values()):
+        try:
+            kind = request.resource_type
+            worker = " (service worker)" if request.service_worker else ""
+        except Exception:
+            kind, worker = "?", ""
+        out.append(f"  in flight {now - started:.1f} s: {method} {url} [{kind}{worker}] {state}")
+    return out or ["  in flight: none"]
 
 
 def watch_errors(page: Any, errors: list[str]) -> None:
@@ -92,6 +179,7 @@ _PAGE_STATE = """() => ({
   title: document.title,
   ready: document.readyState,
   visibility: document.visibilityState,
+  submits: window.__dhtnSubmits || [],
   alerts: [...document.querySelectorAll('.alert')].map(a => a.innerText.trim().slice(0, 300)),
   images: [...document.querySelectorAll('img')].slice(0, 5).map(i =>
     `${i.getAttribute('src')} complete=${i.complete} natural=${i.naturalWidth}x${i.naturalHeight} ` +
@@ -102,6 +190,9 @@ _PAGE_STATE = """() => ({
 def _pages_report(contexts: list[Any], name: str) -> str:
     out = []
     for c, context in enumerate(contexts):
+        out.append(f"context {c}:")
+        out.extend(_in_flight_report(context))
+        out.extend(_answers_report(context))
         for p, page in enumerate(context.pages):
             out.append(f"context {c} page {p}: {page.url}")
             try:
@@ -109,6 +200,8 @@ def _pages_report(contexts: list[Any], name: str) -> str:
                 out.extend(f"  {key}: {value}" for key, value in state.items())
             except Exception as exc:  # a hung or closed page: say so and go on
                 out.append(f"  (no answer from the page: {type(exc).__name__})")
+            if p == 0:
+                out.extend(_workers_report(page))
             try:
                 SHOTS.mkdir(parents=True, exist_ok=True)
                 shot = SHOTS / f"failed-{name}-{c}-{p}.png"

@@ -60,8 +60,7 @@ def current_session_id() -> uuid.UUID | None:
 
 
 # Files served alike to everyone (static files, the app's manifest, worker and icons): their
-# answers neither read nor change the session. One that ended a session cookie found stale
-# (a request sent before signing out, answered after) deleted the new sign-in's cookie.
+# answers do not look the session up (nor keep an idle one alive).
 PUBLIC_FILES = frozenset(
     {"static", "bootstrap.static", "pwa.manifest_file", "pwa.service_worker", "pwa.icon"}
 )
@@ -87,8 +86,10 @@ def init_auth(app: Flask) -> None:
         actor = None
         if sid is not None:
             actor = session_actor(make_uow(), sid, idle=session_limits().idle)
-        if actor is None:
-            session.clear()
+        # A session found ended (signed out here or elsewhere, idle, too old) is not cleared
+        # from the cookie: the answer would delete the cookie, and a request sent before a
+        # sign-out and answered after the next sign-in deleted that sign-in's cookie. The
+        # stale id is refused on every request and replaced at the next sign-in.
         g.actor = actor
 
     @app.teardown_request

@@ -194,15 +194,21 @@ def test_a_late_answer_does_not_undo_a_new_sign_in(app: Any, handled: str) -> No
     check ("Phiên làm việc của biểu mẫu đã hết hạn"), seen in the PWA browser test."""
     browser = app.test_client()
     login(browser, "lanhdao.tw")
+    home = browser.get("/").get_data(as_text=True)  # the cookie a page's requests carry
     old = browser.get_cookie("dhtn_session").value
 
     def sent_with_the_old_cookie() -> list[Any]:
         earlier = app.test_client()
         earlier.set_cookie("dhtn_session", old)
-        return [earlier.get(path) for path in PAGE_FILES]
+        # The page's files, and what else it can still be asking for: a page the worker
+        # fetches, a scripted fetch (the agency search), the task list.
+        late = [earlier.get(path) for path in (*PAGE_FILES, "/", "/tasks")]
+        assert [r.status_code for r in late] == [200] * len(PAGE_FILES) + (
+            [200, 200] if handled == "before the sign-out" else [302, 302]
+        )
+        return late
 
     late = sent_with_the_old_cookie() if handled == "before the sign-out" else []
-    home = browser.get("/").get_data(as_text=True)
     assert browser.post("/logout", data={"csrf_token": csrf_of(home)}).status_code == 302
     if handled == "after the sign-out":
         late = sent_with_the_old_cookie()  # the session they name has ended

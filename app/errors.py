@@ -177,6 +177,13 @@ def init_errors(app: Flask) -> None:
             if status == 405 and exc.get_response().headers.get("Allow"):
                 response.headers["Allow"] = exc.get_response().headers["Allow"]
             return response
+        from app.auth import PUBLIC_FILES
+
+        if request.endpoint in PUBLIC_FILES:
+            # A file asked for beside a page (a missing icon, a stale static name): plain text,
+            # not the error page, which reads the session's messages and would change the
+            # cookie of a request that may arrive after the user signed in again.
+            return Response(message, status=status, mimetype="text/plain")
         return render_template("error.html", status=status, message=message), status
 
     @app.errorhandler(DBAPIError)

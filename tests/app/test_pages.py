@@ -221,3 +221,18 @@ def test_a_late_answer_does_not_undo_a_new_sign_in(app: Any, handled: str) -> No
     )
     assert r.status_code == 302 and r.headers["Location"] == "/", r.get_data(as_text=True)[:300]
     assert browser.get("/").status_code == 200
+
+
+def test_a_missing_file_leaves_the_session_alone(client: Any) -> None:
+    """Right after signing out, the cookie holds only the sign-in page's message. A file the
+    page asked for that does not exist is answered in plain text, without the error page that
+    would take the message (and so change or delete a cookie that may be newer by then)."""
+    login(client, "vanthu.tw")
+    home = client.get("/").get_data(as_text=True)
+    client.post("/logout", data={"csrf_token": csrf_of(home)})
+    for path in ("/icons/999.png", "/static/missing.css"):
+        r = client.get(path)
+        assert _session_cookies(r) == [], path
+        assert r.status_code == 404 and r.mimetype == "text/plain", path
+        assert r.get_data(as_text=True) == "Không tìm thấy."
+    assert "Bạn đã đăng xuất." in client.get("/login").get_data(as_text=True)

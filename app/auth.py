@@ -78,7 +78,7 @@ def init_auth(app: Flask) -> None:
                     open_read_scope()  # ended by spec.read_scoped's wrapper, or at teardown
                 g.actor = resolve_token(make_uow(), token)  # raises 401 on a bad token
             return
-        if request.path.startswith("/static/") or request.endpoint in PUBLIC_FILES:
+        if request.endpoint in PUBLIC_FILES:
             return  # the same for everyone: no session read, so none written back
         if "sid" not in session and "uid" not in session:
             return  # anonymous (a CSRF token for the login form at most)

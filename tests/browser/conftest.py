@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import shutil
 import time
+from collections import deque
 from collections.abc import Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -74,26 +76,59 @@ def new_page(
     # wait) there. A wait is not a measurement (bench/ measures speed), so it may be long.
     context.set_default_timeout(BROWSER_WAIT_MS)
     context.set_default_navigation_timeout(BROWSER_WAIT_MS)
-    _IN_FLIGHT[context] = _watch_requests(context)
+    _TRAFFIC[context] = _watch_requests(context)
     context.add_init_script(_RECORD_SUBMITS)
     page = context.new_page()
     watch_errors(page, errors)
     return page
 
 
-# The requests each context has sent and not yet finished (nor failed): a wait that timed out
-# on an answer that never came says what else the browser was still waiting for then (a
-# request the server never saw can be one queued behind others for a connection).
-_IN_FLIGHT: dict[Any, dict[Any, list[Any]]] = {}
-# The context's last answers: with the session cookie each request carried and what its answer
-# did to it (a late answer can set an older cookie over a newer one).
-_ANSWERS: dict[Any, list[tuple[float, Any]]] = {}
+@dataclass
+class _Traffic:
+    """A context's network as a failed test reports it: the requests sent and not yet finished
+    (nor failed), with when each was sent and whether its answer began (a wait for an answer
+    that never came says what else the browser was waiting for), and its last 30 answers with
+    the session cookie each request carried and what the answer set (a late answer can set an
+    older cookie over a newer one)."""
+
+    pending: dict[Any, tuple[float, str]] = field(default_factory=dict)
+    answers: deque[tuple[float, Any]] = field(default_factory=lambda: deque(maxlen=30))
 
 
-def _answers_report(context: Any) -> list[str]:
+_TRAFFIC: dict[Any, _Traffic] = {}
+
+
+def _watch_requests(context: Any) -> _Traffic:
+    traffic = _Traffic()
+
+    def answered(response: Any) -> None:
+        if response.request in traffic.pending:
+            sent_at, _ = traffic.pending[response.request]
+            traffic.pending[response.request] = (sent_at, f"answered {response.status}")
+        traffic.answers.append((time.monotonic(), response))
+
+    context.on("request", lambda r: traffic.pending.__setitem__(r, (time.monotonic(), "sent")))
+    context.on("response", answered)
+    context.on("requestfinished", lambda r: traffic.pending.pop(r, None))
+    context.on("requestfailed", lambda r: traffic.pending.pop(r, None))
+    return traffic
+
+
+def _traffic_report(context: Any) -> list[str]:
+    traffic = _TRAFFIC.get(context, _Traffic())
     now = time.monotonic()
     out = []
-    for at, response in _ANSWERS.get(context, []):
+    for request, (sent_at, state) in list(traffic.pending.items()):
+        try:
+            kind = request.resource_type + (" (service worker)" if request.service_worker else "")
+        except Exception:
+            kind = "?"
+        out.append(
+            f"  in flight {now - sent_at:.1f} s: {request.method} {request.url} [{kind}] {state}"
+        )
+    if not out:
+        out.append("  in flight: none")
+    for at, response in traffic.answers:
         try:
             sent = response.request.all_headers().get("cookie", "")
             got = response.all_headers().get("set-cookie", "")
@@ -132,39 +167,6 @@ def _workers_report(page: Any) -> list[str]:
     ] or ["  service workers: none"]
 
 
-def _watch_requests(context: Any) -> dict[Any, list[Any]]:
-    pending: dict[Any, list[Any]] = {}
-
-    def answered(response: Any) -> None:
-        if response.request in pending:
-            pending[response.request][1] = f"answered {response.status}"
-        answers = _ANSWERS.setdefault(context, [])
-        answers.append((time.monotonic(), response))
-        del answers[:-30]
-
-    context.on(
-        "request",
-        lambda r: pending.__setitem__(r, [time.monotonic(), "sent", r.method, r.url, r]),
-    )
-    context.on("response", answered)
-    context.on("requestfinished", lambda r: pending.pop(r, None))
-    context.on("requestfailed", lambda r: pending.pop(r, None))
-    return pending
-
-
-def _in_flight_report(context: Any) -> list[str]:
-    now = time.monotonic()
-    out = []
-    for started, state, method, url, request in list(_IN_FLIGHT.get(context, {}).values()):
-        try:
-            kind = request.resource_type
-            worker = " (service worker)" if request.service_worker else ""
-        except Exception:
-            kind, worker = "?", ""
-        out.append(f"  in flight {now - started:.1f} s: {method} {url} [{kind}{worker}] {state}")
-    return out or ["  in flight: none"]
-
-
 def watch_errors(page: Any, errors: list[str]) -> None:
     """Collect ``page``'s console errors and uncaught script errors in ``errors``: CSP
     violations and script errors show up there, and a page must have none."""
@@ -191,8 +193,7 @@ def _pages_report(contexts: list[Any], name: str) -> str:
     out = []
     for c, context in enumerate(contexts):
         out.append(f"context {c}:")
-        out.extend(_in_flight_report(context))
-        out.extend(_answers_report(context))
+        out.extend(_traffic_report(context))
         for p, page in enumerate(context.pages):
             out.append(f"context {c} page {p}: {page.url}")
             try:

@@ -28,6 +28,10 @@ def append(
 ) -> TrailEntry:
     """One trail step (and its audit entry). The trail is append-only: seq only grows."""
     s = uow.session
+    # Stamped before the statements below flush the action's own changes, so the document's
+    # row is written once (one UPDATE, one version step), not once for the state and again
+    # for this.
+    doc.updated_at = uow.now()
     seq = (
         s.scalar(select(func.max(TrailEntry.seq)).where(TrailEntry.document_id == doc.id)) or 0
     ) + 1
@@ -61,5 +65,4 @@ def append(
         actor_name=None if actor else SYSTEM_NAME,
         details={"from": from_state, "to": doc.state, **access.audit_details(doc, details or {})},
     )
-    doc.updated_at = uow.now()
     return entry

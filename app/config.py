@@ -135,6 +135,11 @@ class Settings:
     # taken along by the next recomputation (docflow.reports.rollup.handle_changed).
     reports_refresh_seconds: int = 30
     worker_metrics_port: int = 0
+    # The answer to a document action is built from the row the action locked and changed
+    # (app.api.documents.acted_json); with DHTN_CHECK_ACTION_ANSWERS=1 (the tests) it is also
+    # read afresh and a difference is an error, so a change the action made and the row did
+    # not take up cannot go unnoticed. Costs a second read: not for production.
+    check_action_answers: bool = False
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -223,6 +228,7 @@ class Settings:
             if env.get("PROMETHEUS_MULTIPROC_DIR")
             else None,
             worker_metrics_port=int(env.get("DHTN_WORKER_METRICS_PORT") or 0),
+            check_action_answers=_bool(env.get("DHTN_CHECK_ACTION_ANSWERS")),
             db_pool_size=int(env.get("DHTN_DB_POOL_SIZE") or 5),
             db_max_overflow=int(env.get("DHTN_DB_MAX_OVERFLOW") or 10),
             db_pool_timeout=int(env.get("DHTN_DB_POOL_TIMEOUT") or 30),

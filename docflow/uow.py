@@ -87,7 +87,8 @@ class UnitOfWork:
         signing: SigningProvider | None = None,
     ) -> None:
         self._session_factory = session_factory
-        self._publisher = publisher
+        # Hands the committed outbox messages on (Celery); replaceable for one unit.
+        self.publisher = publisher
         self.clock = clock
         self.store = store
         # verifier(pdf_bytes) -> signing's typed report, or None when not configured.
@@ -155,9 +156,9 @@ class UnitOfWork:
         queued, self._queued = self._queued, []
         self._once = set()
         callbacks, self._after_commit = self._after_commit, []
-        if queued and self._publisher is not None:
+        if queued and self.publisher is not None:
             try:
-                self._publisher(queued)
+                self.publisher(queued)
             except Exception:  # the relay will pick them up; the commit stands
                 log.exception("publishing outbox messages failed; the relay will retry")
         for callback in callbacks:

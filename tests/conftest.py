@@ -232,6 +232,8 @@ def make_test_settings(tmp_path: Path, database_url: str, **overrides: Any) -> A
             "DHTN_OCR": "off",
             "DHTN_BROKER_URL": "memory://",
             "DHTN_LOG_LEVEL": "WARNING",
+            # Every action's answer, built from the changed row, is held to a fresh read.
+            "DHTN_CHECK_ACTION_ANSWERS": "true",
         }
     )
     return base.with_overrides(**overrides)

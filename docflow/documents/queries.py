@@ -9,7 +9,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import Any, Literal
 
-from sqlalchemy import ColumnElement, Select, or_, select, tuple_, union
+from sqlalchemy import ColumnElement, Select, event, or_, select, tuple_, union
+from sqlalchemy.orm import Session
 
 from docflow import audit
 from docflow.actors import Actor
@@ -17,7 +18,7 @@ from docflow.documents import access
 from docflow.documents.files import open_file
 from docflow.documents.text import fold
 from docflow.errors import NotFoundError, ValidationError
-from docflow.models import Document, DocumentFile, DocumentType, TrailEntry
+from docflow.models import Assignment, Document, DocumentFile, DocumentType, Review, TrailEntry
 from docflow.outbox import Handlers
 from docflow.pagination import Page, clamp_limit, decode_cursor, encode_cursor
 from docflow.search import search_documents
@@ -75,6 +76,47 @@ def lock_document(
     if doc is None or doc.direction != direction:
         raise NotFoundError("Không tìm thấy văn bản.", code="document_not_found")
     return access.ensure_visible(actor, doc)
+
+
+#: The document's people and things (loaded with it under the lock): each many-to-one with the
+#: column naming it, each collection with the class of its rows.
+_NAMED = (("register", "register_id"), ("submitted_to", "submitted_to_id"))
+_HELD = (("files", DocumentFile), ("assignments", Assignment), ("reviews", Review))
+#: Session.info key: the rows of :data:`_HELD` this session wrote, by collection.
+_ADDED = "dhtn_added_beside"
+
+
+@event.listens_for(Session, "before_flush")
+def _note_rows_beside(session: Session, _context: Any, _instances: Any) -> None:
+    # The identity map holds written rows weakly: a row nobody keeps is gone by the time
+    # settle() looks, so the rows are noted as they are written.
+    for obj in session.new:
+        for name, kind in _HELD:
+            if isinstance(obj, kind):
+                session.info.setdefault(_ADDED, []).append((name, obj))
+
+
+def settle(uow: UnitOfWork, doc: Document) -> None:
+    """Bring what was loaded with a locked document up to what the action wrote, before it
+    commits, so the row can be the action's answer without reading it again (issue 19): an
+    action may set a column that names a row (``register_id``) rather than the relationship,
+    or add a row (a file, an assignment, a review), beside the document or to its list (where
+    it stands last, not in the list's order). Only those parts are read again, in the
+    action's transaction; an action that did neither (start, complete, submit) reads nothing. (A change made by a bulk statement is not seen here:
+    ``check_action_answers`` in the tests holds every answer to a fresh read.)"""
+    s = uow.session
+    s.flush()
+    stale = []
+    for name, column in _NAMED:
+        named, loaded = getattr(doc, column), getattr(doc, name)
+        if (loaded.id if loaded is not None else None) != named:
+            stale.append(name)
+    # A row added beside the list is missing from it, and one appended to it stands last,
+    # not in the list's order: either way the list is read again.
+    added = {name for name, row in s.info.get(_ADDED, ()) if row.document_id == doc.id}
+    stale += [name for name, _kind in _HELD if name in added]
+    if stale:
+        s.refresh(doc, stale)
 
 
 def document_types(uow: UnitOfWork) -> list[DocumentType]:

@@ -18,7 +18,7 @@ from docflow import engine, outgoing
 from docflow.actors import Actor
 from docflow.documents import access, trail
 from docflow.documents.notices import tell
-from docflow.documents.queries import lock_document
+from docflow.documents.queries import lock_document, settle
 from docflow.engine import Effect, Move
 from docflow.enums import Role, Secrecy
 from docflow.errors import (
@@ -143,7 +143,7 @@ def _do_submit(uow: UnitOfWork, actor: Actor, doc: Document, cmd: Submit) -> dic
         raise ValidationError.field("to_user_id", "Người nhận phải là lãnh đạo của cơ quan.")
     if not access.user_cleared_for(leader, doc.secrecy_rank):
         raise ValidationError.field("to_user_id", NOT_CLEARED, code="recipient_not_cleared")
-    doc.submitted_to_id = leader.id
+    doc.submitted_to = leader  # the id and the person the answer names
     tell(uow, [leader.id], doc, "document_submitted", "Văn bản đến chờ ý kiến chỉ đạo")
     return {"to_user_id": str(leader.id), "to_name": leader.full_name}
 
@@ -266,7 +266,7 @@ def _do_complete(uow: UnitOfWork, actor: Actor, doc: Document, cmd: Complete) ->
 def _do_return(uow: UnitOfWork, actor: Actor, doc: Document, cmd: Return) -> dict[str, Any]:
     for a in open_assignments(doc):
         a.state = AssignmentState.CANCELLED.value
-    doc.submitted_to_id = None
+    doc.submitted_to = None
     return {}
 
 
@@ -289,7 +289,7 @@ def _do_accept_recall(
     """The sender's recall stands: open work is cancelled, the register entry and trail stay."""
     for a in open_assignments(doc):
         a.state = AssignmentState.CANCELLED.value
-    doc.submitted_to_id = None
+    doc.submitted_to = None
     return _recall_details(doc)
 
 
@@ -389,5 +389,6 @@ def act(
         )
         if kind in COUNTED_ACTIONS:
             statistics_changed(uow, doc.organization_id)
+        settle(uow, doc)  # the row as the action left it: the answer (app.api.documents)
         uow.commit()
         return doc

@@ -94,10 +94,14 @@ class Document(IdMixin, Base):
     register: Mapped[Register | None] = relationship(lazy="joined")
     submitted_to: Mapped[User | None] = relationship(foreign_keys=[submitted_to_id], lazy="joined")
     files: Mapped[list[DocumentFile]] = relationship(
-        lazy="selectin", order_by="DocumentFile.created_at", back_populates="document"
+        lazy="selectin",
+        order_by="[DocumentFile.created_at, DocumentFile.id]",
+        back_populates="document",
     )
     assignments: Mapped[list[Assignment]] = relationship(
-        lazy="selectin", order_by="Assignment.assigned_at", back_populates="document"
+        lazy="selectin",
+        order_by="[Assignment.assigned_at, Assignment.id]",
+        back_populates="document",
     )
     # Outgoing: the review chain (who was asked to review, which version they saw).
     reviews: Mapped[list[Review]] = relationship(

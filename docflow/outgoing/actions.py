@@ -21,6 +21,7 @@ from docflow.documents import access, trail
 from docflow.documents.files import PDF, file_from_ref, read_bytes, store_bytes
 from docflow.documents.notices import tell
 from docflow.documents.ports import SignerUnavailableError, signing_provider
+from docflow.documents.queries import settle
 from docflow.engine import Effect, Move
 from docflow.errors import PermissionDeniedError, ValidationError
 from docflow.models import Document, Review, TrailEntry
@@ -125,7 +126,7 @@ def _do_submit(
             version_requested=doc.draft_version or 1,
         )
     )
-    doc.submitted_to_id = to.id
+    doc.submitted_to = to  # the id and the person the answer names
     tell(uow, [to.id], doc, "draft_submitted", "Dự thảo văn bản đi chờ ý kiến của đồng chí")
     return {"to_user_id": str(to.id), "to_name": to.full_name}
 
@@ -135,7 +136,7 @@ def _do_request_changes(
 ) -> dict[str, Any]:
     review = _open_review(doc, actor.user_id)
     _close_review(uow, doc, actor, "changes_requested", cmd.comment)
-    doc.submitted_to_id = None
+    doc.submitted_to = None
     asked_by = review.requested_by_id if review is not None else None
     tell(
         uow,
@@ -193,7 +194,7 @@ def record_signed(
     )
     review = _open_review(doc, actor.user_id)
     _close_review(uow, doc, actor, "signed", comment)
-    doc.submitted_to_id = None
+    doc.submitted_to = None
     asked_by = review.requested_by_id if review is not None else None
     tell(
         uow,
@@ -317,5 +318,6 @@ def act(
         run_move(
             uow, actor, doc, kind, parse=lambda: spec.params.model_validate(params), effect=effect
         )
+        settle(uow, doc)  # the row as the action left it: the answer (app.api.documents)
         uow.commit()
         return doc

@@ -84,6 +84,9 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         PASSWORD,
         DHTN_DATABASE_URL=fresh_pg_database("_contract"),
         DHTN_TASKS_EAGER="true",
+        # Every action's answer (built from the changed row) is held to a fresh read: a
+        # difference answers 500, which fails the run.
+        DHTN_CHECK_ACTION_ANSWERS="true",
         # The public operations' rate limits are the server's to enforce, not the tester's to
         # trip: raised so that every generated request reaches the logic behind them.
         **{name: "100000/60" for name in RATE_LIMITS},

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import io
 import uuid
 from collections.abc import Sequence
@@ -294,25 +295,39 @@ def box_ranges(
 BOX_ORDER = (Document.urgency_rank.desc(), Document.listed_at.desc(), Document.id.desc())
 
 
-def _box_page_keys(
-    uow: UnitOfWork, ranges: Sequence[Select[int, dt.datetime, uuid.UUID]], limit: int
-) -> list[tuple[int, dt.datetime, uuid.UUID]]:
-    """The first ``limit`` keys (urgency, listed, id) of the ranges together, in the box's
-    order, each document once."""
+def _box_page(
+    ranges: Sequence[Select[int, dt.datetime, uuid.UUID]], limit: int
+) -> Select[int, dt.datetime, uuid.UUID] | None:
+    """The statement of the first ``limit`` keys (urgency, listed, id) of the ranges together,
+    in the box's order, each document once (None: the box has no reason at all)."""
     if not ranges:
-        return []
+        return None
     if len(ranges) == 1:
-        rows = uow.session.execute(ranges[0])
-        return [(u, at, i) for u, at, i in rows]
+        return ranges[0]
     # Each range a subquery: SQLite takes no LIMIT inside a compound select.
     parts = [r.subquery() for r in ranges]
     merged = union(*(select(p.c.urgency_rank, p.c.listed_at, p.c.id) for p in parts)).subquery()
-    stmt = (
+    return (
         select(merged.c.urgency_rank, merged.c.listed_at, merged.c.id)
         .order_by(merged.c.urgency_rank.desc(), merged.c.listed_at.desc(), merged.c.id.desc())
         .limit(limit)
     )
-    return [(u, at, i) for u, at, i in uow.session.execute(stmt)]
+
+
+@functools.lru_cache(maxsize=1024)
+def _first_page(
+    actor: Actor, query: DocumentQuery, limit: int
+) -> Select[int, dt.datetime, uuid.UUID] | None:
+    """The first page's statement of a box, kept for the same reader and query (issue 19).
+
+    A box is a union of one range per reason, direction and state (a specialist's ``done``
+    box: a dozen): building it, and the key SQLAlchemy's statement cache looks it up by, cost
+    about as much CPU as the rest of the request. The statement depends on nothing but the
+    reader (who, where, roles, delegations today, clearance: the whole ``Actor``, so a change
+    of any of them is another key) and the query, and a statement object may be run any number
+    of times, from any thread; its cache key is computed once. Pages after the first (a
+    cursor) are built each time."""
+    return _box_page(box_ranges(actor, query, limit=limit, after=None), limit)
 
 
 def list_documents(uow: UnitOfWork, actor: Actor, query: DocumentQuery) -> Page[Document]:
@@ -338,9 +353,12 @@ def list_documents(uow: UnitOfWork, actor: Actor, query: DocumentQuery) -> Page[
             key = (int(after[0]), dt.datetime.fromisoformat(after[1]), uuid.UUID(after[2]))
         except (ValueError, IndexError) as exc:
             raise ValidationError.field("cursor", "Con trỏ phân trang không hợp lệ.") from exc
-    ranges = box_ranges(actor, query, limit=limit + 1, after=key)
+    if key is None:
+        page = _first_page(actor, replace(query, limit=None), limit + 1)
+    else:
+        page = _box_page(box_ranges(actor, query, limit=limit + 1, after=key), limit + 1)
     with uow:
-        keys = _box_page_keys(uow, ranges, limit + 1)
+        keys = [(u, at, i) for u, at, i in uow.session.execute(page)] if page is not None else []
         more = len(keys) > limit
         keys = keys[:limit]
         ids = [k[2] for k in keys]

@@ -133,7 +133,7 @@ class Person(FastHttpUser):  # type: ignore[misc]
 
     def still_mine(self, doc_id: str, action: str) -> bool:
         """Whether the document still names the caller for ``action``: an open assignment of
-        theirs (start, complete), or submitted to them (assign)."""
+        theirs (start, complete), or submitted to them and not yet under way (assign)."""
         r = self.get(f"/api/v1/documents/{doc_id}", name="GET /api/v1/documents/{id} (after 403)")
         if not r.ok:
             return True
@@ -144,7 +144,11 @@ class Person(FastHttpUser):  # type: ignore[misc]
                 for a in doc.get("assignments", [])
             )
         if action == "assign":
-            return (doc.get("submitted_to") or {}).get("id") == self.me["id"]
+            # Once the work is under way (another simulated leader of the same account
+            # assigned it and the specialist started), only the unit passes it on.
+            return (doc.get("submitted_to") or {}).get("id") == self.me["id"] and doc.get(
+                "state"
+            ) != "in_progress"
         return True
 
     @task(2)

@@ -33,12 +33,14 @@ from sqlalchemy import (
     and_,
     bindparam,
     exists,
+    inspect,
     or_,
     select,
     union,
     union_all,
 )
-from sqlalchemy.orm import QueryableAttribute, Session, defaultload, lazyload
+from sqlalchemy.orm import QueryableAttribute, Session, defaultload, lazyload, raiseload
+from sqlalchemy.orm.attributes import set_committed_value
 
 from docflow.actors import Actor
 from docflow.enums import Role, Secrecy
@@ -54,10 +56,31 @@ _NAME_ONLY = (lazyload(User.role_rows), lazyload(User.organization), lazyload(Us
 #: them (submitted to, assigned) come as name and id, without the organisation, unit and roles
 #: that ``User`` otherwise brings along, which no answer shows and which made up half of a
 #: box page's loading (issue 19).
+#: The review chain is an outgoing document's alone: it is read by :func:`with_reviews` for the
+#: outgoing documents among those read, not by a statement for every page of incoming ones; a
+#: reader that forgets it fails loudly (``raiseload``) rather than seeing no reviewers.
 READ_OPTIONS = (
     defaultload(Document.submitted_to).options(*_NAME_ONLY),
     defaultload(Document.assignments).defaultload(Assignment.user).options(*_NAME_ONLY),
+    raiseload(Document.reviews),
 )
+
+
+def with_reviews(session: Session, docs: Sequence[Document]) -> None:
+    """Give documents read with :data:`READ_OPTIONS` their review chains: one statement for
+    the outgoing ones among them (none when there are none); an incoming document has none."""
+    outgoing = [d.id for d in docs if d.direction == "outgoing"]
+    chains: dict[uuid.UUID, list[Review]] = {}
+    if outgoing:
+        for review in session.scalars(
+            select(Review)
+            .where(Review.document_id.in_(outgoing))
+            .order_by(Review.requested_at, Review.id)
+        ):
+            chains.setdefault(review.document_id, []).append(review)
+    for doc in docs:
+        if "reviews" in inspect(doc).unloaded:
+            set_committed_value(doc, "reviews", chains.get(doc.id, []))
 
 
 def sees_whole_organisation(actor: Actor) -> bool:

@@ -76,6 +76,7 @@ def lock_document(
     ).first()
     if doc is None or doc.direction != direction:
         raise NotFoundError("Không tìm thấy văn bản.", code="document_not_found")
+    access.with_reviews(uow.session, [doc])
     return access.ensure_visible(actor, doc)
 
 
@@ -153,9 +154,10 @@ def get_document(
     the audit log records as a read; the document sent back as the answer to their own
     action (registering, an action) is not a read of it (the action itself is recorded)."""
     with uow:
-        doc = access.ensure_visible(
-            actor, uow.session.get(Document, document_id, options=access.READ_OPTIONS)
-        )
+        found = uow.session.get(Document, document_id, options=access.READ_OPTIONS)
+        if found is not None:
+            access.with_reviews(uow.session, [found])
+        doc = access.ensure_visible(actor, found)
         if opened:
             audit.record_read(uow, actor, "document.read", doc)
         return doc
@@ -366,6 +368,7 @@ def list_documents(uow: UnitOfWork, actor: Actor, query: DocumentQuery) -> Page[
         if ids:
             stmt = select(Document).where(Document.id.in_(ids)).options(*access.READ_OPTIONS)
             by_id = {d.id: d for d in uow.session.scalars(stmt).unique()}
+            access.with_reviews(uow.session, list(by_id.values()))
     # A document deleted between the two statements is left out of the page (none are deleted
     # today); the cursor is the key the page was cut at.
     rows = [by_id[i] for i in ids if i in by_id]

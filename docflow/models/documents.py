@@ -105,7 +105,7 @@ class Document(IdMixin, Base):
     )
     # Outgoing: the review chain (who was asked to review, which version they saw).
     reviews: Mapped[list[Review]] = relationship(
-        lazy="selectin", order_by="Review.requested_at", viewonly=True
+        lazy="selectin", order_by="[Review.requested_at, Review.id]", viewonly=True
     )
 
     __mapper_args__ = {"version_id_col": version}

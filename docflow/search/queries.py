@@ -163,6 +163,7 @@ def search_documents(
                     .options(*access.READ_OPTIONS)
                 ).unique()
             }
+            access.with_reviews(uow.session, list(loaded.values()))
             rows = [(loaded[r.id], r.meta_hit) for r in ranked if r.id in loaded]
         else:
             stmt = _sqlite(actor, base, terms).offset(offset).limit(limit + 1)

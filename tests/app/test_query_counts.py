@@ -155,7 +155,25 @@ def test_an_action_reads_its_document_once_and_the_people_on_it_by_name(
     assert any(s.startswith("SELECT documents.direction FROM documents") for s in flat)
     assert not [s for s in flat if s.startswith("SELECT user_roles")]
     assert not [s for s in flat if s.startswith("INSERT INTO audit_pending_reads")]
-    assert len(flat) <= 16, flat
+    # An incoming document has no review chain to read (access.with_reviews).
+    assert not [s for s in flat if s.startswith("SELECT document_reviews.")], flat
+    assert len(flat) <= 15, flat
     fresh = client.get(f"/api/v1/documents/{doc}", headers=headers)
     assert fresh.status_code == 200
     assert r.get_json() == fresh.get_json()
+
+
+def test_a_box_of_incoming_documents_reads_no_review_chains(
+    client: Any, api: Any, demo: Demo, connection: Connection
+) -> None:
+    """The review chain is an outgoing document's: a page of incoming ones reads the documents,
+    their files and assignments, and no reviews (issue 19)."""
+    flow = Incoming(client, api, demo)
+    for _ in range(3):
+        flow.register(notation=f"{next(SERIAL)}/KH-MTTW-BTT")
+    with counting(connection) as statements:
+        r = client.get("/api/v1/documents?box=all&direction=incoming", headers=flow.h("vanthu.tw"))
+    assert r.status_code == 200 and len(r.get_json()["items"]) >= 3
+    flat = [" ".join(s.split()) for s in statements]
+    assert [s for s in flat if "FROM document_files" in s], flat
+    assert not [s for s in flat if s.startswith("SELECT document_reviews.")], flat

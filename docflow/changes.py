@@ -35,6 +35,7 @@ from sqlalchemy import (
     or_,
     select,
     text,
+    true,
     tuple_,
 )
 from sqlalchemy.orm import Session
@@ -334,9 +335,20 @@ def organization_validator(session: Session, organization_id: uuid.UUID) -> str:
     return f"0:{int(recent)}"  # SQLite: nothing runs beside a reader (settled_below)
 
 
-def object_validator(session: Session, object_id: uuid.UUID) -> str:
-    """A value that changes whenever the object is logged again: its rows' count and last seq."""
+def object_validator(
+    session: Session, object_id: uuid.UUID, *, seen: ColumnElement[bool] | None = None
+) -> str | None:
+    """A value that changes whenever the object is logged again: its rows' count and last seq.
+    With ``seen`` (a condition: may the caller see the object?) both come in one statement,
+    and None when the condition does not hold."""
+    stats = (
+        select(func.count().label("n"), func.max(Change.seq).label("last"))
+        .where(Change.object_id == object_id)
+        .subquery()
+    )
     row = session.execute(
-        select(func.count(), func.max(Change.seq)).where(Change.object_id == object_id)
+        select(stats.c.n, stats.c.last, (seen if seen is not None else true()).label("seen"))
     ).one()
-    return f"{int(row[0])}.{row[1] or 0}"
+    if not row.seen:
+        return None
+    return f"{int(row.n)}.{row.last or 0}"

@@ -143,13 +143,9 @@ def document_validator(uow: UnitOfWork, actor: Actor, document_id: uuid.UUID) ->
     """The validator of one document for this caller, or None when they may not see it (the
     read itself then answers 404)."""
     with uow:
-        s = uow.session
-        seen = s.execute(
-            select(Document.id).where(Document.id == document_id, access.visible_clause(actor))
-        ).first()
-        if seen is None:
-            return None
-        return changes.object_validator(s, document_id)
+        # One statement: whether the caller may see it, and its log's count and last seq.
+        seen = exists().where(Document.id == document_id, access.visible_clause(actor))
+        return changes.object_validator(uow.session, document_id, seen=seen)
 
 
 def record_cached_read(uow: UnitOfWork, actor: Actor, document_id: uuid.UUID) -> None:

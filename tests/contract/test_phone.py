@@ -63,3 +63,29 @@ def test_a_changed_resource_gets_a_new_tag(client: Any, api: Any) -> None:
         "/api/v1/holidays?year=2026", headers={**admin, "If-None-Match": first.headers["ETag"]}
     )
     assert after.status_code == 200 and after.headers["ETag"] != first.headers["ETag"]
+
+
+def test_a_document_tag_follows_its_changes_and_its_reader(
+    client: Any, api: Any, demo: Demo
+) -> None:
+    """``GET /documents/{id}``: 304 while unchanged, 200 with a new tag once it changed, and
+    404 for a caller who may not see it, whatever tag they send (the validator and the
+    visibility come from one statement)."""
+    from tests.incoming.conftest import Incoming
+
+    flow = Incoming(client, api, demo)
+    doc = flow.register().get_json()["id"]
+    clerk = flow.h("vanthu.tw")
+    first = client.get(f"/api/v1/documents/{doc}", headers=clerk)
+    tag = first.headers["ETag"]
+    again = client.get(f"/api/v1/documents/{doc}", headers={**clerk, "If-None-Match": tag})
+    assert again.status_code == 304
+    r = flow.act("vanthu.tw", doc, "submit", to_user_id=flow.user_id("lanhdao.tw"))
+    assert r.status_code == 200
+    changed = client.get(f"/api/v1/documents/{doc}", headers={**clerk, "If-None-Match": tag})
+    assert changed.status_code == 200 and changed.headers["ETag"] != tag
+    stranger = client.get(
+        f"/api/v1/documents/{doc}",
+        headers={**flow.h("chuyenvien.dcgs"), "If-None-Match": changed.headers["ETag"]},
+    )
+    assert stranger.status_code == 404

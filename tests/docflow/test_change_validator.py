@@ -73,3 +73,40 @@ def test_one_statement_gives_the_definition_and_sees_a_late_commit() -> None:
             assert organization_validator(reader, other).endswith(":1")
     finally:
         engine.dispose()
+
+
+def test_an_object_validator_and_whether_it_is_seen_in_one_statement() -> None:
+    """``object_validator`` with ``seen``: None when the condition fails (the read answers 404),
+    else the object's row count and last seq, from one statement."""
+    from sqlalchemy import event, false, true
+
+    from docflow.changes import object_validator
+
+    url = fresh_pg_database("_validator")
+    upgrade(url)
+    engine = create_engine(url)
+    org, obj = uuid.uuid4(), uuid.uuid4()
+    statements: list[str] = []
+    event.listen(engine, "before_cursor_execute", lambda *a: statements.append(a[2]))
+    try:
+        with Session(engine) as s:
+            assert object_validator(s, obj, seen=true()) == "0.0"
+            for _ in range(2):
+                s.execute(
+                    insert(Change).values(
+                        txid=txid_expr(s),
+                        kind="document",
+                        change="updated",
+                        object_id=obj,
+                        organization_id=org,
+                        at=dt.datetime.now(dt.UTC),
+                    )
+                )
+            last = s.scalar(select(func.max(Change.seq)))
+            statements.clear()
+            assert object_validator(s, obj, seen=true()) == f"2.{last}"
+            assert object_validator(s, obj, seen=false()) is None
+            assert object_validator(s, obj) == f"2.{last}"
+            assert len(statements) == 3
+    finally:
+        engine.dispose()

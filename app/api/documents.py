@@ -28,6 +28,7 @@ from app.auth import actor_required, api_auth
 from app.runtime import make_uow, reading, runtime
 from app.uploads import multipart
 from docflow import incoming, search
+from docflow.documents import access
 from docflow.documents import queries as documents
 from docflow.incoming.commands import RegisterIncoming
 from docflow.outgoing import actions as outgoing_actions
@@ -85,6 +86,9 @@ def acted_json(doc: Any) -> dict[str, Any]:
     afresh (logged). With ``check_action_answers`` (the tests) the fresh read is always made
     and must be the same answer, and a part left unloaded is an error."""
     check = runtime().settings.check_action_answers
+    if not access.can_see(actor_required(), doc):
+        # The action took the document out of the caller's sight: answered as a read (404).
+        return answer_json(doc.id)
     try:
         with reading():
             answer = document_json(doc)
@@ -316,9 +320,8 @@ def document_action(document_id: uuid.UUID) -> object:
         # The jobs the action queued run (eagerly, in the tests) after the answer is checked:
         # the fresh read is to see the database as the action committed it.
         uow.publisher = held.extend
-    doc = flow.act(uow, actor, document_id, body.action, params)
     try:
-        return acted_json(doc)
+        return acted_json(flow.act(uow, actor, document_id, body.action, params))
     finally:
         if held and publish is not None:
             publish(held)

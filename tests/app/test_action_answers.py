@@ -116,3 +116,31 @@ def test_the_check_finds_an_answer_the_action_left_behind(
     assert r.status_code == 200
     assert r.get_json()["submitted_to"] is None
     assert flow.get("vanthu.tw", docs[1]).get_json()["submitted_to"] is not None
+
+
+def test_a_document_the_action_took_out_of_sight_is_answered_as_a_read(
+    client: Any, app: Any, api: Any, demo: Demo, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """When the caller may no longer see the document after their action, the answer is not
+    built from the row: it is a read with visibility applied (as before issue 19: 404 when
+    hidden). Here the view is told the document is out of sight and reads it again."""
+    from types import SimpleNamespace
+
+    import app.api.documents as view
+    from tests.app.test_query_counts import counting
+
+    _check(app, False)
+    flow = Incoming(client, api, demo)
+    doc = flow.register().get_json()["id"]
+    monkeypatch.setattr(view, "access", SimpleNamespace(can_see=lambda actor, d: False))
+    from sqlalchemy.engine import Engine
+
+    with counting(Engine) as statements:
+        r = flow.act("vanthu.tw", doc, "submit", to_user_id=flow.user_id("lanhdao.tw"))
+    assert r.status_code == 200
+    reads = [
+        s
+        for s in statements
+        if " ".join(s.split()).startswith("SELECT documents.organization_id, documents.direction")
+    ]
+    assert len(reads) == 2, reads  # the lock, then the read of the answer

@@ -98,6 +98,13 @@ def _note_rows_beside(session: Session, _context: Any, _instances: Any) -> None:
                 session.info.setdefault(_ADDED, []).append((name, obj))
 
 
+@event.listens_for(Session, "after_commit")
+def _forget_rows_beside(session: Session) -> None:
+    # Noted for the transaction that wrote them: a long unit that commits as it goes (a bulk
+    # import) does not keep them all.
+    session.info.pop(_ADDED, None)
+
+
 def settle(uow: UnitOfWork, doc: Document) -> None:
     """Bring what was loaded with a locked document up to what the action wrote, before it
     commits, so the row can be the action's answer without reading it again (issue 19): an

@@ -7,6 +7,7 @@ it. Screenshots at desktop and phone width land in var/screenshots/dossiers-*.pn
 from __future__ import annotations
 
 import io
+import itertools
 import json
 import uuid
 from pathlib import Path
@@ -32,11 +33,16 @@ def _token(base: str, username: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {r.json()['access_token']}"}
 
 
+# One number per document registered here: two drawn at random from 900 once met on the same
+# server, and the second was refused as a possible duplicate (409) of the first.
+_NOTATIONS = itertools.count(1000 + uuid.uuid4().int % 8000)
+
+
 def _handled_document(base: str, subject: str) -> str:
     """Registered by the clerk, assigned by the leader to DCGSPBXH (through the API)."""
     clerk, leader = _token(base, "vanthu.tw"), _token(base, "lanhdao.tw")
     meta = {
-        "notation": f"{uuid.uuid4().int % 900 + 100}/KH-MTTW-BTT",
+        "notation": f"{next(_NOTATIONS)}/KH-MTTW-BTT",
         "doc_type": "KH",
         "subject": subject,
         "issuer": {"name": "Ủy ban MTTQ Việt Nam tỉnh Demo"},

@@ -10,7 +10,7 @@ from typing import Any, Literal
 
 from flask import Response, stream_with_context
 from pydantic import BaseModel, ConfigDict, Field
-from sqlalchemy.orm.exc import DetachedInstanceError
+from sqlalchemy.exc import InvalidRequestError
 
 from app.api import bp
 from app.api.document_schemas import ActionRequest, DocumentOut, DocumentPage, TrailList, TrailOut
@@ -82,17 +82,20 @@ def acted_json(doc: Any) -> dict[str, Any]:
     again was four statements and a quarter of an action's CPU). Its deadline marks and reply
     links are read as for any answer.
 
+    It is the document as the action committed it: a job that changes it meanwhile without its
+    row lock (text extraction marking a file done) shows in the next read, not here.
+
     Should an action leave a part unloaded, the answer falls back to reading the document
     afresh (logged). With ``check_action_answers`` (the tests) the fresh read is always made
     and must be the same answer, and a part left unloaded is an error."""
     check = runtime().settings.check_action_answers
-    if not access.can_see(actor_required(), doc):
-        # The action took the document out of the caller's sight: answered as a read (404).
-        return answer_json(doc.id)
     try:
+        if not access.can_see(actor_required(), doc):
+            # The action took the document out of the caller's sight: answered as a read (404).
+            return answer_json(doc.id)
         with reading():
             answer = document_json(doc)
-    except DetachedInstanceError:
+    except InvalidRequestError:  # a part not loaded (detached, or reviews not given)
         if check:
             raise
         log.warning("action answer: the changed row lacks a part; read afresh", exc_info=True)
@@ -324,4 +327,7 @@ def document_action(document_id: uuid.UUID) -> object:
         return acted_json(flow.act(uow, actor, document_id, body.action, params))
     finally:
         if held and publish is not None:
-            publish(held)
+            try:
+                publish(held)
+            except Exception:  # as UnitOfWork.commit: the relay hands them on later
+                log.exception("publishing outbox messages failed; the relay will retry")

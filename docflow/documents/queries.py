@@ -323,7 +323,13 @@ def _box_page(
     )
 
 
-@functools.lru_cache(maxsize=1024)
+#: First-page statements kept per process. An entry holds the statement's clause tree and its
+#: cache key: 16 KB (a specialist's inbox) to about 0.5 MB (a done box of a unit head, a union
+#: of a dozen ranges); 256 of them bound it to tens of MB per process.
+FIRST_PAGES_KEPT = 256
+
+
+@functools.lru_cache(maxsize=FIRST_PAGES_KEPT)
 def _first_page(
     actor: Actor, query: DocumentQuery, limit: int
 ) -> Select[int, dt.datetime, uuid.UUID] | None:
@@ -335,7 +341,10 @@ def _first_page(
     reader (who, where, roles, delegations today, clearance: the whole ``Actor``, so a change
     of any of them is another key) and the query, and a statement object may be run any number
     of times, from any thread; its cache key is computed once. Pages after the first (a
-    cursor) are built each time."""
+    cursor) are built each time. The statements are per reader, so the cache helps people who
+    come back to their boxes within the last :data:`FIRST_PAGES_KEPT` box reads of the process;
+    one statement per shape with the reader's values as parameters would serve everyone (not
+    done)."""
     return _box_page(box_ranges(actor, query, limit=limit, after=None), limit)
 
 

@@ -124,15 +124,15 @@ def txid_expr(session: Session) -> ColumnElement[int]:
     return literal(0)
 
 
+#: PostgreSQL: the oldest transaction still running (every smaller id has ended).
+_SETTLED_BELOW = "(pg_snapshot_xmin(pg_current_snapshot())::text)::bigint"
+
+
 def settled_below(session: Session) -> int:
     """Every transaction with a smaller id has ended (committed or rolled back)."""
     if not _is_pg(session):
         return NO_RUNNING
-    return int(
-        session.execute(
-            select(literal_column("(pg_snapshot_xmin(pg_current_snapshot())::text)::bigint"))
-        ).scalar_one()
-    )
+    return int(session.execute(select(literal_column(_SETTLED_BELOW))).scalar_one())
 
 
 def own_txid(session: Session) -> int | None:
@@ -307,8 +307,7 @@ QUANTUM = 4096
 
 
 _PG_ORGANIZATION_VALIDATOR = text(
-    "WITH f AS (SELECT b - b % :quantum AS floor"
-    " FROM (SELECT (pg_snapshot_xmin(pg_current_snapshot())::text)::bigint AS b) AS s)"
+    f"WITH f AS (SELECT b - b % :quantum AS floor FROM (SELECT {_SETTLED_BELOW} AS b) AS s)"
     " SELECT f.floor, (SELECT count(*) FROM changes"
     " WHERE changes.organization_id = :org AND changes.txid >= f.floor) FROM f"
 ).bindparams(quantum=QUANTUM)
@@ -329,10 +328,12 @@ def organization_validator(session: Session, organization_id: uuid.UUID) -> str:
     if _is_pg(session):
         row = session.execute(_PG_ORGANIZATION_VALIDATOR, {"org": organization_id}).one()
         return f"{int(row[0])}:{int(row[1])}"
+    # SQLite: nothing runs beside a reader (settled_below), so the floor is 0 and every row
+    # of the organisation counts.
     recent = session.execute(
-        select(func.count()).where(Change.organization_id == organization_id, Change.txid >= 0)
+        select(func.count()).where(Change.organization_id == organization_id)
     ).scalar_one()
-    return f"0:{int(recent)}"  # SQLite: nothing runs beside a reader (settled_below)
+    return f"0:{int(recent)}"
 
 
 def object_validator(

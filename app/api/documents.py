@@ -55,23 +55,18 @@ def answer_json(document_id: uuid.UUID) -> dict[str, Any]:
 
 
 def _difference(mine: Any, fresh: Any) -> Any:
-    """What differs between two answers' values, down through lists and objects."""
-    if isinstance(mine, list) and isinstance(fresh, list) and len(mine) == len(fresh):
-        return [_difference(a, b) for a, b in zip(mine, fresh, strict=True) if a != b]
-    if isinstance(mine, list) and isinstance(fresh, list):
-        brief = [[x.get("kind"), x.get("version")] if isinstance(x, dict) else x for x in mine]
-        return {
-            "mine": brief,
-            "fresh": [
-                [x.get("kind"), x.get("version")] if isinstance(x, dict) else x for x in fresh
-            ],
-        }
+    """What differs between two answers' values, down through lists (of the same length) and
+    objects; lists of other lengths by their items' ids."""
     if isinstance(mine, dict) and isinstance(fresh, dict):
+        keys = mine.keys() | fresh.keys()
         return {
-            k: _difference(mine.get(k), fresh.get(k))
-            for k in mine.keys() | fresh.keys()
-            if mine.get(k) != fresh.get(k)
+            k: _difference(mine.get(k), fresh.get(k)) for k in keys if mine.get(k) != fresh.get(k)
         }
+    if isinstance(mine, list) and isinstance(fresh, list):
+        if len(mine) == len(fresh):
+            return [_difference(a, b) for a, b in zip(mine, fresh, strict=True) if a != b]
+        ids = [[x.get("id") if isinstance(x, dict) else x for x in side] for side in (mine, fresh)]
+        return {"mine": ids[0], "fresh": ids[1]}
     return (mine, fresh)
 
 
@@ -103,12 +98,9 @@ def acted_json(doc: Any) -> dict[str, Any]:
     if check:
         fresh = answer_json(doc.id)
         if answer != fresh:
-            differ = sorted(
-                k for k in fresh.keys() | answer.keys() if fresh.get(k) != answer.get(k)
-            )
+            differ = _difference(answer, fresh)
             raise AssertionError(
-                f"action answer differs from a fresh read in {differ}: "
-                f"{[_difference(answer.get(k), fresh.get(k)) for k in differ]}"[:2000]
+                f"action answer differs from a fresh read in {sorted(differ)}: {differ}"[:2000]
             )
     return answer
 

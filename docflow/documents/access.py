@@ -52,23 +52,24 @@ OFFICE_ROLES = (Role.CLERK, Role.LEADER)
 SECRET_MASK = "[Văn bản mật]"
 
 _NAME_ONLY = (lazyload(User.role_rows), lazyload(User.organization), lazyload(User.unit))
-#: How documents are read for an answer (a box, a search, one document): the people named on
-#: them (submitted to, assigned) come as name and id, without the organisation, unit and roles
-#: that ``User`` otherwise brings along, which no answer shows and which made up half of a
-#: box page's loading (issue 19).
-#: The review chain is an outgoing document's alone: it is read by :func:`with_reviews` for the
-#: outgoing documents among those read, not by a statement for every page of incoming ones; a
-#: reader that forgets it fails loudly (``raiseload``) rather than seeing no reviewers.
-READ_OPTIONS = (
+#: How documents are read for an answer (a box, a search, one document, an action's lock):
+#: the people named on them (submitted to, assigned) come as name and id, without the
+#: organisation, unit and roles that ``User`` otherwise brings along, which no answer shows and
+#: which made up half of a box page's loading; the review chain, an outgoing document's alone,
+#: is read by :func:`read_documents` for the outgoing ones among them, not by a statement for
+#: every page of incoming ones (issue 19). Raised on if not given, rather than seen empty.
+_READ_OPTIONS = (
     defaultload(Document.submitted_to).options(*_NAME_ONLY),
     defaultload(Document.assignments).defaultload(Assignment.user).options(*_NAME_ONLY),
     raiseload(Document.reviews),
 )
 
 
-def with_reviews(session: Session, docs: Sequence[Document]) -> None:
-    """Give documents read with :data:`READ_OPTIONS` their review chains: one statement for
-    the outgoing ones among them (none when there are none); an incoming document has none."""
+def read_documents(session: Session, stmt: Select[Any]) -> list[Document]:
+    """The documents of ``stmt`` (a ``select(Document)``) as an answer shows them: with their
+    files, assignments and the people on them by name, and the review chains of the outgoing
+    ones (one statement more, none when there are none)."""
+    docs = list(session.scalars(stmt.options(*_READ_OPTIONS)).unique())
     outgoing = [d.id for d in docs if d.direction == "outgoing"]
     chains: dict[uuid.UUID, list[Review]] = {}
     if outgoing:
@@ -81,6 +82,7 @@ def with_reviews(session: Session, docs: Sequence[Document]) -> None:
     for doc in docs:
         if "reviews" in inspect(doc).unloaded:
             set_committed_value(doc, "reviews", chains.get(doc.id, []))
+    return docs
 
 
 def sees_whole_organisation(actor: Actor) -> bool:

@@ -68,16 +68,13 @@ def lock_document(
 ) -> Document:
     """The document of ``direction``, row-locked for this transaction (not the joined rows:
     concurrent actions on one document queue up); 404 if missing or invisible to the actor."""
-    doc = uow.session.scalars(
-        select(Document)
-        .where(Document.id == document_id)
-        .with_for_update(of=Document)
-        .options(*access.READ_OPTIONS)
-    ).first()
-    if doc is None or doc.direction != direction:
+    found = access.read_documents(
+        uow.session,
+        select(Document).where(Document.id == document_id).with_for_update(of=Document),
+    )
+    if not found or found[0].direction != direction:
         raise NotFoundError("Không tìm thấy văn bản.", code="document_not_found")
-    access.with_reviews(uow.session, [doc])
-    return access.ensure_visible(actor, doc)
+    return access.ensure_visible(actor, found[0])
 
 
 #: The document's people and things (loaded with it under the lock): each many-to-one with the
@@ -111,8 +108,9 @@ def settle(uow: UnitOfWork, doc: Document) -> None:
     action may set a column that names a row (``register_id``) rather than the relationship,
     or add a row (a file, an assignment, a review), beside the document or to its list (where
     it stands last, not in the list's order). Only those parts are read again, in the
-    action's transaction; an action that did neither (start, complete, submit) reads nothing. (A change made by a bulk statement is not seen here:
-    ``check_action_answers`` in the tests holds every answer to a fresh read.)"""
+    action's transaction; an action that did neither (start, complete, submit) reads nothing.
+    (A change made by a bulk statement is not seen here: ``check_action_answers`` in the
+    tests holds every answer to a fresh read.)"""
     s = uow.session
     s.flush()
     stale = []
@@ -161,10 +159,10 @@ def get_document(
     the audit log records as a read; the document sent back as the answer to their own
     action (registering, an action) is not a read of it (the action itself is recorded)."""
     with uow:
-        found = uow.session.get(Document, document_id, options=access.READ_OPTIONS)
-        if found is not None:
-            access.with_reviews(uow.session, [found])
-        doc = access.ensure_visible(actor, found)
+        found = access.read_documents(
+            uow.session, select(Document).where(Document.id == document_id)
+        )
+        doc = access.ensure_visible(actor, found[0] if found else None)
         if opened:
             audit.record_read(uow, actor, "document.read", doc)
         return doc
@@ -382,9 +380,8 @@ def list_documents(uow: UnitOfWork, actor: Actor, query: DocumentQuery) -> Page[
         ids = [k[2] for k in keys]
         by_id: dict[uuid.UUID, Document] = {}
         if ids:
-            stmt = select(Document).where(Document.id.in_(ids)).options(*access.READ_OPTIONS)
-            by_id = {d.id: d for d in uow.session.scalars(stmt).unique()}
-            access.with_reviews(uow.session, list(by_id.values()))
+            stmt = select(Document).where(Document.id.in_(ids))
+            by_id = {d.id: d for d in access.read_documents(uow.session, stmt)}
     # A document deleted between the two statements is left out of the page (none are deleted
     # today); the cursor is the key the page was cut at.
     rows = [by_id[i] for i in ids if i in by_id]

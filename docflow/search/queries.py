@@ -157,13 +157,10 @@ def search_documents(
                     break
             loaded = {
                 d.id: d
-                for d in uow.session.scalars(
-                    select(Document)
-                    .where(Document.id.in_([r.id for r in ranked]))
-                    .options(*access.READ_OPTIONS)
-                ).unique()
+                for d in access.read_documents(
+                    uow.session, select(Document).where(Document.id.in_([r.id for r in ranked]))
+                )
             }
-            access.with_reviews(uow.session, list(loaded.values()))
             rows = [(loaded[r.id], r.meta_hit) for r in ranked if r.id in loaded]
         else:
             stmt = _sqlite(actor, base, terms).offset(offset).limit(limit + 1)

@@ -155,7 +155,7 @@ def test_an_action_reads_its_document_once_and_the_people_on_it_by_name(
     assert any(s.startswith("SELECT documents.direction FROM documents") for s in flat)
     assert not [s for s in flat if s.startswith("SELECT user_roles")]
     assert not [s for s in flat if s.startswith("INSERT INTO audit_pending_reads")]
-    # An incoming document has no review chain to read (access.with_reviews).
+    # An incoming document has no review chain to read (access.read_documents).
     assert not [s for s in flat if s.startswith("SELECT document_reviews.")], flat
     assert len(flat) <= 15, flat
     fresh = client.get(f"/api/v1/documents/{doc}", headers=headers)

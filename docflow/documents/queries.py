@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import functools
 import io
 import uuid
 from collections.abc import Sequence
@@ -15,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from docflow import audit
 from docflow.actors import Actor
-from docflow.documents import access
+from docflow.documents import access, shapes
 from docflow.documents.files import open_file
 from docflow.documents.text import fold
 from docflow.errors import NotFoundError, ValidationError
@@ -321,28 +320,13 @@ def _box_page(
     )
 
 
-#: First-page statements kept per process. An entry holds the statement's clause tree and its
-#: cache key: 16 KB (a specialist's inbox) to about 0.5 MB (a done box of a unit head, a union
-#: of a dozen ranges); 256 of them bound it to tens of MB per process.
-FIRST_PAGES_KEPT = 256
-
-
-@functools.lru_cache(maxsize=FIRST_PAGES_KEPT)
 def _first_page(
     actor: Actor, query: DocumentQuery, limit: int
 ) -> Select[int, dt.datetime, uuid.UUID] | None:
-    """The first page's statement of a box, kept for the same reader and query (issue 19).
-
-    A box is a union of one range per reason, direction and state (a specialist's ``done``
-    box: a dozen): building it, and the key SQLAlchemy's statement cache looks it up by, cost
-    about as much CPU as the rest of the request. The statement depends on nothing but the
-    reader (who, where, roles, delegations today, clearance: the whole ``Actor``, so a change
-    of any of them is another key) and the query, and a statement object may be run any number
-    of times, from any thread; its cache key is computed once. Pages after the first (a
-    cursor) are built each time. The statements are per reader, so the cache helps people who
-    come back to their boxes within the last :data:`FIRST_PAGES_KEPT` box reads of the process;
-    one statement per shape with the reader's values as parameters would serve everyone (not
-    done)."""
+    """The first page's statement of a box, kept per reader shape by
+    :func:`docflow.documents.shapes.for_reader` (issue 19): building the union of ranges and
+    its cache key cost about as much CPU as the rest of the request. Pages after the first (a
+    cursor) are built each time."""
     return _box_page(box_ranges(actor, query, limit=limit, after=None), limit)
 
 
@@ -369,12 +353,14 @@ def list_documents(uow: UnitOfWork, actor: Actor, query: DocumentQuery) -> Page[
             key = (int(after[0]), dt.datetime.fromisoformat(after[1]), uuid.UUID(after[2]))
         except (ValueError, IndexError) as exc:
             raise ValidationError.field("cursor", "Con trỏ phân trang không hợp lệ.") from exc
+    page: tuple[Select[int, dt.datetime, uuid.UUID], dict[str, Any]] | None
     if key is None:
-        page = _first_page(actor, replace(query, limit=None), limit + 1)
+        page = shapes.for_reader(_first_page, actor, replace(query, limit=None), limit + 1)
     else:
-        page = _box_page(box_ranges(actor, query, limit=limit + 1, after=key), limit + 1)
+        built = _box_page(box_ranges(actor, query, limit=limit + 1, after=key), limit + 1)
+        page = None if built is None else (built, {})
     with uow:
-        keys = [(u, at, i) for u, at, i in uow.session.execute(page)] if page is not None else []
+        keys = [(u, at, i) for u, at, i in uow.session.execute(*page)] if page else []
         more = len(keys) > limit
         keys = keys[:limit]
         ids = [k[2] for k in keys]

@@ -25,6 +25,7 @@ from sqlalchemy import ColumnElement, Select, and_, exists, or_, select, tuple_
 from sqlalchemy.orm import Session, sessionmaker
 
 from docflow import Actor
+from docflow.actors import DelegatedRole
 from docflow.documents import access
 from docflow.documents.queries import DocumentQuery, _start_of, list_documents
 from docflow.documents.text import fold
@@ -266,6 +267,11 @@ def actors(demo: Demo) -> list[Actor]:
     head = demo.actor("truongban.dcgs")
     out.append(dataclasses.replace(head, roles=head.roles | {Role.CLERK}))
     out.append(demo.actor("vanthu.tinh"))
+    # Answering submissions for the leader today (a delegation): the leader's inbox as well.
+    leader = demo.actor("lanhdao.tw")
+    spec = demo.actor("chuyenvien.dcgs")
+    held = DelegatedRole(Role.LEADER, leader.user_id, leader.full_name, "thay", uuid.uuid4())
+    out.append(dataclasses.replace(spec, delegated=(held,)))
     return out
 
 

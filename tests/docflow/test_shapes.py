@@ -1,0 +1,92 @@
+"""Statements kept per reader shape (``docflow.documents.shapes``): readers of one shape share
+one statement object and each reads their own rows with it; a builder that would leave a
+reader's value in the statement is refused when the statement is built. (That every box's
+first page equals the old single query for readers of every shape, a delegated leader among
+them, is ``test_box_pages``.)"""
+
+from __future__ import annotations
+
+import dataclasses
+import uuid
+from typing import Any
+
+import pytest
+from sqlalchemy import Select, select
+
+from docflow.actors import Actor, DelegatedRole
+from docflow.documents import access, shapes
+from docflow.documents.queries import DocumentQuery, _first_page
+from docflow.enums import Role
+from docflow.models import Document
+from tests.conftest import Demo
+from tests.docflow.test_box_pages import make_documents
+
+
+def _ids(demo: Demo, stmt: Select[Any], params: dict[str, Any]) -> list[uuid.UUID]:
+    with demo.factory() as s:
+        return [row[-1] for row in s.execute(stmt, params)]
+
+
+def _built(demo: Demo, actor: Actor, query: DocumentQuery) -> list[uuid.UUID]:
+    """The first page as built for ``actor`` alone, their values in it."""
+    stmt = _first_page(actor, query, 50)
+    assert stmt is not None
+    return _ids(demo, stmt, {})
+
+
+def test_readers_of_one_shape_share_the_statement_and_read_their_own(demo: Demo) -> None:
+    make_documents(demo.factory)
+    dcgs = demo.actor("chuyenvien.dcgs")
+    tg = demo.actor("chuyenvien.tg")
+    assert shapes.shape_of(dcgs) == shapes.shape_of(tg)
+    query = DocumentQuery(box="all")
+    mine = shapes.for_reader(_first_page, dcgs, query, 50)
+    theirs = shapes.for_reader(_first_page, tg, query, 50)
+    assert mine is not None and theirs is not None
+    assert mine[0] is theirs[0]  # one statement object, built once
+    assert mine[1] != theirs[1]
+    assert mine[1]["dhtn_reader_me"] == dcgs.user_id
+    assert mine[1]["dhtn_reader_unit"] == dcgs.unit_id
+    # Each reads what the statement built for them reads.
+    boxes = []
+    for actor, (stmt, params) in ((dcgs, mine), (tg, theirs)):
+        boxes.append(_ids(demo, stmt, params))
+        assert boxes[-1] == _built(demo, actor, query)
+    assert boxes[0] and boxes[0] != boxes[1]
+    # A reader of another shape (a unit head) gets another statement.
+    head = shapes.for_reader(_first_page, demo.actor("truongban.dcgs"), query, 50)
+    assert head is not None and head[0] is not mine[0]
+
+
+def test_a_delegation_binds_the_delegator_in_a_list(demo: Demo) -> None:
+    make_documents(demo.factory)
+    leader = demo.actor("lanhdao.tw")
+    spec = demo.actor("chuyenvien.dcgs")
+    held = DelegatedRole(Role.LEADER, leader.user_id, leader.full_name, "thay", uuid.uuid4())
+    delegate = dataclasses.replace(spec, delegated=(held,))
+    query = DocumentQuery(box="inbox", direction="incoming")
+    kept = shapes.for_reader(_first_page, delegate, query, 50)
+    assert kept is not None
+    stmt, params = kept
+    assert params["dhtn_reader_list_me_delegator0"] == [spec.user_id, leader.user_id]
+    got = _ids(demo, stmt, params)
+    assert got == _built(demo, delegate, query)
+    # The leader's submissions are in it: more than the specialist's own inbox.
+    own = shapes.for_reader(_first_page, spec, query, 50)
+    assert own is not None and len(got) > len(_ids(demo, *own))
+
+
+def _leaky(actor: Actor) -> Select[Any]:
+    # The reader's id as text: a value computed from it, which binding cannot replace.
+    return select(Document.id).where(Document.subject == str(actor.user_id))
+
+
+def _sound(actor: Actor) -> Select[Any]:
+    return select(Document.id).where(*access.visible_base(actor))
+
+
+def test_a_reader_value_left_in_the_statement_is_refused(demo: Demo) -> None:
+    with pytest.raises(RuntimeError, match="left unbound"):
+        shapes.for_reader(_leaky, demo.actor("chuyenvien.dcgs"))
+    kept = shapes.for_reader(_sound, demo.actor("chuyenvien.dcgs"))
+    assert kept is not None

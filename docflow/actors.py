@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from docflow.enums import Role, Secrecy
 from docflow.errors import AuthenticationError, PermissionDeniedError
-from docflow.models import Delegation, Organization, User, UserRole
+from docflow.models import Delegation, Organization, Unit, User, UserRole
 
 
 @dataclass(frozen=True)
@@ -37,6 +37,8 @@ class Actor:
         roles: the roles they hold themselves.
         delegated: roles held today through a delegation.
         clearance: the highest secrecy level they may see.
+        unit_name: their unit's name when it was read with them (the token's statement reads
+            it, so the trail of an action needs no statement for it); None: not read.
     """
 
     user_id: uuid.UUID
@@ -48,6 +50,7 @@ class Actor:
     roles: frozenset[Role]
     delegated: tuple[DelegatedRole, ...] = ()
     clearance: Secrecy = Secrecy.NONE
+    unit_name: str | None = None
 
     def has_role(self, role: Role) -> bool:
         return role in self.roles or any(d.role is role for d in self.delegated)
@@ -142,8 +145,8 @@ ACTOR_TODAY = "actor_today"
 def actor_columns() -> tuple[Any, ...]:
     """What an actor is made of, as columns of a select joining ``users`` and
     ``organizations`` (labelled ``actor_*``): the person, their organisation's state and path,
-    their own roles (one string) and whether a delegation to them runs on the date given as
-    the :data:`ACTOR_TODAY` parameter. With :func:`actor_from_row`, a request's actor costs
+    their unit's name, their own roles (one string) and whether a delegation to them runs on
+    the date given as the :data:`ACTOR_TODAY` parameter. With :func:`actor_from_row`, a request's actor costs
     one statement instead of loading the user, their organisation, unit and roles as objects
     (every API request starts here); the statement can be built once and reused."""
     today = bindparam(ACTOR_TODAY, type_=Date)
@@ -153,6 +156,7 @@ def actor_columns() -> tuple[Any, ...]:
         .correlate(User)
         .scalar_subquery()
     )
+    unit_name = select(Unit.name).where(Unit.id == User.unit_id).correlate(User).scalar_subquery()
     delegated = (
         exists()
         .where(
@@ -169,6 +173,7 @@ def actor_columns() -> tuple[Any, ...]:
         User.full_name.label("actor_full_name"),
         User.organization_id.label("actor_organization_id"),
         User.unit_id.label("actor_unit_id"),
+        unit_name.label("actor_unit_name"),
         User.active.label("actor_active"),
         User.clearance.label("actor_clearance"),
         Organization.active.label("actor_organization_active"),
@@ -195,6 +200,7 @@ def actor_from_row(session: Session, row: Any, today: dt.date) -> Actor:
         unit_id=row.actor_unit_id,
         roles=frozenset(Role(r) for r in (row.actor_roles or "").split(",") if r),
         clearance=Secrecy(row.actor_clearance),
+        unit_name=row.actor_unit_name,
     )
 
 

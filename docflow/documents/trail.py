@@ -35,7 +35,11 @@ def append(
     seq = (
         s.scalar(select(func.max(TrailEntry.seq)).where(TrailEntry.document_id == doc.id)) or 0
     ) + 1
-    unit = s.get(Unit, actor.unit_id) if actor and actor.unit_id else None
+    unit_id = actor.unit_id if actor else None
+    unit_name = actor.unit_name if actor else None
+    if unit_id is not None and unit_name is None:  # an actor not built from a token's row
+        unit = s.get(Unit, unit_id)
+        unit_name = unit.name if unit else None
     entry = TrailEntry(
         document_id=doc.id,
         seq=seq,
@@ -44,8 +48,8 @@ def append(
         to_state=doc.state,
         actor_id=actor.user_id if actor else None,
         actor_name=actor.full_name if actor else SYSTEM_NAME,
-        unit_id=unit.id if unit else None,
-        unit_name=unit.name if unit else None,
+        unit_id=unit_id,
+        unit_name=unit_name,
         on_behalf_of_id=acting.delegator_id if acting else None,
         on_behalf_of_name=acting.delegator_name if acting else None,
         competence=acting.competence if acting else None,

@@ -154,6 +154,8 @@ def test_an_action_reads_its_document_once_and_the_people_on_it_by_name(
     assert len([s for s in flat if s.startswith("UPDATE documents SET")]) == 1, flat
     assert any(s.startswith("SELECT documents.direction FROM documents") for s in flat)
     assert not [s for s in flat if s.startswith("SELECT user_roles")]
+    # The actor's unit, named on the trail, came with the token (docflow.actors).
+    assert not [s for s in flat if s.startswith("SELECT units.")], flat
     assert not [s for s in flat if s.startswith("INSERT INTO audit_pending_reads")]
     # An incoming document has no review chain to read (access.read_documents).
     assert not [s for s in flat if s.startswith("SELECT document_reviews.")], flat
@@ -161,6 +163,14 @@ def test_an_action_reads_its_document_once_and_the_people_on_it_by_name(
     fresh = client.get(f"/api/v1/documents/{doc}", headers=headers)
     assert fresh.status_code == 200
     assert r.get_json() == fresh.get_json()
+    trail = client.get(f"/api/v1/documents/{doc}/trail", headers=headers).get_json()["items"]
+    step = trail[-1]
+    assert step["action"] == "start"
+    units = client.get(
+        f"/api/v1/organizations/{demo.org_id('tw')}/units", headers=flow.h("admin")
+    ).get_json()["items"]
+    dcgs = next(u for u in units if u["abbreviation"] == "DCGSPBXH")
+    assert step["unit"] == {"id": dcgs["id"], "name": dcgs["name"]}
 
 
 def test_a_box_of_incoming_documents_reads_no_review_chains(

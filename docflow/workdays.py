@@ -9,11 +9,13 @@ working day late, i.e. ``due < last_working_day(today)`` (see :mod:`docflow.task
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import Select, bindparam, select
 from sqlalchemy.orm import Session
 
 from docflow.enums import HolidayKind
@@ -39,7 +41,8 @@ class WorkCalendar:
     workdays: frozenset[dt.date] = field(default_factory=frozenset)
 
     @classmethod
-    def from_rows(cls, rows: Iterable[Holiday]) -> WorkCalendar:
+    def from_rows(cls, rows: Iterable[Any]) -> WorkCalendar:
+        """From rows with a ``day`` and a ``kind`` (``Holiday`` objects or selected rows)."""
         rows = list(rows)
         return cls(
             holidays=frozenset(r.day for r in rows if r.kind == HolidayKind.HOLIDAY),
@@ -83,9 +86,18 @@ def due_after(session: Session, start: dt.date, working_days: int) -> dt.date:
     return load_calendar(session, start, horizon).add_working_days(start, working_days)
 
 
+@functools.cache
+def _calendar_rows() -> Select[dt.date, str]:
+    # Built once, rows not objects: every box, document and action reads the calendar for its
+    # deadline marks (issue 19).
+    return select(Holiday.day, Holiday.kind).where(
+        Holiday.day >= bindparam("calendar_from"), Holiday.day <= bindparam("calendar_to")
+    )
+
+
 def load_calendar(session: Session, start: dt.date, end: dt.date) -> WorkCalendar:
     """Load the calendar rows between two dates (inclusive)."""
-    rows = session.scalars(select(Holiday).where(Holiday.day >= start, Holiday.day <= end))
+    rows = session.execute(_calendar_rows(), {"calendar_from": start, "calendar_to": end})
     return WorkCalendar.from_rows(rows)
 
 

@@ -109,3 +109,43 @@ def test_security_headers_and_request_id(client: Any) -> None:
     assert r.headers["Referrer-Policy"] == "same-origin"
     hostile = client.get("/healthz", headers={"X-Request-ID": "<script>"})
     assert hostile.headers["X-Request-ID"] != "<script>"
+
+
+def test_security_headers_are_added_once_and_a_view_s_own_are_kept(app: Any) -> None:
+    from flask import Response
+
+    with app.test_request_context("/trang"):
+        own = Response(
+            "<p>x</p>",
+            mimetype="text/html",
+            headers={"x-frame-options": "DENY", "Cache-Control": "private, max-age=60"},
+        )
+        out = app.process_response(own)
+    assert out.headers.getlist("X-Frame-Options") == ["DENY"]
+    assert out.headers.getlist("Cache-Control") == ["private, max-age=60"]
+    assert out.headers.getlist("X-Content-Type-Options") == ["nosniff"]
+    assert len(out.headers.getlist("Content-Security-Policy")) == 1
+    with app.test_request_context("/trang"):
+        plain = app.process_response(Response("<p>x</p>", mimetype="text/html"))
+    assert plain.headers.getlist("Cache-Control") == ["no-store"]
+    assert plain.headers.getlist("X-Frame-Options") == ["SAMEORIGIN"]
+
+
+def _requests_counted(client: Any, endpoint: str, status: str) -> float:
+    text = client.get("/metrics").get_data(as_text=True)
+    prefix = f'dhtn_http_requests_total{{endpoint="{endpoint}",method="GET",status="{status}"}} '
+    return sum(
+        float(line.rsplit(" ", 1)[1]) for line in text.splitlines() if line.startswith(prefix)
+    )
+
+
+def test_requests_are_counted_per_route_and_status(client: Any) -> None:
+    ok, missing = (
+        _requests_counted(client, "/healthz", "200"),
+        _requests_counted(client, "unmatched", "404"),
+    )
+    for _ in range(3):
+        client.get("/healthz")
+    client.get("/khong-co-trang-nay")
+    assert _requests_counted(client, "/healthz", "200") == ok + 3
+    assert _requests_counted(client, "unmatched", "404") == missing + 1

@@ -19,12 +19,12 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from sqlalchemy import func, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
 from docflow import notifications
 from docflow.actors import Actor
-from docflow.documents import access
+from docflow.documents import access, shapes
 from docflow.tasks import count_overdue
 from docflow.uow import UnitOfWork
 from docflow.workdays import last_working_day, load_window, local_date
@@ -42,9 +42,17 @@ class Counters:
     unread: int
 
 
+def _waiting_count(actor: Actor, cap: int, due_before: dt.date | None) -> Select[int]:
+    rows = access.waiting_documents(actor, cap=cap, due_before=due_before).subquery()
+    return select(func.count()).select_from(rows)
+
+
 def _count_waiting(s: Session, actor: Actor, due_before: dt.date | None) -> int:
-    rows = access.waiting_documents(actor, cap=COUNT_CAP, due_before=due_before).subquery()
-    return min(COUNT_CAP, int(s.scalar(select(func.count()).select_from(rows)) or 0))
+    # Kept per reader shape (docflow.documents.shapes): a union of one range per reason to
+    # wait, built once for everyone of the shape rather than for each badge read.
+    kept = shapes.for_reader(_waiting_count, actor, COUNT_CAP, due_before)
+    assert kept is not None
+    return min(COUNT_CAP, int(s.scalar(*kept) or 0))
 
 
 def counters(uow: UnitOfWork, actor: Actor) -> Counters:

@@ -90,3 +90,31 @@ def test_a_reader_value_left_in_the_statement_is_refused(demo: Demo) -> None:
         shapes.for_reader(_leaky, demo.actor("chuyenvien.dcgs"))
     kept = shapes.for_reader(_sound, demo.actor("chuyenvien.dcgs"))
     assert kept is not None
+
+
+def test_the_waiting_badge_is_counted_with_the_readers_own_values(demo: Demo) -> None:
+    """The badge's count (``docflow.phone``) kept per shape equals the count built for each
+    reader, a delegated leader and two specialists of one shape among them."""
+    from docflow.phone.queries import _waiting_count
+
+    make_documents(demo.factory)
+    leader = demo.actor("lanhdao.tw")
+    spec = demo.actor("chuyenvien.dcgs")
+    held = DelegatedRole(Role.LEADER, leader.user_id, leader.full_name, "thay", uuid.uuid4())
+    readers = [
+        spec,
+        demo.actor("chuyenvien.tg"),
+        dataclasses.replace(spec, delegated=(held,)),
+        demo.actor("truongban.dcgs"),
+        demo.actor("vanthu.tw"),
+        leader,
+    ]
+    counts = []
+    with demo.factory() as s:
+        for reader in readers:
+            kept = shapes.for_reader(_waiting_count, reader, 1000, None)
+            assert kept is not None
+            counts.append(s.scalar(*kept))
+            assert counts[-1] == s.scalar(_waiting_count(reader, 1000, None)), reader.username
+    assert counts[2] > counts[0]  # the leader's submissions counted for the delegate
+    assert len(set(counts)) > 2

@@ -48,6 +48,10 @@ def _sentinel(n: int) -> uuid.UUID:
 
 
 _ME, _ORG, _UNIT = _sentinel(1), _sentinel(2), _sentinel(3)
+#: The stand-in's text fields (name, username, organisation path, a delegator's name and
+#: competence): no statement of a shape may use them, so they are sentinels a statement is
+#: refused for, not values it could silently be built with.
+_TEXT = "dhtn-reader-text-d47e"
 
 
 def _delegator(i: int) -> uuid.UUID:
@@ -60,20 +64,23 @@ def _delegation(i: int) -> uuid.UUID:
 
 def shape_of(actor: Actor) -> Actor:
     """The stand-in reader of ``actor``'s shape: the same roles, delegated roles, clearance and
-    whether they have a unit, every id a sentinel (equal for every reader of the shape)."""
+    whether they have a unit, every id and text a sentinel (equal for every reader of the
+    shape). Every field of an ``Actor`` is either the shape or a sentinel, so a statement built
+    from anything else of the reader is refused by :func:`_bound`."""
     return Actor(
         user_id=_ME,
-        username="",
-        full_name="",
+        username=_TEXT,
+        full_name=_TEXT,
         organization_id=_ORG,
-        organization_path="",
+        organization_path=_TEXT,
         unit_id=_UNIT if actor.unit_id is not None else None,
         roles=actor.roles,
         delegated=tuple(
-            DelegatedRole(d.role, _delegator(i), "", "", _delegation(i))
+            DelegatedRole(d.role, _delegator(i), _TEXT, _TEXT, _delegation(i))
             for i, d in enumerate(actor.delegated)
         ),
         clearance=actor.clearance,
+        unit_name=_TEXT,
     )
 
 
@@ -135,7 +142,7 @@ def _bound(stmt: S, shape: Actor) -> Kept[S]:
         return None
 
     out = cast(S, visitors.replacement_traverse(cast(Any, stmt), {}, named))
-    texts = [str(n) for n in names]
+    texts = [_TEXT, *(str(n) for n in names)]
     for element in visitors.iterate(out):
         if isinstance(element, BindParameter):
             value = element.value

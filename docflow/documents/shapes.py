@@ -12,15 +12,18 @@ every reader of that shape runs the same statement object with their own values
 a few hundred of them whoever reads.
 
 The statement builders stay the ones every other read path uses (``access``, ``box_ranges``),
-so the rule is written once. A sentinel that reaches the statement in a form not replaced here
-(a value computed from it, say) would make the statement read nothing for everyone: building
-refuses it instead (``RuntimeError``), and the tests hold the bound statements to the built
-ones for readers of every shape.
+so the rule is written once. A statement is kept only if it is the same, once bound, for a
+second stand-in whose ids and texts all differ from the first: a builder that used anything of
+the reader other than the shape and the ids bound here (their organisation's path, an id
+written as text) would otherwise be kept with one stand-in's value for everyone. Such a
+statement is built for each reader instead (:class:`Unshareable`, logged), and the tests hold
+the bound statements to the built ones for readers of every shape.
 """
 
 from __future__ import annotations
 
 import functools
+import logging
 import uuid
 from collections.abc import Callable, Hashable, Mapping
 from dataclasses import dataclass
@@ -37,66 +40,54 @@ from docflow.actors import Actor, DelegatedRole
 KEPT = 256
 
 _PREFIX = "dhtn_reader_"
+log = logging.getLogger(__name__)
 
 #: A statement of any columns.
 S = TypeVar("S", bound=Select[*tuple[Any, ...]])
 
 
-def _sentinel(n: int) -> uuid.UUID:
-    # A version-4-looking id nobody is given: the 'dhtn' bytes and a counter.
-    return uuid.UUID(f"d47e0000-0000-4000-8000-{n:012x}")
+def _sentinel(n: int, variant: int) -> uuid.UUID:
+    # A version-4-looking id nobody is given: the 'dhtn' bytes, the stand-in and a counter.
+    return uuid.UUID(f"d47e0000-0000-4000-8{variant:03x}-{n:012x}")
 
 
-_ME, _ORG, _UNIT = _sentinel(1), _sentinel(2), _sentinel(3)
-#: The stand-in's text fields (name, username, organisation path, a delegator's name and
-#: competence): no statement of a shape may use them, so they are sentinels a statement is
-#: refused for, not values it could silently be built with.
-_TEXT = "dhtn-reader-text-d47e"
+def _text(variant: int) -> str:
+    """The stand-in's text fields (names, username, organisation path, a delegator's name and
+    competence): no statement of a shape may use them."""
+    return f"dhtn-reader-text-{variant}"
 
 
-def _delegator(i: int) -> uuid.UUID:
-    return _sentinel(0x100 + i)
+class Unshareable(RuntimeError):
+    """A statement that depends on the reader beyond their shape (see :func:`for_reader`)."""
 
 
-def _delegation(i: int) -> uuid.UUID:
-    return _sentinel(0x200 + i)
-
-
-def shape_of(actor: Actor) -> Actor:
+def shape_of(actor: Actor, variant: int = 0) -> Actor:
     """The stand-in reader of ``actor``'s shape: the same roles, delegated roles, clearance and
-    whether they have a unit, every id and text a sentinel (equal for every reader of the
-    shape). Every field of an ``Actor`` is either the shape or a sentinel, so a statement built
-    from anything else of the reader is refused by :func:`_bound`."""
+    whether they have a unit; every id and text a sentinel of ``variant``. Stand-ins of one
+    variant are equal for every reader of the shape; those of two variants differ in every
+    field that is not the shape."""
+    text = _text(variant)
     return Actor(
-        user_id=_ME,
-        username=_TEXT,
-        full_name=_TEXT,
-        organization_id=_ORG,
-        organization_path=_TEXT,
-        unit_id=_UNIT if actor.unit_id is not None else None,
+        user_id=_sentinel(1, variant),
+        username=text,
+        full_name=text,
+        organization_id=_sentinel(2, variant),
+        organization_path=text,
+        unit_id=_sentinel(3, variant) if actor.unit_id is not None else None,
         roles=actor.roles,
         delegated=tuple(
-            DelegatedRole(d.role, _delegator(i), _TEXT, _TEXT, _delegation(i))
+            DelegatedRole(
+                d.role, _sentinel(0x100 + i, variant), text, text, _sentinel(0x200 + i, variant)
+            )
             for i, d in enumerate(actor.delegated)
         ),
         clearance=actor.clearance,
-        unit_name=_TEXT,
+        unit_name=text,
     )
 
 
-def _names(shape: Actor) -> dict[uuid.UUID, str]:
-    """Each sentinel of ``shape`` and the parameter it becomes."""
-    out = {_ME: "me", _ORG: "org"}
-    if shape.unit_id is not None:
-        out[_UNIT] = "unit"
-    for i, d in enumerate(shape.delegated):
-        out[d.delegator_id] = f"delegator{i}"
-        out[d.delegation_id] = f"delegation{i}"
-    return {k: _PREFIX + v for k, v in out.items()}
-
-
-def _values(actor: Actor) -> dict[str, Any]:
-    """The reader's own value of each parameter of :func:`_names`."""
+def _fields(actor: Actor) -> dict[str, Any]:
+    """The reader's ids, by the parameter each becomes."""
     out: dict[str, Any] = {"me": actor.user_id, "org": actor.organization_id}
     if actor.unit_id is not None:
         out["unit"] = actor.unit_id
@@ -115,15 +106,15 @@ class Kept(Generic[S]):
     lists: Mapping[str, tuple[str, ...]]
 
     def params(self, actor: Actor) -> dict[str, Any]:
-        values = _values(actor)
+        values = _fields(actor)
         for name, parts in self.lists.items():
             values[name] = [values[p] for p in parts]
         return values
 
 
 def _bound(stmt: S, shape: Actor) -> Kept[S]:
-    """``stmt`` (built for ``shape``) with its sentinels replaced by named parameters."""
-    names = _names(shape)
+    """``stmt`` (built for ``shape``) with the stand-in's ids replaced by named parameters."""
+    names = {v: k for k, v in _fields(shape).items()}
     lists: dict[str, tuple[str, ...]] = {}
 
     def named(element: Any, **_kw: Any) -> Any:
@@ -141,25 +132,35 @@ def _bound(stmt: S, shape: Actor) -> Kept[S]:
             return bindparam(name, expanding=True, type_=element.type, required=True)
         return None
 
-    out = cast(S, visitors.replacement_traverse(cast(Any, stmt), {}, named))
-    texts = [_TEXT, *(str(n) for n in names)]
-    for element in visitors.iterate(out):
-        if isinstance(element, BindParameter):
-            value = element.value
-            for v in value if isinstance(value, list | tuple) else [value]:
-                if (isinstance(v, uuid.UUID) and v in names) or (
-                    isinstance(v, str) and any(t in v for t in texts)
-                ):
-                    raise RuntimeError(f"a reader's value left unbound in {element!r}")
-    return Kept(out, lists)
+    return Kept(cast(S, visitors.replacement_traverse(cast(Any, stmt), {}, named)), lists)
+
+
+def _same(one: Kept[Any], other: Kept[Any]) -> bool:
+    """Whether two bound statements are the same statement with the same values: SQLAlchemy's
+    cache key (the SQL's structure, literal text included) and every bound value in order."""
+    a, b = one.statement._generate_cache_key(), other.statement._generate_cache_key()
+    if a is None or b is None or a.key != b.key or one.lists != other.lists:
+        return False
+    return [p.value for p in a.bindparams] == [p.value for p in b.bindparams]
 
 
 @functools.lru_cache(maxsize=KEPT)
 def _kept(
     build: Callable[..., S | None], shape: Actor, args: tuple[Hashable, ...]
 ) -> Kept[S] | None:
+    """The statement of ``shape`` (variant 0) and ``args``, checked against the one built for a
+    second stand-in of the shape whose ids and texts all differ: once bound, the two must be
+    the same statement with the same values, or some value of the reader other than the ids
+    replaced here (a text, an id written as text) is in it."""
     stmt = build(shape, *args)
-    return None if stmt is None else _bound(stmt, shape)
+    if stmt is None:
+        return None
+    kept = _bound(stmt, shape)
+    other = shape_of(shape, 1)
+    second = build(other, *args)
+    if second is None or not _same(kept, _bound(second, other)):
+        raise Unshareable(f"{build.__qualname__} depends on the reader beyond their shape")
+    return kept
 
 
 def for_reader(
@@ -167,9 +168,18 @@ def for_reader(
 ) -> tuple[S, dict[str, Any]] | None:
     """``build(actor, *args)`` as a statement kept for ``actor``'s shape and the parameters
     that make it ``actor``'s (None when ``build`` gives None). ``build`` must be a function of
-    its arguments alone (a module's function, not a closure over a request's values), reading
-    of the reader only what :func:`shape_of` keeps or replaces."""
-    kept = _kept(build, shape_of(actor), args)
+    its arguments alone (a module's function, not a closure over a request's values).
+
+    A statement that depends on the reader beyond their shape and ids (their organisation's
+    path, say), or on ``args`` in a way that meets the stand-ins' values (a filter naming a
+    sentinel id), cannot be shared: it is built for this reader alone, each time, and logged,
+    so the answer is right either way."""
+    try:
+        kept = _kept(build, shape_of(actor), args)
+    except Unshareable:
+        log.warning("statement built for one reader: %s", build.__qualname__, exc_info=True)
+        stmt = build(actor, *args)
+        return None if stmt is None else (stmt, {})
     if kept is None:
         return None
     return kept.statement, kept.params(actor)

@@ -149,3 +149,23 @@ def test_requests_are_counted_per_route_and_status(client: Any) -> None:
     client.get("/khong-co-trang-nay")
     assert _requests_counted(client, "/healthz", "200") == ok + 3
     assert _requests_counted(client, "unmatched", "404") == missing + 1
+
+
+def test_the_session_serializer_is_made_once_and_a_cookieless_call_parses_none(
+    app: Any, client: Any
+) -> None:
+    from app.security import SessionCookies
+
+    sessions = app.session_interface
+    assert isinstance(sessions, SessionCookies)
+    assert sessions.get_signing_serializer(app) is sessions.get_signing_serializer(app)
+    with app.test_request_context("/healthz"):
+        from flask import request
+
+        opened = sessions.open_session(app, request)
+        assert opened is not None and dict(opened) == {} and not opened.modified
+    # A signed session still round-trips through the cookie (the web pages' sign-in).
+    with client.session_transaction() as s:
+        s["probe"] = "giá trị"
+    with client.session_transaction() as s:
+        assert s["probe"] == "giá trị"

@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import Any, Literal
 
-from sqlalchemy import ColumnElement, Select, event, or_, select, tuple_, union
+from sqlalchemy import ColumnElement, Select, bindparam, event, or_, select, tuple_, union
 from sqlalchemy.orm import Session
 
 from docflow import audit
@@ -137,15 +137,21 @@ def document_types(uow: UnitOfWork) -> list[DocumentType]:
         )
 
 
+def _direction(actor: Actor) -> Select[str]:
+    return select(Document.direction).where(
+        Document.id == bindparam("document_id"), access.visible_clause(actor)
+    )
+
+
 def direction_of(uow: UnitOfWork, actor: Actor, document_id: uuid.UUID) -> str:
     """The direction of a document ``actor`` may see (404 otherwise), from its row alone: an
-    action needs it to choose its transition table, and the action reads the document itself."""
+    action needs it to choose its transition table, and the action reads the document itself.
+    The statement is kept per reader shape (:mod:`docflow.documents.shapes`)."""
+    kept = shapes.for_reader(_direction, actor)
+    assert kept is not None
+    stmt, params = kept
     with uow:
-        found = uow.session.scalar(
-            select(Document.direction).where(
-                Document.id == document_id, access.visible_clause(actor)
-            )
-        )
+        found = uow.session.scalar(stmt, {**params, "document_id": document_id})
     if found is None:
         raise NotFoundError("Không tìm thấy văn bản.", code="document_not_found")
     return found

@@ -144,3 +144,25 @@ def test_the_waiting_badge_is_counted_with_the_readers_own_values(demo: Demo) ->
             assert counts[-1] == s.scalar(_waiting_count(reader, 1000, None)), reader.username
     assert counts[2] > counts[0]  # the leader's submissions counted for the delegate
     assert len(set(counts)) > 2
+
+
+def test_an_actions_direction_is_read_with_the_readers_own_values(demo: Demo) -> None:
+    """``direction_of`` (every action's first read) kept per shape: each reader gets the
+    direction of what they may see and 404 for the rest, as the Python rule says."""
+    from docflow.documents.queries import direction_of
+    from docflow.errors import NotFoundError
+
+    make_documents(demo.factory)
+    readers = [demo.actor("chuyenvien.dcgs"), demo.actor("chuyenvien.tg")]
+    with demo.factory() as s:
+        docs = list(s.scalars(select(Document)))
+    seen = {r.username: 0 for r in readers}
+    for doc in docs:
+        for reader in readers:
+            if access.can_see(reader, doc):
+                assert direction_of(demo.uow(), reader, doc.id) == doc.direction
+                seen[reader.username] += 1
+            else:
+                with pytest.raises(NotFoundError):
+                    direction_of(demo.uow(), reader, doc.id)
+    assert all(seen.values()) and seen["chuyenvien.dcgs"] != seen["chuyenvien.tg"]

@@ -26,7 +26,9 @@ from typing import Any
 
 from sqlalchemy import (
     ColumnElement,
+    Select,
     and_,
+    bindparam,
     event,
     func,
     insert,
@@ -336,20 +338,29 @@ def organization_validator(session: Session, organization_id: uuid.UUID) -> str:
     return f"0:{int(recent)}"
 
 
+def object_validator_statement(seen: ColumnElement[bool] | None = None) -> Select[Any]:
+    """The statement of :func:`object_validator`, the object's id its parameter ``object_id``
+    (so that it can be built once and kept)."""
+    stats = (
+        select(func.count().label("n"), func.max(Change.seq).label("last"))
+        .where(Change.object_id == bindparam("object_id"))
+        .subquery()
+    )
+    return select(stats.c.n, stats.c.last, (seen if seen is not None else true()).label("seen"))
+
+
+def validator_of(row: Any) -> str | None:
+    """The validator of a row of :func:`object_validator_statement` (None: not seen)."""
+    if not row.seen:
+        return None
+    return f"{int(row.n)}.{row.last or 0}"
+
+
 def object_validator(
     session: Session, object_id: uuid.UUID, *, seen: ColumnElement[bool] | None = None
 ) -> str | None:
     """A value that changes whenever the object is logged again: its rows' count and last seq.
     With ``seen`` (a condition: may the caller see the object?) both come in one statement,
     and None when the condition does not hold."""
-    stats = (
-        select(func.count().label("n"), func.max(Change.seq).label("last"))
-        .where(Change.object_id == object_id)
-        .subquery()
-    )
-    row = session.execute(
-        select(stats.c.n, stats.c.last, (seen if seen is not None else true()).label("seen"))
-    ).one()
-    if not row.seen:
-        return None
-    return f"{int(row.n)}.{row.last or 0}"
+    stmt = object_validator_statement(seen)
+    return validator_of(session.execute(stmt, {"object_id": object_id}).one())

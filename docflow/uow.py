@@ -196,8 +196,7 @@ class UnitOfWork:
     ) -> list[uuid.UUID]:
         """:meth:`enqueue` for several messages of one topic (bulk writers)."""
         messages = [
-            OutboxMessage(id=new_id(), topic=topic, payload=p, priority=priority)
-            for p in payloads
+            OutboxMessage(id=new_id(), topic=topic, payload=p, priority=priority) for p in payloads
         ]
         for message in messages:
             message.created_at = message.available_at = self.clock()

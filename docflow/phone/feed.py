@@ -20,12 +20,23 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, case, exists, false, literal, or_, select
+from sqlalchemy import (
+    ColumnElement,
+    Select,
+    and_,
+    bindparam,
+    case,
+    exists,
+    false,
+    literal,
+    or_,
+    select,
+)
 
 from docflow import audit, changes, feedback, tasks
 from docflow.actors import Actor
 from docflow.changes import ChangeKind, ChangeType, Position
-from docflow.documents import access
+from docflow.documents import access, shapes
 from docflow.models import Change, Document, Task
 from docflow.pagination import clamp_limit
 from docflow.uow import UnitOfWork
@@ -142,10 +153,19 @@ def list_validator(uow: UnitOfWork, actor: Actor) -> str:
 def document_validator(uow: UnitOfWork, actor: Actor, document_id: uuid.UUID) -> str | None:
     """The validator of one document for this caller, or None when they may not see it (the
     read itself then answers 404)."""
+    # One statement: whether the caller may see it, and its log's count and last seq; kept
+    # per reader shape (docflow.documents.shapes).
+    kept = shapes.for_reader(_seen_and_logged, actor)
+    assert kept is not None
+    stmt, params = kept
     with uow:
-        # One statement: whether the caller may see it, and its log's count and last seq.
-        seen = exists().where(Document.id == document_id, access.visible_clause(actor))
-        return changes.object_validator(uow.session, document_id, seen=seen)
+        row = uow.session.execute(stmt, {**params, "object_id": document_id}).one()
+        return changes.validator_of(row)
+
+
+def _seen_and_logged(actor: Actor) -> Select[Any]:
+    seen = exists().where(Document.id == bindparam("object_id"), access.visible_clause(actor))
+    return changes.object_validator_statement(seen)
 
 
 def record_cached_read(uow: UnitOfWork, actor: Actor, document_id: uuid.UUID) -> None:

@@ -147,10 +147,12 @@ def test_the_waiting_badge_is_counted_with_the_readers_own_values(demo: Demo) ->
 
 
 def test_an_actions_direction_is_read_with_the_readers_own_values(demo: Demo) -> None:
-    """``direction_of`` (every action's first read) kept per shape: each reader gets the
-    direction of what they may see and 404 for the rest, as the Python rule says."""
+    """``direction_of`` (every action's first read) and a document's ETag kept per shape: each
+    reader gets the direction and a tag of what they may see and 404 (no tag) for the rest, as
+    the Python rule says."""
     from docflow.documents.queries import direction_of
     from docflow.errors import NotFoundError
+    from docflow.phone.feed import document_validator
 
     make_documents(demo.factory)
     readers = [demo.actor("chuyenvien.dcgs"), demo.actor("chuyenvien.tg")]
@@ -159,10 +161,14 @@ def test_an_actions_direction_is_read_with_the_readers_own_values(demo: Demo) ->
     seen = {r.username: 0 for r in readers}
     for doc in docs:
         for reader in readers:
+            # The document's ETag (docflow.phone.feed) is None exactly when it is hidden.
+            tag = document_validator(demo.uow(), reader, doc.id)
             if access.can_see(reader, doc):
                 assert direction_of(demo.uow(), reader, doc.id) == doc.direction
+                assert tag is not None
                 seen[reader.username] += 1
             else:
                 with pytest.raises(NotFoundError):
                     direction_of(demo.uow(), reader, doc.id)
+                assert tag is None
     assert all(seen.values()) and seen["chuyenvien.dcgs"] != seen["chuyenvien.tg"]

@@ -21,6 +21,7 @@ reader's clearance are masked (a register: :func:`cleared_for`, :data:`SECRET_MA
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -56,7 +57,7 @@ _NAME_ONLY = (lazyload(User.role_rows), lazyload(User.organization), lazyload(Us
 #: the people named on them (submitted to, assigned) come as name and id, without the
 #: organisation, unit and roles that ``User`` otherwise brings along, which no answer shows and
 #: which made up half of a box page's loading; the review chain, an outgoing document's alone,
-#: is read by :func:`read_documents` for the outgoing ones among them, not by a statement for
+#: is read by :func:`_read` for the outgoing ones among them, not by a statement for
 #: every page of incoming ones (issue 19). Raised on if not given, rather than seen empty.
 _READ_OPTIONS = (
     defaultload(Document.submitted_to).options(*_NAME_ONLY),
@@ -65,11 +66,47 @@ _READ_OPTIONS = (
 )
 
 
-def read_documents(session: Session, stmt: Select[Any]) -> list[Document]:
-    """The documents of ``stmt`` (a ``select(Document)``) as an answer shows them: with their
-    files, assignments and the people on them by name, and the review chains of the outgoing
-    ones (one statement more, none when there are none)."""
-    docs = list(session.scalars(stmt.options(*_READ_OPTIONS)).unique())
+# The statements of the frequent reads, built once (issue 19): every action, document read,
+# box page and search page runs one.
+@functools.cache
+def _one_document(lock: bool) -> Select[Document]:
+    stmt = select(Document).where(Document.id == bindparam("document_id"))
+    if lock:
+        stmt = stmt.with_for_update(of=Document)
+    return stmt.options(*_READ_OPTIONS)
+
+
+@functools.cache
+def _listed_documents() -> Select[Document]:
+    stmt = select(Document).where(Document.id.in_(bindparam("document_ids", expanding=True)))
+    return stmt.options(*_READ_OPTIONS)
+
+
+def read_listed(session: Session, ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, Document]:
+    """The documents ``ids`` (a page of a list) as an answer shows them (:func:`_read`), by id;
+    visibility is the caller's (the ids come from a statement that applied it)."""
+    if not ids:
+        return {}
+    docs = _read(session, _listed_documents(), {"document_ids": list(ids)})
+    return {d.id: d for d in docs}
+
+
+def read_document(
+    session: Session, document_id: uuid.UUID, *, lock: bool = False
+) -> Document | None:
+    """One document as an answer shows it (:func:`_read`; None if there is none), its row
+    locked for the transaction with ``lock`` (not the joined rows: concurrent actions on one
+    document queue up); visibility is the caller's to check."""
+    found = _read(session, _one_document(lock), {"document_id": document_id})
+    return found[0] if found else None
+
+
+def _read(session: Session, stmt: Select[Any], params: dict[str, Any]) -> list[Document]:
+    """The documents of ``stmt`` (a ``select(Document)`` with the answer's options) as an answer
+    shows them: with their files, assignments and the people on them by name, and the review
+    chains of the outgoing ones (one statement more, none when there are none). The one reader
+    of documents for an answer: :func:`read_document` and :func:`read_listed`."""
+    docs = list(session.scalars(stmt, params).unique())
     outgoing = [d.id for d in docs if d.direction == "outgoing"]
     chains: dict[uuid.UUID, list[Review]] = {}
     if outgoing:

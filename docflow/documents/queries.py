@@ -67,13 +67,10 @@ def lock_document(
 ) -> Document:
     """The document of ``direction``, row-locked for this transaction (not the joined rows:
     concurrent actions on one document queue up); 404 if missing or invisible to the actor."""
-    found = access.read_documents(
-        uow.session,
-        select(Document).where(Document.id == document_id).with_for_update(of=Document),
-    )
-    if not found or found[0].direction != direction:
+    found = access.read_document(uow.session, document_id, lock=True)
+    if found is None or found.direction != direction:
         raise NotFoundError("Không tìm thấy văn bản.", code="document_not_found")
-    return access.ensure_visible(actor, found[0])
+    return access.ensure_visible(actor, found)
 
 
 #: The document's people and things (loaded with it under the lock): each many-to-one with the
@@ -164,10 +161,7 @@ def get_document(
     the audit log records as a read; the document sent back as the answer to their own
     action (registering, an action) is not a read of it (the action itself is recorded)."""
     with uow:
-        found = access.read_documents(
-            uow.session, select(Document).where(Document.id == document_id)
-        )
-        doc = access.ensure_visible(actor, found[0] if found else None)
+        doc = access.ensure_visible(actor, access.read_document(uow.session, document_id))
         if opened:
             audit.record_read(uow, actor, "document.read", doc)
         return doc
@@ -370,10 +364,7 @@ def list_documents(uow: UnitOfWork, actor: Actor, query: DocumentQuery) -> Page[
         more = len(keys) > limit
         keys = keys[:limit]
         ids = [k[2] for k in keys]
-        by_id: dict[uuid.UUID, Document] = {}
-        if ids:
-            stmt = select(Document).where(Document.id.in_(ids))
-            by_id = {d.id: d for d in access.read_documents(uow.session, stmt)}
+        by_id = access.read_listed(uow.session, ids)
     # A document deleted between the two statements is left out of the page (none are deleted
     # today); the cursor is the key the page was cut at.
     rows = [by_id[i] for i in ids if i in by_id]

@@ -155,12 +155,7 @@ def search_documents(
                 ranked = list(uow.session.execute(page).all())
                 if len(ranked) > limit or len(newest) < CANDIDATES:
                     break
-            loaded = {
-                d.id: d
-                for d in access.read_documents(
-                    uow.session, select(Document).where(Document.id.in_([r.id for r in ranked]))
-                )
-            }
+            loaded = access.read_listed(uow.session, [r.id for r in ranked])
             rows = [(loaded[r.id], r.meta_hit) for r in ranked if r.id in loaded]
         else:
             stmt = _sqlite(actor, base, terms).offset(offset).limit(limit + 1)

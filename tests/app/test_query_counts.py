@@ -157,7 +157,7 @@ def test_an_action_reads_its_document_once_and_the_people_on_it_by_name(
     # The actor's unit, named on the trail, came with the token (docflow.actors).
     assert not [s for s in flat if s.startswith("SELECT units.")], flat
     assert not [s for s in flat if s.startswith("INSERT INTO audit_pending_reads")]
-    # An incoming document has no review chain to read (access.read_documents).
+    # An incoming document has no review chain to read (access.read_document).
     assert not [s for s in flat if s.startswith("SELECT document_reviews.")], flat
     assert len(flat) <= 15, flat
     fresh = client.get(f"/api/v1/documents/{doc}", headers=headers)

@@ -11,13 +11,14 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
+from typing import Any
 
 from sqlalchemy import ColumnElement, Select, and_, exists, func, or_, select, union_all
 from sqlalchemy.orm import Session, joinedload, raiseload
 
 from docflow import audit
 from docflow.actors import Actor
-from docflow.documents import access
+from docflow.documents import access, shapes
 from docflow.enums import Role
 from docflow.errors import NotFoundError, PermissionDeniedError, ValidationError
 from docflow.models import Task, TaskAttachment, TaskCooperator, TaskTrailEntry, User
@@ -210,6 +211,26 @@ LIST_LOADING = (
 )
 
 
+def _page(
+    actor: Actor,
+    box: Box,
+    state: TaskState | None,
+    open_only: bool,
+    cutoff: dt.date | None,
+    limit: int,
+) -> Select[Task]:
+    """A box's tasks in their order, at most ``limit``: of ``state``, open ones, and (a
+    ``cutoff``) those due before it."""
+    stmt = _box_filter(actor, box)
+    if state is not None:
+        stmt = stmt.where(Task.state == state.value)
+    if open_only or cutoff is not None:
+        stmt = stmt.where(Task.state.in_([st.value for st in OPEN_STATES]))
+    if cutoff is not None:
+        stmt = stmt.where(Task.due_date < cutoff)
+    return stmt.options(*LIST_LOADING).order_by(Task.due_date, Task.id).limit(limit)
+
+
 def list_tasks(
     uow: UnitOfWork,
     actor: Actor,
@@ -227,31 +248,32 @@ def list_tasks(
     tasks whose title, description or files' text hold its words (docflow.search), inside the
     box's own visibility."""
     limit = clamp_limit(limit)
+    after = decode_cursor(cursor)
+    page: tuple[Select[Task], dict[str, Any]] | None = None
     with uow:
         s = uow.session
         today = local_date(uow.now())
-        stmt = _box_filter(actor, box)
-        if q:
-            postgres = s.get_bind().dialect.name == "postgresql"
-            stmt = stmt.where(task_text_condition(actor, q, postgres=postgres)[0])
-        if state is not None:
-            stmt = stmt.where(Task.state == state.value)
-        if open_only or overdue:
-            stmt = stmt.where(Task.state.in_([st.value for st in OPEN_STATES]))
-        if overdue:
-            cutoff = last_working_day(load_window(s, today, today), today)
-            stmt = stmt.where(Task.due_date < cutoff)
-        after = decode_cursor(cursor)
-        if after:
-            try:
-                due, last_id = dt.date.fromisoformat(after[0]), uuid.UUID(after[1])
-            except (ValueError, IndexError) as exc:
-                raise ValidationError.field("cursor", "Con trỏ phân trang không hợp lệ.") from exc
-            stmt = stmt.where(
-                or_(Task.due_date > due, and_(Task.due_date == due, Task.id > last_id))
-            )
-        stmt = stmt.options(*LIST_LOADING).order_by(Task.due_date, Task.id).limit(limit + 1)
-        rows = s.scalars(stmt).unique().all()
+        cutoff = last_working_day(load_window(s, today, today), today) if overdue else None
+        if not q and not after:
+            # The first page of a box: kept per reader shape (docflow.documents.shapes).
+            page = shapes.for_reader(_page, actor, box, state, open_only, cutoff, limit + 1)
+        if page is None:
+            stmt = _page(actor, box, state, open_only, cutoff, limit + 1)
+            if q:
+                postgres = s.get_bind().dialect.name == "postgresql"
+                stmt = stmt.where(task_text_condition(actor, q, postgres=postgres)[0])
+            if after:
+                try:
+                    due, last_id = dt.date.fromisoformat(after[0]), uuid.UUID(after[1])
+                except (ValueError, IndexError) as exc:
+                    raise ValidationError.field(
+                        "cursor", "Con trỏ phân trang không hợp lệ."
+                    ) from exc
+                stmt = stmt.where(
+                    or_(Task.due_date > due, and_(Task.due_date == due, Task.id > last_id))
+                )
+            page = (stmt, {})
+        rows = s.scalars(*page).unique().all()
         more = len(rows) > limit
         rows = rows[:limit]
         if not rows:

@@ -172,3 +172,42 @@ def test_an_actions_direction_is_read_with_the_readers_own_values(demo: Demo) ->
                     direction_of(demo.uow(), reader, doc.id)
                 assert tag is None
     assert all(seen.values()) and seen["chuyenvien.dcgs"] != seen["chuyenvien.tg"]
+
+
+def test_a_task_box_first_page_is_each_readers_own(demo: Demo) -> None:
+    """A task box's first page (``docflow.tasks.queries._page``) kept per shape equals the
+    page built for each reader, in every box and filter the list offers."""
+    import datetime as dt
+
+    from docflow.tasks.queries import Box, _page
+    from docflow.tasks.states import TaskState
+    from tests.tasks.conftest import Tasks
+
+    made = Tasks(demo)
+    made.create(user="chuyenvien.dcgs")
+    made.create(user="chuyenvien.dcgs", title="Báo cáo chuyên đề", days=3)
+    made.create(user="chuyenvien.tg", coop=({"unit_id": str(made.unit("DCGSPBXH"))},))
+    made.create(unit="DCGSPBXH")
+    made.create(unit="TG")
+    readers = [
+        demo.actor(u) for u in ("chuyenvien.dcgs", "chuyenvien.tg", "truongban.dcgs", "lanhdao.tw")
+    ]
+    cutoff = dt.date(2100, 1, 1)
+    cases = [
+        (Box.MINE, None, False, None),
+        (Box.UNIT, None, False, None),
+        (Box.ASSIGNED_BY_ME, None, False, None),
+        (Box.MINE, TaskState.IN_PROGRESS, False, None),
+        (Box.MINE, None, True, cutoff),
+    ]
+    found = 0
+    with demo.factory() as s:
+        for reader in readers:
+            for box, state, open_only, due in cases:
+                kept = shapes.for_reader(_page, reader, box, state, open_only, due, 50)
+                assert kept is not None
+                got = [t.id for t in s.scalars(*kept).unique()]
+                built = _page(reader, box, state, open_only, due, 50)
+                assert got == [t.id for t in s.scalars(built).unique()], (reader.username, box)
+                found += len(got)
+    assert found > 10

@@ -248,20 +248,21 @@ def list_tasks(
     tasks whose title, description or files' text hold its words (docflow.search), inside the
     box's own visibility."""
     limit = clamp_limit(limit)
-    after = decode_cursor(cursor)
     page: tuple[Select[Task], dict[str, Any]] | None = None
     with uow:
         s = uow.session
         today = local_date(uow.now())
         cutoff = last_working_day(load_window(s, today, today), today) if overdue else None
-        if not q and not after:
+        if not q and not cursor:
             # The first page of a box: kept per reader shape (docflow.documents.shapes).
             page = shapes.for_reader(_page, actor, box, state, open_only, cutoff, limit + 1)
         if page is None:
+            # The box's refusal (403) first, then the search's, then the cursor's (422).
             stmt = _page(actor, box, state, open_only, cutoff, limit + 1)
             if q:
                 postgres = s.get_bind().dialect.name == "postgresql"
                 stmt = stmt.where(task_text_condition(actor, q, postgres=postgres)[0])
+            after = decode_cursor(cursor)
             if after:
                 try:
                     due, last_id = dt.date.fromisoformat(after[0]), uuid.UUID(after[1])

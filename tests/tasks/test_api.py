@@ -114,6 +114,12 @@ def test_lists_page_by_deadline_and_filter_overdue(client: Any, api: Any, tasks:
     assert all(i["is_overdue"] for i in overdue)
     # "all" is for leaders; a bad cursor or box is a 422, not a crash.
     assert client.get("/api/v1/tasks?box=all", headers=api("chuyenvien.dcgs")).status_code == 403
+    # The box's refusal comes before a cursor's (which the first page, kept per reader shape,
+    # does not read): an unreadable cursor does not turn the 403 into a 422.
+    spec = api("chuyenvien.dcgs")
+    assert client.get("/api/v1/tasks?box=all&cursor=abc", headers=spec).status_code == 403
+    bad = client.get("/api/v1/tasks?cursor=abc", headers=spec)
+    assert bad.status_code == 422 and bad.json["error"]["code"] == "invalid_field"
     assert client.get("/api/v1/tasks?cursor=%%%", headers=leader).status_code == 422
     assert client.get("/api/v1/tasks?box=nobody", headers=leader).status_code == 422
 

@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from docflow import changes
 from docflow.db import utcnow
+from docflow.ids import new_id
 from docflow.login_throttle import ThrottlePolicy
 from docflow.models.outbox import OutboxMessage
 
@@ -175,10 +176,11 @@ class UnitOfWork:
 
     def enqueue(self, topic: str, payload: dict[str, Any], *, priority: int = 5) -> uuid.UUID:
         """Write an outbox message in this transaction; it is published after commit."""
-        message = OutboxMessage(topic=topic, payload=payload, priority=priority)
+        # Its id made here, not by a flush of its own: the row is written with the rest of the
+        # transaction (a flush per message was about 7 % of an action's CPU, issue 19).
+        message = OutboxMessage(id=new_id(), topic=topic, payload=payload, priority=priority)
         message.created_at = message.available_at = self.clock()
         self.session.add(message)
-        self.session.flush()
         self._queued.append(Queued(message.id, topic))
         return message.id
 
@@ -192,12 +194,13 @@ class UnitOfWork:
     def enqueue_many(
         self, topic: str, payloads: Sequence[dict[str, Any]], *, priority: int = 5
     ) -> list[uuid.UUID]:
-        """:meth:`enqueue` for several messages of one topic, with one flush (bulk writers)."""
-        messages = [OutboxMessage(topic=topic, payload=p, priority=priority) for p in payloads]
+        """:meth:`enqueue` for several messages of one topic (bulk writers)."""
+        messages = [
+            OutboxMessage(id=new_id(), topic=topic, payload=p, priority=priority) for p in payloads
+        ]
         for message in messages:
             message.created_at = message.available_at = self.clock()
         self.session.add_all(messages)
-        self.session.flush()
         ids = [m.id for m in messages]
         self._queued.extend(Queued(i, topic) for i in ids)
         return ids

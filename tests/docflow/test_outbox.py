@@ -34,6 +34,23 @@ def test_messages_are_published_only_after_commit(demo: Demo) -> None:
     assert published == [message_id]
 
 
+def test_a_message_is_written_with_the_transaction_not_by_a_flush_of_its_own(
+    demo: Demo,
+) -> None:
+    published: list[uuid.UUID] = []
+    uow = _uow(demo, published)
+    with uow:
+        message_id = uow.enqueue("test.topic", {"x": 1})
+        ids = uow.enqueue_many("test.topic", [{"x": 2}, {"x": 3}])
+        pending = [m for m in uow.session.new if isinstance(m, OutboxMessage)]
+        assert {m.id for m in pending} == {message_id, *ids}  # ids known, rows not yet written
+        uow.commit()
+    assert published == [message_id, *ids]
+    with demo.factory() as s:
+        rows = {m.id: m.payload for m in s.scalars(select(OutboxMessage))}
+    assert rows == {message_id: {"x": 1}, ids[0]: {"x": 2}, ids[1]: {"x": 3}}
+
+
 def test_rolled_back_work_queues_nothing(demo: Demo) -> None:
     published: list[uuid.UUID] = []
     uow = _uow(demo, published)

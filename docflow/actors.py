@@ -146,9 +146,10 @@ def actor_columns() -> tuple[Any, ...]:
     """What an actor is made of, as columns of a select joining ``users`` and
     ``organizations`` (labelled ``actor_*``): the person, their organisation's state and path,
     their unit's name, their own roles (one string) and whether a delegation to them runs on
-    the date given as the :data:`ACTOR_TODAY` parameter. With :func:`actor_from_row`, a request's actor costs
-    one statement instead of loading the user, their organisation, unit and roles as objects
-    (every API request starts here); the statement can be built once and reused."""
+    the date given as the :data:`ACTOR_TODAY` parameter. With :func:`actor_from_row`, a
+    request's actor costs one statement instead of loading the user, their organisation, unit
+    and roles as objects (every API request starts here); the statement can be built once and
+    reused."""
     today = bindparam(ACTOR_TODAY, type_=Date)
     roles = (
         select(func.aggregate_strings(UserRole.role, ","))

@@ -144,7 +144,6 @@ def _same(one: Kept[Any], other: Kept[Any]) -> bool:
     return [p.value for p in a.bindparams] == [p.value for p in b.bindparams]
 
 
-@functools.lru_cache(maxsize=KEPT)
 def _kept(
     build: Callable[..., S | None], shape: Actor, args: tuple[Hashable, ...]
 ) -> Kept[S] | None:
@@ -172,14 +171,25 @@ def for_reader(
 
     A statement that depends on the reader beyond their shape and ids (their organisation's
     path, say), or on ``args`` in a way that meets the stand-ins' values (a filter naming a
-    sentinel id), cannot be shared: it is built for this reader alone, each time, and logged,
-    so the answer is right either way."""
-    try:
-        kept = _kept(build, shape_of(actor), args)
-    except Unshareable:
-        log.warning("statement built for one reader: %s", build.__qualname__, exc_info=True)
+    sentinel id), cannot be shared: it is built for each reader (the refusal logged once per
+    process, shape and arguments), so the answer is right either way."""
+    kept = _shared(build, shape_of(actor), args)
+    if isinstance(kept, Unshareable):
         stmt = build(actor, *args)
         return None if stmt is None else (stmt, {})
     if kept is None:
         return None
     return kept.statement, kept.params(actor)
+
+
+@functools.lru_cache(maxsize=KEPT)
+def _shared(
+    build: Callable[..., S | None], shape: Actor, args: tuple[Hashable, ...]
+) -> Kept[S] | Unshareable | None:
+    """:func:`_kept`, remembered with its refusal: a statement found unshareable is neither
+    checked again (two builds) nor logged again for every request of its shape and arguments."""
+    try:
+        return _kept(build, shape, args)
+    except Unshareable as refused:
+        log.warning("statement built for each reader: %s", refused)
+        return refused.with_traceback(None)  # kept: not with the frames of its build

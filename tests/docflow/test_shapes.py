@@ -108,6 +108,24 @@ def test_a_statement_using_more_of_the_reader_is_built_for_each_reader(demo: Dem
         assert subject in kept[0].compile().params.values()
 
 
+_BUILDS: list[str] = []
+
+
+def _counted_path(actor: Actor) -> Select[Any]:
+    _BUILDS.append(actor.organization_path)
+    return _by_path(actor)
+
+
+def test_a_refusal_is_remembered_not_checked_for_every_request(demo: Demo) -> None:
+    reader = demo.actor("chuyenvien.dcgs")
+    _BUILDS.clear()
+    shapes.for_reader(_counted_path, reader)
+    assert len(_BUILDS) == 3  # two stand-ins, then the reader
+    shapes.for_reader(_counted_path, reader)
+    assert len(_BUILDS) == 4  # the reader alone
+    assert _BUILDS[-1] == reader.organization_path
+
+
 def test_a_filter_naming_a_stand_in_is_answered(client: Any, api: Any, demo: Demo) -> None:
     """The review's case: ``issuer`` holding a stand-in's id answered 500 (a refused build)."""
     me = api("chuyenvien.dcgs")

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import re
 import time
 import traceback
 import uuid
@@ -86,7 +87,108 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
     engine = create_engine(url, **kwargs)
     if not kwargs["pool_pre_ping"]:
         _ping_after_idle(engine, PING_AFTER_IDLE_S)
+    _end_reads_with_commit(engine)
+    if engine.dialect.driver == "psycopg":
+        _plan_patterns_per_values(engine)
     return engine
+
+
+#: A statement that only reads: a SELECT (or a WITH over SELECTs) naming nothing that writes.
+#: Anything else (a write, a lock statement, SET, a savepoint) marks its transaction as one that
+#: wrote; a read judged a write only loses the prepared statements (below), never the reverse.
+_READS = re.compile(r"\s*(?:SELECT|WITH)\b", re.IGNORECASE)
+_WRITES = re.compile(r"\b(?:INSERT|UPDATE|DELETE|MERGE|INTO|COPY|TRUNCATE)\b", re.IGNORECASE)
+_WROTE = "dhtn_wrote"
+
+
+def only_reads(statement: str) -> bool:
+    """Whether ``statement`` can only read (conservatively: a doubt is a write)."""
+    return _READS.match(statement) is not None and _WRITES.search(statement) is None
+
+
+def mark_written(connection: Any) -> None:
+    """Record that the transaction of ``connection`` (a SQLAlchemy :class:`Connection`) wrote
+    through the driver itself (COPY), where the engine's events do not see it."""
+    connection.connection.info[_WROTE] = True
+
+
+#: Conditions whose selectivity the planner reads from the value itself: a pattern (LIKE,
+#: ILIKE: a path prefix, a substring) or a text search (``@@``).
+_VALUE_SENSITIVE = re.compile(r" I?LIKE |@@")
+
+
+def plans_per_values(statement: str) -> bool:
+    """Whether ``statement`` is left unprepared, to be planned for its values each time."""
+    return _VALUE_SENSITIVE.search(statement) is not None
+
+
+def _plan_patterns_per_values(engine: Engine) -> None:
+    """Statements with a pattern or a text search are never prepared (psycopg's ``prepare=
+    False``): they are planned for their values each time, as before prepared statements were
+    kept (:func:`_end_reads_with_commit`). A prepared statement gets one generic plan after
+    five runs, and a generic plan guesses a bound pattern's selectivity: the document search
+    walked an organisation's whole index for a rare word (55 ms instead of 4), and a path
+    prefix (``LIKE $1 || '%'``) cannot use an index range without its value."""
+    dialect = engine.dialect
+
+    def do_execute(cursor: Any, statement: str, parameters: Any, context: Any = None) -> None:
+        if plans_per_values(statement):
+            cursor.execute(statement, parameters, prepare=False)
+        else:
+            cursor.execute(statement, parameters)
+
+    dialect.do_execute = do_execute  # type: ignore[method-assign]
+
+
+def _record_info(connection: Any) -> dict[str, Any] | None:
+    """The pool's dictionary of a pooled connection; None for the dialect's first look at a
+    new one (no record), which is then rolled back."""
+    try:
+        info = connection.info
+    except NotImplementedError:
+        return None
+    return info if isinstance(info, dict) else None
+
+
+def _end_reads_with_commit(engine: Engine) -> None:
+    """End a transaction that only read with COMMIT instead of ROLLBACK (PostgreSQL).
+
+    psycopg prepares a statement on the server once a connection has run it five times, and
+    forgets every prepared statement (and its counts) on each ROLLBACK. Ending a unit of work
+    without committing rolls back, and most units are reads: so nothing was ever prepared, and
+    PostgreSQL planned every statement afresh (issue 19: planning was 44 % of the database's
+    time under the load test). For a transaction that ran only reads, COMMIT and ROLLBACK are
+    the same to the data; one that wrote anything, or failed, is rolled back as before.
+
+    The writes are seen by the engine's ``before_cursor_execute`` (every statement SQLAlchemy
+    runs); what runs on the driver directly says so with :func:`mark_written`.
+    """
+    dialect = engine.dialect
+    rollback, commit = dialect.do_rollback, dialect.do_commit
+
+    @event.listens_for(engine, "before_cursor_execute")
+    def _note_write(conn: Any, _cur: Any, statement: str, *_args: Any) -> None:
+        if not only_reads(statement):
+            conn.connection.info[_WROTE] = True
+
+    def do_rollback(dbapi_connection: Any) -> None:
+        info = _record_info(dbapi_connection)
+        wrote = info.pop(_WROTE, False) if info is not None else True
+        driver = getattr(dbapi_connection, "driver_connection", None)
+        status = getattr(getattr(driver, "info", None), "transaction_status", None)
+        if wrote or status is None or status.name != "INTRANS":
+            rollback(dbapi_connection)  # a write, a failed transaction, or none open
+        else:
+            commit(dbapi_connection)
+
+    def do_commit(dbapi_connection: Any) -> None:
+        info = _record_info(dbapi_connection)
+        if info is not None:
+            info.pop(_WROTE, None)
+        commit(dbapi_connection)
+
+    dialect.do_rollback = do_rollback  # type: ignore[method-assign]
+    dialect.do_commit = do_commit  # type: ignore[method-assign]
 
 
 #: A pooled connection that has been idle this long is checked (a round trip) before it is

@@ -76,6 +76,7 @@ from sqlalchemy.orm import Session
 
 from docflow import audit
 from docflow.actors import Actor
+from docflow.db import mark_written
 from docflow.errors import NotFoundError, PermissionDeniedError, ValidationError
 from docflow.models import (
     Organization,
@@ -577,13 +578,16 @@ class _BulkWriter:
         self.s = s
         self.rows: list[tuple[Any, ...]] = []
         self.written = 0
-        raw: Any = s.connection().connection.driver_connection
+        connection = s.connection()
+        raw: Any = connection.connection.driver_connection
         self.copying = (
             s.get_bind().dialect.name == "postgresql"
             and raw is not None
             and hasattr(raw.cursor(), "copy")
         )
         self.raw = raw
+        if self.copying:  # COPY goes to the driver, past the engine's events (docflow.db)
+            mark_written(connection)
 
     def add(self, rows: Iterable[tuple[Any, ...]]) -> None:
         self.rows.extend(rows)

@@ -9,6 +9,7 @@ reads and then writes can fail with "database is locked" instead of waiting).
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import logging
 import re
 import time
@@ -101,6 +102,10 @@ _WRITES = re.compile(r"\b(?:INSERT|UPDATE|DELETE|MERGE|INTO|COPY|TRUNCATE)\b", r
 _WROTE = "dhtn_wrote"
 
 
+# Both tests are asked of every statement run: kept per statement text (SQLAlchemy hands the
+# same string object for a cached statement, whose hash Python keeps), since scanning a box's
+# statement of several KB each time was 2 % of a request's CPU.
+@functools.lru_cache(maxsize=2048)
 def only_reads(statement: str) -> bool:
     """Whether ``statement`` can only read (conservatively: a doubt is a write)."""
     return _READS.match(statement) is not None and _WRITES.search(statement) is None
@@ -117,6 +122,7 @@ def mark_written(connection: Any) -> None:
 _VALUE_SENSITIVE = re.compile(r" I?LIKE |@@")
 
 
+@functools.lru_cache(maxsize=2048)
 def plans_per_values(statement: str) -> bool:
     """Whether ``statement`` is left unprepared, to be planned for its values each time."""
     return _VALUE_SENSITIVE.search(statement) is not None

@@ -94,11 +94,18 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
     return engine
 
 
-#: A statement that only reads: a SELECT (or a WITH over SELECTs) naming nothing that writes.
-#: Anything else (a write, a lock statement, SET, a savepoint) marks its transaction as one that
-#: wrote; a read judged a write only loses the prepared statements (below), never the reverse.
+#: A statement that only reads: a SELECT (or a WITH over SELECTs) naming nothing that writes
+#: or has an effect a ROLLBACK would undo (the functions below; DHTN defines no other function
+#: a SELECT calls: its own are trigger functions). Anything else (a write, a lock statement,
+#: SET, a savepoint) marks its transaction as one that wrote. A read judged a write only loses
+#: the prepared statements (below); a SELECT calling a function of its own that writes would
+#: be judged a read: name such a function here before using one.
 _READS = re.compile(r"\s*(?:SELECT|WITH)\b", re.IGNORECASE)
-_WRITES = re.compile(r"\b(?:INSERT|UPDATE|DELETE|MERGE|INTO|COPY|TRUNCATE)\b", re.IGNORECASE)
+_WRITES = re.compile(
+    r"\b(?:INSERT|UPDATE|DELETE|MERGE|INTO|COPY|TRUNCATE)\b"
+    r"|\b(?:pg_notify|set_config|lo_\w+|dblink\w*|pg_advisory_lock\w*|nextval|setval)\s*\(",
+    re.IGNORECASE,
+)
 _WROTE = "dhtn_wrote"
 
 
@@ -135,10 +142,14 @@ def _plan_patterns_per_values(engine: Engine) -> None:
     five runs, and a generic plan guesses a bound pattern's selectivity: the document search
     walked an organisation's whole index for a rare word (55 ms instead of 4), and a path
     prefix (``LIKE $1 || '%'``) cannot use an index range without its value."""
+    from psycopg import ServerCursor
+
     dialect = engine.dialect
 
     def do_execute(cursor: Any, statement: str, parameters: Any, context: Any = None) -> None:
-        if plans_per_values(statement):
+        # A streamed read (yield_per: a server-side cursor) is never prepared, and its
+        # execute() takes no ``prepare``.
+        if plans_per_values(statement) and not isinstance(cursor, ServerCursor):
             cursor.execute(statement, parameters, prepare=False)
         else:
             cursor.execute(statement, parameters)

@@ -163,6 +163,29 @@ def test_patterns_and_text_searches_are_planned_for_their_values(engine: Engine)
     assert any("WHERE holidays.day = $1" in x for x in prepared), prepared
 
 
+def test_a_streamed_read_with_a_pattern(engine: Engine) -> None:
+    """A server-side cursor (``yield_per``, the directory export) takes no ``prepare``."""
+    with engine.begin() as conn:
+        conn.execute(insert(Holiday).values(day=DAY, name="Tết Dương lịch", kind="off"))
+    uow = UnitOfWork(make_session_factory(engine))
+    with uow:
+        stmt = select(Holiday.day).where(
+            Holiday.name.startswith("Tết", autoescape=True), Holiday.day >= DAY
+        )
+        assert list(uow.session.scalars(stmt.execution_options(yield_per=10))) == [DAY]
+
+
+def test_a_side_effect_in_a_select_left_uncommitted_is_rolled_back(engine: Engine) -> None:
+    """set_config(..., false) in a transaction that is rolled back is undone: the next unit on
+    the same connection does not inherit it."""
+    uow = UnitOfWork(make_session_factory(engine))
+    with uow:
+        before = uow.session.scalar(text("SHOW statement_timeout"))
+        uow.session.execute(text("SELECT set_config('statement_timeout', '1234ms', false)"))
+    with uow:
+        assert uow.session.scalar(text("SHOW statement_timeout")) == before
+
+
 @pytest.mark.parametrize(
     ("statement", "per_values"),
     [
@@ -191,6 +214,12 @@ def test_which_statements_are_planned_per_values(statement: str, per_values: boo
         ("SET LOCAL work_mem = '64MB'", False),
         ("SAVEPOINT sa_1", False),
         ("LOCK TABLE registers", False),
+        ("SELECT pg_notify('kênh', $1)", False),
+        ("SELECT set_config('statement_timeout', '1ms', false)", False),
+        ("SELECT lo_from_bytea(0, $1)", False),
+        ("WITH f AS (SELECT nextval('s') AS n) SELECT f.n FROM f", False),
+        ("SELECT pg_advisory_lock($1)", False),
+        ("SELECT ts_rank(d.tsv, q) FROM d", True),
     ],
 )
 def test_which_statements_only_read(statement: str, reads: bool) -> None:

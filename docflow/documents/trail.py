@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 
 from docflow import audit
 from docflow.actors import Actor, DelegatedRole
@@ -13,6 +13,11 @@ from docflow.models import Document, TrailEntry, Unit
 from docflow.uow import UnitOfWork
 
 SYSTEM_NAME = "Hệ thống"
+
+
+_LAST_SEQ = select(func.max(TrailEntry.seq)).where(
+    TrailEntry.document_id == bindparam("document_id")
+)
 
 
 def append(
@@ -32,9 +37,13 @@ def append(
     # row is written once (one UPDATE, one version step), not once for the state and again
     # for this.
     doc.updated_at = uow.now()
-    seq = (
-        s.scalar(select(func.max(TrailEntry.seq)).where(TrailEntry.document_id == doc.id)) or 0
-    ) + 1
+    # The last step stored, and those of this transaction not yet written: read without
+    # flushing, so the action's changes and its trail step are written in one flush at the
+    # commit, not in two (issue 19).
+    with s.no_autoflush:
+        stored = s.scalar(_LAST_SEQ, {"document_id": doc.id}) or 0
+    pending = [e.seq for e in s.new if isinstance(e, TrailEntry) and e.document_id == doc.id]
+    seq = max([stored, *pending]) + 1
     unit_id = actor.unit_id if actor else None
     unit_name = actor.unit_name if actor else None
     if unit_id is not None and unit_name is None:  # an actor not built from a token's row

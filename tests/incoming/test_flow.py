@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import uuid
+from typing import Any
+
 import pytest
 
+from docflow.documents import trail
 from docflow.errors import TransitionNotAllowedError
 from docflow.incoming.states import (
     INCOMING_TRANSITIONS,
@@ -11,6 +15,7 @@ from docflow.incoming.states import (
     IncomingState,
     next_incoming_state,
 )
+from docflow.models import Document, TrailEntry
 from tests.incoming.conftest import Incoming
 
 # API.md §3, written out by hand: the table in code must say exactly this.
@@ -222,3 +227,22 @@ def test_reply_document_must_be_of_the_same_organisation(flow: Incoming) -> None
     other = flow.register("vanthu.tinh", notation="12/KH-MTTW").get_json()["id"]
     r = flow.act("truongban.dcgs", doc, "complete", comment="x", reply_document_id=other)
     assert r.status_code == 422 and flow.get("vanthu.tw", doc).get_json()["state"] == "assigned"
+
+
+def test_steps_appended_in_one_transaction_follow_each_other(flow: Incoming, uow: Any) -> None:
+    """The trail's next seq counts the steps of the transaction not yet written (it is read
+    without flushing, so an action writes its changes and its step in one flush)."""
+    doc_id = flow.register().get_json()["id"]
+    with uow:
+        doc = uow.session.get(Document, uuid.UUID(doc_id))
+        assert doc is not None
+        for _ in range(2):
+            trail.append(uow, doc, "comment", actor=None, from_state=doc.state, comment="Ghi chú")
+        assert sorted(e.seq for e in uow.session.new if isinstance(e, TrailEntry)) == [2, 3]
+        uow.commit()
+    steps = flow.client.get(f"/api/v1/documents/{doc_id}/trail", headers=flow.h("vanthu.tw"))
+    assert [(e["seq"], e["action"]) for e in steps.get_json()["items"]] == [
+        (1, "register"),
+        (2, "comment"),
+        (3, "comment"),
+    ]

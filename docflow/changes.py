@@ -339,8 +339,10 @@ def organization_validator(session: Session, organization_id: uuid.UUID) -> str:
 
 
 def object_validator_statement(seen: ColumnElement[bool] | None = None) -> Select[Any]:
-    """The statement of :func:`object_validator`, the object's id its parameter ``object_id``
-    (so that it can be built once and kept)."""
+    """An object's validator, a value that changes whenever the object is logged again: its
+    rows' count and last seq (:func:`validator_of` reads the row). The object's id is the
+    parameter ``object_id``, so the statement can be built once and kept. With ``seen`` (a
+    condition: may the caller see the object?) both come in one statement."""
     stats = (
         select(func.count().label("n"), func.max(Change.seq).label("last"))
         .where(Change.object_id == bindparam("object_id"))
@@ -350,17 +352,8 @@ def object_validator_statement(seen: ColumnElement[bool] | None = None) -> Selec
 
 
 def validator_of(row: Any) -> str | None:
-    """The validator of a row of :func:`object_validator_statement` (None: not seen)."""
+    """The validator of a row of :func:`object_validator_statement` (None: the ``seen``
+    condition does not hold)."""
     if not row.seen:
         return None
     return f"{int(row.n)}.{row.last or 0}"
-
-
-def object_validator(
-    session: Session, object_id: uuid.UUID, *, seen: ColumnElement[bool] | None = None
-) -> str | None:
-    """A value that changes whenever the object is logged again: its rows' count and last seq.
-    With ``seen`` (a condition: may the caller see the object?) both come in one statement,
-    and None when the condition does not hold."""
-    stmt = object_validator_statement(seen)
-    return validator_of(session.execute(stmt, {"object_id": object_id}).one())

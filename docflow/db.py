@@ -88,8 +88,8 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
     engine = create_engine(url, **kwargs)
     if not kwargs["pool_pre_ping"]:
         _ping_after_idle(engine, PING_AFTER_IDLE_S)
-    _end_reads_with_commit(engine)
-    if engine.dialect.driver == "psycopg":
+    if engine.dialect.driver == "psycopg":  # what psycopg prepares, and when it forgets
+        _end_reads_with_commit(engine)
         _plan_patterns_per_values(engine)
     return engine
 
@@ -168,7 +168,7 @@ def _record_info(connection: Any) -> dict[str, Any] | None:
 
 
 def _end_reads_with_commit(engine: Engine) -> None:
-    """End a transaction that only read with COMMIT instead of ROLLBACK (PostgreSQL).
+    """End a transaction that only read with COMMIT instead of ROLLBACK (psycopg).
 
     psycopg prepares a statement on the server once a connection has run it five times, and
     forgets every prepared statement (and its counts) on each ROLLBACK. Ending a unit of work
@@ -180,6 +180,8 @@ def _end_reads_with_commit(engine: Engine) -> None:
     The writes are seen by the engine's ``before_cursor_execute`` (every statement SQLAlchemy
     runs); what runs on the driver directly says so with :func:`mark_written`.
     """
+    from psycopg.pq import TransactionStatus
+
     dialect = engine.dialect
     rollback, commit = dialect.do_rollback, dialect.do_commit
 
@@ -193,7 +195,7 @@ def _end_reads_with_commit(engine: Engine) -> None:
         wrote = info.pop(_WROTE, False) if info is not None else True
         driver = getattr(dbapi_connection, "driver_connection", None)
         status = getattr(getattr(driver, "info", None), "transaction_status", None)
-        if wrote or status is None or status.name != "INTRANS":
+        if wrote or status != TransactionStatus.INTRANS:
             rollback(dbapi_connection)  # a write, a failed transaction, or none open
         else:
             commit(dbapi_connection)

@@ -76,11 +76,17 @@ def test_one_statement_gives_the_definition_and_sees_a_late_commit() -> None:
 
 
 def test_an_object_validator_and_whether_it_is_seen_in_one_statement() -> None:
-    """``object_validator`` with ``seen``: None when the condition fails (the read answers 404),
-    else the object's row count and last seq, from one statement."""
-    from sqlalchemy import event, false, true
+    """The object validator's statement with ``seen``: None when the condition fails (the read
+    answers 404), else the object's row count and last seq, from one statement."""
+    from sqlalchemy import ColumnElement, event, false, true
 
-    from docflow.changes import object_validator
+    from docflow.changes import object_validator_statement, validator_of
+
+    def object_validator(
+        s: Session, obj: uuid.UUID, seen: ColumnElement[bool] | None = None
+    ) -> str | None:
+        stmt = object_validator_statement(seen)
+        return validator_of(s.execute(stmt, {"object_id": obj}).one())
 
     url = fresh_pg_database("_validator")
     upgrade(url)

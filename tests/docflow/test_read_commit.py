@@ -123,9 +123,17 @@ def test_a_copy_through_the_driver_is_rolled_back_when_marked(engine: Engine) ->
 
 
 def test_a_failed_read_is_rolled_back_and_the_connection_serves_again(engine: Engine) -> None:
+    """Seen through psycopg itself: the statements it had prepared are gone after the failed
+    read, which only a ROLLBACK does (a COMMIT would have kept them)."""
     uow = UnitOfWork(make_session_factory(engine))
+    for _ in range(7):
+        with uow:
+            uow.session.scalars(COUNT_DAYS).all()
+    assert any("FROM holidays" in x for x in _prepared(engine))
     with pytest.raises(DataError), uow:
+        uow.session.scalars(COUNT_DAYS).all()
         uow.session.execute(text("SELECT 1 / 0"))
+    assert not any("FROM holidays" in x for x in _prepared(engine))
     with uow:
         assert uow.session.scalar(text("SELECT 2")) == 2
 
@@ -179,11 +187,13 @@ def test_a_side_effect_in_a_select_left_uncommitted_is_rolled_back(engine: Engin
     """set_config(..., false) in a transaction that is rolled back is undone: the next unit on
     the same connection does not inherit it."""
     uow = UnitOfWork(make_session_factory(engine))
+    setting = text("SELECT current_setting('statement_timeout')")  # a read (SHOW is not one)
     with uow:
-        before = uow.session.scalar(text("SHOW statement_timeout"))
+        before = uow.session.scalar(setting)
+    with uow:  # the unit holds nothing else that would count as a write
         uow.session.execute(text("SELECT set_config('statement_timeout', '1234ms', false)"))
     with uow:
-        assert uow.session.scalar(text("SHOW statement_timeout")) == before
+        assert uow.session.scalar(setting) == before != "1234ms"
 
 
 @pytest.mark.parametrize(

@@ -37,10 +37,10 @@ from sqlalchemy.exc import DBAPIError
 
 from docflow.db import database_unreachable
 from docflow.models import OutboxMessage
+from docflow.models.outbox import MAX_ATTEMPTS
 from docflow.uow import UnitOfWork
 
 Handler = Callable[[UnitOfWork, dict[str, Any]], None]
-MAX_ATTEMPTS = 12
 # How long a claimed message stays hidden from other workers (longer than any OCR timeout).
 CLAIM = dt.timedelta(hours=2)
 

@@ -20,13 +20,14 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, NamedTuple, Self
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from docflow import changes
 from docflow.db import utcnow
 from docflow.ids import new_id
 from docflow.login_throttle import ThrottlePolicy
-from docflow.models.outbox import OutboxMessage
+from docflow.models.outbox import MAX_ATTEMPTS, OutboxMessage
 
 if TYPE_CHECKING:
     from docflow.documents.ports import DocumentConverter, SigningProvider, Verifier
@@ -174,11 +175,15 @@ class UnitOfWork:
         self._once = set()
         self._after_commit = []
 
-    def enqueue(self, topic: str, payload: dict[str, Any], *, priority: int = 5) -> uuid.UUID:
+    def enqueue(
+        self, topic: str, payload: dict[str, Any], *, priority: int = 5, key: str | None = None
+    ) -> uuid.UUID:
         """Write an outbox message in this transaction; it is published after commit."""
         # Its id made here, not by a flush of its own: the row is written with the rest of the
         # transaction (a flush per message was about 7 % of an action's CPU, issue 19).
-        message = OutboxMessage(id=new_id(), topic=topic, payload=payload, priority=priority)
+        message = OutboxMessage(
+            id=new_id(), topic=topic, payload=payload, priority=priority, key=key
+        )
         message.created_at = message.available_at = self.clock()
         self.session.add(message)
         self._queued.append(Queued(message.id, topic))
@@ -190,6 +195,39 @@ class UnitOfWork:
         if key not in self._once:
             self.enqueue(topic, payload, priority=priority)
             self._once.add(key)
+
+    def enqueue_coalesced(
+        self, topic: str, payload: dict[str, Any], *, key: str, priority: int = 5
+    ) -> None:
+        """:meth:`enqueue_once`, unless a message of ``topic`` with ``key`` is waiting: for work
+        that one run does for every change committed before it (an organisation's statistics
+        are recomputed from its rows), so a burst of changes writes one message, and costs one
+        worker's task, instead of one each (issue 19).
+
+        The waiting message is locked until this transaction ends (``FOR UPDATE SKIP LOCKED``):
+        a worker taking messages to handle skips it meanwhile, so it is still waiting when this
+        change is committed, and the run that takes it sees the change. One a worker already
+        holds (its run may have read the rows before this change) is skipped here in turn, and
+        this change writes a message of its own; so does one given up after its last attempt.
+        Nothing waits on a lock either way. On SQLite, whose writers take turns, there is no
+        concurrent worker to skip."""
+        once = (topic, json.dumps(payload, sort_keys=True))
+        if once in self._once:
+            return
+        waiting = self.session.scalar(
+            select(OutboxMessage.id)
+            .where(
+                OutboxMessage.topic == topic,
+                OutboxMessage.key == key,
+                OutboxMessage.done_at.is_(None),
+                OutboxMessage.attempts < MAX_ATTEMPTS,
+            )
+            .limit(1)
+            .with_for_update(skip_locked=True)
+        )
+        if waiting is None:
+            self.enqueue(topic, payload, priority=priority, key=key)
+        self._once.add(once)
 
     def enqueue_many(
         self, topic: str, payloads: Sequence[dict[str, Any]], *, priority: int = 5

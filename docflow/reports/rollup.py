@@ -21,7 +21,8 @@ from them in the same transaction (:func:`_write_unit_rows`). Nothing in the tab
 by the commands themselves: a command that changes what is counted (tasks created, split, moved,
 finished, cancelled; incoming lead assignments made, finished, returned, recalled; documents
 imported with their assignment) calls :func:`docflow.statistics.statistics_changed` in its own
-transaction, which queues one outbox message (``reports.changed``) per organisation; the worker's
+transaction, which queues one outbox message (``reports.changed``) per organisation, unless one
+is already waiting for it (that one then counts the change too); the worker's
 :func:`handle_changed` recomputes that organisation (idempotent: a message handled twice writes
 the same rows; messages of the same organisation still waiting are taken along).
 

@@ -12,6 +12,7 @@ from sqlalchemy import select
 
 from docflow import UnitOfWork
 from docflow.models import AuditEntry, OutboxMessage
+from docflow.models.outbox import MAX_ATTEMPTS
 from docflow.outbox import Outcome, due_messages, process_message
 from docflow.uow import Queued
 from tests.conftest import Clock, Demo
@@ -225,3 +226,61 @@ def test_a_deferred_message_waits_without_an_attempt_and_the_relay_sends_it_then
     with demo.factory() as s:
         assert s.get_one(OutboxMessage, message_id).attempts == 1
         assert len(s.scalars(select(AuditEntry).where(AuditEntry.event == "handled")).all()) == 1
+
+
+def _waiting(factory: Any, topic: str) -> list[OutboxMessage]:
+    with factory() as s:
+        return list(
+            s.scalars(
+                select(OutboxMessage).where(
+                    OutboxMessage.topic == topic, OutboxMessage.done_at.is_(None)
+                )
+            )
+        )
+
+
+def _coalesced_changes(demo: Demo, published: list[uuid.UUID], keys: Sequence[str]) -> None:
+    for key in keys:  # one transaction each, as one action each
+        uow = _uow(demo, published)
+        with uow:
+            uow.enqueue_coalesced("test.coalesced", {"org": key}, key=key)
+            uow.enqueue_coalesced("test.coalesced", {"org": key}, key=key)  # twice in one
+            uow.commit()
+
+
+def _check_coalescing(demo: Demo) -> None:
+    published: list[uuid.UUID] = []
+    _coalesced_changes(demo, published, ["a", "a", "b", "a", "b"])
+    waiting = _waiting(demo.factory, "test.coalesced")
+    # One message per key while it waits, published once: a later change counts on it.
+    assert sorted(m.key for m in waiting if m.key) == ["a", "b"]
+    assert sorted(published) == sorted(m.id for m in waiting)
+    # Once handled (done), the next change writes a message again.
+    with demo.factory() as s:
+        done = s.get_one(OutboxMessage, next(m.id for m in waiting if m.key == "a"))
+        done.done_at = demo.clock()
+        s.commit()
+    _coalesced_changes(demo, published, ["a"])
+    assert sorted(m.key for m in _waiting(demo.factory, "test.coalesced") if m.key) == ["a", "b"]
+    assert len(published) == 3
+    # A message given up after its last attempt stands for nothing: a new one is written.
+    with demo.factory() as s:
+        for m in s.scalars(select(OutboxMessage).where(OutboxMessage.key == "b")):
+            m.attempts = MAX_ATTEMPTS
+        s.commit()
+    _coalesced_changes(demo, published, ["b"])
+    assert len(published) == 4
+    assert len([m for m in _waiting(demo.factory, "test.coalesced") if m.key == "b"]) == 2
+
+
+def test_a_change_counts_on_the_message_waiting_for_its_key(demo: Demo) -> None:
+    """enqueue_coalesced (an organisation's statistics, issue 19): while a message of the topic
+    and key waits, later transactions write none; a handled or given-up one does not count."""
+    _check_coalescing(demo)
+
+
+def test_a_change_counts_on_the_message_waiting_for_its_key_on_sqlite(tmp_path: Any) -> None:
+    from tests.conftest import sqlite_demo
+
+    with sqlite_demo(tmp_path) as demo:
+        _check_coalescing(demo)

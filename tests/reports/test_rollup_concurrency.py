@@ -172,3 +172,92 @@ def test_one_organisation_recomputing_does_not_hold_another_organisations_messag
             busy_org,
             other_org,
         }
+
+
+def _change(engine: Engine, org: uuid.UUID) -> UnitOfWork:
+    """A transaction left open after statistics_changed: the action has not committed yet."""
+    from docflow.statistics import statistics_changed
+
+    uow = _uow(engine)
+    uow.__enter__()
+    statistics_changed(uow, org)
+    uow.session.flush()
+    return uow
+
+
+def _waiting_ids(factory: sessionmaker, org: uuid.UUID) -> set[uuid.UUID]:
+    with factory() as s:
+        return set(
+            s.scalars(
+                select(OutboxMessage.id).where(
+                    OutboxMessage.key == str(org), OutboxMessage.done_at.is_(None)
+                )
+            )
+        )
+
+
+def _org(factory: sessionmaker, code: str) -> uuid.UUID:
+    org = uuid.uuid4()
+    with factory() as s:
+        s.add(
+            Organization(
+                id=org, level="central", name=f"Cơ quan {code}", abbreviation="CQ",
+                code=code, path=f"/{org}/",
+            )
+        )  # fmt: skip
+        s.commit()
+    return org
+
+
+@pytest.mark.pg
+def test_a_change_counting_on_a_waiting_message_keeps_it_from_the_workers(engine: Engine) -> None:
+    """An action that found its organisation's message waiting (and wrote none) holds it until
+    it commits: a worker handed that message meanwhile leaves it (BUSY, for the relay), so the
+    recomputation that handles it runs after the change is committed and counts it. Neither
+    waits on the other."""
+    factory = sessionmaker(bind=engine, expire_on_commit=False)
+    org = _org(factory, "000.00.00.Y96")
+    first = _change(engine, org)
+    first.commit()
+    first.__exit__(None, None, None)
+    (message,) = _waiting_ids(factory, org)
+    second = _change(engine, org)  # counts on the waiting message, not yet committed
+    try:
+        assert _waiting_ids(factory, org) == {message}
+        handlers = {TOPIC_CHANGED: [handle_changed]}
+        started = time.monotonic()
+        assert process_message(_uow(engine), message, handlers) is Outcome.BUSY
+        assert time.monotonic() - started < 5  # skipped, not waited for
+        second.commit()
+    finally:
+        second.__exit__(None, None, None)
+    assert _waiting_ids(factory, org) == {message}
+    assert process_message(_uow(engine), message, handlers) is Outcome.DONE
+    assert _waiting_ids(factory, org) == set()
+
+
+@pytest.mark.pg
+def test_a_message_a_worker_holds_is_not_counted_on(engine: Engine) -> None:
+    """A waiting message a worker has taken (its recomputation may already have read the rows)
+    does not stand for a later change: that change writes a message of its own, without
+    waiting for the worker."""
+    factory = sessionmaker(bind=engine, expire_on_commit=False)
+    org = _org(factory, "000.00.00.Y95")
+    first = _change(engine, org)
+    first.commit()
+    first.__exit__(None, None, None)
+    (message,) = _waiting_ids(factory, org)
+    worker = engine.connect()
+    worker_tx = worker.begin()
+    worker.execute(select(OutboxMessage.id).where(OutboxMessage.id == message).with_for_update())
+    try:
+        started = time.monotonic()
+        change = _change(engine, org)
+        change.commit()
+        change.__exit__(None, None, None)
+        assert time.monotonic() - started < 5
+    finally:
+        worker_tx.rollback()
+        worker.close()
+    waiting = _waiting_ids(factory, org)
+    assert message in waiting and len(waiting) == 2

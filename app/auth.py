@@ -76,6 +76,8 @@ def init_auth(app: Flask) -> None:
                 view = current_app.view_functions.get(request.endpoint or "")
                 if request.method in ("GET", "HEAD") and getattr(view, "read_scoped", False):
                     open_read_scope()  # ended by spec.read_scoped's wrapper, or at teardown
+                elif request.method == "POST" and getattr(view, "write_scoped", False):
+                    open_read_scope(writes=True)  # ended by spec.write_scoped's, or teardown
                 g.actor = resolve_token(make_uow(), token)  # raises 401 on a bad token
             return
         if request.endpoint in PUBLIC_FILES:

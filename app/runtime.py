@@ -148,7 +148,7 @@ def make_uow() -> UnitOfWork:
 READ_SCOPE = "dhtn_read_scope"
 
 
-def open_read_scope() -> None:
+def open_read_scope(*, writes: bool = False) -> None:
     """A frequent read of the API on PostgreSQL (``app.api.spec.read_scoped``) runs in one unit
     of work: the token, the validator of its ETag, the query and what decorates its answer
     (deadlines, reply links) share one pooled connection and one transaction, instead of taking
@@ -158,12 +158,16 @@ def open_read_scope() -> None:
     The services inside are nested in it: what they ask to commit (the token's last use, the
     audit log's record of the read) is committed by :func:`ending_read_scope` when the view has
     answered, and rolled back when it raised. The embedded profile (SQLite, where every
-    transaction takes the database's write lock) keeps a unit per service."""
+    transaction takes the database's write lock) keeps a unit per service.
+
+    ``writes``: the request is a frequent action (``app.api.spec.write_scoped``): the token,
+    the action and its answer share the unit the same way, and the action's writes are
+    committed with it, durably (a read's unit commits its log without waiting for the disk)."""
     rt = runtime()
     if rt.settings.is_sqlite or g.get(READ_SCOPE) is not None:
         return
     uow = make_uow()
-    uow.read_scope = True
+    uow.read_scope = not writes
     uow.__enter__()
     setattr(g, READ_SCOPE, uow)
 

@@ -23,9 +23,10 @@ from app.api.spec import (
     parse_query,
     registry,
     validate_input,
+    write_scoped,
 )
 from app.auth import actor_required, api_auth
-from app.runtime import make_uow, reading, runtime
+from app.runtime import ending_read_scope, make_uow, reading, runtime
 from app.uploads import multipart
 from docflow import incoming, search
 from docflow.documents import access
@@ -70,39 +71,44 @@ def _difference(mine: Any, fresh: Any) -> Any:
     return (mine, fresh)
 
 
-def acted_json(doc: Any) -> dict[str, Any]:
+def acted_json(doc: Any) -> dict[str, Any] | None:
     """The document as the answer to the caller's action, built from the row the action locked
     and changed: loaded under the row lock with the people, files and reviews on it, and
     current when the action committed, so it is not read a second time (issue 19: reading it
     again was four statements and a quarter of an action's CPU). Its deadline marks and reply
-    links are read as for any answer.
+    links are read as for any answer. None when the action took the document out of the
+    caller's sight: the caller answers it as a read (404) once the action has committed.
 
     It is the document as the action committed it: a job that changes it meanwhile without its
     row lock (text extraction marking a file done) shows in the next read, not here.
 
     Should an action leave a part unloaded, the answer falls back to reading the document
-    afresh (logged). With ``check_action_answers`` (the tests) the fresh read is always made
-    and must be the same answer, and a part left unloaded is an error."""
-    check = runtime().settings.check_action_answers
+    afresh (logged). With ``check_action_answers`` (the tests) a part left unloaded is an
+    error, and :func:`check_answer` reads it afresh after the commit."""
+    if not access.can_see(actor_required(), doc):
+        return None
     try:
-        if not access.can_see(actor_required(), doc):
-            # The action took the document out of the caller's sight: answered as a read (404).
-            return answer_json(doc.id)
         with reading():
-            answer = document_json(doc)
-    except InvalidRequestError:  # a part not loaded (detached, or reviews not given)
-        if check:
+            return document_json(doc)
+    except InvalidRequestError:  # a part not loaded (reviews not given)
+        if runtime().settings.check_action_answers:
             raise
         log.warning("action answer: the changed row lacks a part; read afresh", exc_info=True)
         return answer_json(doc.id)
-    if check:
-        fresh = answer_json(doc.id)
-        if answer != fresh:
-            differ = _difference(answer, fresh)
-            raise AssertionError(
-                f"action answer differs from a fresh read in {sorted(differ)}: {differ}"[:2000]
-            )
-    return answer
+
+
+def check_answer(document_id: uuid.UUID, answer: dict[str, Any]) -> None:
+    """With ``check_action_answers`` (the tests): the answer must be what a fresh read gives
+    once the action has committed. The read is a unit of its own, not the action's session,
+    whose identity map holds the very row the answer was built from."""
+    if not runtime().settings.check_action_answers:
+        return
+    fresh = answer_json(document_id)
+    if answer != fresh:
+        differ = _difference(answer, fresh)
+        raise AssertionError(
+            f"action answer differs from a fresh read in {sorted(differ)}: {differ}"[:2000]
+        )
 
 
 @registry.operation(
@@ -300,23 +306,47 @@ def stream_file(document_id: uuid.UUID, file_id: uuid.UUID, *, inline: bool = Fa
         "Tham số theo thao tác (bảng trong API.md §3): thiếu hoặc sai tham số → 422 với trường.",
     ),
 )
+@write_scoped
 @api_auth
 def document_action(document_id: uuid.UUID) -> object:
     body = parse_body(ActionRequest)
     params = dict(body.model_extra or {})
     actor = actor_required()
-    # The document's direction chooses the transition table (404 first if it is not visible).
-    direction = documents.direction_of(make_uow(), actor, document_id)
-    flow = outgoing_actions if direction == "outgoing" else incoming
+    # The request's unit (write_scoped, on PostgreSQL): the token was read in it, the action
+    # and its answer run in it, and it commits when the answer is built.
     uow = make_uow()
     held: list[Any] = []
     publish = uow.publisher
-    if publish is not None and runtime().settings.check_action_answers:
-        # The jobs the action queued run (eagerly, in the tests) after the answer is checked:
-        # the fresh read is to see the database as the action committed it.
-        uow.publisher = held.extend
+    check = publish is not None and runtime().settings.check_action_answers
+
+    def holding(unit: Any) -> Any:
+        if check:
+            # The jobs the action queued run (eagerly, in the tests) after the answer is
+            # checked and the action committed: the fresh read is to see the database as the
+            # action left it.
+            unit.publisher = held.extend
+        return unit
+
+    answer: dict[str, Any] | None = None
     try:
-        return acted_json(flow.act(uow, actor, document_id, body.action, params))
+        with ending_read_scope():
+            # The document's direction chooses the transition table (404 first if it is not
+            # visible).
+            direction = documents.direction_of(uow, actor, document_id)
+            flow = outgoing_actions if direction == "outgoing" else incoming
+            one_unit = flow.in_one_transaction(body.action, params)
+            if one_unit:
+                doc = flow.act(holding(uow), actor, document_id, body.action, params)
+                answer = acted_json(doc)
+        if not one_unit:
+            # An action that commits before waiting on the network (remote signing) runs after
+            # the request's unit has ended, in units of its own.
+            doc = flow.act(holding(make_uow()), actor, document_id, body.action, params)
+            answer = acted_json(doc)
+        if answer is None:  # out of the caller's sight now: answered as a read, after the commit
+            return answer_json(doc.id)
+        check_answer(doc.id, answer)
+        return answer
     finally:
         if held and publish is not None:
             try:

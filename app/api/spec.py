@@ -275,6 +275,25 @@ def read_scoped(view: Callable[..., Any]) -> Callable[..., Any]:
     return scoped
 
 
+def write_scoped(view: Callable[..., Any]) -> Callable[..., Any]:
+    """A frequent action run in one unit of work with its token (app.runtime.open_read_scope
+    with ``writes``, opened with the token): the token, the action and the answer built from
+    the row it left share one connection and one transaction, committed when the view has
+    answered (a failed commit is the answer's error; a view that raised rolls back), instead
+    of a unit each with its BEGIN and COMMIT (issue 19). The view may end the unit itself
+    (:func:`app.runtime.ending_read_scope`) to do something after the commit; this wrapper then
+    has nothing left to end. Only for actions that hold no lock while waiting on anything slow
+    (no uploads, no network): the token's row is in the transaction."""
+
+    @functools.wraps(view)
+    def scoped(*args: Any, **kwargs: Any) -> Any:
+        with ending_read_scope():
+            return view(*args, **kwargs)
+
+    scoped.__dict__["write_scoped"] = True
+    return scoped
+
+
 def with_etag(
     view: Callable[..., Any],
     conditional: Callable[..., Conditional | None] | None = None,

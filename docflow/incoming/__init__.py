@@ -6,7 +6,7 @@ Where to look: who may do what — :mod:`docflow.incoming.policy`; the states an
 :mod:`docflow.incoming.services`; what each action changes — :mod:`docflow.incoming.actions`.
 """
 
-from docflow.incoming.actions import act, allowed_actions
+from docflow.incoming.actions import act, allowed_actions, in_one_transaction
 from docflow.incoming.commands import RegisterIncoming, Target
 from docflow.incoming.policy import IncomingFacts, decide, may_register
 from docflow.incoming.queries import can_still_see, facts_of, leader_directs
@@ -38,6 +38,7 @@ __all__ = [
     "decide",
     "facts_of",
     "find_duplicate",
+    "in_one_transaction",
     "leader_directs",
     "may_register",
     "receive_document",

@@ -290,6 +290,14 @@ def run_move(
     return move
 
 
+def in_one_transaction(action: str, params: dict[str, Any]) -> bool:
+    """Whether :func:`act` runs ``action`` in one transaction that holds no lock while waiting
+    on the network, so that a request may run it in the unit its token was read in
+    (``app.api.spec.write_scoped``). Signing through a remote service (``method="csc"``)
+    commits before it talks to the service and again after: it runs in units of its own."""
+    return not (action == A.SIGN.value and params.get("method") == "csc")
+
+
 def act(
     uow: UnitOfWork, actor: Actor, document_id: uuid.UUID, action: str, params: dict[str, Any]
 ) -> Document:

@@ -144,3 +144,31 @@ def test_a_document_the_action_took_out_of_sight_is_answered_as_a_read(
         if " ".join(s.split()).startswith("SELECT documents.organization_id, documents.direction")
     ]
     assert len(reads) == 2, reads  # the lock, then the read of the answer
+
+
+def test_an_action_that_takes_the_document_out_of_sight_is_committed_and_answered_404(
+    client: Any, app: Any, api: Any, demo: Demo, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Should an action take the document out of the caller's sight, its answer is a read's
+    (404), made after the action committed in the request's unit: the 404 does not undo the
+    action. (Simulated: the answer's visibility test says no and the read finds nothing.)"""
+    from types import SimpleNamespace
+
+    from sqlalchemy import select
+
+    import app.api.documents as view
+    from docflow.errors import NotFoundError
+    from docflow.models import Document
+
+    flow = Incoming(client, api, demo)
+    doc = flow.register().get_json()["id"]
+
+    def not_found(_document_id: Any) -> Any:
+        raise NotFoundError("Không tìm thấy văn bản.", code="document_not_found")
+
+    monkeypatch.setattr(view, "access", SimpleNamespace(can_see=lambda _a, _d: False))
+    monkeypatch.setattr(view, "answer_json", not_found)
+    r = flow.act("vanthu.tw", doc, "submit", to_user_id=flow.user_id("lanhdao.tw"))
+    assert r.status_code == 404, r.get_json()
+    with demo.factory() as s:
+        assert s.scalar(select(Document.state).where(Document.id == doc)) == "submitted"

@@ -139,6 +139,108 @@ def test_only_the_light_validated_reads_share_one_unit(app: Any) -> None:
     }
 
 
+def _posted_units(
+    connection: Connection, client: Any, path: str, headers: dict[str, str], body: dict[str, Any]
+) -> tuple[Any, int]:
+    from sqlalchemy import event
+
+    seen: list[str] = []
+
+    def count(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+        if statement.lstrip().upper().startswith("SAVEPOINT"):
+            seen.append(statement)
+
+    event.listen(connection, "before_cursor_execute", count)
+    try:
+        answer = client.post(path, headers=headers, json=body)
+    finally:
+        event.remove(connection, "before_cursor_execute", count)
+    return answer, len(seen)
+
+
+def test_a_document_action_is_one_unit_of_work(
+    client: Any, app: Any, api: Any, demo: Demo, connection: Connection
+) -> None:
+    """The token, the document's direction, the action and its answer (deadlines read from the
+    calendar) share one transaction (app.api.spec.write_scoped), where they took four; what
+    the action wrote is committed with it, and its answer is what a fresh read gives. (The
+    check of every answer against a fresh read, on in the other tests, is a unit more.)"""
+    from dataclasses import replace
+
+    from app.runtime import runtime
+
+    rt = runtime(app)
+    rt.settings = replace(rt.settings, check_action_answers=False)
+    flow = Incoming(client, api, demo)
+    doc = flow.register().get_json()["id"]
+    # The jobs the actions queue are kept here, not run in the request (the tests' eager
+    # Celery): they are the worker's units, not the request's.
+    queued: list[Any] = []
+    rt.publisher = queued.extend
+    steps = [
+        ("vanthu.tw", "submit", {"to_user_id": flow.user_id("lanhdao.tw")}),
+        (
+            "lanhdao.tw",
+            "assign",
+            {"lead": {"user_id": flow.user_id("chuyenvien.dcgs")}, "due_in_working_days": 5},
+        ),
+        ("chuyenvien.dcgs", "start", {}),
+        ("chuyenvien.dcgs", "complete", {"comment": "Đã xử lý."}),
+    ]
+    for username, action, params in steps:
+        headers = flow.h(username)
+        r, units = _posted_units(
+            connection,
+            client,
+            f"/api/v1/documents/{doc}/actions",
+            headers,
+            {"action": action, **params},
+        )
+        assert r.status_code == 200, (action, r.get_json())
+        assert units == 1, (action, units)
+        if action == "assign":  # handed on once committed: the statistics' message
+            assert [q.topic for q in queued] == ["reports.changed"], queued
+        fresh = client.get(f"/api/v1/documents/{doc}", headers=headers)
+        assert fresh.get_json() == r.get_json(), action
+    assert fresh.get_json()["state"] == "done"
+
+
+def test_a_refused_action_commits_nothing_not_even_the_tokens_last_use(
+    client: Any, api: Any, demo: Demo
+) -> None:
+    """A refused action rolls back its whole unit: the document is as it was, and so is the
+    token's last use, which the same unit would have written (as a failed read's)."""
+    flow = Incoming(client, api, demo)
+    doc = flow.to_assigned(lead={"user_id": flow.user_id("chuyenvien.dcgs")}, cooperating=[])
+    headers = flow.h("chuyenvien.tg")  # not the lead: may not start it
+    long_ago = demo.clock() - dt.timedelta(hours=2)
+    with demo.factory() as s:
+        user = s.scalars(select(User.id).where(User.username == "chuyenvien.tg")).one()
+        s.execute(update(ApiToken).where(ApiToken.user_id == user).values(last_used_at=long_ago))
+        s.commit()
+    before = client.get(f"/api/v1/documents/{doc}", headers=flow.h("chuyenvien.dcgs")).get_json()
+    r = client.post(f"/api/v1/documents/{doc}/actions", headers=headers, json={"action": "start"})
+    assert r.status_code in (403, 404), r.get_json()
+    with demo.factory() as s:
+        used = s.scalar(select(func.max(ApiToken.last_used_at)).where(ApiToken.user_id == user))
+    assert used == long_ago
+    after = client.get(f"/api/v1/documents/{doc}", headers=flow.h("chuyenvien.dcgs")).get_json()
+    assert after == before
+
+
+def test_only_the_document_actions_share_one_unit_with_their_token(app: Any) -> None:
+    """Uploads and the other writes (which wait on the object store or the network, or commit
+    as they go) keep a unit per step: only the document actions are write-scoped."""
+    scoped = {
+        (rule.rule, method)
+        for rule in app.url_map.iter_rules()
+        for method in rule.methods or ()
+        if getattr(app.view_functions[rule.endpoint], "write_scoped", False)
+        and method not in ("HEAD", "OPTIONS")
+    }
+    assert scoped == {("/api/v1/documents/<uuid:document_id>/actions", "POST")}
+
+
 @pytest.fixture(scope="module")
 def own_engine() -> Iterator[Engine]:
     yield from own_pg_engine("_tokenlock", pool_size=3)

@@ -77,6 +77,9 @@ def init_auth(app: Flask) -> None:
                 if request.method in ("GET", "HEAD") and getattr(view, "read_scoped", False):
                     open_read_scope()  # ended by spec.read_scoped's wrapper, or at teardown
                 elif request.method == "POST" and getattr(view, "write_scoped", False):
+                    # The body first (small: an action's parameters): a slow client does not
+                    # keep the unit's transaction open while it sends.
+                    request.get_data(cache=True)
                     open_read_scope(writes=True)  # ended by spec.write_scoped's, or teardown
                 g.actor = resolve_token(make_uow(), token)  # raises 401 on a bad token
             return

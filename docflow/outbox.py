@@ -76,7 +76,7 @@ class Outcome(StrEnum):
     RETRY = "retry"
     GAVE_UP = "gave_up"
     DEFERRED = "deferred"  # the handler asked for a later time (Later)
-    BUSY = "busy"  # another worker holds it
+    BUSY = "busy"  # another worker, or a command counting on it, holds it
     MISSING = "missing"
 
 
@@ -126,19 +126,35 @@ def process_message(
             claimed = False
     if deferred is not None:
         with uow:
-            msg = uow.session.get_one(OutboxMessage, message_id)
-            msg.available_at = max(deferred, msg.created_at + dt.timedelta(microseconds=1))
+            held = _locked(uow, message_id)
+            if held is None:
+                return Outcome.BUSY
+            held.available_at = max(deferred, held.created_at + dt.timedelta(microseconds=1))
             uow.commit()
             return Outcome.DEFERRED
     if claimed:  # the session is closed: the handler runs with no transaction open
         return _run_claimed(uow, message_id, listeners, payload)
     # Record the failure in a fresh transaction: the handler's work was rolled back.
     with uow:
-        msg = uow.session.get_one(OutboxMessage, message_id)
+        held = _locked(uow, message_id)
+        if held is None:
+            return Outcome.BUSY
+        msg = held
         msg.attempts += 1
         outcome = _failed(uow, msg, error)
         uow.commit()
         return outcome
+
+
+def _locked(uow: UnitOfWork, message_id: uuid.UUID) -> OutboxMessage | None:
+    """The message, locked to note its outcome, or None while a transaction holds it: a
+    command counting on it until it commits (``UnitOfWork.enqueue_coalesced``, for the whole
+    of a bulk import). The message then stays as it was, due again for the relay, instead of
+    the worker waiting for that commit."""
+    stmt = select(OutboxMessage).where(OutboxMessage.id == message_id)
+    if uow.session.get_bind().dialect.name == "postgresql":
+        stmt = stmt.with_for_update(skip_locked=True)
+    return uow.session.scalars(stmt).one_or_none()
 
 
 def _failed(uow: UnitOfWork, msg: OutboxMessage, error: str) -> Outcome:

@@ -27,7 +27,7 @@ from docflow import changes
 from docflow.db import utcnow
 from docflow.ids import new_id
 from docflow.login_throttle import ThrottlePolicy
-from docflow.models.outbox import MAX_ATTEMPTS, OutboxMessage
+from docflow.models.outbox import OutboxMessage
 
 if TYPE_CHECKING:
     from docflow.documents.ports import DocumentConverter, SigningProvider, Verifier
@@ -208,23 +208,30 @@ class UnitOfWork:
         a worker taking messages to handle skips it meanwhile, so it is still waiting when this
         change is committed, and the run that takes it sees the change. One a worker already
         holds (its run may have read the rows before this change) is skipped here in turn, and
-        this change writes a message of its own; so does one given up after its last attempt.
-        Nothing waits on a lock either way. On SQLite, whose writers take turns, there is no
-        concurrent worker to skip."""
+        this change writes a message of its own. So does a message that has failed before: it
+        waits out its retry delay (up to an hour) and may be given up, which would leave the
+        change uncounted; a message only put off (``docflow.outbox.Later``) has no attempt
+        counted and is counted on. Nothing waits on a lock either way. On SQLite, whose writers
+        take turns, there is no concurrent worker to skip.
+
+        The worker that finds the message locked leaves it to the relay
+        (``app.celery_app.RELAY_GRACE``): the figures may then wait that long."""
         once = (topic, json.dumps(payload, sort_keys=True))
         if once in self._once:
             return
-        waiting = self.session.scalar(
-            select(OutboxMessage.id)
-            .where(
-                OutboxMessage.topic == topic,
-                OutboxMessage.key == key,
-                OutboxMessage.done_at.is_(None),
-                OutboxMessage.attempts < MAX_ATTEMPTS,
+        # Without a flush of its own: the lookup reads no row this transaction writes.
+        with self.session.no_autoflush:
+            waiting = self.session.scalar(
+                select(OutboxMessage.id)
+                .where(
+                    OutboxMessage.topic == topic,
+                    OutboxMessage.key == key,
+                    OutboxMessage.done_at.is_(None),
+                    OutboxMessage.attempts == 0,
+                )
+                .limit(1)
+                .with_for_update(skip_locked=True)
             )
-            .limit(1)
-            .with_for_update(skip_locked=True)
-        )
         if waiting is None:
             self.enqueue(topic, payload, priority=priority, key=key)
         self._once.add(once)

@@ -11,6 +11,7 @@ from typing import Any, Literal
 from flask import Response, stream_with_context
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.exc import InvalidRequestError
+from sqlalchemy.orm import object_session
 
 from app.api import bp
 from app.api.document_schemas import ActionRequest, DocumentOut, DocumentPage, TrailList, TrailOut
@@ -94,6 +95,9 @@ def acted_json(doc: Any) -> dict[str, Any] | None:
         if runtime().settings.check_action_answers:
             raise
         log.warning("action answer: the changed row lacks a part; read afresh", exc_info=True)
+        session = object_session(doc)
+        if session is not None:  # the action's unit: its identity map would hand the row back
+            session.expunge(doc)
         return answer_json(doc.id)
 
 

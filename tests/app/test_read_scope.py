@@ -149,6 +149,8 @@ def _posted_units(
     def count(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
         if statement.lstrip().upper().startswith("SAVEPOINT"):
             seen.append(statement)
+        # An action's unit is not a read's: its commit waits for the disk.
+        assert "synchronous_commit" not in statement, statement
 
     event.listen(connection, "before_cursor_execute", count)
     try:

@@ -263,19 +263,29 @@ def _check_coalescing(demo: Demo) -> None:
     _coalesced_changes(demo, published, ["a"])
     assert sorted(m.key for m in _waiting(demo.factory, "test.coalesced") if m.key) == ["a", "b"]
     assert len(published) == 3
-    # A message given up after its last attempt stands for nothing: a new one is written.
+    # A message that failed before waits out its retry delay (up to an hour) and may be given
+    # up: it stands for nothing, a new one is written.
     with demo.factory() as s:
         for m in s.scalars(select(OutboxMessage).where(OutboxMessage.key == "b")):
-            m.attempts = MAX_ATTEMPTS
+            m.attempts = 1
+            m.available_at = demo.clock() + dt.timedelta(minutes=20)
         s.commit()
     _coalesced_changes(demo, published, ["b"])
     assert len(published) == 4
     assert len([m for m in _waiting(demo.factory, "test.coalesced") if m.key == "b"]) == 2
+    # One given up, likewise.
+    with demo.factory() as s:
+        for m in s.scalars(select(OutboxMessage).where(OutboxMessage.key == "a")):
+            m.attempts = MAX_ATTEMPTS
+        s.commit()
+    _coalesced_changes(demo, published, ["a"])
+    assert len(published) == 5
 
 
 def test_a_change_counts_on_the_message_waiting_for_its_key(demo: Demo) -> None:
     """enqueue_coalesced (an organisation's statistics, issue 19): while a message of the topic
-    and key waits, later transactions write none; a handled or given-up one does not count."""
+    and key waits, later transactions write none; a handled one, one that failed before or
+    one given up does not count."""
     _check_coalescing(demo)
 
 

@@ -250,14 +250,74 @@ def test_a_message_a_worker_holds_is_not_counted_on(engine: Engine) -> None:
     worker = engine.connect()
     worker_tx = worker.begin()
     worker.execute(select(OutboxMessage.id).where(OutboxMessage.id == message).with_for_update())
+    done: list[bool] = []
+
+    def change() -> None:
+        unit = _change(engine, org)
+        unit.commit()
+        unit.__exit__(None, None, None)
+        done.append(True)
+
     try:
-        started = time.monotonic()
-        change = _change(engine, org)
-        change.commit()
-        change.__exit__(None, None, None)
-        assert time.monotonic() - started < 5
+        thread = threading.Thread(target=change, daemon=True)
+        thread.start()
+        thread.join(timeout=10)
+        assert done == [True], "the change waited for the worker's lock"
     finally:
         worker_tx.rollback()
         worker.close()
     waiting = _waiting_ids(factory, org)
     assert message in waiting and len(waiting) == 2
+
+
+@pytest.mark.pg
+@pytest.mark.parametrize("outcome", ["later", "failure"])
+def test_a_worker_noting_an_outcome_does_not_wait_for_a_command_counting_on_it(
+    engine: Engine, outcome: str
+) -> None:
+    """A command may count on the message between the worker's handler (which put it off, or
+    failed) and the worker noting that: the worker does not wait for the command's commit (a
+    bulk import holds it to its end), it leaves the message as it was (BUSY) for the relay."""
+    from docflow.outbox import Later
+
+    factory = sessionmaker(bind=engine, expire_on_commit=False)
+    org = _org(factory, "000.00.00.Y94" if outcome == "later" else "000.00.00.Y93")
+    first = _change(engine, org)
+    first.commit()
+    first.__exit__(None, None, None)
+    (message,) = _waiting_ids(factory, org)
+    holding: list[UnitOfWork] = []
+
+    def handler(_uow: UnitOfWork, _payload: dict[str, object]) -> None:
+        if outcome == "later":
+            raise Later(utcnow() + INTERVAL)
+        raise RuntimeError("transient")
+
+    class Worker(UnitOfWork):
+        def rollback(self) -> None:
+            super().rollback()
+            if not holding:  # a command counts on the message as soon as the handler let go
+                command = _change(engine, org)
+                holding.append(command)
+
+    worker = Worker(
+        sessionmaker(bind=engine, expire_on_commit=False),
+        config=DomainConfig(reports_refresh_interval=INTERVAL),
+    )
+    result: list[Outcome] = []
+    thread = threading.Thread(
+        target=lambda: result.append(process_message(worker, message, {TOPIC_CHANGED: [handler]})),
+        daemon=True,
+    )
+    try:
+        thread.start()
+        thread.join(timeout=10)
+        assert result == [Outcome.BUSY], "the worker waited for the command's commit"
+        assert _waiting_ids(factory, org) == {message}  # the command counted on it
+    finally:
+        for command in holding:
+            command.commit()
+            command.__exit__(None, None, None)
+    with factory() as s:
+        left = s.get_one(OutboxMessage, message)
+        assert left.done_at is None and left.attempts == 0  # as it was: the relay's again

@@ -290,6 +290,7 @@ NOT_OBJECT_KEYS = {
     "rate_counters.key": "a rate-limited client bucket (public endpoints)",
     "exchange_messages.key": "the edXML DocumentId of a package",
     "changes.object_id": "the changed record's id (the change feed)",
+    "outbox_messages.key": "what a waiting message stands for (an organisation's statistics)",
 }
 # Tables with a content hash whose bytes are not kept in the object store.
 HASH_WITHOUT_OBJECT = {

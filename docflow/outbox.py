@@ -89,10 +89,7 @@ def process_message(
     uow: UnitOfWork, message_id: uuid.UUID, handlers: Mapping[str, Sequence[Handler]]
 ) -> Outcome:
     with uow:
-        stmt = select(OutboxMessage).where(OutboxMessage.id == message_id)
-        if uow.session.get_bind().dialect.name == "postgresql":
-            stmt = stmt.with_for_update(skip_locked=True)
-        msg = uow.session.scalars(stmt).one_or_none()
+        msg = _locked(uow, message_id)
         if msg is None:
             exists = uow.session.get(OutboxMessage, message_id) is not None
             return Outcome.BUSY if exists else Outcome.MISSING
@@ -126,20 +123,19 @@ def process_message(
             claimed = False
     if deferred is not None:
         with uow:
-            held = _locked(uow, message_id)
-            if held is None:
+            msg = _locked(uow, message_id)
+            if msg is None:
                 return Outcome.BUSY
-            held.available_at = max(deferred, held.created_at + dt.timedelta(microseconds=1))
+            msg.available_at = max(deferred, msg.created_at + dt.timedelta(microseconds=1))
             uow.commit()
             return Outcome.DEFERRED
     if claimed:  # the session is closed: the handler runs with no transaction open
         return _run_claimed(uow, message_id, listeners, payload)
     # Record the failure in a fresh transaction: the handler's work was rolled back.
     with uow:
-        held = _locked(uow, message_id)
-        if held is None:
+        msg = _locked(uow, message_id)
+        if msg is None:
             return Outcome.BUSY
-        msg = held
         msg.attempts += 1
         outcome = _failed(uow, msg, error)
         uow.commit()
@@ -147,10 +143,10 @@ def process_message(
 
 
 def _locked(uow: UnitOfWork, message_id: uuid.UUID) -> OutboxMessage | None:
-    """The message, locked to note its outcome, or None while a transaction holds it: a
-    command counting on it until it commits (``UnitOfWork.enqueue_coalesced``, for the whole
-    of a bulk import). The message then stays as it was, due again for the relay, instead of
-    the worker waiting for that commit."""
+    """The message, locked to handle it or note its outcome, or None while a transaction holds
+    it: another worker, or a command counting on it until it commits
+    (``UnitOfWork.enqueue_coalesced``, for the whole of a bulk import). The message then stays
+    as it was, due again for the relay, instead of the worker waiting for that commit."""
     stmt = select(OutboxMessage).where(OutboxMessage.id == message_id)
     if uow.session.get_bind().dialect.name == "postgresql":
         stmt = stmt.with_for_update(skip_locked=True)

@@ -27,7 +27,7 @@ from app.api.spec import (
     write_scoped,
 )
 from app.auth import actor_required, api_auth
-from app.runtime import ending_read_scope, make_uow, reading, runtime
+from app.runtime import close_read_scope, ending_read_scope, make_uow, reading, runtime
 from app.uploads import multipart
 from docflow import incoming, search
 from docflow.documents import access
@@ -321,31 +321,23 @@ def document_action(document_id: uuid.UUID) -> object:
     uow = make_uow()
     held: list[Any] = []
     publish = uow.publisher
-    check = publish is not None and runtime().settings.check_action_answers
-
-    def holding(unit: Any) -> Any:
-        if check:
-            # The jobs the action queued run (eagerly, in the tests) after the answer is
-            # checked and the action committed: the fresh read is to see the database as the
-            # action left it.
-            unit.publisher = held.extend
-        return unit
-
-    answer: dict[str, Any] | None = None
     try:
         with ending_read_scope():
             # The document's direction chooses the transition table (404 first if it is not
             # visible).
             direction = documents.direction_of(uow, actor, document_id)
             flow = outgoing_actions if direction == "outgoing" else incoming
-            one_unit = flow.in_one_transaction(body.action, params)
-            if one_unit:
-                doc = flow.act(holding(uow), actor, document_id, body.action, params)
-                answer = acted_json(doc)
-        if not one_unit:
-            # An action that commits before waiting on the network (remote signing) runs after
-            # the request's unit has ended, in units of its own.
-            doc = flow.act(holding(make_uow()), actor, document_id, body.action, params)
+            if not flow.in_one_transaction(body.action, params):
+                # It commits before waiting on the network (remote signing): the request's
+                # unit ends here, and the action runs in units of its own.
+                close_read_scope(commit=True)
+                uow = make_uow()
+            if publish is not None and runtime().settings.check_action_answers:
+                # The jobs the action queued run (eagerly, in the tests) after the answer is
+                # checked and the action committed: the fresh read is to see the database as
+                # the action left it.
+                uow.publisher = held.extend
+            doc = flow.act(uow, actor, document_id, body.action, params)
             answer = acted_json(doc)
         if answer is None:  # out of the caller's sight now: answered as a read, after the commit
             return answer_json(doc.id)

@@ -256,6 +256,19 @@ class Conditional:
     on_hit: Callable[[], None] | None = None
 
 
+def _in_request_unit(view: Callable[..., Any], mark: str) -> Callable[..., Any]:
+    """``view`` ending the request's unit of work when it has answered (committed) or raised
+    (rolled back); ``mark`` tells app.auth to open that unit with the token."""
+
+    @functools.wraps(view)
+    def scoped(*args: Any, **kwargs: Any) -> Any:
+        with ending_read_scope():
+            return view(*args, **kwargs)
+
+    scoped.__dict__[mark] = True
+    return scoped
+
+
 def read_scoped(view: Callable[..., Any]) -> Callable[..., Any]:
     """A read run in one unit of work (app.runtime.open_read_scope, opened with the token):
     the light, frequent reads that answer with a validator's ETag (boxes, a document, tasks,
@@ -265,14 +278,7 @@ def read_scoped(view: Callable[..., Any]) -> Callable[..., Any]:
     The unit ends when the view has answered, a 304 included: what its services asked to
     commit is committed before the answer leaves, so a failed commit is the answer's error; a
     view that raised rolls back."""
-
-    @functools.wraps(view)
-    def scoped(*args: Any, **kwargs: Any) -> Any:
-        with ending_read_scope():
-            return view(*args, **kwargs)
-
-    scoped.__dict__["read_scoped"] = True
-    return scoped
+    return _in_request_unit(view, "read_scoped")
 
 
 def write_scoped(view: Callable[..., Any]) -> Callable[..., Any]:
@@ -284,14 +290,7 @@ def write_scoped(view: Callable[..., Any]) -> Callable[..., Any]:
     (:func:`app.runtime.ending_read_scope`) to do something after the commit; this wrapper then
     has nothing left to end. Only for actions that hold no lock while waiting on anything slow
     (no uploads, no network): the token's row is in the transaction."""
-
-    @functools.wraps(view)
-    def scoped(*args: Any, **kwargs: Any) -> Any:
-        with ending_read_scope():
-            return view(*args, **kwargs)
-
-    scoped.__dict__["write_scoped"] = True
-    return scoped
+    return _in_request_unit(view, "write_scoped")
 
 
 def with_etag(

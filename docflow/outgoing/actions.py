@@ -309,7 +309,7 @@ def act(
         raise ValidationError.field(
             "action", f"Thao tác «{action}» không tồn tại.", code="unknown_action"
         ) from None
-    if kind is A.SIGN and params.get("method") == "csc":
+    if not in_one_transaction(action, params):
         # Remote signing talks to the service outside the row lock (see remote_signing).
         from docflow.outgoing.remote_signing import sign_one_remotely
 

@@ -111,7 +111,7 @@ def test_a_second_worker_waits_for_the_first_recomputation_and_defers(engine: En
         assert waiting_message.available_at == refreshed + INTERVAL
 
 
-def _org_with_message(factory: sessionmaker, code: str) -> tuple[uuid.UUID, uuid.UUID]:
+def _org(factory: sessionmaker, code: str) -> uuid.UUID:
     org = uuid.uuid4()
     with factory() as s:
         s.add(
@@ -120,7 +120,13 @@ def _org_with_message(factory: sessionmaker, code: str) -> tuple[uuid.UUID, uuid
                 code=code, path=f"/{org}/",
             )
         )  # fmt: skip
-        s.flush()
+        s.commit()
+    return org
+
+
+def _org_with_message(factory: sessionmaker, code: str) -> tuple[uuid.UUID, uuid.UUID]:
+    org = _org(factory, code)
+    with factory() as s:
         message = OutboxMessage(topic=TOPIC_CHANGED, payload={"organization_id": str(org)})
         message.created_at = message.available_at = utcnow()
         s.add(message)
@@ -194,19 +200,6 @@ def _waiting_ids(factory: sessionmaker, org: uuid.UUID) -> set[uuid.UUID]:
                 )
             )
         )
-
-
-def _org(factory: sessionmaker, code: str) -> uuid.UUID:
-    org = uuid.uuid4()
-    with factory() as s:
-        s.add(
-            Organization(
-                id=org, level="central", name=f"Cơ quan {code}", abbreviation="CQ",
-                code=code, path=f"/{org}/",
-            )
-        )  # fmt: skip
-        s.commit()
-    return org
 
 
 @pytest.mark.pg

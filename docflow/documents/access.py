@@ -46,7 +46,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 from docflow.actors import Actor
 from docflow.enums import Role, Secrecy
 from docflow.errors import NotFoundError
-from docflow.models import Assignment, Document, Review, TrailEntry, User
+from docflow.models import Assignment, Document, DocumentFile, Review, TrailEntry, User
 
 OFFICE_ROLES = (Role.CLERK, Role.LEADER)
 # What a reader without the clearance reads in place of a secret document's subject.
@@ -56,12 +56,15 @@ _NAME_ONLY = (lazyload(User.role_rows), lazyload(User.organization), lazyload(Us
 #: How documents are read for an answer (a box, a search, one document, an action's lock):
 #: the people named on them (submitted to, assigned) come as name and id, without the
 #: organisation, unit and roles that ``User`` otherwise brings along, which no answer shows and
-#: which made up half of a box page's loading; the review chain, an outgoing document's alone,
-#: is read by :func:`_read` for the outgoing ones among them, not by a statement for
-#: every page of incoming ones (issue 19). Raised on if not given, rather than seen empty.
+#: which made up half of a box page's loading; nor the document's organisation, which no answer
+#: shows either (loaded on use). The files, assignments and review chains are read by
+#: :func:`_read` beside the documents, not by the relationships' own loaders (issue 19). Raised on
+#: if not given, rather than seen empty.
 _READ_OPTIONS = (
+    lazyload(Document.organization),
     defaultload(Document.submitted_to).options(*_NAME_ONLY),
-    defaultload(Document.assignments).defaultload(Assignment.user).options(*_NAME_ONLY),
+    raiseload(Document.files),
+    raiseload(Document.assignments),
     raiseload(Document.reviews),
 )
 
@@ -80,6 +83,36 @@ def _one_document(lock: bool) -> Select[Document]:
 def _listed_documents() -> Select[Document]:
     stmt = select(Document).where(Document.id.in_(bindparam("document_ids", expanding=True)))
     return stmt.options(*_READ_OPTIONS)
+
+
+@functools.cache
+def _beside() -> tuple[tuple[str, Select[Any]], ...]:
+    """What :func:`_read` reads beside the documents, per relationship: one statement each
+    for all the documents read, in the relationship's order, built once. The relationships'
+    own ``selectin`` loaders build their statement and its cache key on every load: under load,
+    that was a fifth of the web processes' CPU."""
+    ids = bindparam("document_ids", expanding=True)
+    return (
+        (
+            "files",
+            select(DocumentFile)
+            .where(DocumentFile.document_id.in_(ids))
+            .order_by(DocumentFile.created_at, DocumentFile.id),
+        ),
+        (
+            "assignments",
+            select(Assignment)
+            .where(Assignment.document_id.in_(ids))
+            .order_by(Assignment.assigned_at, Assignment.id)
+            .options(defaultload(Assignment.user).options(*_NAME_ONLY)),
+        ),
+        (
+            "reviews",
+            select(Review)
+            .where(Review.document_id.in_(ids))
+            .order_by(Review.requested_at, Review.id),
+        ),
+    )
 
 
 def read_listed(session: Session, ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, Document]:
@@ -104,21 +137,24 @@ def read_document(
 def _read(session: Session, stmt: Select[Any], params: dict[str, Any]) -> list[Document]:
     """The documents of ``stmt`` (a ``select(Document)`` with the answer's options) as an answer
     shows them: with their files, assignments and the people on them by name, and the review
-    chains of the outgoing ones (one statement more, none when there are none). The one reader
-    of documents for an answer: :func:`read_document` and :func:`read_listed`."""
+    chains of the outgoing ones. Each of those is one statement for all the documents (none for
+    the review chains when no document is outgoing), and only for the documents whose list
+    this session has not loaded yet (an action's unit may have). The one reader of documents
+    for an answer: :func:`read_document` and :func:`read_listed`."""
     docs = list(session.scalars(stmt, params).unique())
-    outgoing = [d.id for d in docs if d.direction == "outgoing"]
-    chains: dict[uuid.UUID, list[Review]] = {}
-    if outgoing:
-        for review in session.scalars(
-            select(Review)
-            .where(Review.document_id.in_(outgoing))
-            .order_by(Review.requested_at, Review.id)
-        ):
-            chains.setdefault(review.document_id, []).append(review)
-    for doc in docs:
-        if "reviews" in inspect(doc).unloaded:
-            set_committed_value(doc, "reviews", chains.get(doc.id, []))
+    for name, beside in _beside():
+        wanted = [
+            d
+            for d in docs
+            if name in inspect(d).unloaded and (name != "reviews" or d.direction == "outgoing")
+        ]
+        rows: dict[uuid.UUID, list[Any]] = {}
+        if wanted:
+            for row in session.scalars(beside, {"document_ids": [d.id for d in wanted]}):
+                rows.setdefault(row.document_id, []).append(row)
+        for doc in docs:
+            if name in inspect(doc).unloaded:
+                set_committed_value(doc, name, rows.get(doc.id, []))
     return docs
 
 

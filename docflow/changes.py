@@ -42,7 +42,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Session
 
-from docflow.db import utcnow
+from docflow.db import rows, utcnow
 from docflow.models import (
     Assignment,
     Change,
@@ -328,7 +328,7 @@ def organization_validator(session: Session, organization_id: uuid.UUID) -> str:
     wrong 304). On PostgreSQL the floor and the count are one statement (issue 19: every box,
     badge and list read asks for it)."""
     if _is_pg(session):
-        row = session.execute(_PG_ORGANIZATION_VALIDATOR, {"org": organization_id}).one()
+        row = rows(session, _PG_ORGANIZATION_VALIDATOR, {"org": organization_id}).one()
         return f"{int(row[0])}:{int(row[1])}"
     # SQLite: nothing runs beside a reader (settled_below), so the floor is 0 and every row
     # of the organisation counts.

@@ -15,13 +15,14 @@ import re
 import time
 import traceback
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from sqlalchemy import JSON, DateTime, MetaData, TypeDecorator, Uuid, create_engine, event
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
+from sqlalchemy.sql.expression import Executable
 
 from docflow.ids import new_id
 
@@ -281,6 +282,15 @@ def _configure_sqlite(engine: Engine) -> None:
 
     event.listen(engine, "commit", _on_end)
     event.listen(engine, "rollback", _on_end)
+
+
+def rows(session: Session, statement: Executable, params: Mapping[str, Any] | None = None) -> Any:
+    """The result of a statement of plain columns, run on the session's connection (its
+    transaction) past the ORM's layer, which costs as much CPU again as the statement for a
+    select of columns (issue 19: the token, the list validators and a box's keys, each on every
+    request of its kind). Nothing pending is flushed first: for the reads a request starts with,
+    before it writes anything."""
+    return session.connection().execute(statement, params or {})
 
 
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:

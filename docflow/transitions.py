@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Protocol, TypeVar
 
 from docflow.errors import TransitionNotAllowedError
@@ -37,3 +37,16 @@ def next_in(
             details={"state": state.value, "action": action.value},
             **extra,
         ) from None
+
+
+def actions_from(table: Mapping[tuple[S, A], S], actions: Iterable[A]) -> dict[str, tuple[A, ...]]:
+    """The moves ``table`` allows from each state, by the state's value, each in the order of
+    ``actions`` (the action enum): what a document's answer offers is worked out from these few
+    rather than by asking the table about every action (issue 19: the box lists ask it for
+    twenty documents a page)."""
+    out: dict[str, list[A]] = {}
+    for action in actions:
+        for state, moved in table:
+            if moved == action:
+                out.setdefault(state.value, []).append(action)
+    return {state: tuple(moves) for state, moves in out.items()}

@@ -61,7 +61,9 @@ def _opener(uow: UnitOfWork, key: str) -> Callable[[], BinaryIO]:
 
 
 def package_for(uow: UnitOfWork, document_id: uuid.UUID, to: list[Organ]) -> EdxmlPackage:
-    """The edXML package of an issued outgoing document (its latest main file first)."""
+    """The edXML package of an issued outgoing document (its latest main file first), addressed
+    to ``to``; with nobody in ``to`` (an export of a document sent to no other system), to its
+    own organisation."""
     with uow:
         s = uow.session
         doc = s.get_one(Document, document_id)
@@ -74,7 +76,7 @@ def package_for(uow: UnitOfWork, document_id: uuid.UUID, to: list[Organ]) -> Edx
         abbr = code.notation.split("-", 1)[0]
         return EdxmlPackage(
             from_=Organ(org.code, org.name, organ_add=org.address or "", email=org.email or ""),
-            to=tuple(to),
+            to=tuple(to or [Organ(org.code)]),
             code=code,
             promulgation=PromulgationInfo(doc.issued_date, doc.issue_place or ""),
             subject=doc.subject,

@@ -81,9 +81,7 @@ def export_edxml(document_id: uuid.UUID) -> Response:
     recipients = [
         Organ(d.recipient_code, d.recipient_name) for d in _deliveries(doc.id) if d.recipient_code
     ]
-    data = signed_package_bytes(
-        make_uow(), package_for(make_uow(), doc.id, recipients or [Organ(doc.organization.code)])
-    )
+    data = signed_package_bytes(make_uow(), package_for(make_uow(), doc.id, recipients))
     response = Response(data, mimetype="application/xml")
     response.headers["Content-Disposition"] = content_disposition(
         f"{(doc.notation or 'van-ban').replace('/', '-')}.edxml"

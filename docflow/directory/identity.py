@@ -24,6 +24,7 @@ from sqlalchemy.exc import IntegrityError
 
 from docflow import audit
 from docflow.actors import ACTOR_TODAY, Actor, actor_columns, actor_from_row, actor_from_user
+from docflow.db import rows
 from docflow.directory.commands import ChangeOwnPassword
 from docflow.directory.passwords import hash_password, needs_rehash, verify_password
 from docflow.errors import AuthenticationError, ThrottledError, ValidationError
@@ -286,8 +287,8 @@ def resolve_token(uow: UnitOfWork, token: str) -> Actor:
     with uow:
         now = uow.now()
         today = local_date(now)
-        row = uow.session.execute(
-            _token_actor(), {"token_hash": _hash_token(token), ACTOR_TODAY: today}
+        row = rows(
+            uow.session, _token_actor(), {"token_hash": _hash_token(token), ACTOR_TODAY: today}
         ).one_or_none()
         if row is None or row.revoked_at is not None or row.expires_at <= now:
             raise AuthenticationError(

@@ -57,9 +57,9 @@ _NAME_ONLY = (lazyload(User.role_rows), lazyload(User.organization), lazyload(Us
 #: the people named on them (submitted to, assigned) come as name and id, without the
 #: organisation, unit and roles that ``User`` otherwise brings along, which no answer shows and
 #: which made up half of a box page's loading; nor the document's organisation, which no answer
-#: shows either (loaded on use). The files, assignments and review chains are read by
-#: :func:`_read` beside the documents, not by the relationships' own loaders (issue 19). Raised on
-#: if not given, rather than seen empty.
+#: shows either (a tenth of a box page's reading; loaded on use, inside a unit of work). The
+#: files, assignments and review chains are read by :func:`_read` beside the documents, not by
+#: the relationships' own loaders (issue 19). Raised on if not given, rather than seen empty.
 _READ_OPTIONS = (
     lazyload(Document.organization),
     defaultload(Document.submitted_to).options(*_NAME_ONLY),
@@ -91,7 +91,7 @@ def _beside() -> tuple[tuple[str, Select[Any]], ...]:
     for all the documents read, in the relationship's order, built once. The relationships'
     own ``selectin`` loaders build their statement and its cache key on every load: under load,
     that was a fifth of the web processes' CPU."""
-    ids = bindparam("document_ids", expanding=True)
+    ids: Any = bindparam("document_ids", expanding=True)
     return (
         (
             "files",

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from docflow import audit
 from docflow.actors import Actor
+from docflow.db import rows
 from docflow.documents import access, shapes
 from docflow.documents.files import open_file
 from docflow.documents.text import fold
@@ -360,20 +361,20 @@ def list_documents(uow: UnitOfWork, actor: Actor, query: DocumentQuery) -> Page[
         built = _box_page(box_ranges(actor, query, limit=limit + 1, after=key), limit + 1)
         page = None if built is None else (built, {})
     with uow:
-        keys = [(u, at, i) for u, at, i in uow.session.execute(*page)] if page else []
+        keys = [(u, at, i) for u, at, i in rows(uow.session, *page)] if page else []
         more = len(keys) > limit
         keys = keys[:limit]
         ids = [k[2] for k in keys]
         by_id = access.read_listed(uow.session, ids)
     # A document deleted between the two statements is left out of the page (none are deleted
     # today); the cursor is the key the page was cut at.
-    rows = [by_id[i] for i in ids if i in by_id]
-    audit.record_search(uow, actor, query.q or query.issuer, rows)
+    listed = [by_id[i] for i in ids if i in by_id]
+    audit.record_search(uow, actor, query.q or query.issuer, listed)
     cursor = None
     if more:
         urgency, listed_at, last_id = keys[-1]
         cursor = encode_cursor([urgency, listed_at.isoformat(), last_id])
-    return Page(rows, cursor)
+    return Page(listed, cursor)
 
 
 def get_trail(uow: UnitOfWork, actor: Actor, document_id: uuid.UUID) -> list[TrailEntry]:

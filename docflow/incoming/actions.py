@@ -52,6 +52,7 @@ from docflow.incoming.states import (
 )
 from docflow.models import Assignment, Document, TrailEntry, Unit, User
 from docflow.statistics import statistics_changed
+from docflow.transitions import actions_from
 from docflow.uow import UnitOfWork
 from docflow.workdays import due_after, local_date
 
@@ -72,22 +73,23 @@ def _unit_assignment_of(actor: Actor, doc: Document) -> Assignment | None:
     return None
 
 
+#: The moves of the table from each state, in the order the answers list them.
+_FROM_STATE = actions_from(INCOMING_TRANSITIONS, IncomingAction)
+
+
 def _possible(doc: Document, action: IncomingAction) -> bool:
     """The table allows the move now (and a recall decision has a request to decide)."""
-    if (IncomingState(doc.state), action) not in INCOMING_TRANSITIONS:
+    if action not in _FROM_STATE.get(doc.state, ()):
         return False
     return action not in RECALL_DECISIONS or doc.recall_request is not None
 
 
 def allowed_actions(actor: Actor, doc: Document) -> list[str]:
-    if doc.direction != "incoming" or not access.can_see(actor, doc):
+    moves = _FROM_STATE.get(doc.state, ())
+    if not moves or doc.direction != "incoming" or not access.can_see(actor, doc):
         return []
     facts = facts_of(doc)
-    return [
-        a.value
-        for a in IncomingAction
-        if _possible(doc, a) and policy.decide(actor, facts, a).allowed
-    ]
+    return [a.value for a in moves if _possible(doc, a) and policy.decide(actor, facts, a).allowed]
 
 
 # --- the actions

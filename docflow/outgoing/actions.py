@@ -50,6 +50,7 @@ from docflow.outgoing.states import (
     OutgoingState,
     next_outgoing_state,
 )
+from docflow.transitions import actions_from
 from docflow.uow import UnitOfWork
 from signing import sign_as_leader
 
@@ -58,18 +59,19 @@ A, S = OutgoingAction, OutgoingState
 
 def possible(doc: Document, action: OutgoingAction) -> bool:
     """The transition table allows ``action`` in the document's state."""
-    return (S(doc.state), action) in OUTGOING_TRANSITIONS
+    return action in _FROM_STATE.get(doc.state, ())
+
+
+#: The moves of the table from each state, in the order the answers list them.
+_FROM_STATE = actions_from(OUTGOING_TRANSITIONS, OutgoingAction)
 
 
 def allowed_actions(actor: Actor, doc: Document) -> list[str]:
-    if doc.direction != "outgoing" or not access.can_see(actor, doc):
+    moves = _FROM_STATE.get(doc.state, ())
+    if not moves or doc.direction != "outgoing" or not access.can_see(actor, doc):
         return []
     facts = facts_of(doc)
-    return [
-        a.value
-        for a in OutgoingAction
-        if possible(doc, a) and policy.decide(actor, facts, a).allowed
-    ]
+    return [a.value for a in moves if policy.decide(actor, facts, a).allowed]
 
 
 def may(actor: Actor, doc: Document, action: OutgoingAction) -> bool:

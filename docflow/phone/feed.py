@@ -36,6 +36,7 @@ from sqlalchemy import (
 from docflow import audit, changes, feedback, tasks
 from docflow.actors import Actor
 from docflow.changes import ChangeKind, ChangeType, Position
+from docflow.db import rows
 from docflow.documents import access, shapes
 from docflow.models import Change, Document, Task
 from docflow.pagination import clamp_limit
@@ -159,7 +160,7 @@ def document_validator(uow: UnitOfWork, actor: Actor, document_id: uuid.UUID) ->
     assert kept is not None
     stmt, params = kept
     with uow:
-        row = uow.session.execute(stmt, {**params, "object_id": document_id}).one()
+        row = rows(uow.session, stmt, {**params, "object_id": document_id}).one()
         return changes.validator_of(row)
 
 

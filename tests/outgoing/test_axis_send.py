@@ -5,12 +5,15 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+from sqlalchemy import select
 
+from docflow.models import Document, Organization
 from interop import Organ, StatusMessage, build_status_bytes, parse_package
 from tests.interop.conftest import (
     SECRET_A,
@@ -93,3 +96,21 @@ def test_edxml_export_of_an_issued_document(flow: Outgoing) -> None:
     assert flow.client.get(
         f"/api/v1/documents/{draft}/edxml", headers=flow.h("vanthu.tw")
     ).status_code in (404, 409)
+
+
+def test_edxml_export_of_a_document_sent_to_no_other_system(flow: Outgoing) -> None:
+    """Issued, not dispatched: no delivery names another system, so the exported package is
+    addressed to the document's own organisation (read while building the package: the
+    document read for the answer does not bring its organisation along)."""
+    doc = flow.to_signed()
+    flow.ok("vanthu.tw", doc, "issue")
+    with flow.demo.factory() as s:
+        own = s.scalars(
+            select(Organization.code).join(Document).where(Document.id == uuid.UUID(doc))
+        ).one()
+    r = flow.client.get(f"/api/v1/documents/{doc}/edxml", headers=flow.h("vanthu.tw"))
+    assert r.status_code == 200, r.data
+    with parse_package(io.BytesIO(r.data)) as result:
+        assert result.package is not None
+        assert [o.organ_id for o in result.package.to] == [own]
+        assert result.package.from_.organ_id == own

@@ -284,7 +284,9 @@ def _configure_sqlite(engine: Engine) -> None:
     event.listen(engine, "rollback", _on_end)
 
 
-def rows(session: Session, statement: Executable, params: Mapping[str, Any] | None = None) -> Any:
+def rows(
+    session: Session, statement: Executable, params: Mapping[str, Any] | None = None
+) -> Any:  # a CursorResult of the statement's columns
     """The result of a statement of plain columns, run on the session's connection (its
     transaction) past the ORM's layer, which costs as much CPU again as the statement for a
     select of columns (issue 19: the token, the list validators and a box's keys, each on every

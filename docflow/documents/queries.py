@@ -148,11 +148,11 @@ def direction_of(uow: UnitOfWork, actor: Actor, document_id: uuid.UUID) -> str:
     kept = shapes.for_reader(_direction, actor)
     assert kept is not None
     stmt, params = kept
-    with uow:
-        found = uow.session.scalar(stmt, {**params, "document_id": document_id})
+    with uow:  # the action's first read: nothing is pending yet (db.rows)
+        found = rows(uow.session, stmt, {**params, "document_id": document_id}).scalar()
     if found is None:
         raise NotFoundError("Không tìm thấy văn bản.", code="document_not_found")
-    return found
+    return str(found)
 
 
 def get_document(
@@ -342,8 +342,12 @@ def list_documents(uow: UnitOfWork, actor: Actor, query: DocumentQuery) -> Page[
     if query.q:
         # Full text (docflow.search): ranked, with snippets; the box's filters and the
         # visibility rule are already in the statement.
+        # The box's conditions kept per reader shape and filters (the words are not among
+        # them: the search's own statements are built for each query).
+        base = shapes.for_reader(_filtered, actor, replace(query, q=None, cursor=None, limit=None))
+        assert base is not None
         found = search_documents(
-            uow, actor, _filtered(actor, query), query.q, limit=limit, cursor=query.cursor
+            uow, actor, base[0], query.q, limit=limit, cursor=query.cursor, params=base[1]
         )
         audit.record_search(uow, actor, query.q, found.items)
         return found

@@ -29,7 +29,7 @@ from collections.abc import Callable, Hashable, Mapping
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar, cast
 
-from sqlalchemy import Select, bindparam
+from sqlalchemy import CompoundSelect, Select, bindparam
 from sqlalchemy.sql import visitors
 from sqlalchemy.sql.elements import BindParameter
 
@@ -42,8 +42,8 @@ KEPT = 256
 _PREFIX = "dhtn_reader_"
 log = logging.getLogger(__name__)
 
-#: A statement of any columns.
-S = TypeVar("S", bound=Select[*tuple[Any, ...]])
+#: A statement of any columns (a union of them too).
+S = TypeVar("S", bound=Select[*tuple[Any, ...]] | CompoundSelect[*tuple[Any, ...]])
 
 
 def _sentinel(n: int, variant: int) -> uuid.UUID:

@@ -229,3 +229,34 @@ def test_a_task_box_first_page_is_each_readers_own(demo: Demo) -> None:
                 assert got == [t.id for t in s.scalars(built).unique()], (reader.username, box)
                 found += len(got)
     assert found > 10
+
+
+def test_a_searchs_conditions_are_kept_per_shape_and_read_each_readers_own(demo: Demo) -> None:
+    """A search's box conditions (``_filtered``) and the ids a reader is involved in
+    (``visible_ids``) are kept per shape like a box: readers of one shape share them, and each
+    reads with them what the statements built for them alone read."""
+    from docflow.documents.queries import _filtered
+
+    make_documents(demo.factory)
+    readers = [demo.actor("chuyenvien.dcgs"), demo.actor("chuyenvien.tg")]
+    assert shapes.shape_of(readers[0]) == shapes.shape_of(readers[1])
+    query = DocumentQuery(box="all")
+    kept_bases = [shapes.for_reader(_filtered, r, query) for r in readers]
+    kept_ids = [shapes.for_reader(access.visible_ids, r) for r in readers]
+    (b0, b1), (i0, i1) = kept_bases, kept_ids
+    assert b0 is not None and b1 is not None and i0 is not None and i1 is not None
+    assert b0[0] is b1[0] and i0[0] is i1[0]  # one statement object each, built once
+    found = []
+    for reader, base, ids in zip(readers, kept_bases, kept_ids, strict=True):
+        assert base is not None and ids is not None
+        own_base = _filtered(reader, query).with_only_columns(Document.id)
+        with demo.factory() as s:
+            got = set(s.scalars(base[0].with_only_columns(Document.id), base[1]))
+            assert got == set(s.scalars(own_base))
+            involved = access.visible_ids(reader)
+            assert involved is not None
+            assert set(s.scalars(ids[0], ids[1])) == set(s.scalars(involved))
+        found.append(got)
+    assert found[0] and found[1] and found[0] != found[1]
+    # Who sees the whole organisation has no such ids: the search reads its organisation.
+    assert shapes.for_reader(access.visible_ids, demo.actor("vanthu.tw")) is None

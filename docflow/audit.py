@@ -58,13 +58,14 @@ import json
 import uuid
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any, Protocol, cast
 
-from sqlalchemy import ColumnElement, delete, func, select, text, tuple_
+from sqlalchemy import ColumnElement, Table, delete, func, insert, select, text, tuple_
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from docflow.actors import Actor, DelegatedRole, require_role
+from docflow.db import rows
 from docflow.enums import Role
 from docflow.errors import ValidationError
 from docflow.models import AuditChainHead, AuditEntry, AuditPendingRead, Organization, User
@@ -306,35 +307,39 @@ def record_read(
     org_id = organization_id or (actor.organization_id if actor else None)
     _add_pending(
         uow,
-        AuditPendingRead(
-            chain=reads_chain(org_id),
-            at=uow.now(),
-            event=event,
-            actor_id=actor.user_id if actor else None,
-            actor_name=actor.full_name if actor else None,
-            organization_id=org_id,
-            object_type=object_type,
-            object_id=str(object_id) if object_id is not None else None,
-            ip=uow.context.get("ip"),
-            details=_jsonable(details),
-        ),
+        chain=reads_chain(org_id),
+        at=uow.now(),
+        event=event,
+        actor_id=actor.user_id if actor else None,
+        actor_name=actor.full_name if actor else None,
+        organization_id=org_id,
+        object_type=object_type,
+        object_id=str(object_id) if object_id is not None else None,
+        ip=uow.context.get("ip"),
+        details=_jsonable(details),
     )
 
 
-def _add_pending(uow: UnitOfWork, row: AuditPendingRead) -> None:
-    """Add the row and commit it with the reading service's transaction: read services do not
-    commit, so the outermost one's unit is committed here; inside a writing service the row
-    goes with that service's own commit, and inside a read request's unit (``read_scope``) with
-    that unit's commit at the end of the request."""
+#: The pending read's INSERT, built once: a plain statement on the session's connection, not an
+#: object for the ORM to flush (issue 19: the flush of this one row cost as much CPU as the
+#: document read it logs). Nothing refers to the row, and the chainer reads it back by id.
+_PENDING_READ = insert(cast(Table, AuditPendingRead.__table__))
+
+
+def _add_pending(uow: UnitOfWork, **values: Any) -> None:
+    """Write the row with the reading service's transaction: read services do not commit, so
+    the outermost one's unit is committed here; inside a writing service the row goes with that
+    service's own commit, and inside a read request's unit (``read_scope``) with that unit's
+    commit at the end of the request."""
     if uow.depth == 0:
         with uow:
             _relaxed_commit(uow)
-            uow.session.add(row)
+            rows(uow.session, _PENDING_READ, values)
             uow.commit()
         return
     if uow.depth == 1 or uow.read_scope:
         _relaxed_commit(uow)
-    uow.session.add(row)
+    rows(uow.session, _PENDING_READ, values)
     uow.commit()  # a no-op when nested: the outermost service commits
 
 
@@ -413,15 +418,13 @@ def record_verification(uow: UnitOfWork, data: bytes, summary: str) -> None:
     client = client_hash(uow, uow.context.get("ip"))
     _add_pending(
         uow,
-        AuditPendingRead(
-            chain=reads_chain(None),
-            at=uow.now(),
-            event="verification",
-            actor_name="công khai",
-            object_type="file",
-            object_id=hashlib.sha256(data).hexdigest(),
-            details={"client": client, "summary": summary, "size": len(data)},
-        ),
+        chain=reads_chain(None),
+        at=uow.now(),
+        event="verification",
+        actor_name="công khai",
+        object_type="file",
+        object_id=hashlib.sha256(data).hexdigest(),
+        details={"client": client, "summary": summary, "size": len(data)},
     )
 
 

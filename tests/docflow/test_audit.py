@@ -76,6 +76,8 @@ def test_entries_under_delegation_name_both_people(demo: Demo) -> None:
     acting = DelegatedRole(Role.LEADER, lead.user_id, lead.full_name, "KT.", lead.user_id)
     uow = demo.uow()
     with uow:
-        entry = audit.record(uow, "signed", actor=actor, acting_as=acting)
+        entry_id = audit.record(uow, "signed", actor=actor, acting_as=acting)
         uow.commit()
+    with demo.factory() as s:
+        entry = s.get_one(AuditEntry, entry_id)
     assert (entry.actor_name, entry.on_behalf_of_name) == ("Phạm Thị Hạnh", "Lê Văn Minh")

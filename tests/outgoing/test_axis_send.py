@@ -98,19 +98,21 @@ def test_edxml_export_of_an_issued_document(flow: Outgoing) -> None:
     ).status_code in (404, 409)
 
 
-def test_edxml_export_of_a_document_sent_to_no_other_system(flow: Outgoing) -> None:
-    """Issued, not dispatched: no delivery names another system, so the exported package is
-    addressed to the document's own organisation (read while building the package: the
-    document read for the answer does not bring its organisation along)."""
+def test_a_package_for_no_recipient_is_addressed_to_its_own_organisation(flow: Outgoing) -> None:
+    """``package_for`` with nobody to address (the export's fallback when no delivery names a
+    system) addresses the package to the document's own organisation, read while building the
+    package: a document read for an answer does not bring its organisation along."""
+    from interop.outbox import package_for
+
     doc = flow.to_signed()
     flow.ok("vanthu.tw", doc, "issue")
     with flow.demo.factory() as s:
         own = s.scalars(
             select(Organization.code).join(Document).where(Document.id == uuid.UUID(doc))
         ).one()
-    r = flow.client.get(f"/api/v1/documents/{doc}/edxml", headers=flow.h("vanthu.tw"))
-    assert r.status_code == 200, r.data
-    with parse_package(io.BytesIO(r.data)) as result:
-        assert result.package is not None
-        assert [o.organ_id for o in result.package.to] == [own]
-        assert result.package.from_.organ_id == own
+    package = package_for(flow.demo.uow(), uuid.UUID(doc), [])
+    assert [o.organ_id for o in package.to] == [own]
+    assert package.from_.organ_id == own
+    # Given recipients, those.
+    named = package_for(flow.demo.uow(), uuid.UUID(doc), [Organ(EXTERNAL["code"])])
+    assert [o.organ_id for o in named.to] == [EXTERNAL["code"]]

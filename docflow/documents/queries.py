@@ -5,9 +5,9 @@ from __future__ import annotations
 import datetime as dt
 import io
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass, replace
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 from sqlalchemy import ColumnElement, Select, bindparam, event, or_, select, tuple_, union
 from sqlalchemy.orm import Session
@@ -331,6 +331,22 @@ def _first_page(
     return _box_page(box_ranges(actor, query, limit=limit, after=None), limit)
 
 
+S = TypeVar("S", bound=Select[*tuple[Any, ...]])
+
+
+def _kept(
+    build: Callable[..., S | None], actor: Actor, query: DocumentQuery, *args: Hashable
+) -> tuple[S, dict[str, Any]] | None:
+    """``build(actor, query, *args)`` kept per reader shape and query
+    (:func:`docflow.documents.shapes.for_reader`), unless the query names an issuer or dates:
+    values without bound, each of which would take a place among the statements a process keeps
+    (and push out those every reader of a shape shares). Such a list is built for the request."""
+    if query.issuer or query.date_from or query.date_to:
+        stmt = build(actor, query, *args)
+        return None if stmt is None else (stmt, {})
+    return shapes.for_reader(build, actor, query, *args)
+
+
 def list_documents(uow: UnitOfWork, actor: Actor, query: DocumentQuery) -> Page[Document]:
     """A box: urgent first, then newest; keyset pages, no counting.
 
@@ -344,7 +360,7 @@ def list_documents(uow: UnitOfWork, actor: Actor, query: DocumentQuery) -> Page[
         # visibility rule are already in the statement.
         # The box's conditions kept per reader shape and filters (the words are not among
         # them: the search's own statements are built for each query).
-        base = shapes.for_reader(_filtered, actor, replace(query, q=None, cursor=None, limit=None))
+        base = _kept(_filtered, actor, replace(query, q=None, cursor=None, limit=None))
         assert base is not None
         found = search_documents(
             uow, actor, base[0], query.q, limit=limit, cursor=query.cursor, params=base[1]
@@ -360,7 +376,7 @@ def list_documents(uow: UnitOfWork, actor: Actor, query: DocumentQuery) -> Page[
             raise ValidationError.field("cursor", "Con trỏ phân trang không hợp lệ.") from exc
     page: tuple[Select[int, dt.datetime, uuid.UUID], dict[str, Any]] | None
     if key is None:
-        page = shapes.for_reader(_first_page, actor, replace(query, limit=None), limit + 1)
+        page = _kept(_first_page, actor, replace(query, limit=None), limit + 1)
     else:
         built = _box_page(box_ranges(actor, query, limit=limit + 1, after=key), limit + 1)
         page = None if built is None else (built, {})

@@ -260,3 +260,31 @@ def test_a_searchs_conditions_are_kept_per_shape_and_read_each_readers_own(demo:
     assert found[0] and found[1] and found[0] != found[1]
     # Who sees the whole organisation has no such ids: the search reads its organisation.
     assert shapes.for_reader(access.visible_ids, demo.actor("vanthu.tw")) is None
+
+
+def test_a_list_naming_an_issuer_or_dates_is_built_for_the_request(demo: Demo) -> None:
+    """Values without bound (an issuer's name, dates) would each take one of the places kept
+    per process, pushing out the statements every reader of a shape shares: such a list, a
+    box's first page or a search's conditions, is built for the request, and reads the same."""
+    import datetime as dt
+
+    from docflow.documents.queries import _filtered, _kept
+
+    make_documents(demo.factory)
+    reader = demo.actor("chuyenvien.dcgs")
+    plain = DocumentQuery(box="all")
+    assert _kept(_first_page, reader, plain, 50) == shapes.for_reader(
+        _first_page, reader, plain, 50
+    )
+    for query in (
+        DocumentQuery(box="all", issuer="Ủy ban"),
+        DocumentQuery(box="all", date_from=dt.date(2026, 1, 1)),
+        DocumentQuery(box="all", date_to=dt.date(2030, 1, 1)),
+    ):
+        shapes._shared.cache_clear()
+        page = _kept(_first_page, reader, query, 50)
+        base = _kept(_filtered, reader, query)
+        assert page is not None and base is not None
+        assert page[1] == {} and base[1] == {}  # the reader's own values, in the statement
+        assert shapes._shared.cache_info().currsize == 0  # nothing kept
+        assert _ids(demo, *page) == _built(demo, reader, query)

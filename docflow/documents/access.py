@@ -88,9 +88,8 @@ def _listed_documents() -> Select[Document]:
 @functools.cache
 def _beside() -> tuple[tuple[str, Select[Any]], ...]:
     """What :func:`_read` reads beside the documents, per relationship: one statement each
-    for all the documents read, in the relationship's order, built once. The relationships'
-    own ``selectin`` loaders build their statement and its cache key on every load: under load,
-    that was a fifth of the web processes' CPU."""
+    for all the documents read, in the relationship's order, built once (the relationships' own
+    ``selectin`` loaders build their statement and its cache key on every load)."""
     ids: Any = bindparam("document_ids", expanding=True)
     return (
         (
@@ -148,13 +147,13 @@ def _read(session: Session, stmt: Select[Any], params: dict[str, Any]) -> list[D
             for d in docs
             if name in inspect(d).unloaded and (name != "reviews" or d.direction == "outgoing")
         ]
-        rows: dict[uuid.UUID, list[Any]] = {}
+        found: dict[uuid.UUID, list[Any]] = {}
         if wanted:
             for row in session.scalars(beside, {"document_ids": [d.id for d in wanted]}):
-                rows.setdefault(row.document_id, []).append(row)
+                found.setdefault(row.document_id, []).append(row)
         for doc in docs:
             if name in inspect(doc).unloaded:
-                set_committed_value(doc, name, rows.get(doc.id, []))
+                set_committed_value(doc, name, found.get(doc.id, []))
     return docs
 
 

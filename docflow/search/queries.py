@@ -142,14 +142,15 @@ def search_documents(
     run with (a statement kept per reader shape, :mod:`docflow.documents.shapes`, names the
     reader's values as parameters)."""
     terms = parse_query(q)
-    # The ids of what the reader is involved in, kept per reader shape like ``base`` (issue 19:
-    # building the visibility conditions was a fifth of a search's CPU).
-    involved = shapes.for_reader(access.visible_ids, actor)
-    values = {**(params or {}), **(involved[1] if involved else {})}
     offset = _offset(cursor)
     with uow:
         postgres = uow.session.get_bind().dialect.name == "postgresql"
         if postgres:
+            # The ids of what the reader is involved in, kept per reader shape like ``base``
+            # (issue 19: building the visibility conditions was a fifth of a search's CPU in
+            # a profile).
+            involved = shapes.for_reader(access.visible_ids, actor)
+            values = {**(params or {}), **(involved[1] if involved else {})}
             # Fast path: the newest matches of the organisation, read on document_search
             # alone (the planner sees one table and walks the date index or the GIN
             # postings); the box's conditions then apply to those. When they leave the page
@@ -169,7 +170,7 @@ def search_documents(
             found = [(loaded[r.id], r.meta_hit) for r in ranked if r.id in loaded]
         else:
             stmt = _sqlite(actor, base, terms).offset(offset).limit(limit + 1)
-            found = list(uow.session.execute(stmt, values).all())
+            found = list(uow.session.execute(stmt, params or {}).all())
         docs: list[Document] = [r[0] for r in found]
         more = len(docs) > limit
         docs = docs[:limit]

@@ -64,8 +64,7 @@ def test_a_second_writer_commits_while_the_first_is_still_open(pg_audit_engine: 
 
     first = _uow(pg_audit_engine)
     with first:
-        early = _record(first, org, 1)
-        first.session.flush()  # the INSERT has reached the server; the transaction stays open
+        early = _record(first, org, 1)  # its INSERT has run; the transaction stays open
         second = _uow(pg_audit_engine)
         with second:
             # Waiting for any lock the first holds would fail here instead of hanging.

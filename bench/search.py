@@ -457,27 +457,26 @@ def measure(run: Callable[[], Any], n: int) -> list[float]:
 
 
 def _explain(engine: Engine, uow: Any, actor: Any, query: Any) -> None:
-    """EXPLAIN ANALYZE of the statements the service runs for ``query`` (first page)."""
+    """EXPLAIN ANALYZE of the statement the service runs for ``query`` (first page)."""
     from docflow.documents import queries as dq
     from docflow.search import queries as sq
     from docflow.search.commands import parse_query
 
     terms = parse_query(query.q)
-    newest = sq.newest_matches(actor, terms)
+    stmt = sq.ranking(actor, dq._filtered(actor, query), terms, exact=False)
+    values = sq.ranking_values(terms, offset=0, limit=21)
+    compiled = stmt.compile(engine, compile_kwargs={"render_postcompile": True})
     with engine.connect() as c:
-        ids = c.execute(newest).scalars().all()
-    page = sq.postgres_page(actor, dq._filtered(actor, query), terms, offset=0, limit=21, ids=ids)
-    for name, stmt in (("newest matches", newest), ("ranked page", page)):
-        compiled = stmt.compile(engine, compile_kwargs={"render_postcompile": True})
-        with engine.connect() as c:
-            plan = (
-                c.exec_driver_sql(f"EXPLAIN (ANALYZE, BUFFERS) {compiled}", compiled.params)
-                .scalars()
-                .all()
+        plan = (
+            c.exec_driver_sql(
+                f"EXPLAIN (ANALYZE, BUFFERS) {compiled}", compiled.construct_params(values)
             )
-        print(f"  EXPLAIN {query.q!r}, {name}:")
-        for line in plan:
-            print("    " + line)
+            .scalars()
+            .all()
+        )
+    print(f"  EXPLAIN {query.q!r}, the ranked page (one statement):")
+    for line in plan:
+        print("    " + line)
 
 
 def ensure_rare(engine: Engine, org: uuid.UUID) -> None:

@@ -334,6 +334,12 @@ def _first_page(
 S = TypeVar("S", bound=Select[*tuple[Any, ...]])
 
 
+def _unbounded(query: DocumentQuery) -> bool:
+    """Whether the query names values without bound (an issuer, dates): its statements are built
+    for the request, not kept (:func:`_kept`)."""
+    return bool(query.issuer or query.date_from or query.date_to)
+
+
 def _kept(
     build: Callable[..., S | None], actor: Actor, query: DocumentQuery, *args: Hashable
 ) -> tuple[S, dict[str, Any]] | None:
@@ -341,7 +347,7 @@ def _kept(
     (:func:`docflow.documents.shapes.for_reader`), unless the query names an issuer or dates:
     values without bound, each of which would take a place among the statements a process keeps
     (and push out those every reader of a shape shares). Such a list is built for the request."""
-    if query.issuer or query.date_from or query.date_to:
+    if _unbounded(query):
         stmt = build(actor, query, *args)
         return None if stmt is None else (stmt, {})
     return shapes.for_reader(build, actor, query, *args)
@@ -360,10 +366,19 @@ def list_documents(uow: UnitOfWork, actor: Actor, query: DocumentQuery) -> Page[
         # visibility rule are already in the statement.
         # The box's conditions kept per reader shape and filters (the words are not among
         # them: the search's own statements are built for each query).
-        base = _kept(_filtered, actor, replace(query, q=None, cursor=None, limit=None))
+        box_query = replace(query, q=None, cursor=None, limit=None)
+        base = _kept(_filtered, actor, box_query)
         assert base is not None
         found = search_documents(
-            uow, actor, base[0], query.q, limit=limit, cursor=query.cursor, params=base[1]
+            uow,
+            actor,
+            base[0],
+            query.q,
+            limit=limit,
+            cursor=query.cursor,
+            params=base[1],
+            # The search's own statement is kept per reader shape as the box's is.
+            box=None if _unbounded(box_query) else (_filtered, box_query),
         )
         audit.record_search(uow, actor, query.q, found.items)
         return found

@@ -1,7 +1,8 @@
 """Full-text search of documents, behind one function (:func:`search_documents`).
 
 Both databases read one row per document, ``document_search`` (kept by triggers: organisation,
-secrecy rank, listing date, the folded metadata ``meta`` and the folded ``body``), in two steps:
+secrecy rank, listing date, the folded metadata ``meta`` and the folded ``body``), in two steps
+(on PostgreSQL one statement, :func:`ranking`, kept per reader shape for a query of words alone):
 
 1. **Candidates**: the box's query (visibility, clearance and filters, in SQL) joined to that
    row, with the words matched by the index — on PostgreSQL the stored, weighted ``tsvector``
@@ -24,15 +25,18 @@ from __future__ import annotations
 
 import re
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Hashable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import (
     ColumnElement,
     CompoundSelect,
+    Integer,
     Select,
+    String,
     and_,
+    bindparam,
     case,
     column,
     func,
@@ -136,35 +140,39 @@ def search_documents(
     limit: int,
     cursor: str | None = None,
     params: Mapping[str, Any] | None = None,
+    box: tuple[Callable[..., Select[Any]], Hashable] | None = None,
 ) -> SearchPage:
     """Documents of ``base`` (already restricted to what ``actor`` may see and to the box's
     filters) that match ``q``, best first, with snippets. ``params``: the values ``base`` is
     run with (a statement kept per reader shape, :mod:`docflow.documents.shapes`, names the
-    reader's values as parameters)."""
+    reader's values as parameters). ``box``: the builder of ``base`` and its argument
+    (``build(actor, arg)``), given when ``base`` may be kept per reader shape: a query of words
+    alone then runs a statement kept for the reader's shape (:func:`_kept_ranking`)."""
     terms = parse_query(q)
     offset = _offset(cursor)
     with uow:
         postgres = uow.session.get_bind().dialect.name == "postgresql"
         if postgres:
-            # The ids of what the reader is involved in, kept per reader shape like ``base``
-            # (issue 19: building the visibility conditions was a fifth of a search's CPU in
-            # a profile).
-            involved = shapes.for_reader(access.visible_ids, actor)
-            values = {**(params or {}), **(involved[1] if involved else {})}
-            # Fast path: the newest matches of the organisation, read on document_search
+            # One statement: the newest matches of the organisation, read on document_search
             # alone (the planner sees one table and walks the date index or the GIN
-            # postings); the box's conditions then apply to those. When they leave the page
-            # short of a full candidate set, the exact form joins them into step 1.
-            # Next, when the box's conditions leave the page short: the newest matches that the
-            # box keeps (its conditions as EXISTS on the document, checked along the same walk),
-            # still bounded. Each try ranks ids only; the page's documents load once.
+            # postings), then the box's conditions on those and the ranking. When the box's
+            # conditions leave the page short of a full candidate set, the exact form checks
+            # them along the walk instead (an EXISTS on the document), still bounded. Each try
+            # ranks ids only; the page's documents load once.
+            values = ranking_values(terms, offset=offset, limit=limit + 1)
             ranked: list[Any] = []
-            for box in (None, base):
-                newest_stmt = _newest(actor, terms, involved[0] if involved else None, base=box)
-                newest = rows(uow.session, newest_stmt, values).scalars().all()
-                page = postgres_page(actor, base, terms, offset=offset, limit=limit + 1, ids=newest)
-                ranked = list(rows(uow.session, page, values).all())
-                if len(ranked) > limit or len(newest) < CANDIDATES:
+            for exact in (False, True):
+                kept = (
+                    shapes.for_reader(_kept_ranking, actor, box[0], box[1], exact)
+                    if box is not None and _all_words(terms)
+                    else None
+                )
+                if kept is not None:
+                    stmt, reader = kept
+                else:
+                    stmt, reader = ranking(actor, base, terms, exact=exact), dict(params or {})
+                ranked = list(rows(uow.session, stmt, {**reader, **values}).all())
+                if len(ranked) > limit or (ranked and ranked[0].pool < CANDIDATES):
                     break
             loaded = access.read_listed(uow.session, [r.id for r in ranked])
             found = [(loaded[r.id], r.meta_hit) for r in ranked if r.id in loaded]
@@ -197,24 +205,44 @@ def _offset(cursor: str | None) -> int:
     return offset
 
 
+# The values a ranking statement takes at execution (:func:`ranking`): the words' tsquery texts
+# (all of them, then the metadata's weight alone), the page's offset and size.
+_TSQ_PARAM = "dhtn_search_tsq"
+_TSQ_META_PARAM = "dhtn_search_tsq_meta"
+_OFFSET_PARAM = "dhtn_search_offset"
+_LIMIT_PARAM = "dhtn_search_limit"
+# The terms a kept ranking statement is built with: any query of words alone has its shape.
+_WORDS_ONLY = SearchTerms(include=("w",), exclude=(), folded="w")
+
+
+def _all_words(terms: SearchTerms) -> bool:
+    """Whether every term is a word or a phrase (the index's business): the statement then
+    depends on the words only through the two tsquery texts it is given."""
+    return bool(terms.include) and all(is_words(t) for t in (*terms.include, *terms.exclude))
+
+
+def ranking_values(terms: SearchTerms, *, offset: int, limit: int) -> dict[str, Any]:
+    """The values :func:`ranking`'s statement of ``terms`` runs with, for a page of ``limit``
+    rows from ``offset``."""
+    return {
+        _TSQ_PARAM: tsquery_text(terms),
+        _TSQ_META_PARAM: tsquery_text(terms, weight="A"),
+        _OFFSET_PARAM: offset,
+        _LIMIT_PARAM: limit,
+    }
+
+
+def _tsquery(param: str) -> Any:
+    return func.to_tsquery("simple", bindparam(param, type_=String, required=True))
+
+
 def _matches(terms: SearchTerms) -> list[ColumnElement[bool]]:
-    """The conditions of the query on ``document_search`` (PostgreSQL)."""
+    """The conditions of the query on ``document_search`` (PostgreSQL); the words' tsquery text
+    is the statement's parameter :data:`_TSQ_PARAM`."""
     match = _punctuated(terms, postgres=True)
-    tsq_text = tsquery_text(terms)
-    if tsq_text is not None:
-        match.append(DocumentSearch.tsv.op("@@")(func.to_tsquery("simple", tsq_text)))
+    if tsquery_text(terms) is not None:
+        match.append(DocumentSearch.tsv.op("@@")(_tsquery(_TSQ_PARAM)))
     return match
-
-
-def newest_matches(
-    actor: Actor, terms: SearchTerms, *, pool: int = 0, base: Select[Any] | None = None
-) -> Select[Any]:
-    """Ids of the newest :data:`CANDIDATES` matches of the actor's organisation within the
-    actor's clearance, on ``document_search`` alone: the indexable part of visibility
-    (organisation, clearance, and for those who do not see the whole organisation the
-    documents they are involved in) and the words; with ``base``, also kept by the box's query
-    (an EXISTS on the document, so the planner still plans one table)."""
-    return _newest(actor, terms, access.visible_ids(actor), pool=pool, base=base)
 
 
 def _newest(
@@ -225,9 +253,12 @@ def _newest(
     pool: int = 0,
     base: Select[Any] | None = None,
 ) -> Select[Any]:
-    """:func:`newest_matches` with the ids of what the reader is involved in given
-    (:func:`docflow.documents.access.visible_ids`: None for a reader who sees the whole
-    organisation)."""
+    """Ids of the newest :data:`CANDIDATES` matches of the actor's organisation within the
+    actor's clearance, on ``document_search`` alone: the indexable part of visibility
+    (organisation, clearance, and for those who do not see the whole organisation the ids of
+    the documents they are involved in, ``involved``:
+    :func:`docflow.documents.access.visible_ids`) and the words; with ``base``, also kept by
+    the box's query (an EXISTS on the document, so the planner still plans one table)."""
     return (
         select(DocumentSearch.document_id)
         .where(
@@ -255,7 +286,7 @@ def _newest(
 
 
 def _candidates(actor: Actor, base: Select[Any], match: list[ColumnElement[bool]]) -> Any:
-    """Step 1: ids of the newest :data:`CANDIDATES` visible, filtered matches. The
+    """Step 1 on SQLite: ids of the newest :data:`CANDIDATES` visible, filtered matches. The
     organisation and the clearance are repeated on ``document_search`` so that its indexes
     serve them (visibility as an indexable predicate, not a filter after the fact)."""
     return (
@@ -274,49 +305,55 @@ def _candidates(actor: Actor, base: Select[Any], match: list[ColumnElement[bool]
     )
 
 
-def postgres_page(
-    actor: Actor,
-    base: Select[Any],
-    terms: SearchTerms,
-    *,
-    offset: int,
-    limit: int,
-    ids: Sequence[uuid.UUID] | None = None,
-) -> Select[Any]:
-    """Step 2 on PostgreSQL: rank the candidates on their ``document_search`` rows alone and
-    keep the page's ids (the caller loads those documents). Candidates: the box's documents among
-    ``ids`` (from :func:`newest_matches`), or, without ``ids``, step 1 joined to the box."""
-    tsq_text = tsquery_text(terms)
-    if ids is not None:
-        cand = (
-            base.with_only_columns(Document.id)
-            .order_by(None)
-            .where(Document.id.in_(list(ids)))
-            .subquery("candidates")
-        )
-    else:
-        cand = _candidates(actor, base, _matches(terms))
+def ranking(actor: Actor, base: Select[Any], terms: SearchTerms, *, exact: bool) -> Select[Any]:
+    """The search on PostgreSQL as one statement: the newest :data:`CANDIDATES` matches
+    (:func:`_newest`; with ``exact``, checked against the box's query along the walk), those of
+    them the box's query ``base`` keeps, ranked on their ``document_search`` rows alone: rows
+    of (id, meta_hit, rank, pool), ``pool`` being how many matches were taken. The words'
+    tsquery texts, the offset and the page's size are parameters (:func:`ranking_values`), so a statement of a query of words alone is
+    the same for all such queries (:func:`_kept_ranking`)."""
+    newest = _newest(actor, terms, access.visible_ids(actor), base=base if exact else None).cte(
+        "newest"
+    )
+    cand = (
+        base.with_only_columns(Document.id)
+        .order_by(None)
+        .where(Document.id.in_(select(newest.c.document_id)))
+        .subquery("candidates")
+    )
     s = aliased(DocumentSearch)
     in_meta = _meta_substrings(s, terms)
-    if tsq_text is not None:
-        in_meta.append(s.tsv.op("@@")(func.to_tsquery("simple", tsquery_text(terms, weight="A"))))
+    if tsquery_text(terms) is not None:
+        in_meta.append(s.tsv.op("@@")(_tsquery(_TSQ_META_PARAM)))
         # Weights D, C, B, A: a body word counts a tenth of a metadata word.
-        tsq = func.to_tsquery("simple", tsq_text)
-        rank: Any = func.ts_rank(literal_column("'{0.01, 0.02, 0.1, 1.0}'::float4[]"), s.tsv, tsq)
+        rank: Any = func.ts_rank(
+            literal_column("'{0.01, 0.02, 0.1, 1.0}'::float4[]"), s.tsv, _tsquery(_TSQ_PARAM)
+        )
     else:
         rank = literal(0.0)
     meta_hit = case((and_(*in_meta), 1), else_=0)
+    pool = select(func.count()).select_from(newest).scalar_subquery()
     return (
         select(
             s.document_id.label("id"),
             meta_hit.label("meta_hit"),
             rank.label("rank"),
+            pool.label("pool"),
         )
         .join(cand, cand.c.id == s.document_id)
         .order_by(meta_hit.desc(), rank.desc(), s.listed_at.desc(), s.document_id.desc())
-        .offset(offset)
-        .limit(limit)
+        .offset(bindparam(_OFFSET_PARAM, type_=Integer, required=True))
+        .limit(bindparam(_LIMIT_PARAM, type_=Integer, required=True))
     )
+
+
+def _kept_ranking(
+    actor: Actor, build: Callable[..., Select[Any]], arg: Hashable, exact: bool
+) -> Select[Any]:
+    """:func:`ranking` of a query of words alone in the box ``build(actor, arg)``: kept per
+    reader shape, box and ``exact`` by :func:`docflow.documents.shapes.for_reader` (issue 19:
+    building the search's statements and their cache keys was a quarter of a search's CPU)."""
+    return ranking(actor, build(actor, arg), _WORDS_ONLY, exact=exact)
 
 
 def _sqlite(actor: Actor, base: Select[Any], terms: SearchTerms) -> Select[Any]:
@@ -353,6 +390,19 @@ def _has_words(col: Any, term: str) -> ColumnElement[bool]:
     return padded.contains(f" {term} ", autoescape=True)
 
 
+# The texts of the files of some documents as received or uploaded (not the searchable PDFs
+# made from them), oldest file first: built once.
+_TEXTS = (
+    select(FileText.document_id, FileText.text)
+    .join(DocumentFile, DocumentFile.id == FileText.file_id)
+    .where(
+        FileText.document_id.in_(bindparam("doc_ids", expanding=True)),
+        DocumentFile.derived_from_id.is_(None),
+    )
+    .order_by(DocumentFile.created_at)
+)
+
+
 def _snippets(
     uow: UnitOfWork,
     docs: Sequence[Document],
@@ -375,16 +425,7 @@ def _snippets(
                     out[doc.id] = found
     texts: dict[uuid.UUID, list[str]] = {}
     to_read = [d.id for d in docs if d.id not in out]
-    for doc_id, body in (
-        uow.session.execute(
-            select(FileText.document_id, FileText.text)
-            .join(DocumentFile, DocumentFile.id == FileText.file_id)
-            .where(FileText.document_id.in_(to_read), DocumentFile.derived_from_id.is_(None))
-            .order_by(DocumentFile.created_at)
-        )
-        if to_read
-        else []
-    ):
+    for doc_id, body in rows(uow.session, _TEXTS, {"doc_ids": to_read}) if to_read else []:
         texts.setdefault(doc_id, []).append(body)
     for doc in docs:
         if doc.id in out:

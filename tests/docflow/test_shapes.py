@@ -231,35 +231,36 @@ def test_a_task_box_first_page_is_each_readers_own(demo: Demo) -> None:
     assert found > 10
 
 
-def test_a_searchs_conditions_are_kept_per_shape_and_read_each_readers_own(demo: Demo) -> None:
-    """A search's box conditions (``_filtered``) and the ids a reader is involved in
-    (``visible_ids``) are kept per shape like a box: readers of one shape share them, and each
-    reads with them what the statements built for them alone read."""
+def test_a_searchs_statement_is_kept_per_shape_and_reads_each_readers_own(demo: Demo) -> None:
+    """A search of words (its box's conditions, the ids a reader is involved in, the newest
+    matches and their ranking: one statement) is kept per shape like a box: readers of one
+    shape share it, whatever the words, and each reads with it what the statement built for
+    them alone reads, in the same order."""
     from docflow.documents.queries import _filtered
+    from docflow.search import queries as sq
+    from docflow.search.commands import parse_query
 
     make_documents(demo.factory)
     readers = [demo.actor("chuyenvien.dcgs"), demo.actor("chuyenvien.tg")]
     assert shapes.shape_of(readers[0]) == shapes.shape_of(readers[1])
     query = DocumentQuery(box="all")
-    kept_bases = [shapes.for_reader(_filtered, r, query) for r in readers]
-    kept_ids = [shapes.for_reader(access.visible_ids, r) for r in readers]
-    (b0, b1), (i0, i1) = kept_bases, kept_ids
-    assert b0 is not None and b1 is not None and i0 is not None and i1 is not None
-    assert b0[0] is b1[0] and i0[0] is i1[0]  # one statement object each, built once
+    kept = [shapes.for_reader(sq._kept_ranking, r, _filtered, query, False) for r in readers]
+    assert kept[0] is not None and kept[1] is not None
+    assert kept[0][0] is kept[1][0]  # one statement object, built once
     found = []
-    for reader, base, ids in zip(readers, kept_bases, kept_ids, strict=True):
-        assert base is not None and ids is not None
-        own_base = _filtered(reader, query).with_only_columns(Document.id)
-        with demo.factory() as s:
-            got = set(s.scalars(base[0].with_only_columns(Document.id), base[1]))
-            assert got == set(s.scalars(own_base))
-            involved = access.visible_ids(reader)
-            assert involved is not None
-            assert set(s.scalars(ids[0], ids[1])) == set(s.scalars(involved))
-        found.append(got)
-    assert found[0] and found[1] and found[0] != found[1]
-    # Who sees the whole organisation has no such ids: the search reads its organisation.
-    assert shapes.for_reader(access.visible_ids, demo.actor("vanthu.tw")) is None
+    for reader, (stmt, params) in zip(readers, kept, strict=True):
+        for words in ("van ban thu", "thu -van", '"ban thu"'):
+            terms = parse_query(words)
+            values = sq.ranking_values(terms, offset=0, limit=500)
+            own = sq.ranking(reader, _filtered(reader, query), terms, exact=False)
+            with demo.factory() as s:
+                got = [r.id for r in s.execute(stmt, {**params, **values})]
+                assert got == [r.id for r in s.execute(own, values)], (reader.username, words)
+            found.append(got)
+    assert found[0] and found[0] != found[3]  # two readers, two results: the test can fail
+    assert found[1] == []  # "thu -van": every subject has both words
+    # Who sees the whole organisation has no involved ids: the search reads its organisation.
+    assert access.visible_ids(demo.actor("vanthu.tw")) is None
 
 
 def test_a_list_naming_an_issuer_or_dates_is_built_for_the_request(demo: Demo) -> None:

@@ -297,13 +297,18 @@ def test_the_pages_show_the_text_status_and_highlighted_snippets(flow: Incoming,
 
 
 def test_only_the_newest_matches_are_ranked_with_the_same_rules(
-    flow: Incoming, monkeypatch: Any
+    flow: Incoming, monkeypatch: Any, request: Any
 ) -> None:
     """Ranking reads the newest CANDIDATES matches only (so a common phrase costs what a rare
     word costs): phrases, exclusions, metadata-first and visibility hold inside that bound."""
+    from docflow.documents import shapes
     from docflow.search import queries
 
     monkeypatch.setattr(queries, "CANDIDATES", 2)
+    # The search's statements are kept per reader shape with the bound they were built with:
+    # build them again with this one, and again after it for the tests that follow.
+    shapes._shared.cache_clear()
+    request.addfinalizer(shapes._shared.cache_clear)
     a = register(
         flow, [(text_pdf(), "a.pdf", "application/pdf")], notation="15/BC-BTT", doc_type="BC"
     )

@@ -20,7 +20,6 @@ the two cores with the stack it measures, and the requests-based ``HttpUser`` co
 
 from __future__ import annotations
 
-import io
 import itertools
 import json
 import os
@@ -33,6 +32,8 @@ from locust import between, constant, task
 from locust.contrib.fasthttp import FastHttpUser
 from urllib3 import encode_multipart_formdata
 
+from bench.load.mix import SEARCHES, numbered, pdf_of_one_megabyte
+
 ACCOUNTS: list[dict[str, str]] = json.loads(
     open(os.environ["DHTN_LOAD_ACCOUNTS"], encoding="utf-8").read()  # noqa: SIM115
     if os.environ.get("DHTN_LOAD_ACCOUNTS")
@@ -42,24 +43,10 @@ PASSWORD = os.environ.get("DHTN_LOAD_PASSWORD", "")
 CA = os.environ.get("DHTN_LOAD_CA")
 # Think time between two steps of a person, in seconds (``--think`` of the runner).
 THINK = tuple(float(x) for x in os.environ.get("DHTN_LOAD_THINK", "1,4").split(","))
-SEARCHES = ["giam sat phan bien", "kế hoạch", "chuyển đổi số", "an sinh", "hoi nghi", "dan van"]
 _counters = {role: itertools.count() for role in ("clerk", "leader", "specialist")}
 _lock = threading.Lock()
 _serial = itertools.count(1)
-
-
-def _pdf() -> bytes:
-    from pypdf import PdfWriter
-
-    writer = PdfWriter()
-    writer.add_blank_page(width=595, height=842)
-    writer.add_metadata({"/Padding": "x" * (1024 * 1024)})
-    out = io.BytesIO()
-    writer.write(out)
-    return out.getvalue()
-
-
-PDF = _pdf()
+PDF = pdf_of_one_megabyte()
 
 
 def people(role: str) -> list[dict[str, str]]:
@@ -180,7 +167,7 @@ class Clerk(Person):
             "issued_date": "2026-11-20",
             "confirm_duplicate": True,
         }
-        pdf = PDF.replace(b"/Padding (xxxxxxxx", b"/Padding (" + f"{n:08d}".encode(), 1)
+        pdf = numbered(PDF, n)
         body, content_type = encode_multipart_formdata(
             [
                 ("meta", json.dumps(meta)),

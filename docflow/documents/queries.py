@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import io
 import uuid
 from collections.abc import Callable, Hashable, Sequence
@@ -334,10 +335,20 @@ def _first_page(
 S = TypeVar("S", bound=Select[*tuple[Any, ...]])
 
 
+@functools.cache
+def _states() -> frozenset[str]:
+    """Every state a document can be in, of either direction."""
+    from docflow.incoming.states import IncomingState
+    from docflow.outgoing.states import OutgoingState
+
+    return frozenset(s.value for s in (*IncomingState, *OutgoingState))
+
+
 def _unbounded(query: DocumentQuery) -> bool:
-    """Whether the query names values without bound (an issuer, dates): its statements are built
-    for the request, not kept (:func:`_kept`)."""
-    return bool(query.issuer or query.date_from or query.date_to)
+    """Whether the query names values without bound (an issuer, dates, a state no document can
+    be in): its statements are built for the request, not kept (:func:`_kept`)."""
+    unknown_state = query.state is not None and query.state not in _states()
+    return bool(query.issuer or query.date_from or query.date_to or unknown_state)
 
 
 def _kept(
@@ -364,8 +375,11 @@ def list_documents(uow: UnitOfWork, actor: Actor, query: DocumentQuery) -> Page[
     if query.q:
         # Full text (docflow.search): ranked, with snippets; the box's filters and the
         # visibility rule are already in the statement.
-        # The box's conditions kept per reader shape and filters (the words are not among
-        # them: the search's own statements are built for each query).
+        # The box's conditions kept per reader shape and filters, and the search's statement
+        # per shape and box for a query of words alone (the words are its parameters). A
+        # search filtered by document type builds its own statement for the request: the type
+        # is free text of the API, and each new one would otherwise take three of the places a
+        # process keeps (the box's conditions, the search's two tries), not one.
         box_query = replace(query, q=None, cursor=None, limit=None)
         base = _kept(_filtered, actor, box_query)
         assert base is not None
@@ -377,8 +391,7 @@ def list_documents(uow: UnitOfWork, actor: Actor, query: DocumentQuery) -> Page[
             limit=limit,
             cursor=query.cursor,
             params=base[1],
-            # The search's own statement is kept per reader shape as the box's is.
-            box=None if _unbounded(box_query) else (_filtered, box_query),
+            box=None if _unbounded(box_query) or box_query.doc_type else (_filtered, box_query),
         )
         audit.record_search(uow, actor, query.q, found.items)
         return found

@@ -172,6 +172,8 @@ def search_documents(
                 else:
                     stmt, reader = ranking(actor, base, terms, exact=exact), dict(params or {})
                 ranked = list(rows(uow.session, stmt, {**reader, **values}).all())
+                # A page without rows does not say how many matches were taken: the exact form
+                # runs then too (two statements with words, as the old two steps were).
                 if len(ranked) > limit or (ranked and ranked[0].pool < CANDIDATES):
                     break
             loaded = access.read_listed(uow.session, [r.id for r in ranked])
@@ -310,8 +312,9 @@ def ranking(actor: Actor, base: Select[Any], terms: SearchTerms, *, exact: bool)
     (:func:`_newest`; with ``exact``, checked against the box's query along the walk), those of
     them the box's query ``base`` keeps, ranked on their ``document_search`` rows alone: rows
     of (id, meta_hit, rank, pool), ``pool`` being how many matches were taken. The words'
-    tsquery texts, the offset and the page's size are parameters (:func:`ranking_values`), so a statement of a query of words alone is
-    the same for all such queries (:func:`_kept_ranking`)."""
+    tsquery texts, the offset and the page's size are parameters (:func:`ranking_values`), so
+    a statement of a query of words alone is the same for all such queries
+    (:func:`_kept_ranking`)."""
     newest = _newest(actor, terms, access.visible_ids(actor), base=base if exact else None).cte(
         "newest"
     )

@@ -289,3 +289,28 @@ def test_a_list_naming_an_issuer_or_dates_is_built_for_the_request(demo: Demo) -
         assert page[1] == {} and base[1] == {}  # the reader's own values, in the statement
         assert shapes._shared.cache_info().currsize == 0  # nothing kept
         assert _ids(demo, *page) == _built(demo, reader, query)
+
+
+def test_free_text_filters_keep_no_more_than_the_box(demo: Demo) -> None:
+    """A list of a state no document can be in is built for the request like one naming an
+    issuer; a search filtered by document type (free text of the API) keeps the box's
+    conditions only, not its own statements: a new value takes one of the places a process
+    keeps at most, not two or three (the search's tries)."""
+    from docflow.documents.queries import _filtered, list_documents
+
+    make_documents(demo.factory)
+    reader = demo.actor("chuyenvien.dcgs")
+    shapes._shared.cache_clear()
+    typed = list_documents(demo.uow(), reader, DocumentQuery(box="all", q="van ban", doc_type="CV"))
+    assert shapes._shared.cache_info().currsize == 1  # the box's conditions
+    assert typed.items  # the filter finds documents: the count is of a real search
+    nowhere = DocumentQuery(box="all", state="no-such-state")
+    assert list_documents(demo.uow(), reader, nowhere).items == []
+    assert list_documents(demo.uow(), reader, dataclasses.replace(nowhere, q="van ban")).items == []
+    assert shapes._shared.cache_info().currsize == 1  # nothing more kept
+    # A search of words in a box keeps its statement (and the box's conditions).
+    found = list_documents(demo.uow(), reader, DocumentQuery(box="all", q="van ban"))
+    assert found.items and shapes._shared.cache_info().currsize >= 3
+    with demo.factory() as s:
+        own = set(s.scalars(_filtered(reader, DocumentQuery(box="all", doc_type="CV"))))
+    assert {d.id for d in typed.items} <= {d.id for d in own}

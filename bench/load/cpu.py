@@ -26,9 +26,10 @@ requests one core would serve at that cost; and each process's peak memory.
     python -m bench.load.cpu [--baseline REV] [--rounds 4] [--requests 100] [--database NAME]
     python -m bench.production_cpu --quick      (make bench: one round, a small database)
 
-Its resolution: two A/A runs (the same commit on both sides, 4 rounds) gave ratios of 0.967
-and 1.025, every request type moving together (each process has its own speed, a few per cent
-either way): differences under about 3 % are not resolved; more rounds narrow it.
+Its resolution: an A/A run (the same commit on both sides, 4 rounds of 60 requests) gave a
+ratio of 1.025, every request type moving together (each process has its own speed, a few per
+cent either way; with this tree measured where it is edited, not copied, an A/A run gave 0.967):
+differences under about 3 % are not resolved; more rounds narrow it.
 
 Needs ``set -a; source var/services.env``. The database: ``--database`` (say the ``..._full``
 one a load run leaves), else ``<test database>_cpu_<documents>``, made like the load test's

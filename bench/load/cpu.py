@@ -87,10 +87,9 @@ def _child(tree: str, requests: int) -> dict[str, Any]:
     import uuid
 
     from sqlalchemy import text
-    from urllib3 import encode_multipart_formdata
 
     from app import create_app
-    from bench.load.mix import SEARCHES, numbered, pdf_of_one_megabyte
+    from bench.load.mix import SEARCHES, pdf_of_one_megabyte, registration
     from docflow import UnitOfWork, make_engine, make_session_factory
     from docflow.directory.identity import issue_token
 
@@ -143,20 +142,7 @@ def _child(tree: str, requests: int) -> dict[str, Any]:
     searches = ["/api/v1/documents?box=all&limit=20&q=" + urllib.parse.quote(q) for q in SEARCHES]
     for i in range(requests + 10):  # the first ten of each: warming up, not counted
         serial += 1
-        meta = {
-            "notation": f"{serial % 10**5 + 1}/KH-CPU",
-            "doc_type": "KH",
-            "subject": f"Kế hoạch tổ chức hội nghị giám sát số {serial}",
-            "issuer": {"name": "Ủy ban MTTQ Việt Nam tỉnh Tải"},
-            "issued_date": "2026-11-20",
-            "confirm_duplicate": True,
-        }
-        body, content_type = encode_multipart_formdata(
-            [
-                ("meta", json.dumps(meta)),
-                ("files", (f"ke-hoach-{serial}.pdf", numbered(pdf, serial), "application/pdf")),
-            ]
-        )
+        body, content_type = registration(pdf, serial, "CPU")
         made = timed(
             "register",
             client.post,

@@ -15,7 +15,8 @@ document needs a signed draft and is not part of this mix yet.
 
 The simulated people use Locust's ``FastHttpUser`` (geventhttpclient): the load generator shares
 the two cores with the stack it measures, and the requests-based ``HttpUser`` cost about
-2.5 ms of CPU per request there. Uploads are encoded with urllib3's multipart encoder.
+2.5 ms of CPU per request there. Uploads are encoded with urllib3's multipart encoder
+(``bench/load/mix.py``).
 """
 
 from __future__ import annotations
@@ -30,9 +31,8 @@ from typing import Any
 
 from locust import between, constant, task
 from locust.contrib.fasthttp import FastHttpUser
-from urllib3 import encode_multipart_formdata
 
-from bench.load.mix import SEARCHES, numbered, pdf_of_one_megabyte
+from bench.load.mix import SEARCHES, pdf_of_one_megabyte, registration
 
 ACCOUNTS: list[dict[str, str]] = json.loads(
     open(os.environ["DHTN_LOAD_ACCOUNTS"], encoding="utf-8").read()  # noqa: SIM115
@@ -158,22 +158,7 @@ class Clerk(Person):
 
     @task(4)
     def register_and_present(self) -> None:
-        n = next(_serial)
-        meta = {
-            "notation": f"{n}/KH-TAI",
-            "doc_type": "KH",
-            "subject": f"Kế hoạch tổ chức hội nghị giám sát số {n}",
-            "issuer": {"name": "Ủy ban MTTQ Việt Nam tỉnh Tải"},
-            "issued_date": "2026-11-20",
-            "confirm_duplicate": True,
-        }
-        pdf = numbered(PDF, n)
-        body, content_type = encode_multipart_formdata(
-            [
-                ("meta", json.dumps(meta)),
-                ("files", (f"ke-hoach-{n}.pdf", pdf, "application/pdf")),
-            ]
-        )
+        body, content_type = registration(PDF, next(_serial), "TAI")
         r = self.client.post(
             "/api/v1/incoming",
             data=body,

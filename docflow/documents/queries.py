@@ -8,7 +8,7 @@ import io
 import uuid
 from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass, replace
-from typing import Any, Literal, TypeVar
+from typing import Any, Literal
 
 from sqlalchemy import ColumnElement, Select, bindparam, event, or_, select, tuple_, union
 from sqlalchemy.orm import Session
@@ -332,9 +332,6 @@ def _first_page(
     return _box_page(box_ranges(actor, query, limit=limit, after=None), limit)
 
 
-S = TypeVar("S", bound=Select[*tuple[Any, ...]])
-
-
 @functools.cache
 def _states() -> frozenset[str]:
     """Every state a document can be in, of either direction."""
@@ -352,11 +349,11 @@ def _unbounded(query: DocumentQuery) -> bool:
 
 
 def _kept(
-    build: Callable[..., S | None], actor: Actor, query: DocumentQuery, *args: Hashable
-) -> tuple[S, dict[str, Any]] | None:
+    build: Callable[..., shapes.S | None], actor: Actor, query: DocumentQuery, *args: Hashable
+) -> tuple[shapes.S, dict[str, Any]] | None:
     """``build(actor, query, *args)`` kept per reader shape and query
-    (:func:`docflow.documents.shapes.for_reader`), unless the query names an issuer or dates:
-    values without bound, each of which would take a place among the statements a process keeps
+    (:func:`docflow.documents.shapes.for_reader`), unless the query names values without bound
+    (:func:`_unbounded`), each of which would take a place among the statements a process keeps
     (and push out those every reader of a shape shares). Such a list is built for the request."""
     if _unbounded(query):
         stmt = build(actor, query, *args)

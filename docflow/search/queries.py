@@ -252,7 +252,6 @@ def _newest(
     terms: SearchTerms,
     involved: CompoundSelect[Any] | None,
     *,
-    pool: int = 0,
     base: Select[Any] | None = None,
 ) -> Select[Any]:
     """Ids of the newest :data:`CANDIDATES` matches of the actor's organisation within the
@@ -283,7 +282,7 @@ def _newest(
             ),
         )
         .order_by(DocumentSearch.listed_at.desc(), DocumentSearch.document_id.desc())
-        .limit(pool or CANDIDATES)
+        .limit(CANDIDATES)
     )
 
 

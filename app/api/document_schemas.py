@@ -11,11 +11,12 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from docflow import Actor, incoming
 from docflow.documents.queries import Deadline, ReplyLinks, state_label
+from docflow.documents.views import AnyDocument
 from docflow.models import Document, TrailEntry
 from docflow.outgoing import actions as outgoing_actions
 
 
-def allowed_actions(actor: Actor, doc: Document) -> list[str]:
+def allowed_actions(actor: Actor, doc: AnyDocument) -> list[str]:
     """The actions ``actor`` may take now, from the transition table of the document's direction."""
     if doc.direction == "outgoing":
         return outgoing_actions.allowed_actions(actor, doc)
@@ -208,7 +209,7 @@ class DocumentOut(BaseModel):
     @classmethod
     def of(
         cls,
-        doc: Document,
+        doc: AnyDocument,
         actor: Actor,
         deadline: Deadline | None = None,
         links: ReplyLinks | None = None,

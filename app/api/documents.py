@@ -53,7 +53,9 @@ def answer_json(document_id: uuid.UUID) -> dict[str, Any]:
     of it (the action itself is recorded)."""
     actor = actor_required()
     with reading():  # the document, its deadline marks and reply links: one unit of work
-        return document_json(documents.get_document(make_uow(), actor, document_id, opened=False))
+        return document_json(
+            documents.get_document_view(make_uow(), actor, document_id, opened=False)
+        )
 
 
 def _difference(mine: Any, fresh: Any) -> Any:
@@ -248,7 +250,7 @@ def file_text(document_id: uuid.UUID, file_id: uuid.UUID) -> Response:
 )
 @api_auth
 def get_document(document_id: uuid.UUID) -> object:
-    return document_json(documents.get_document(make_uow(), actor_required(), document_id))
+    return document_json(documents.get_document_view(make_uow(), actor_required(), document_id))
 
 
 @registry.operation(

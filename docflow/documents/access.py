@@ -25,7 +25,7 @@ import functools
 import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import (
     ColumnElement,
@@ -44,11 +44,13 @@ from sqlalchemy.orm import QueryableAttribute, Session, defaultload, lazyload, r
 from sqlalchemy.orm.attributes import set_committed_value
 
 from docflow.actors import Actor
+from docflow.documents.views import AnyDocument, DocumentView, read_views
 from docflow.enums import Role, Secrecy
 from docflow.errors import NotFoundError
 from docflow.models import Assignment, Document, DocumentFile, Review, TrailEntry, User
 
 OFFICE_ROLES = (Role.CLERK, Role.LEADER)
+D = TypeVar("D", Document, DocumentView)
 # What a reader without the clearance reads in place of a secret document's subject.
 SECRET_MASK = "[Văn bản mật]"
 
@@ -76,12 +78,6 @@ def _one_document(lock: bool) -> Select[Document]:
     stmt = select(Document).where(Document.id == bindparam("document_id"))
     if lock:
         stmt = stmt.with_for_update(of=Document)
-    return stmt.options(*_READ_OPTIONS)
-
-
-@functools.cache
-def _listed_documents() -> Select[Document]:
-    stmt = select(Document).where(Document.id.in_(bindparam("document_ids", expanding=True)))
     return stmt.options(*_READ_OPTIONS)
 
 
@@ -114,13 +110,11 @@ def _beside() -> tuple[tuple[str, Select[Any]], ...]:
     )
 
 
-def read_listed(session: Session, ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, Document]:
-    """The documents ``ids`` (a page of a list) as an answer shows them (:func:`_read`), by id;
-    visibility is the caller's (the ids come from a statement that applied it)."""
-    if not ids:
-        return {}
-    docs = _read(session, _listed_documents(), {"document_ids": list(ids)})
-    return {d.id: d for d in docs}
+def read_listed(session: Session, ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, DocumentView]:
+    """The documents ``ids`` (a page of a list) as an answer shows them, by id, read as rows
+    (:func:`docflow.documents.views.read_views`); visibility is the caller's (the ids come
+    from a statement that applied it)."""
+    return read_views(session, ids)
 
 
 def read_document(
@@ -139,7 +133,8 @@ def _read(session: Session, stmt: Select[Any], params: dict[str, Any]) -> list[D
     chains of the outgoing ones. Each of those is one statement for all the documents (none for
     the review chains when no document is outgoing), and only for the documents whose list
     this session has not loaded yet (an action's unit may have). The one reader of documents
-    for an answer: :func:`read_document` and :func:`read_listed`."""
+    for an answer through the ORM (:func:`read_document`; lists and reads that change nothing
+    read rows: :mod:`docflow.documents.views`)."""
     docs = list(session.scalars(stmt, params).unique())
     for name, beside in _beside():
         wanted = [
@@ -166,7 +161,7 @@ def clearance_clause(actor: Actor) -> ColumnElement[bool]:
     return Document.secrecy_rank <= actor.clearance.rank
 
 
-def cleared_for(actor: Actor, doc: Document) -> bool:
+def cleared_for(actor: Actor, doc: AnyDocument) -> bool:
     """Whether ``doc``'s secrecy is within ``actor``'s clearance (the Python twin)."""
     return doc.secrecy_rank <= actor.clearance.rank
 
@@ -301,7 +296,7 @@ def visible_clause(actor: Actor) -> ColumnElement[bool]:
     return and_(base, or_(*(r.clause() for r in visibility_reasons(actor))))
 
 
-def is_involved(actor: Actor, doc: Document) -> bool:
+def is_involved(actor: Actor, doc: AnyDocument) -> bool:
     if doc.direction == "outgoing":
         me = actor.user_id
         return (
@@ -319,7 +314,7 @@ def is_involved(actor: Actor, doc: Document) -> bool:
     )
 
 
-def can_see(actor: Actor, doc: Document) -> bool:
+def can_see(actor: Actor, doc: AnyDocument) -> bool:
     if doc.organization_id != actor.organization_id:
         return False
     if not cleared_for(actor, doc):
@@ -327,7 +322,7 @@ def can_see(actor: Actor, doc: Document) -> bool:
     return sees_whole_organisation(actor) or is_involved(actor, doc)
 
 
-def ensure_visible(actor: Actor, doc: Document | None) -> Document:
+def ensure_visible(actor: Actor, doc: D | None) -> D:
     if doc is None or not can_see(actor, doc):
         raise NotFoundError("Không tìm thấy văn bản.", code="document_not_found")
     return doc

@@ -19,6 +19,7 @@ from docflow.db import rows
 from docflow.documents import access, shapes
 from docflow.documents.files import open_file
 from docflow.documents.text import fold
+from docflow.documents.views import AnyDocument, DocumentView, read_view
 from docflow.errors import NotFoundError, ValidationError
 from docflow.models import Assignment, Document, DocumentFile, DocumentType, Review, TrailEntry
 from docflow.outbox import Handlers
@@ -164,6 +165,18 @@ def get_document(
     action (registering, an action) is not a read of it (the action itself is recorded)."""
     with uow:
         doc = access.ensure_visible(actor, access.read_document(uow.session, document_id))
+        if opened:
+            audit.record_read(uow, actor, "document.read", doc)
+        return doc
+
+
+def get_document_view(
+    uow: UnitOfWork, actor: Actor, document_id: uuid.UUID, *, opened: bool = True
+) -> DocumentView:
+    """:func:`get_document` for an answer that changes nothing (the API's read of a document,
+    the answer to an action read afresh): read as rows (:mod:`docflow.documents.views`)."""
+    with uow:
+        doc = access.ensure_visible(actor, read_view(uow.session, document_id))
         if opened:
             audit.record_read(uow, actor, "document.read", doc)
         return doc
@@ -361,7 +374,7 @@ def _kept(
     return shapes.for_reader(build, actor, query, *args)
 
 
-def list_documents(uow: UnitOfWork, actor: Actor, query: DocumentQuery) -> Page[Document]:
+def list_documents(uow: UnitOfWork, actor: Actor, query: DocumentQuery) -> Page[DocumentView]:
     """A box: urgent first, then newest; keyset pages, no counting.
 
     The page's ids come from :func:`box_ranges` (each reason a document is in the box is its
@@ -482,7 +495,7 @@ class Deadline:
 
 
 def deadlines(
-    uow: UnitOfWork, docs: Sequence[Document], *, soon: int = 2
+    uow: UnitOfWork, docs: Sequence[AnyDocument], *, soon: int = 2
 ) -> dict[uuid.UUID, Deadline]:
     """Due-soon and overdue marks for open documents with a deadline."""
     from docflow.incoming.states import CLOSED_STATES
@@ -556,7 +569,7 @@ class ReplyLinks:
 
 
 def reply_links(
-    uow: UnitOfWork, actor: Actor, docs: Sequence[Document]
+    uow: UnitOfWork, actor: Actor, docs: Sequence[AnyDocument]
 ) -> dict[uuid.UUID, ReplyLinks]:
     """The reply links of ``docs`` (two queries whatever their number), visibility applied."""
     targets = {d.in_reply_to_id for d in docs if d.in_reply_to_id is not None}

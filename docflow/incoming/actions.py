@@ -19,6 +19,7 @@ from docflow.actors import Actor
 from docflow.documents import access, trail
 from docflow.documents.notices import tell
 from docflow.documents.queries import lock_document, settle
+from docflow.documents.views import AnyDocument
 from docflow.engine import Effect, Move
 from docflow.enums import Role, Secrecy
 from docflow.errors import (
@@ -77,14 +78,14 @@ def _unit_assignment_of(actor: Actor, doc: Document) -> Assignment | None:
 _FROM_STATE = actions_from(INCOMING_TRANSITIONS, IncomingAction)
 
 
-def _possible(doc: Document, action: IncomingAction) -> bool:
+def _possible(doc: AnyDocument, action: IncomingAction) -> bool:
     """The table allows the move now (and a recall decision has a request to decide)."""
     if action not in _FROM_STATE.get(doc.state, ()):
         return False
     return action not in RECALL_DECISIONS or doc.recall_request is not None
 
 
-def allowed_actions(actor: Actor, doc: Document) -> list[str]:
+def allowed_actions(actor: Actor, doc: AnyDocument) -> list[str]:
     moves = _FROM_STATE.get(doc.state, ())
     if not moves or doc.direction != "incoming" or not access.can_see(actor, doc):
         return []

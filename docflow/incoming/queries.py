@@ -7,6 +7,7 @@ import uuid
 
 from docflow.actors import Actor
 from docflow.documents import access
+from docflow.documents.views import AnyDocument, AssignmentView
 from docflow.incoming import policy
 from docflow.incoming.policy import Holder, IncomingFacts
 from docflow.incoming.states import AssignmentRole, AssignmentState, IncomingState
@@ -22,17 +23,26 @@ def open_assignments(doc: Document, role: AssignmentRole | None = None) -> list[
     ]
 
 
-def facts_of(doc: Document) -> IncomingFacts:
+def _open(
+    doc: AnyDocument, role: AssignmentRole | None = None
+) -> list[Assignment] | list[AssignmentView]:
+    """:func:`open_assignments` of either kind of document (for reading only)."""
+    if isinstance(doc, Document):
+        return open_assignments(doc, role)
+    return [
+        a for a in doc.assignments if a.state in OPEN and (role is None or a.role == role.value)
+    ]
+
+
+def facts_of(doc: AnyDocument) -> IncomingFacts:
     """What :mod:`docflow.incoming.policy` needs to know about ``doc``."""
     return IncomingFacts(
         state=IncomingState(doc.state),
         submitted_to_id=doc.submitted_to_id,
-        lead=tuple(
-            Holder(a.user_id, a.unit_id) for a in open_assignments(doc, AssignmentRole.LEAD)
-        ),
+        lead=tuple(Holder(a.user_id, a.unit_id) for a in _open(doc, AssignmentRole.LEAD)),
         unit_level=tuple(
             a.unit_id
-            for a in open_assignments(doc)
+            for a in _open(doc)
             if a.unit_id is not None
             and a.user_id is None
             and a.role != AssignmentRole.INFORMED.value

@@ -22,6 +22,7 @@ from docflow.documents.files import PDF, file_from_ref, read_bytes, store_bytes
 from docflow.documents.notices import tell
 from docflow.documents.ports import SignerUnavailableError, signing_provider
 from docflow.documents.queries import settle
+from docflow.documents.views import AnyDocument
 from docflow.engine import Effect, Move
 from docflow.errors import PermissionDeniedError, ValidationError
 from docflow.models import Document, Review, TrailEntry
@@ -66,7 +67,7 @@ def possible(doc: Document, action: OutgoingAction) -> bool:
 _FROM_STATE = actions_from(OUTGOING_TRANSITIONS, OutgoingAction)
 
 
-def allowed_actions(actor: Actor, doc: Document) -> list[str]:
+def allowed_actions(actor: Actor, doc: AnyDocument) -> list[str]:
     moves = _FROM_STATE.get(doc.state, ())
     if not moves or doc.direction != "outgoing" or not access.can_see(actor, doc):
         return []

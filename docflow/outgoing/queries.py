@@ -10,6 +10,7 @@ from sqlalchemy import and_, or_, select
 from docflow.actors import Actor
 from docflow.documents import access
 from docflow.documents.queries import lock_document
+from docflow.documents.views import AnyDocument
 from docflow.errors import ConflictError, NotFoundError, ValidationError
 from docflow.models import Document, DocumentFile, DraftVersion, Organization, Unit, User
 from docflow.outgoing.policy import OutgoingFacts, may_edit, may_sign
@@ -17,7 +18,7 @@ from docflow.outgoing.states import OUTGOING_CLOSED_STATES, OutgoingState
 from docflow.uow import UnitOfWork
 
 
-def facts_of(doc: Document) -> OutgoingFacts:
+def facts_of(doc: AnyDocument) -> OutgoingFacts:
     """What :mod:`docflow.outgoing.policy` needs to know about ``doc``."""
     return OutgoingFacts(
         state=OutgoingState(doc.state),

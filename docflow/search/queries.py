@@ -53,6 +53,7 @@ from sqlalchemy.orm import aliased
 from docflow.actors import Actor
 from docflow.db import rows
 from docflow.documents import access, shapes
+from docflow.documents.views import DocumentView
 from docflow.errors import ValidationError
 from docflow.models import Document, DocumentFile, DocumentSearch, FileText
 from docflow.pagination import Page, decode_cursor, encode_cursor
@@ -68,7 +69,7 @@ _FTS = table("document_fts", column("rowid"), column("meta"), column("body"))
 
 
 @dataclass(frozen=True)
-class SearchPage(Page[Document]):
+class SearchPage(Page[DocumentView]):
     """A page of ranked results, with the snippet of each item (None when not found in text)."""
 
     snippets: dict[uuid.UUID, Snippet | None] = field(default_factory=dict)
@@ -176,12 +177,12 @@ def search_documents(
                 # runs then too (two statements with words, as the old two steps were).
                 if len(ranked) > limit or (ranked and ranked[0].pool < CANDIDATES):
                     break
-            loaded = access.read_listed(uow.session, [r.id for r in ranked])
-            found = [(loaded[r.id], r.meta_hit) for r in ranked if r.id in loaded]
         else:
             stmt = _sqlite(actor, base, terms).offset(offset).limit(limit + 1)
-            found = list(uow.session.execute(stmt, params or {}).all())
-        docs: list[Document] = [r[0] for r in found]
+            ranked = list(uow.session.execute(stmt, params or {}).all())
+        loaded = access.read_listed(uow.session, [r.id for r in ranked])
+        found = [(loaded[r.id], r.meta_hit) for r in ranked if r.id in loaded]
+        docs = [r[0] for r in found]
         more = len(docs) > limit
         docs = docs[:limit]
         in_meta = {r[0].id for r in found[:limit] if r[1]}
@@ -371,7 +372,7 @@ def _sqlite(actor: Actor, base: Select[Any], terms: SearchTerms) -> Select[Any]:
     in_meta += [_has_words(DocumentSearch.meta, t) for t in terms.include if is_words(t)]
     meta_hit = case((and_(*in_meta), 1), else_=0)
     stmt = (
-        select(Document, meta_hit.label("meta_hit"))
+        select(Document.id, meta_hit.label("meta_hit"))
         .join(cand, cand.c.id == Document.id)
         .join(DocumentSearch, DocumentSearch.document_id == Document.id)
     )
@@ -407,7 +408,7 @@ _TEXTS = (
 
 def _snippets(
     uow: UnitOfWork,
-    docs: Sequence[Document],
+    docs: Sequence[DocumentView],
     terms: SearchTerms,
     *,
     in_meta: set[uuid.UUID] | frozenset[uuid.UUID] = frozenset(),

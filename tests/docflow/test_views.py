@@ -1,0 +1,149 @@
+"""Lists and reads answer with documents read as rows (``docflow.documents.views``); actions
+answer with the ORM's objects. These tests hold the two readings of the same documents to each
+other: every column, the parts in the same order, and the same answer (``DocumentOut``, the
+allowed actions and visibility included) for every kind of reader, on PostgreSQL and SQLite.
+The documents are ``test_box_pages``' (both organisations, directions, every state and secrecy,
+assignments to people and units in every state and role, review chains), with files, registers,
+people they are submitted to and a recall request added."""
+
+from __future__ import annotations
+
+import random
+import uuid
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from app.api.document_schemas import DocumentOut
+from docflow.documents import access
+from docflow.documents.views import (
+    LEFT_OUT,
+    AssignmentView,
+    DocumentView,
+    FileView,
+    ReviewView,
+    columns_of,
+    read_views,
+)
+from docflow.models import Assignment, Document, DocumentFile, Register, Review
+from tests.conftest import Demo, sqlite_demo
+from tests.docflow.test_box_pages import actors, make_documents
+
+
+def test_every_column_of_the_tables_is_a_field_of_its_view() -> None:
+    for view, model, left in (
+        (DocumentView, Document, LEFT_OUT),
+        (FileView, DocumentFile, frozenset()),
+        (AssignmentView, Assignment, frozenset()),
+        (ReviewView, Review, frozenset()),
+    ):
+        columns = set(model.__table__.columns.keys())
+        assert set(columns_of(view)) == columns - left, view.__name__
+
+
+def _add_parts(factory: sessionmaker[Session]) -> list[uuid.UUID]:
+    """Files (two on some documents, in a known order), a register and a recall request on
+    some of the documents; their ids."""
+    rng = random.Random(20)
+    with factory() as s:
+        registers = {r.organization_id: r for r in s.scalars(select(Register))}
+        docs = list(s.scalars(select(Document).order_by(Document.id)))
+        for n, d in enumerate(docs):
+            for k in range(rng.choice([0, 1, 1, 2])):
+                s.add(
+                    DocumentFile(
+                        document_id=d.id,
+                        kind="main" if k == 0 else "attachment",
+                        name=f"tep-{n}-{k}.pdf",
+                        size=1000 + n,
+                        sha256=f"{n:064d}",
+                        content_type="application/pdf",
+                        object_key=f"sha256/{n:064d}",
+                        text_status=rng.choice(["none", "pending", "done"]),
+                        verification={"summary": "unsigned"} if k else None,
+                    )
+                )
+            register = registers.get(d.organization_id)
+            if register is not None and rng.random() < 0.3:
+                d.register_id, d.register_number = register.id, n + 1
+            if rng.random() < 0.1:
+                d.recall_request = {
+                    "reason": "Gửi nhầm",
+                    "by": "Văn thư",
+                    "notation": None,
+                    "at": "2026-11-20T03:00:00+00:00",
+                }
+        s.commit()
+        return [d.id for d in docs]
+
+
+def _check_same(demo: Demo) -> int:
+    factory = demo.factory
+    make_documents(factory, n=120)
+    ids = _add_parts(factory)
+    readers = actors(demo)
+    with factory() as s:
+        views = read_views(s, ids)
+    assert set(views) == set(ids)
+    compared = 0
+    seen: dict[str, int] = dict.fromkeys(
+        ("actions", "files", "named", "reviews", "register", "submitted", "recall", "hidden"), 0
+    )
+    for i in ids:
+        view = views[i]
+        with factory() as s:
+            orm = access.read_document(s, i)
+            assert orm is not None
+            for name in columns_of(DocumentView):
+                assert getattr(view, name) == getattr(orm, name), name
+            for part, view_type in (
+                ("files", FileView),
+                ("assignments", AssignmentView),
+                ("reviews", ReviewView),
+            ):
+                if part == "reviews" and orm.direction != "outgoing":
+                    assert view.reviews == []
+                    continue
+                mine = [[getattr(p, c) for c in columns_of(view_type)] for p in getattr(view, part)]
+                theirs = [
+                    [getattr(p, c) for c in columns_of(view_type)] for p in getattr(orm, part)
+                ]
+                assert mine == theirs, part
+            assert [
+                (a.unit and a.unit.name, a.user and a.user.full_name) for a in view.assignments
+            ] == [(a.unit and a.unit.name, a.user and a.user.full_name) for a in orm.assignments]
+            for actor in readers:
+                visible = access.can_see(actor, view)
+                assert visible == access.can_see(actor, orm)
+                out: dict[str, Any] = DocumentOut.of(view, actor).model_dump(mode="json")
+                assert out == DocumentOut.of(orm, actor).model_dump(mode="json")
+                compared += 1
+                seen["hidden"] += not visible
+                seen["actions"] += bool(out["allowed_actions"])
+            seen["files"] += len(view.files) > 1
+            seen["named"] += any(a.user and a.unit for a in view.assignments)
+            seen["reviews"] += bool(view.reviews)
+            seen["register"] += view.register is not None
+            seen["submitted"] += view.submitted_to is not None
+            seen["recall"] += view.recall_request is not None
+    # The comparison had something to compare: each kind of part and answer occurred.
+    assert all(seen.values()), seen
+    return compared
+
+
+def test_views_answer_as_the_orms_objects_postgresql(demo: Demo) -> None:
+    # 122 documents × 11 readers; some answers carry actions, files, assignments, reviews.
+    assert _check_same(demo) == 122 * len(actors(demo))
+
+
+def test_views_answer_as_the_orms_objects_sqlite(tmp_path: Path) -> None:
+    with sqlite_demo(tmp_path) as demo:
+        assert _check_same(demo) == 122 * len(actors(demo))
+
+
+def test_no_documents_no_statement(demo: Demo) -> None:
+    with demo.factory() as s:
+        assert read_views(s, []) == {}
+        assert read_views(s, [uuid.uuid4()]) == {}

@@ -7,6 +7,7 @@ the trail are :mod:`docflow.engine`'s.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -40,7 +41,7 @@ from docflow.incoming.commands import (
     Submit,
     Target,
 )
-from docflow.incoming.policy import Holder
+from docflow.incoming.policy import Holder, IncomingFacts
 from docflow.incoming.queries import OPEN, facts_of, leader_directs, open_assignments
 from docflow.incoming.services import incoming_register, number_in_register
 from docflow.incoming.states import (
@@ -80,17 +81,35 @@ _FROM_STATE = actions_from(INCOMING_TRANSITIONS, IncomingAction)
 
 def _possible(doc: AnyDocument, action: IncomingAction) -> bool:
     """The table allows the move now (and a recall decision has a request to decide)."""
-    if action not in _FROM_STATE.get(doc.state, ()):
+    return _possible_in(doc.state, doc.recall_request is not None, action)
+
+
+def _possible_in(state: str, recall_requested: bool, action: IncomingAction) -> bool:
+    if action not in _FROM_STATE.get(state, ()):
         return False
-    return action not in RECALL_DECISIONS or doc.recall_request is not None
+    return action not in RECALL_DECISIONS or recall_requested
 
 
 def allowed_actions(actor: Actor, doc: AnyDocument) -> list[str]:
-    moves = _FROM_STATE.get(doc.state, ())
-    if not moves or doc.direction != "incoming" or not access.can_see(actor, doc):
+    if doc.state not in _FROM_STATE or doc.direction != "incoming":
         return []
-    facts = facts_of(doc)
-    return [a.value for a in moves if _possible(doc, a) and policy.decide(actor, facts, a).allowed]
+    if not access.can_see(actor, doc):
+        return []
+    return list(_allowed(actor, facts_of(doc), doc.recall_request is not None))
+
+
+@functools.lru_cache(maxsize=1024)
+def _allowed(actor: Actor, facts: IncomingFacts, recall_requested: bool) -> tuple[str, ...]:
+    """What the table (:func:`_possible`) and the policy allow ``actor`` on a document of these
+    facts. Neither reads anything else, so the documents of a page that share their facts (the
+    state, the same holders) are decided once, and again only for another reader (issue 19:
+    deciding each document's moves was a twelfth of a box page's CPU)."""
+    return tuple(
+        a.value
+        for a in _FROM_STATE.get(facts.state.value, ())
+        if _possible_in(facts.state.value, recall_requested, a)
+        and policy.decide(actor, facts, a).allowed
+    )
 
 
 # --- the actions

@@ -8,6 +8,7 @@ signature rolls everything back, the number included (see :mod:`docflow.numberin
 
 from __future__ import annotations
 
+import functools
 import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -38,6 +39,7 @@ from docflow.outgoing.commands import (
     Sign,
     SubmitForReview,
 )
+from docflow.outgoing.policy import OutgoingFacts
 from docflow.outgoing.queries import (
     facts_of,
     lock_outgoing,
@@ -68,11 +70,22 @@ _FROM_STATE = actions_from(OUTGOING_TRANSITIONS, OutgoingAction)
 
 
 def allowed_actions(actor: Actor, doc: AnyDocument) -> list[str]:
-    moves = _FROM_STATE.get(doc.state, ())
-    if not moves or doc.direction != "outgoing" or not access.can_see(actor, doc):
+    if doc.state not in _FROM_STATE or doc.direction != "outgoing":
         return []
-    facts = facts_of(doc)
-    return [a.value for a in moves if policy.decide(actor, facts, a).allowed]
+    if not access.can_see(actor, doc):
+        return []
+    return list(_allowed(actor, facts_of(doc)))
+
+
+@functools.lru_cache(maxsize=1024)
+def _allowed(actor: Actor, facts: OutgoingFacts) -> tuple[str, ...]:
+    """What the table and the policy allow ``actor`` on a document of these facts, decided
+    once for the documents that share them (as ``docflow.incoming.actions._allowed``)."""
+    return tuple(
+        a.value
+        for a in _FROM_STATE.get(facts.state.value, ())
+        if policy.decide(actor, facts, a).allowed
+    )
 
 
 def may(actor: Actor, doc: Document, action: OutgoingAction) -> bool:

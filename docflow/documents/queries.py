@@ -174,9 +174,14 @@ def get_document_view(
     uow: UnitOfWork, actor: Actor, document_id: uuid.UUID, *, opened: bool = True
 ) -> DocumentView:
     """:func:`get_document` for an answer that changes nothing (the API's read of a document,
-    the answer to an action read afresh): read as rows (:mod:`docflow.documents.views`)."""
+    the answer to an action read afresh): read as rows (:mod:`docflow.documents.views`).
+    Should the unit hold changes not yet written (a read inside an action's unit), they are
+    written first, as the ORM's read would (rows are read past the ORM)."""
     with uow:
-        doc = access.ensure_visible(actor, read_view(uow.session, document_id))
+        s = uow.session
+        if s.new or s.dirty or s.deleted:
+            s.flush()
+        doc = access.ensure_visible(actor, read_view(s, document_id))
         if opened:
             audit.record_read(uow, actor, "document.read", doc)
         return doc

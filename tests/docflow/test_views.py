@@ -8,6 +8,7 @@ people they are submitted to and a recall request added."""
 
 from __future__ import annotations
 
+import datetime as dt
 import random
 import uuid
 from pathlib import Path
@@ -18,6 +19,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from app.api.document_schemas import DocumentOut
 from docflow.documents import access
+from docflow.documents.queries import deadlines
 from docflow.documents.views import (
     LEFT_OUT,
     AssignmentView,
@@ -44,8 +46,8 @@ def test_every_column_of_the_tables_is_a_field_of_its_view() -> None:
 
 
 def _add_parts(factory: sessionmaker[Session]) -> list[uuid.UUID]:
-    """Files (two on some documents, in a known order), a register and a recall request on
-    some of the documents; their ids."""
+    """Files (two on some documents, in a known order), a register, a due date and a recall
+    request on some of the documents; their ids."""
     rng = random.Random(20)
     with factory() as s:
         registers = {r.organization_id: r for r in s.scalars(select(Register))}
@@ -68,6 +70,8 @@ def _add_parts(factory: sessionmaker[Session]) -> list[uuid.UUID]:
             register = registers.get(d.organization_id)
             if register is not None and rng.random() < 0.3:
                 d.register_id, d.register_number = register.id, n + 1
+            if rng.random() < 0.5:
+                d.due_date = dt.date(2026, 11, 1) + dt.timedelta(days=rng.randrange(90))
             if rng.random() < 0.1:
                 d.recall_request = {
                     "reason": "Gửi nhầm",
@@ -88,6 +92,7 @@ def _check_same(demo: Demo) -> int:
         views = read_views(s, ids)
     assert set(views) == set(ids)
     compared = 0
+    orms = []
     seen: dict[str, int] = dict.fromkeys(
         ("actions", "files", "named", "reviews", "register", "submitted", "recall", "hidden"), 0
     )
@@ -96,6 +101,7 @@ def _check_same(demo: Demo) -> int:
         with factory() as s:
             orm = access.read_document(s, i)
             assert orm is not None
+            orms.append(orm)
             for name in columns_of(DocumentView):
                 assert getattr(view, name) == getattr(orm, name), name
             for part, view_type in (
@@ -128,6 +134,10 @@ def _check_same(demo: Demo) -> int:
             seen["register"] += view.register is not None
             seen["submitted"] += view.submitted_to is not None
             seen["recall"] += view.recall_request is not None
+    # The deadline marks the answers carry, from either reading.
+    marks = deadlines(demo.uow(), list(views.values()))
+    assert marks == deadlines(demo.uow(), orms)
+    seen["marks"] = len(marks)
     # The comparison had something to compare: each kind of part and answer occurred.
     assert all(seen.values()), seen
     return compared
@@ -147,3 +157,29 @@ def test_no_documents_no_statement(demo: Demo) -> None:
     with demo.factory() as s:
         assert read_views(s, []) == {}
         assert read_views(s, [uuid.uuid4()]) == {}
+
+
+def test_a_read_inside_a_unit_that_changed_the_document_sees_the_change(demo: Demo) -> None:
+    """Rows are read past the ORM: a read of a document inside a unit of work holding changes
+    not yet written (an action's, before its commit) writes them first, as the ORM's read
+    would; nothing is committed by it."""
+    from docflow.documents.queries import get_document_view
+
+    make_documents(demo.factory, n=10)
+    clerk = demo.actor("vanthu.tw")
+    uow = demo.uow()
+    with uow:
+        doc = uow.session.scalars(
+            select(Document).where(
+                Document.organization_id == clerk.organization_id, Document.secrecy_rank == 0
+            )
+        ).first()
+        assert doc is not None
+        doc_id = doc.id
+        doc.subject = "Đã sửa, chưa ghi"
+        assert get_document_view(uow, clerk, doc_id, opened=False).subject == "Đã sửa, chưa ghi"
+        uow.rollback()
+    with demo.factory() as s:
+        assert s.scalars(select(Document.subject).where(Document.id == doc_id)).one() != (
+            "Đã sửa, chưa ghi"
+        )

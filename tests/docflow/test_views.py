@@ -183,3 +183,42 @@ def test_a_read_inside_a_unit_that_changed_the_document_sees_the_change(demo: De
         assert s.scalars(select(Document.subject).where(Document.id == doc_id)).one() != (
             "Đã sửa, chưa ghi"
         )
+
+
+def test_the_list_pages_read_nothing_a_view_lacks(app: Any, demo: Demo) -> None:
+    """The HTML lists render views. Jinja renders an attribute an object lacks as blank; here
+    an attribute missing from a view raises instead, for the lists of four roles, both
+    directions, every box and a search."""
+    import jinja2
+
+    from docflow.documents import views as v
+    from tests.app.test_pages import login
+
+    kinds = (v.DocumentView, v.FileView, v.AssignmentView, v.ReviewView, v.Named, v.Person)
+
+    class Strict(jinja2.Undefined):
+        def __init__(
+            self, hint: Any = None, obj: Any = jinja2.utils.missing, name: Any = None, **kw: Any
+        ) -> None:
+            if isinstance(obj, kinds):
+                raise AssertionError(f"{type(obj).__name__} has no {name!r}")
+            super().__init__(hint, obj, name, **kw)
+
+    make_documents(demo.factory, n=60)
+    app.jinja_env.undefined = Strict
+    shown = 0
+    for username in ("vanthu.tw", "lanhdao.tw", "truongban.dcgs", "chuyenvien.dcgs"):
+        client = app.test_client()
+        login(client, username)
+        for path in ("/documents", "/outgoing"):
+            for query in (
+                "box=inbox",
+                "box=processing",
+                "box=done",
+                "box=all",
+                "box=all&q=giam+sat",
+            ):
+                r = client.get(f"{path}?{query}")
+                assert r.status_code == 200, (username, path, query)
+                shown += r.get_data(as_text=True).count("Văn bản thử")
+    assert shown > 0  # documents were rendered, not only empty lists

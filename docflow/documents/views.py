@@ -25,9 +25,9 @@ import functools
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field, fields
-from typing import Any, ClassVar
+from typing import Any, ClassVar, TypeVar
 
-from sqlalchemy import Select, bindparam, select
+from sqlalchemy import FromClause, Select, bindparam, select
 from sqlalchemy.orm import Session
 
 from docflow.db import rows
@@ -175,6 +175,16 @@ def columns_of(view: type) -> list[str]:
     return [f.name for f in fields(view) if f.name not in PARTS]
 
 
+def _with_names(table: FromClause, view: type, *names: tuple[FromClause, str, str]) -> Select[Any]:
+    """The columns of ``view`` from ``table``, then for each ``(other, key, name)`` the column
+    ``name`` of the row of ``other`` that ``table``'s column ``key`` names (None without one)."""
+    stmt = select(*(table.c[n] for n in columns_of(view)), *(o.c[n] for o, _k, n in names))
+    joined: FromClause = table
+    for other, key, _name in names:
+        joined = joined.outerjoin(other, other.c.id == table.c[key])
+    return stmt.select_from(joined)
+
+
 @functools.cache
 def _statements() -> dict[str, Select[Any]]:
     """The four statements of :func:`read_views`, built once; each takes ``document_ids``."""
@@ -183,34 +193,26 @@ def _statements() -> dict[str, Select[Any]]:
     files = DocumentFile.__table__
     assignments = Assignment.__table__
     reviews = Review.__table__
-    registers = Register.__table__
-    units = Unit.__table__
-    submitted = User.__table__.alias("submitted")
-    assigned = User.__table__.alias("assigned")
+    users = User.__table__
     return {
-        "documents": select(
-            *(docs.c[n] for n in columns_of(DocumentView)),
-            registers.c.name,
-            submitted.c.full_name,
-        )
-        .select_from(docs)
-        .outerjoin(registers, registers.c.id == docs.c.register_id)
-        .outerjoin(submitted, submitted.c.id == docs.c.submitted_to_id)
-        .where(docs.c.id.in_(ids)),
-        "files": select(*(files.c[n] for n in columns_of(FileView)))
+        "documents": _with_names(
+            docs,
+            DocumentView,
+            (Register.__table__, "register_id", "name"),
+            (users.alias("submitted"), "submitted_to_id", "full_name"),
+        ).where(docs.c.id.in_(ids)),
+        "files": _with_names(files, FileView)
         .where(files.c.document_id.in_(ids))
         .order_by(files.c.created_at, files.c.id),
-        "assignments": select(
-            *(assignments.c[n] for n in columns_of(AssignmentView)),
-            units.c.name,
-            assigned.c.full_name,
+        "assignments": _with_names(
+            assignments,
+            AssignmentView,
+            (Unit.__table__, "unit_id", "name"),
+            (users.alias("assigned"), "user_id", "full_name"),
         )
-        .select_from(assignments)
-        .outerjoin(units, units.c.id == assignments.c.unit_id)
-        .outerjoin(assigned, assigned.c.id == assignments.c.user_id)
         .where(assignments.c.document_id.in_(ids))
         .order_by(assignments.c.assigned_at, assignments.c.id),
-        "reviews": select(*(reviews.c[n] for n in columns_of(ReviewView)))
+        "reviews": _with_names(reviews, ReviewView)
         .where(reviews.c.document_id.in_(ids))
         .order_by(reviews.c.requested_at, reviews.c.id),
     }
@@ -221,21 +223,18 @@ def read_views(session: Session, ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, Do
     assignments (with the people's and units' names) and the review chains of the outgoing
     ones; one statement each for all of them (none for the review chains when no document is
     outgoing, none at all for no ids). Run on the session's connection past the ORM
-    (:func:`docflow.db.rows`): nothing pending is flushed first, so a unit that changed
-    documents reads them through the ORM instead. Visibility is the caller's."""
+    (:func:`docflow.db.rows`): nothing pending is flushed first (a caller inside a unit that
+    may hold changes flushes them: :func:`docflow.documents.queries.get_document_view`).
+    Visibility is the caller's."""
     if not ids:
         return {}
     stmts = _statements()
-    params = {"document_ids": list(ids)}
     width = len(columns_of(DocumentView))
     found: dict[uuid.UUID, DocumentView] = {}
-    for row in rows(session, stmts["documents"], params):
+    for row in rows(session, stmts["documents"], {"document_ids": list(ids)}):
         doc = DocumentView(*row[:width])
-        register_name, submitted_name = row[width], row[width + 1]
-        if doc.register_id is not None and register_name is not None:
-            doc.register = Named(doc.register_id, register_name)
-        if doc.submitted_to_id is not None and submitted_name is not None:
-            doc.submitted_to = Person(doc.submitted_to_id, submitted_name)
+        doc.register = _named(Named, doc.register_id, row[width])
+        doc.submitted_to = _named(Person, doc.submitted_to_id, row[width + 1])
         found[doc.id] = doc
     if not found:
         return found
@@ -245,17 +244,22 @@ def read_views(session: Session, ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, Do
     width = len(columns_of(AssignmentView))
     for row in rows(session, stmts["assignments"], params):
         a = AssignmentView(*row[:width])
-        unit_name, user_name = row[width], row[width + 1]
-        if a.unit_id is not None and unit_name is not None:
-            a.unit = Named(a.unit_id, unit_name)
-        if a.user_id is not None and user_name is not None:
-            a.user = Person(a.user_id, user_name)
+        a.unit = _named(Named, a.unit_id, row[width])
+        a.user = _named(Person, a.user_id, row[width + 1])
         found[a.document_id].assignments.append(a)
     outgoing = [d.id for d in found.values() if d.direction == "outgoing"]
     if outgoing:
         for row in rows(session, stmts["reviews"], {"document_ids": outgoing}):
             found[row.document_id].reviews.append(ReviewView(*row))
     return found
+
+
+N = TypeVar("N", Named, Person)
+
+
+def _named(kind: type[N], key: uuid.UUID | None, name: str | None) -> N | None:
+    """The register, unit or person ``key`` names, by the name read with it (None: none)."""
+    return kind(key, name) if key is not None and name is not None else None
 
 
 def read_view(session: Session, document_id: uuid.UUID) -> DocumentView | None:

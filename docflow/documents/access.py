@@ -50,6 +50,7 @@ from docflow.errors import NotFoundError
 from docflow.models import Assignment, Document, DocumentFile, Review, TrailEntry, User
 
 OFFICE_ROLES = (Role.CLERK, Role.LEADER)
+#: A document read either way (:data:`docflow.documents.views.AnyDocument`), kept as it came.
 D = TypeVar("D", Document, DocumentView)
 # What a reader without the clearance reads in place of a secret document's subject.
 SECRET_MASK = "[Văn bản mật]"

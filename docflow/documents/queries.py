@@ -164,10 +164,7 @@ def get_document(
     the audit log records as a read; the document sent back as the answer to their own
     action (registering, an action) is not a read of it (the action itself is recorded)."""
     with uow:
-        doc = access.ensure_visible(actor, access.read_document(uow.session, document_id))
-        if opened:
-            audit.record_read(uow, actor, "document.read", doc)
-        return doc
+        return _opened(uow, actor, access.read_document(uow.session, document_id), opened)
 
 
 def get_document_view(
@@ -178,13 +175,16 @@ def get_document_view(
     Should the unit hold changes not yet written (a read inside an action's unit), they are
     written first, as the ORM's read would (rows are read past the ORM)."""
     with uow:
-        s = uow.session
-        if s.new or s.dirty or s.deleted:
-            s.flush()
-        doc = access.ensure_visible(actor, read_view(s, document_id))
-        if opened:
-            audit.record_read(uow, actor, "document.read", doc)
-        return doc
+        uow.session.flush()  # nothing to do, and nothing done, when the unit holds no change
+        return _opened(uow, actor, read_view(uow.session, document_id), opened)
+
+
+def _opened(uow: UnitOfWork, actor: Actor, doc: access.D | None, opened: bool) -> access.D:
+    """``doc`` if ``actor`` may see it (404 otherwise), its read logged when ``opened``."""
+    seen = access.ensure_visible(actor, doc)
+    if opened:
+        audit.record_read(uow, actor, "document.read", seen)
+    return seen
 
 
 def _box_states(query: DocumentQuery) -> tuple[str, ...] | None:

@@ -18,20 +18,12 @@ OPEN = (AssignmentState.PENDING.value, AssignmentState.IN_PROGRESS.value)
 
 
 def open_assignments(doc: Document, role: AssignmentRole | None = None) -> list[Assignment]:
-    return [
-        a for a in doc.assignments if a.state in OPEN and (role is None or a.role == role.value)
-    ]
+    return [a for a in doc.assignments if _is_open(a, role)]
 
 
-def _open(
-    doc: AnyDocument, role: AssignmentRole | None = None
-) -> list[Assignment] | list[AssignmentView]:
-    """:func:`open_assignments` of either kind of document (for reading only)."""
-    if isinstance(doc, Document):
-        return open_assignments(doc, role)
-    return [
-        a for a in doc.assignments if a.state in OPEN and (role is None or a.role == role.value)
-    ]
+def _is_open(a: Assignment | AssignmentView, role: AssignmentRole | None = None) -> bool:
+    """Pending or in progress (and of ``role``, if given), on either kind of document."""
+    return a.state in OPEN and (role is None or a.role == role.value)
 
 
 def facts_of(doc: AnyDocument) -> IncomingFacts:
@@ -39,11 +31,16 @@ def facts_of(doc: AnyDocument) -> IncomingFacts:
     return IncomingFacts(
         state=IncomingState(doc.state),
         submitted_to_id=doc.submitted_to_id,
-        lead=tuple(Holder(a.user_id, a.unit_id) for a in _open(doc, AssignmentRole.LEAD)),
+        lead=tuple(
+            Holder(a.user_id, a.unit_id)
+            for a in doc.assignments
+            if _is_open(a, AssignmentRole.LEAD)
+        ),
         unit_level=tuple(
             a.unit_id
-            for a in _open(doc)
-            if a.unit_id is not None
+            for a in doc.assignments
+            if _is_open(a)
+            and a.unit_id is not None
             and a.user_id is None
             and a.role != AssignmentRole.INFORMED.value
         ),

@@ -153,10 +153,18 @@ def test_views_answer_as_the_orms_objects_sqlite(tmp_path: Path) -> None:
         assert _check_same(demo) == 122 * len(actors(demo))
 
 
-def test_no_documents_no_statement(demo: Demo) -> None:
+def test_no_ids_no_statement_and_no_documents_no_parts(demo: Demo) -> None:
+    """No ids read nothing; ids of no document read the documents' statement alone."""
+    from tests.app.test_query_counts import counting
+
     with demo.factory() as s:
-        assert read_views(s, []) == {}
-        assert read_views(s, [uuid.uuid4()]) == {}
+        s.connection()
+        with counting(s.connection()) as statements:
+            assert read_views(s, []) == {}
+        assert statements == []
+        with counting(s.connection()) as statements:
+            assert read_views(s, [uuid.uuid4()]) == {}
+        assert len(statements) == 1 and "FROM documents" in statements[0], statements
 
 
 def test_a_read_inside_a_unit_that_changed_the_document_sees_the_change(demo: Demo) -> None:

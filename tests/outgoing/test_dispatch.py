@@ -194,3 +194,28 @@ def test_the_exchange_records_what_happened_to_an_external_delivery(
     dispatch.record_external_status(rt.uow(), uuid.UUID(d["id"]), "03")
     dispatch.record_external_status(rt.uow(), uuid.UUID(d["id"]), "06", "Đã xử lý xong")
     assert _status(flow, doc)[EXTERNAL["code"]] == ("sent", "06", "Hoàn thành: Đã xử lý xong")
+
+
+def test_a_recall_stays_shown_until_the_recipient_answers_it(flow: Outgoing, app: Any) -> None:
+    """A status the recipient sent before our recall reached it (it crossed the recall on the
+    axis) goes into the history; the delivery shows the recall, which the exchange sends the
+    revocation from, until the recipient answers it (15, 16) or refuses the document (02)."""
+    from app.runtime import runtime
+
+    rt = runtime(app)
+    for answer, label in (("15", "Đồng ý thu hồi"), ("16", "Từ chối thu hồi"), ("02", None)):
+        doc = flow.to_dispatched(recipients=[EXTERNAL])
+        (d,) = flow.deliveries("vanthu.tw", doc)
+        delivery_id = uuid.UUID(d["id"])
+        dispatch.record_axis_attempt(rt.uow(), delivery_id, sent=True)
+        dispatch.record_external_status(rt.uow(), delivery_id, "01")
+        flow.ok("vanthu.tw", doc, "recall", reason="Ban hành nhầm")
+        for late in ("03", "04"):
+            dispatch.record_external_status(rt.uow(), delivery_id, late)
+        state, code, text = _status(flow, doc)[EXTERNAL["code"]]
+        assert (state, code) == ("sent", "13") and text and "Ban hành nhầm" in text
+        dispatch.record_external_status(rt.uow(), delivery_id, answer)
+        (after,) = flow.deliveries("vanthu.tw", doc)
+        assert after["status_code"] == answer
+        assert label is None or after["status_text"] == label
+        assert [e["status_code"] for e in after["events"]] == ["01", "13", "03", "04", answer]

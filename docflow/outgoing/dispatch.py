@@ -11,9 +11,9 @@
   recipient's document moves to ``recalled`` in any state (the Front's own installation enforces
   the sender's recall: open assignments are cancelled, the register entry and the trail stay,
   the recipient sees it as "Đã thu hồi" with the reason) and answers 15. The 13 stays what the
-  sender sees until the recipient answers it (15, 16) or refuses the document (02): a progress
-  status that crossed the recall goes into the history only (:func:`set_status`), and the
-  exchange sends an external revocation from the 13.
+  sender sees until the recipient answers it (15, 16) or refuses the document (02), and a 15 or
+  a 02 stays for good: a progress status that crossed them goes into the history only
+  (:func:`shown_after`); the exchange sends an external revocation from the 13.
 * A recall from another system (edXML revocation, :func:`receive_recall`): a copy that only
   ``arrived`` is recalled at once (15); a copy already handled (registered, presented, assigned,
   in progress, done) keeps its state and waits for the clerk, who accepts (``recalled``, 15) or
@@ -55,16 +55,26 @@ def _deliveries(uow: UnitOfWork, document_id: uuid.UUID, *, lock: bool = False) 
 # What replaces a recall asked (13) as the status the sender sees: the recipient's answer to it
 # (15, 16) or its refusal of the document (02, which no answer follows).
 ENDS_RECALL = frozenset({"02", "15", "16"})
+# What nothing the recipient sends later replaces: it refused the document (02) or recalled
+# its copy (15); whatever follows was sent before (it crossed on the way) and is history.
+FINAL = frozenset({"02", "15"})
+
+
+def shown_after(current: str | None, code: str) -> bool:
+    """Whether ``code`` becomes the status the sender sees after ``current``."""
+    if current in FINAL:
+        return False
+    return current != "13" or code in ENDS_RECALL
 
 
 def set_status(
     uow: UnitOfWork, d: Delivery, code: str, text: str, *, seq: int | None = None
 ) -> None:
-    """A new status for the sender, remembered in the delivery's history. While a recall is
-    asked (13), a status the recipient sent before the recall reached it (01, 03-06, arriving
-    late) goes into the history only: the delivery still shows the recall until it is answered.
-    """
-    if d.status_code != "13" or code in ENDS_RECALL:
+    """A new status for the sender, remembered in the delivery's history. A status the
+    recipient sent before our recall reached it (01, 03-06, arriving late: statuses cross on
+    the axis) goes into the history only: the delivery shows the recall until it is answered,
+    and a refused document or a recalled copy stays so (:func:`shown_after`)."""
+    if shown_after(d.status_code, code):
         d.status_code, d.status_text = code, text
     if seq is not None:
         d.status_seq = seq

@@ -199,7 +199,8 @@ def test_the_exchange_records_what_happened_to_an_external_delivery(
 def test_a_recall_stays_shown_until_the_recipient_answers_it(flow: Outgoing, app: Any) -> None:
     """A status the recipient sent before our recall reached it (it crossed the recall on the
     axis) goes into the history; the delivery shows the recall, which the exchange sends the
-    revocation from, until the recipient answers it (15, 16) or refuses the document (02)."""
+    revocation from, until the recipient answers it (15, 16) or refuses the document (02);
+    a 15 or a 02 is not replaced by a progress status that crossed it."""
     from app.runtime import runtime
 
     rt = runtime(app)
@@ -219,3 +220,9 @@ def test_a_recall_stays_shown_until_the_recipient_answers_it(flow: Outgoing, app
         assert after["status_code"] == answer
         assert label is None or after["status_text"] == label
         assert [e["status_code"] for e in after["events"]] == ["01", "13", "03", "04", answer]
+        # After a refused recall the recipient's work goes on and shows; a recalled copy or a
+        # refused document stays so (a 05 after them crossed them on the way).
+        dispatch.record_external_status(rt.uow(), delivery_id, "05")
+        (last,) = flow.deliveries("vanthu.tw", doc)
+        assert last["status_code"] == ("05" if answer == "16" else answer)
+        assert last["events"][-1]["status_code"] == "05"

@@ -96,8 +96,13 @@ def _calendar_rows() -> Select[dt.date, str]:
 
 
 def load_calendar(session: Session, start: dt.date, end: dt.date) -> WorkCalendar:
-    """Load the calendar rows between two dates (inclusive)."""
-    rows = session.execute(_calendar_rows(), {"calendar_from": start, "calendar_to": end})
+    """Load the calendar rows between two dates (inclusive): on the session's connection, past
+    the ORM's layer (``docflow.db.rows``; every answer with deadline marks reads it), after
+    writing what the session holds, as the ORM's autoflush did."""
+    session.flush()
+    rows = session.connection().execute(
+        _calendar_rows(), {"calendar_from": start, "calendar_to": end}
+    )
     return WorkCalendar.from_rows(rows)
 
 

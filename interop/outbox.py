@@ -18,6 +18,7 @@ from dataclasses import replace
 from typing import BinaryIO
 
 from sqlalchemy import select
+from sqlalchemy.orm import aliased
 
 from docflow.models import Document, Organization
 from docflow.models.exchange import ExchangeMessage
@@ -268,37 +269,42 @@ def _register(
 
 
 def send_revocations(uow_factory: Callable[[], UnitOfWork], client: AxisClient) -> int:
-    """Recalls of documents sent through the axis (their deliveries show 13) leave as
-    packages with BussinessDocType 1 (revoke) naming the original DocumentId."""
+    """Recalls of documents sent through the axis (their deliveries show 13 until the
+    recipient answers) leave as packages with BussinessDocType 1 (revoke) naming the original
+    DocumentId, once each: one statement finds those not sent yet, from the few deliveries
+    waiting for an answer (``ix_deliveries_recall_asked``), not from every one ever made."""
     sent = 0
+    edoc, revoke = aliased(ExchangeMessage), aliased(ExchangeMessage)
     with uow_factory() as uow:
-        asked = list(
-            uow.session.scalars(
-                select(Delivery).where(Delivery.channel == "axis", Delivery.status_code == "13")
+        asked = uow.session.execute(
+            select(Delivery, edoc.key, edoc.organization_id)
+            .join(
+                edoc,
+                (edoc.direction == "out")
+                & (edoc.kind == "edoc")
+                & (edoc.document_id == Delivery.document_id)
+                & (edoc.peer_code == Delivery.recipient_code),
             )
-        )
-        work = []
-        for d in asked:
-            out = uow.session.scalars(
-                select(ExchangeMessage).where(
-                    ExchangeMessage.direction == "out",
-                    ExchangeMessage.kind == "edoc",
-                    ExchangeMessage.document_id == d.document_id,
-                    ExchangeMessage.peer_code == d.recipient_code,
+            .where(
+                Delivery.channel == "axis",
+                Delivery.status_code == "13",
+                Delivery.recipient_code.is_not(None),
+                ~select(revoke.id)
+                .where(
+                    revoke.direction == "out",
+                    revoke.kind == "revoke",
+                    revoke.document_id == Delivery.document_id,
+                    revoke.peer_code == Delivery.recipient_code,
                 )
-            ).first()
-            done = uow.session.scalars(
-                select(ExchangeMessage.id).where(
-                    ExchangeMessage.direction == "out",
-                    ExchangeMessage.kind == "revoke",
-                    ExchangeMessage.document_id == d.document_id,
-                    ExchangeMessage.peer_code == d.recipient_code,
-                )
-            ).first()
-            if out is not None and done is None and d.recipient_code:
-                work.append(
-                    (d, out.key, out.organization_id, (d.status_text or "").partition(": ")[2])
-                )
+                .exists(),
+            )
+            .order_by(Delivery.updated_at, Delivery.id, edoc.created_at)
+        ).all()
+        work, seen = [], set()
+        for d, key, org_id in asked:
+            if d.id not in seen:  # the package first sent to it, if it was sent again
+                seen.add(d.id)
+                work.append((d, key, org_id, (d.status_text or "").partition(": ")[2]))
     for d, key, org_id, reason in work:
         assert d.recipient_code is not None
         base = package_for(

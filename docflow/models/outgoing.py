@@ -11,7 +11,7 @@ import datetime as dt
 import uuid
 from typing import Any
 
-from sqlalchemy import ForeignKey, Index, LargeBinary, String, Text, UniqueConstraint
+from sqlalchemy import ForeignKey, Index, LargeBinary, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from docflow.db import Base, IdMixin, utcnow
@@ -68,6 +68,10 @@ class Review(IdMixin, Base):
     )
 
 
+# A delivery whose recall waits for the recipient's answer (docflow.outgoing.dispatch).
+RECALL_ASKED_SQL = "status_code = '13'"
+
+
 class Delivery(IdMixin, Base):
     """A recipient of an outgoing document and how far the document got with them.
 
@@ -110,6 +114,14 @@ class Delivery(IdMixin, Base):
         Index("ix_deliveries_document_id", "document_id"),
         Index("ix_deliveries_recipient_document_id", "recipient_document_id"),
         Index("ix_deliveries_queue", "channel", "state", "priority", "created_at"),
+        # The recalls waiting for an answer (13 shown), which the exchange sends revocations
+        # for on every round: a few rows among every delivery ever made (migration 0031).
+        Index(
+            "ix_deliveries_recall_asked",
+            "channel",
+            postgresql_where=text(RECALL_ASKED_SQL),
+            sqlite_where=text(RECALL_ASKED_SQL),
+        ),
     )
 
 

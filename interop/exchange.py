@@ -29,7 +29,12 @@ from interop.axis_client import AxisClient
 from interop.edxml.build import build_status_bytes
 from interop.edxml.model import Organ, ResponseFor, StatusMessage, parse_document_id
 from interop.errors import AxisError
-from interop.inbox import PackageRefusedError, import_package, record_refusal
+from interop.inbox import (
+    PackageRefusedError,
+    import_package,
+    record_refusal,
+    wire_document_id,
+)
 
 log = logging.getLogger(__name__)
 
@@ -95,10 +100,17 @@ def _answer_refusal(
 
 
 def queue_status(
-    uow: UnitOfWork, document_id: uuid.UUID, state: IncomingState | str, reason: str = ""
+    uow: UnitOfWork,
+    document_id: uuid.UUID,
+    state: IncomingState | str,
+    reason: str = "",
+    *,
+    seq: int | None = None,
 ) -> None:
     """Queue the status code of ``state`` (or a code itself) for the external sender of
-    ``document_id``, when the document came through the axis."""
+    ``document_id``, when the document came through the axis; ``seq``: the trail step it
+    tells of (a code told again by a later step, such as a second refused recall, is sent
+    again)."""
     code = STATUS_CODE.get(state) if isinstance(state, IncomingState) else state
     if code is None:
         return
@@ -115,14 +127,17 @@ def queue_status(
             return
         uow.enqueue(
             STATUS_TOPIC,
-            {"document_id": str(document_id), "code": code, "reason": reason},
+            {"document_id": str(document_id), "code": code, "reason": reason, "seq": seq},
             priority=2,
         )
         uow.commit()
 
 
 def send_status(uow: UnitOfWork, payload: dict[str, Any], client: AxisClient) -> None:
-    """Outbox handler: build the status message and send it, once per (document, code)."""
+    """Outbox handler: build the status message and send it, once per (document, code, trail
+    step): the outbox delivers at least once, and a step that tells a code again (a second
+    recall refused, registered again after a return) is a status of its own. Logged under the
+    copy's key with ``#s<step>`` (without, for a status queued with no step)."""
     with uow:
         s = uow.session
         document_id = uuid.UUID(payload["document_id"])
@@ -136,12 +151,14 @@ def send_status(uow: UnitOfWork, payload: dict[str, Any], client: AxisClient) ->
         ).first()
         if origin is None or origin.peer_code is None:
             return
+        seq = payload.get("seq")
+        key = origin.key if seq is None else f"{origin.key}#s{seq}"
         sent = s.scalars(
             select(ExchangeMessage.id).where(
                 ExchangeMessage.direction == "out",
                 ExchangeMessage.kind == "status",
                 ExchangeMessage.organization_id == origin.organization_id,
-                ExchangeMessage.key == origin.key,
+                ExchangeMessage.key == key,
                 ExchangeMessage.status_code == code,
             )
         ).first()
@@ -149,13 +166,16 @@ def send_status(uow: UnitOfWork, payload: dict[str, Any], client: AxisClient) ->
             return  # at-least-once delivery of the outbox: the status already left
         doc = s.get_one(Document, document_id)
         org = s.get_one(Organization, origin.organization_id)
-        parts = parse_document_id(origin.key)
+        # The DocumentId its sender wrote, not our key for an update's or a replacement's
+        # copy (``<DocumentId>#<type>#<digest>``, which the sender could match to nothing).
+        answered = wire_document_id(origin.key)
+        parts = parse_document_id(answered)
         status = StatusMessage(
             response_for=ResponseFor(
                 organ_id=origin.peer_code,
                 code=parts.code if parts else (doc.notation or ""),
                 promulgation_date=parts.date if parts else doc.issued_date,
-                document_id=origin.key,
+                document_id=answered,
             ),
             from_=Organ(org.code, org.name),
             status_code=code,
@@ -171,7 +191,7 @@ def send_status(uow: UnitOfWork, payload: dict[str, Any], client: AxisClient) ->
                 direction="out",
                 kind="status",
                 organization_id=org.id,
-                key=origin.key,
+                key=key,
                 status_code=code,
                 channel="axis",
                 peer_code=origin.peer_code,
@@ -194,6 +214,7 @@ def on_state_changed(uow: UnitOfWork, payload: dict[str, Any]) -> None:
         uuid.UUID(payload["document_id"]),
         str(payload["status_code"]),
         str(payload.get("reason") or ""),
+        seq=payload.get("seq"),
     )
 
 

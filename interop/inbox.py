@@ -30,7 +30,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, BinaryIO
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 
 from docflow.actors import Actor, require_role
 from docflow.enums import Role
@@ -120,7 +120,8 @@ COLUMN_SOURCES: dict[str, int] = {  # "table.column": longest value
     "documents.signer_position": L["SignerInfo.position"],
     "documents.signer_competence": L["SignerInfo.competence"],
     "document_files.name": L["Attachment.name"],
-    "exchange_messages.key": L["EdxmlPackage.document_id"] + len("#3#") + 16,  # see _key
+    # _key, and a status we sent about a copy: "#s" and its trail step (interop.exchange)
+    "exchange_messages.key": L["EdxmlPackage.document_id"] + len("#3#") + 16 + len("#s") + 10,
     "exchange_messages.peer_code": L["Organ.organ_id"],
     "deliveries.recipient_code": L["Organ.organ_id"],  # compared with a package's From
 }
@@ -199,20 +200,36 @@ def _sender(package: EdxmlPackage) -> str:
 
 def _received_from(
     uow: UnitOfWork, org_id: uuid.UUID, sender: str, document_id: str
-) -> Document | None:
-    """Our copy of the document ``sender`` sent to ``org_id`` under ``document_id``."""
-    origin = uow.session.scalars(
-        select(ExchangeMessage).where(
+) -> list[Document]:
+    """Our copies of the document ``sender`` sent to ``org_id`` under ``document_id``: the
+    package of that DocumentId first, then the updates and replacements it sent under the same
+    DocumentId (logged under ``<DocumentId>#<type>#<digest>``, :func:`_key`), oldest first. A
+    revocation naming the DocumentId recalls them all: an update is the document's current
+    text, and a replacement's own DocumentId names it (before, only an exact key matched, and
+    neither could be revoked)."""
+    origins = uow.session.scalars(
+        select(ExchangeMessage)
+        .where(
             ExchangeMessage.direction == "in",
             ExchangeMessage.kind == "edoc",
             ExchangeMessage.organization_id == org_id,
-            ExchangeMessage.key == document_id,
+            or_(
+                ExchangeMessage.key == document_id,
+                ExchangeMessage.key.startswith(f"{document_id}#", autoescape=True),
+            ),
             ExchangeMessage.peer_code == sender,
+            ExchangeMessage.document_id.is_not(None),
         )
-    ).first()
-    if origin is None or origin.document_id is None:
-        return None
-    return uow.session.get(Document, origin.document_id)
+        .order_by(ExchangeMessage.key != document_id, ExchangeMessage.created_at)
+    ).all()
+    found = [uow.session.get(Document, o.document_id) for o in origins]
+    return [d for d in found if d is not None]
+
+
+def wire_document_id(key: str) -> str:
+    """The DocumentId a received package's sender wrote, from the key it is logged under
+    (:func:`_key`): what our status messages about that copy answer."""
+    return key if key.startswith("sha256:") else key.split("#", 1)[0]
 
 
 def _sent_to(
@@ -311,15 +328,16 @@ def _check_axis_sender(package: EdxmlPackage, orgs: list[Organization], axis_fro
         raise error
 
 
-def _target(uow: UnitOfWork, package: EdxmlPackage, org: Organization) -> Document | None:
-    """For a revocation, update or replacement: our copy of the document it acts upon, which
-    its sender must have sent us; refused otherwise."""
+def _targets(uow: UnitOfWork, package: EdxmlPackage, org: Organization) -> list[Document]:
+    """For a revocation, update or replacement: our copies of the document it acts upon, which
+    its sender must have sent us (refused otherwise); an update or a replacement acts on the
+    first of them, a revocation on all (:func:`_received_from`)."""
     kind = package.bussiness.doc_type
     if kind is BussinessDocType.NEW:
-        return None
+        return []
     named = package.bussiness.document_id or package.document_id
     found = _received_from(uow, org.id, _sender(package), named)
-    if found is None:
+    if not found:
         verb = {BussinessDocType.REVOKE: "thu hồi", BussinessDocType.UPDATE: "cập nhật"}.get(
             kind, "thay thế"
         )
@@ -331,7 +349,13 @@ def _target(uow: UnitOfWork, package: EdxmlPackage, org: Organization) -> Docume
             field="Bussiness/DocumentId",
             status=StatusCode.RECALL_REFUSED,
         )
-    return found
+    return found if kind is BussinessDocType.REVOKE else found[:1]
+
+
+def _target(uow: UnitOfWork, package: EdxmlPackage, org: Organization) -> Document | None:
+    """The copy an update or a replacement acts upon (:func:`_targets`); None for a new one."""
+    found = _targets(uow, package, org)
+    return found[0] if found else None
 
 
 def _require_seal(
@@ -385,13 +409,13 @@ def _revoke(
     waits for the clerk's decision when it was already handled."""
     s = uow.session
     key = package.bussiness.document_id or package.document_id
-    targets = [(org, _target(uow, package, org)) for org in orgs]  # all bound before any change
+    # All bound before any change: every organisation's copies of it (the document, and the
+    # updates and replacements sent under its DocumentId).
+    targets = [(org, doc) for org in orgs for doc in _targets(uow, package, org)]
     for org, doc in targets:
-        assert doc is not None
         _require_seal(package, org, doc, signature)
     out = []
     for org, doc in targets:
-        assert doc is not None
         receive_recall(
             uow,
             doc.id,

@@ -210,6 +210,8 @@ def send_queued(
             registered.add(org_id)
             _register(uow_factory, client, org_id, force=False)
         data = signed_package_bytes(uow_factory(), package)
+        if not axis_deliveries.still_queued(uow_factory(), d.id):
+            continue  # cancelled or recalled since the round listed it: it does not leave
         try:
             try:
                 result = client.send_edoc(data, [d.recipient_code])
@@ -431,7 +433,11 @@ def receive_statuses(uow_factory: Callable[[], UnitOfWork], client: AxisClient) 
             delivery_id = None
         if delivery_id is not None:
             dispatch.record_external_status(
-                uow_factory(), delivery_id, status.status_code, status.description or None
+                uow_factory(),
+                delivery_id,
+                status.status_code,
+                status.description or None,
+                at=status.timestamp,
             )
             handled += 1
         client.update_status(item.doc_id, "done")

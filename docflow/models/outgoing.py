@@ -98,6 +98,9 @@ class Delivery(IdMixin, Base):
     status_text: Mapped[str | None] = mapped_column(Text)
     # The recipient's trail position the status came from: an older event never overwrites.
     status_seq: Mapped[int] = mapped_column(default=0)
+    # When an external recipient gave the status shown (its message's Timestamp): an older
+    # one, listed later by the axis, goes into the history only.
+    status_at: Mapped[dt.datetime | None]
     recipient_document_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("documents.id"))
     attempts: Mapped[int] = mapped_column(default=0)
     last_error: Mapped[str | None] = mapped_column(Text)

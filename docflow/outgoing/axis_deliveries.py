@@ -25,10 +25,11 @@ from docflow.actors import Actor
 from docflow.documents import access, trail
 from docflow.enums import Role
 from docflow.errors import ConflictError, NotFoundError, PermissionDeniedError, ValidationError
-from docflow.models import Delivery, Document, User, UserRole
+from docflow.models import Delivery, Document, TrailEntry, User, UserRole
 from docflow.notifications import notify
 from docflow.outgoing import policy
-from docflow.outgoing.states import DeliveryState
+from docflow.outgoing.dispatch import set_status
+from docflow.outgoing.states import STATUS_LABELS, DeliveryState, OutgoingState
 from docflow.uow import UnitOfWork
 
 Q = DeliveryState
@@ -106,16 +107,45 @@ def record_axis_failure(uow: UnitOfWork, delivery_id: uuid.UUID, reason: str) ->
         return d
 
 
+def still_queued(uow: UnitOfWork, delivery_id: uuid.UUID) -> bool:
+    """Whether the delivery still waits to go (not cancelled, by a recall or the clerk, since
+    the sending round listed it): read just before its package is handed to the axis."""
+    with uow:
+        state = uow.session.scalar(select(Delivery.state).where(Delivery.id == delivery_id))
+        return state == Q.QUEUED.value
+
+
 def record_axis_sent(uow: UnitOfWork, delivery_id: uuid.UUID) -> None:
-    """The axis took the package."""
+    """The axis took the package. A delivery cancelled meanwhile (the recall or the clerk's
+    cancel landed while the package was on its way) left all the same: it is ``sent``, and
+    when the document was recalled its recall is asked (13, with the recall's reason), so that
+    the exchange sends the revocation (before, nothing did: the recipient kept the document)."""
     with uow:
         d = _lock(uow, delivery_id)
-        if d is None or d.channel != "axis" or d.state not in (Q.QUEUED.value, Q.FAILED.value):
+        if d is None or d.channel != "axis":
+            return
+        late = d.state == Q.CANCELLED.value
+        if d.state not in (Q.QUEUED.value, Q.FAILED.value) and not late:
             return
         d.attempts += 1
         d.state, d.sent_at, d.updated_at = Q.SENT.value, uow.now(), uow.now()
         d.last_error, d.next_attempt_at = None, None
+        if late:
+            _recall_after_sending(uow, d)
         uow.commit()
+
+
+def _recall_after_sending(uow: UnitOfWork, d: Delivery) -> None:
+    doc = uow.session.get_one(Document, d.document_id)
+    if doc.state != OutgoingState.RECALLED.value:
+        return  # the clerk's cancel came too late: it is sent
+    reason = uow.session.scalar(
+        select(TrailEntry.comment)
+        .where(TrailEntry.document_id == doc.id, TrailEntry.action == "recall")
+        .order_by(TrailEntry.seq.desc())
+        .limit(1)
+    )
+    set_status(uow, d, "13", f"{STATUS_LABELS['13']}: {reason or ''}".rstrip(": "))
 
 
 def _fail(uow: UnitOfWork, d: Delivery, reason: str) -> None:

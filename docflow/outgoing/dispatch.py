@@ -23,6 +23,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import uuid
 from typing import Any
 
@@ -58,6 +59,8 @@ ENDS_RECALL = frozenset({"02", "15", "16"})
 # What nothing the recipient sends later replaces: it refused the document (02) or recalled
 # its copy (15); whatever follows was sent before (it crossed on the way) and is history.
 FINAL = frozenset({"02", "15"})
+# A recipient's answers, each given once: the same one again is a repetition.
+ANSWERS = frozenset({"02", "15", "16"})
 
 
 def shown_after(current: str | None, code: str) -> bool:
@@ -78,6 +81,12 @@ def set_status(
         d.status_code, d.status_text = code, text
     if seq is not None:
         d.status_seq = seq
+    _history(uow, d, code, text)
+
+
+def _history(uow: UnitOfWork, d: Delivery, code: str, text: str) -> None:
+    """A status into the delivery's history, in the order it came (the status shown is decided
+    by :func:`shown_after` and, for an external recipient, by when it gave each)."""
     d.updated_at = uow.now()
     uow.session.add(
         DeliveryEvent(delivery_id=d.id, status_code=code, status_text=text, at=d.updated_at)
@@ -194,17 +203,35 @@ def record_axis_attempt(
 
 
 def record_external_status(
-    uow: UnitOfWork, delivery_id: uuid.UUID, code: str, description: str | None = None
+    uow: UnitOfWork,
+    delivery_id: uuid.UUID,
+    code: str,
+    description: str | None = None,
+    *,
+    at: dt.datetime | None = None,
 ) -> None:
-    """For the exchange: a status message (01-06, 15, 16) an external recipient sent back."""
+    """For the exchange: a status message (01-06, 15, 16) an external recipient sent back, given
+    at ``at`` (its Timestamp). The axis may list a recipient's messages in any order: one older
+    than the status shown goes into the history only, and an answer repeated (the same 02, 15
+    or 16 again) is not recorded twice."""
     with uow:
         d = uow.session.scalars(
             select(Delivery).where(Delivery.id == delivery_id).with_for_update()
         ).one_or_none()
         if d is None or d.channel != "axis":
             return
+        if code == d.status_code and code in ANSWERS:
+            return
         text = STATUS_LABELS.get(code, code) + (f": {description}" if description else "")
-        set_status(uow, d, code, text, seq=d.status_seq + 1)
+        if at is not None:
+            at = min(at, uow.now())  # a clock ahead (or a peer's lie) cannot freeze what shows
+        if at is not None and d.status_at is not None and at < d.status_at:
+            _history(uow, d, code, text)
+        else:
+            shown = shown_after(d.status_code, code)
+            set_status(uow, d, code, text, seq=d.status_seq + 1)
+            if shown and at is not None:
+                d.status_at = at
         uow.commit()
 
 

@@ -160,6 +160,9 @@ def send_status(uow: UnitOfWork, payload: dict[str, Any], client: AxisClient) ->
                 ExchangeMessage.organization_id == origin.organization_id,
                 ExchangeMessage.key == key,
                 ExchangeMessage.status_code == code,
+                # Two senders may use one DocumentId: each hears about its own copy.
+                ExchangeMessage.peer_code == origin.peer_code,
+                ExchangeMessage.document_id == document_id,
             )
         ).first()
         if sent is not None:

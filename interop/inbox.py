@@ -24,6 +24,7 @@ changed; the error carries the :class:`Notice` (status 02 or 16) to send back, w
 from __future__ import annotations
 
 import logging
+import re
 import uuid
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, replace
@@ -38,7 +39,12 @@ from docflow.errors import ConflictError
 from docflow.incoming.services import receive_document
 from docflow.models import Delivery, Document, DocumentType, Organization
 from docflow.models.exchange import ExchangeMessage
-from docflow.outgoing.dispatch import recall_received, receive_recall
+from docflow.outgoing.dispatch import (
+    AUTO_RECALL_STATES,
+    ENDED_STATES,
+    recall_received,
+    receive_recall,
+)
 from docflow.uow import UnitOfWork
 from docflow.uploads import Upload, store_uploads
 from interop.edxml import fields
@@ -222,14 +228,25 @@ def _received_from(
         )
         .order_by(ExchangeMessage.key != document_id, ExchangeMessage.created_at)
     ).all()
-    found = [uow.session.get(Document, o.document_id) for o in origins]
+    # The prefix is the index's pre-filter; the key itself decides (SQLite's LIKE ignores case,
+    # and a DocumentId may itself hold a "#": "X#2" is another document than X's update).
+    found = [
+        uow.session.get(Document, o.document_id)
+        for o in origins
+        if o.key == document_id or wire_document_id(o.key) == document_id
+    ]
     return [d for d in found if d is not None]
+
+
+_COPY_KEY = re.compile(r"(?P<document_id>.+)#[23]#[0-9a-f]{16}")
 
 
 def wire_document_id(key: str) -> str:
     """The DocumentId a received package's sender wrote, from the key it is logged under
-    (:func:`_key`): what our status messages about that copy answer."""
-    return key if key.startswith("sha256:") else key.split("#", 1)[0]
+    (:func:`_key`: an update's or a replacement's copy carries ``#<type>#<digest>`` after it):
+    what our status messages about that copy answer."""
+    copy = _COPY_KEY.fullmatch(key)
+    return copy["document_id"] if copy else key
 
 
 def _sent_to(
@@ -330,8 +347,8 @@ def _check_axis_sender(package: EdxmlPackage, orgs: list[Organization], axis_fro
 
 def _targets(uow: UnitOfWork, package: EdxmlPackage, org: Organization) -> list[Document]:
     """For a revocation, update or replacement: our copies of the document it acts upon, which
-    its sender must have sent us (refused otherwise); an update or a replacement acts on the
-    first of them, a revocation on all (:func:`_received_from`)."""
+    its sender must have sent us (refused otherwise), the first sent first: a revocation or a
+    replacement ends them all, an update is noted as of the first (:func:`_received_from`)."""
     kind = package.bussiness.doc_type
     if kind is BussinessDocType.NEW:
         return []
@@ -349,13 +366,7 @@ def _targets(uow: UnitOfWork, package: EdxmlPackage, org: Organization) -> list[
             field="Bussiness/DocumentId",
             status=StatusCode.RECALL_REFUSED,
         )
-    return found if kind is BussinessDocType.REVOKE else found[:1]
-
-
-def _target(uow: UnitOfWork, package: EdxmlPackage, org: Organization) -> Document | None:
-    """The copy an update or a replacement acts upon (:func:`_targets`); None for a new one."""
-    found = _targets(uow, package, org)
-    return found[0] if found else None
+    return found
 
 
 def _require_seal(
@@ -414,6 +425,15 @@ def _revoke(
     targets = [(org, doc) for org in orgs for doc in _targets(uow, package, org)]
     for org, doc in targets:
         _require_seal(package, org, doc, signature)
+    # The copies of one document in one organisation are decided together, so that its sender
+    # gets one answer: recalled at once when none was handled yet, else each waits for the
+    # clerk (an update that only arrived beside a registered original included; recalled at
+    # once, it answered 15 while the clerk went on to refuse the original, 16).
+    handled = {
+        org.id
+        for org, doc in targets
+        if doc.state not in AUTO_RECALL_STATES and doc.state not in ENDED_STATES
+    }
     out = []
     for org, doc in targets:
         receive_recall(
@@ -422,6 +442,7 @@ def _revoke(
             package.bussiness.reason or "Thu hồi văn bản",
             by=package.from_.organ_name or _sender(package),
             notation=str(package.code),
+            at_once=org.id not in handled,
         )
         seen = s.scalars(
             select(ExchangeMessage.id).where(
@@ -536,7 +557,7 @@ def import_package(
         if package.bussiness.doc_type is BussinessDocType.REVOKE:
             return _revoke(uow, package, orgs, channel, signature)
         key = _key(package, result.sha256)
-        plans: list[tuple[Organization, uuid.UUID | None, Document | None, Document | None]] = []
+        plans: list[tuple[Organization, uuid.UUID | None, list[Document], Document | None]] = []
         for org in orgs:  # every binding is checked before anything is written
             seen = s.scalars(
                 select(ExchangeMessage).where(
@@ -549,15 +570,16 @@ def import_package(
                 )
             ).first()
             if seen is not None and seen.document_id is not None:
-                plans.append((org, seen.document_id, None, None))
+                plans.append((org, seen.document_id, [], None))
             else:
-                previous = _target(uow, package, org)
-                if previous is not None:
-                    _require_seal(package, org, previous, signature)
-                plans.append((org, None, previous, _reply_to(uow, package, org)))
+                copies = _targets(uow, package, org)
+                for copy in copies:
+                    _require_seal(package, org, copy, signature)
+                plans.append((org, None, copies, _reply_to(uow, package, org)))
         out: list[ImportResult] = []
         stored: Sequence[Any] | None = None
-        for org, existing, previous, answered in plans:
+        for org, existing, copies, answered in plans:
+            previous = copies[0] if copies else None
             if existing is not None:
                 out.append(ImportResult(s.get_one(Document, existing), created=False))
                 continue
@@ -580,10 +602,12 @@ def import_package(
             if answered is not None:
                 doc.in_reply_to_id = answered.id
             doc.package_signature = signature
-            if previous is not None and package.bussiness.doc_type is BussinessDocType.REPLACE:
+            # A replacement ends every copy of what it replaces (an earlier replacement sent
+            # under the same DocumentId included, which the first copy alone left live).
+            for copy in copies if package.bussiness.doc_type is BussinessDocType.REPLACE else ():
                 recall_received(
                     uow,
-                    previous.id,
+                    copy.id,
                     f"Được thay thế bởi văn bản {package.code}",
                     by=package.from_.organ_name or _sender(package),
                     notation=str(package.code),

@@ -96,10 +96,11 @@ INCOMING_TRANSITIONS: dict[tuple[IncomingState, IncomingAction], IncomingState] 
     (S.SUBMITTED, A.RETURN): S.REGISTERED,
     (S.ASSIGNED, A.RETURN): S.REGISTERED,
     **{(s, A.COMMENT): s for s in S if s not in (S.REJECTED, S.RECALLED)},
-    # Only while a recall request waits (Document.recall_request); an arrived copy is recalled
-    # without asking.
-    **{(s, A.ACCEPT_RECALL): S.RECALLED for s in HANDLED_STATES},
-    **{(s, A.REFUSE_RECALL): s for s in HANDLED_STATES},
+    # Only while a recall request waits (Document.recall_request): a handled copy, or one that
+    # only arrived beside a handled copy of the same document (interop.inbox._revoke decides
+    # the copies together); an arrived copy alone is recalled without asking.
+    **{(s, A.ACCEPT_RECALL): S.RECALLED for s in (S.ARRIVED, *HANDLED_STATES)},
+    **{(s, A.REFUSE_RECALL): s for s in (S.ARRIVED, *HANDLED_STATES)},
 }
 
 OPEN_STATES = frozenset({S.ARRIVED, S.REGISTERED, S.SUBMITTED, S.ASSIGNED, S.IN_PROGRESS})

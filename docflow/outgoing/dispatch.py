@@ -362,24 +362,33 @@ def recall_received(
 
 # Copies a recall from another system recalls without asking: nothing was done with them yet.
 AUTO_RECALL_STATES = frozenset({IncomingState.ARRIVED.value})
+# A received document no recall changes any more.
+ENDED_STATES = frozenset({IncomingState.RECALLED.value, IncomingState.REJECTED.value})
 
 
 def receive_recall(
-    uow: UnitOfWork, document_id: uuid.UUID, reason: str, *, by: str | None, notation: str | None
+    uow: UnitOfWork,
+    document_id: uuid.UUID,
+    reason: str,
+    *,
+    by: str | None,
+    notation: str | None,
+    at_once: bool = True,
 ) -> str:
     """The sender of a received document (another system) recalls it. Returns ``"recalled"``
-    (it had only arrived: recalled now, 15 goes back), ``"pending"`` (it was handled: the
-    clerk decides, see ``incoming_actions``) or ``"unchanged"`` (already recalled, rejected, or
-    the same request already waiting)."""
+    (it had only arrived: recalled now, 15 goes back), ``"pending"`` (it was handled, or
+    ``at_once`` is off because another copy of the same document was: the clerk decides, see
+    ``incoming_actions``) or ``"unchanged"`` (already recalled, rejected, or the same request
+    already waiting)."""
     with uow:
         copy = uow.session.scalars(
             select(Document).where(Document.id == document_id).with_for_update(of=Document)
         ).one()
-        if copy.state in AUTO_RECALL_STATES:
+        if copy.state in ENDED_STATES:
+            return "unchanged"
+        if at_once and copy.state in AUTO_RECALL_STATES:
             recall_received(uow, document_id, reason, by=by, notation=notation)
             return "recalled"
-        if copy.state in (IncomingState.RECALLED.value, IncomingState.REJECTED.value):
-            return "unchanged"
         if copy.recall_request is not None:
             return "unchanged"
         copy.recall_request = {

@@ -32,10 +32,11 @@ EXPECTED = {
     ("in_progress", "complete"): "done",
     ("submitted", "return"): "registered",
     ("assigned", "return"): "registered",
-    # A recall from another system of a copy already handled (only while it waits).
-    **{(s, "accept_recall"): "recalled" for s in ("registered", "submitted", "assigned")},
-    **{(s, "accept_recall"): "recalled" for s in ("in_progress", "done")},
-    **{(s, "refuse_recall"): s for s in ("registered", "submitted", "assigned")},
+    # A recall from another system of a copy already handled (only while it waits), or of one
+    # that only arrived beside a handled copy of the same document (decided together).
+    **{(s, "accept_recall"): "recalled" for s in ("arrived", "registered", "submitted")},
+    **{(s, "accept_recall"): "recalled" for s in ("assigned", "in_progress", "done")},
+    **{(s, "refuse_recall"): s for s in ("arrived", "registered", "submitted", "assigned")},
     **{(s, "refuse_recall"): s for s in ("in_progress", "done")},
 }
 

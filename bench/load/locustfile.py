@@ -47,6 +47,8 @@ _counters = {role: itertools.count() for role in ("clerk", "leader", "specialist
 _lock = threading.Lock()
 _serial = itertools.count(1)
 PDF = pdf_of_one_megabyte()
+# Whether the simulated browsers revalidate what they hold (``--no-revalidate`` of the runner).
+REVALIDATE = os.environ.get("DHTN_LOAD_REVALIDATE", "1") != "0"
 
 
 def people(role: str) -> list[dict[str, str]]:
@@ -69,6 +71,7 @@ class Person(FastHttpUser):  # type: ignore[misc]
 
     def on_start(self) -> None:
         self.headers: dict[str, str] = {}
+        self.held: dict[str, tuple[str, str]] = {}  # path → (ETag, body): the browser's cache
         accounts = people(self.role)
         with _lock:
             me = accounts[next(_counters[self.role]) % len(accounts)]
@@ -85,13 +88,29 @@ class Person(FastHttpUser):  # type: ignore[misc]
         self.headers["Authorization"] = f"Bearer {r.json()['access_token']}"
 
     def get(self, path: str, name: str) -> Any:
-        return self.client.get(path, name=name, headers=self.headers)
+        """A GET as a browser makes it: what it holds of ``path`` (the answers carry an
+        ``ETag`` and ``Cache-Control: no-cache``) is asked again with ``If-None-Match``, and a
+        304 answers from what it holds (``self.held``, the JSON), as the PWA's fetch does
+        with the HTTP cache (``REVALIDATE``: off to measure every answer in full)."""
+        held = self.held.get(path) if REVALIDATE else None
+        headers = {**self.headers, "If-None-Match": held[0]} if held else self.headers
+        with self.client.get(path, name=name, headers=headers, catch_response=True) as r:
+            if r.status_code == 304:  # its own line in the report: what revalidation costs
+                r.request_meta["name"] = f"{name} (304)"
+            elif r.status_code == 200 and REVALIDATE and r.headers.get("ETag"):
+                self.held[path] = (r.headers["ETag"], r.text)
+        return r
+
+    def json_of(self, path: str, r: Any) -> dict[str, Any]:
+        """The answer's JSON, or what the browser holds of it for a 304."""
+        if r.status_code == 304:
+            return dict(json.loads(self.held[path][1]))
+        return dict(r.json()) if r.ok else {}
 
     def box(self, which: str = "inbox") -> list[dict[str, Any]]:
-        r = self.get(
-            f"/api/v1/documents?box={which}&limit=20", name=f"GET /api/v1/documents?box={which}"
-        )
-        return list(r.json().get("items", [])) if r.ok else []
+        path = f"/api/v1/documents?box={which}&limit=20"
+        r = self.get(path, name=f"GET /api/v1/documents?box={which}")
+        return list(self.json_of(path, r).get("items", []))
 
     def read(self, doc_id: str) -> None:
         self.get(f"/api/v1/documents/{doc_id}", name="GET /api/v1/documents/{id}")
@@ -121,10 +140,11 @@ class Person(FastHttpUser):  # type: ignore[misc]
     def still_mine(self, doc_id: str, action: str) -> bool:
         """Whether the document still names the caller for ``action``: an open assignment of
         theirs (start, complete), or submitted to them and not yet under way (assign)."""
-        r = self.get(f"/api/v1/documents/{doc_id}", name="GET /api/v1/documents/{id} (after 403)")
-        if not r.ok:
+        path = f"/api/v1/documents/{doc_id}"
+        r = self.get(path, name="GET /api/v1/documents/{id} (after 403)")
+        if not (r.ok or r.status_code == 304):
             return True
-        doc = r.json()
+        doc = self.json_of(path, r)
         if action in ("start", "complete"):
             return any(
                 a.get("user_id") == self.me["id"] and a.get("state") in ("pending", "in_progress")

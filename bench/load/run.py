@@ -416,6 +416,7 @@ def one_run(args: argparse.Namespace, size: Size, label: str, tmp: Path) -> dict
         "PROMETHEUS_MULTIPROC_DIR": str(data / "metrics"),
         "DHTN_LOAD_PASSWORD": PASSWORD,
         "DHTN_LOAD_THINK": args.think,
+        "DHTN_LOAD_REVALIDATE": "0" if args.no_revalidate else "1",
         "DHTN_DEMO_ACTIVITY": "off",  # the generator makes the year; the demo fortnight is noise
     }
     t0 = time.perf_counter()
@@ -567,6 +568,12 @@ def main() -> None:
         "--think",
         default="1,4",
         help="think time of a simulated person between two steps, min,max seconds (default 1,4)",
+    )
+    parser.add_argument(
+        "--no-revalidate",
+        action="store_true",
+        help="the simulated browsers ask for every answer in full (by default they ask again "
+        "with If-None-Match for what they hold, and a 304 answers from it, as browsers do)",
     )
     parser.add_argument("--slow-ms", type=int, default=100)
     parser.add_argument("--verbose", action="store_true")

@@ -39,17 +39,26 @@ from interop.inbox import (
 log = logging.getLogger(__name__)
 
 STATUS_TOPIC = "interop.send_status"
+# Refusals of a package acting on a document we do not have (yet).
+WAITS_FOR_ITS_DOCUMENT = frozenset({"revoke_unknown", "update_unknown"})
 
 
 def receive_from_axis(uow_factory: Callable[[], UnitOfWork], client: AxisClient) -> int:
-    """One polling round; returns how many packages became (or already were) documents."""
+    """One polling round; returns how many packages became (or already were) documents.
+
+    A package left for the next round (its download failed, or importing it failed on our
+    side) may be the document that a later package of the same sender revokes, updates or
+    replaces: such a package, naming a document we do not have, waits for the next round
+    too, rather than being refused (16, then 15 once the document came)."""
     done = 0
+    held_back: set[str] = set()  # senders with a package left for the next round
     for item in client.get_received_list("edoc"):
         with tempfile.TemporaryFile() as sink:
             try:
                 client.download_edoc(item.doc_id, sink)
             except AxisError:
                 log.exception("download of %s failed; retried next round", item.doc_id)
+                held_back.add(item.from_code.strip())
                 continue
             sink.seek(0)
             try:
@@ -62,6 +71,9 @@ def receive_from_axis(uow_factory: Callable[[], UnitOfWork], client: AxisClient)
                     axis_to=item.to,
                 )
             except DomainError as exc:
+                if exc.code in WAITS_FOR_ITS_DOCUMENT and item.from_code.strip() in held_back:
+                    log.info("package %s waits for a package before it: %s", item.doc_id, exc.code)
+                    continue
                 log.warning("package %s refused: %s %s", item.doc_id, exc.code, exc.message)
                 if isinstance(exc, PackageRefusedError):
                     _answer_refusal(uow_factory, client, exc, item.doc_id)
@@ -71,6 +83,7 @@ def receive_from_axis(uow_factory: Callable[[], UnitOfWork], client: AxisClient)
                 # Our fault, not the package's (or a case nobody foresaw): it stays on the axis
                 # for the next round, and the packages after it are not held up.
                 log.exception("package %s not imported; retried next round", item.doc_id)
+                held_back.add(item.from_code.strip())
                 continue
         for result in results:
             if result.created:

@@ -1,7 +1,7 @@
 """The status / recall exchange when messages cross, arrive out of order, twice, late, or from a
 buggy peer: packages and status messages written by hand, through the axis simulator, on
 PostgreSQL. Each test is a wrong behaviour a reviewer found (its docstring tells what happened
-before the fix); the one still open is marked ``xfail`` (strict: it fails when fixed)."""
+before the fix)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,6 @@ import io
 import uuid
 from typing import Any
 
-import pytest
 from sqlalchemy import select
 
 from docflow.models import Document
@@ -59,11 +58,6 @@ def _answers(peer: Any) -> list[tuple[str, str]]:
 # ------------------------------------------------------------------ recipient side
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="open: a revocation of a document not received yet is answered 16 at once (then 15 "
-    "when the document comes and the axis lists the revocation again)",
-)
 def test_a_revocation_taken_before_its_document_is_answered_recall_refused(
     app: Any, demo: Demo, sim: Sim
 ) -> None:

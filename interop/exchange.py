@@ -26,6 +26,7 @@ from docflow.outbox import Handlers
 from docflow.outgoing.dispatch import TOPIC_STATE_CHANGED
 from docflow.uow import UnitOfWork
 from interop.axis_client import AxisClient
+from interop.axis_results import EdocInfo
 from interop.edxml.build import build_status_bytes
 from interop.edxml.model import Organ, ResponseFor, StatusMessage, parse_document_id
 from interop.errors import AxisError
@@ -46,51 +47,75 @@ WAITS_FOR_ITS_DOCUMENT = frozenset({"revoke_unknown", "update_unknown"})
 def receive_from_axis(uow_factory: Callable[[], UnitOfWork], client: AxisClient) -> int:
     """One polling round; returns how many packages became (or already were) documents.
 
-    A package left for the next round (its download failed, or importing it failed on our
-    side) may be the document that a later package of the same sender revokes, updates or
-    replaces: such a package, naming a document we do not have, waits for the next round
-    too, rather than being refused (16, then 15 once the document came)."""
+    The axis lists packages in no promised order: a revocation, update or replacement naming a
+    document we do not have is tried again after the round's other packages (its document may
+    come later in the list), and when a package of the same sender was left for the next round
+    (its download failed, or importing it failed on our side) it waits for that round too,
+    rather than being refused (16, then 15 once the document came)."""
     done = 0
     held_back: set[str] = set()  # senders with a package left for the next round
+    later: list[EdocInfo] = []
     for item in client.get_received_list("edoc"):
-        with tempfile.TemporaryFile() as sink:
-            try:
-                client.download_edoc(item.doc_id, sink)
-            except AxisError:
-                log.exception("download of %s failed; retried next round", item.doc_id)
-                held_back.add(item.from_code.strip())
-                continue
-            sink.seek(0)
-            try:
-                results = import_package(
-                    uow_factory(),
-                    sink,
-                    channel="axis",
-                    axis_doc_id=item.doc_id,
-                    axis_from=item.from_code,
-                    axis_to=item.to,
-                )
-            except DomainError as exc:
-                if exc.code in WAITS_FOR_ITS_DOCUMENT and item.from_code.strip() in held_back:
-                    log.info("package %s waits for a package before it: %s", item.doc_id, exc.code)
-                    continue
-                log.warning("package %s refused: %s %s", item.doc_id, exc.code, exc.message)
-                if isinstance(exc, PackageRefusedError):
-                    _answer_refusal(uow_factory, client, exc, item.doc_id)
-                client.update_status(item.doc_id, "fail")
-                continue
-            except Exception:
-                # Our fault, not the package's (or a case nobody foresaw): it stays on the axis
-                # for the next round, and the packages after it are not held up.
-                log.exception("package %s not imported; retried next round", item.doc_id)
-                held_back.add(item.from_code.strip())
-                continue
-        for result in results:
-            if result.created:
-                queue_status(uow_factory(), result.document.id, IncomingState.ARRIVED)
-        client.update_status(item.doc_id, "done")
-        done += 1
+        outcome = _receive_one(uow_factory, client, item, held_back, last_try=False)
+        if outcome is None:
+            later.append(item)
+        done += outcome or 0
+    for item in later:
+        done += _receive_one(uow_factory, client, item, held_back, last_try=True) or 0
     return done
+
+
+def _receive_one(
+    uow_factory: Callable[[], UnitOfWork],
+    client: AxisClient,
+    item: EdocInfo,
+    held_back: set[str],
+    *,
+    last_try: bool,
+) -> int | None:
+    """One listed package: 1 when it became (or already was) a document, 0 when refused or
+    left for the next round, None when it names a document not here yet (to try again after
+    the round's others, unless ``last_try``)."""
+    sender = item.from_code.strip()
+    with tempfile.TemporaryFile() as sink:
+        try:
+            client.download_edoc(item.doc_id, sink)
+        except AxisError:
+            log.exception("download of %s failed; retried next round", item.doc_id)
+            held_back.add(sender)
+            return 0
+        sink.seek(0)
+        try:
+            results = import_package(
+                uow_factory(),
+                sink,
+                channel="axis",
+                axis_doc_id=item.doc_id,
+                axis_from=item.from_code,
+                axis_to=item.to,
+            )
+        except DomainError as exc:
+            if exc.code in WAITS_FOR_ITS_DOCUMENT and not last_try:
+                return None
+            if exc.code in WAITS_FOR_ITS_DOCUMENT and sender in held_back:
+                log.info("package %s waits for a package before it: %s", item.doc_id, exc.code)
+                return 0
+            log.warning("package %s refused: %s %s", item.doc_id, exc.code, exc.message)
+            if isinstance(exc, PackageRefusedError):
+                _answer_refusal(uow_factory, client, exc, item.doc_id)
+            client.update_status(item.doc_id, "fail")
+            return 0
+        except Exception:
+            # Our fault, not the package's (or a case nobody foresaw): it stays on the axis
+            # for the next round, and the packages after it are not held up.
+            log.exception("package %s not imported; retried next round", item.doc_id)
+            held_back.add(sender)
+            return 0
+    for result in results:
+        if result.created:
+            queue_status(uow_factory(), result.document.id, IncomingState.ARRIVED)
+    client.update_status(item.doc_id, "done")
+    return 1
 
 
 def _answer_refusal(

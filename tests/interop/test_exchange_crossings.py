@@ -103,6 +103,38 @@ def test_a_revocation_taken_before_its_document_is_answered_recall_refused(
     assert states == ["recalled"], states  # and its recalled document is live here
 
 
+def test_a_revocation_listed_before_its_document_recalls_it(app: Any, demo: Demo, sim: Sim) -> None:
+    """The axis promises no order: a revocation listed before the document it names (both
+    waiting in one round) found no document, was answered 16 "recall refused", and the
+    document, next in the list, stayed live. It is tried again after the round's others."""
+    from app.exchange import poll_axis, register_agencies
+    from interop.axis_client import AxisClient
+
+    rt = _wire(app, sim)
+    register_agencies(rt)
+    original = package(sender=PEER, number="75", document_id=_did("75"))
+    revoke = package(
+        sender=PEER, number="76", document_id=_did("76"), trace=_bussiness(1, _did("75"))
+    )
+    real = AxisClient.get_received_list
+
+    def newest_first(self: AxisClient, messagetype: Any = "edoc") -> Any:
+        return list(reversed(real(self, messagetype)))
+
+    with client_for(sim.url, SYSTEM_B, SECRET_B) as peer:
+        peer.register_agency(PEER, "Sở Thử nghiệm")
+        peer.send_edoc(original, [TW], from_code=PEER)
+        peer.send_edoc(revoke, [TW], from_code=PEER)
+        AxisClient.get_received_list = newest_first  # type: ignore[method-assign]
+        try:
+            assert poll_axis(rt) == 2
+        finally:
+            AxisClient.get_received_list = real  # type: ignore[method-assign]
+        answers = _answers(peer)
+    assert _copies(demo, "75/SNV-VP") == ["recalled"]
+    assert ("15", _did("75")) in answers and ("16", _did("75")) not in answers, answers
+
+
 def test_a_replacement_cannot_be_recalled_by_its_own_document_id(
     app: Any, demo: Demo, sim: Sim
 ) -> None:

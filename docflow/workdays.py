@@ -18,6 +18,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Select, bindparam, select
 from sqlalchemy.orm import Session
 
+from docflow.db import rows
 from docflow.enums import HolidayKind
 from docflow.models import Holiday
 
@@ -97,13 +98,12 @@ def _calendar_rows() -> Select[dt.date, str]:
 
 def load_calendar(session: Session, start: dt.date, end: dt.date) -> WorkCalendar:
     """Load the calendar rows between two dates (inclusive): on the session's connection, past
-    the ORM's layer (``docflow.db.rows``; every answer with deadline marks reads it), after
+    the ORM's layer (:func:`docflow.db.rows`; every answer with deadline marks reads it), after
     writing what the session holds, as the ORM's autoflush did."""
     session.flush()
-    rows = session.connection().execute(
-        _calendar_rows(), {"calendar_from": start, "calendar_to": end}
+    return WorkCalendar.from_rows(
+        rows(session, _calendar_rows(), {"calendar_from": start, "calendar_to": end})
     )
-    return WorkCalendar.from_rows(rows)
 
 
 # Enough to step back over the longest run of days off (Tết) and forward to a deadline.

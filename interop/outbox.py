@@ -306,7 +306,7 @@ def send_revocations(uow_factory: Callable[[], UnitOfWork], client: AxisClient) 
         for d, key, org_id in asked:
             if d.id not in seen:  # the package first sent to it, if it was sent again
                 seen.add(d.id)
-                work.append((d, key, org_id, (d.status_text or "").partition(": ")[2]))
+                work.append((d, key, org_id, dispatch.recall_reason(d)))
     for d, key, org_id, reason in work:
         assert d.recipient_code is not None
         base = package_for(

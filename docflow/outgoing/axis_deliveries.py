@@ -28,8 +28,8 @@ from docflow.errors import ConflictError, NotFoundError, PermissionDeniedError, 
 from docflow.models import Delivery, Document, TrailEntry, User, UserRole
 from docflow.notifications import notify
 from docflow.outgoing import policy
-from docflow.outgoing.dispatch import set_status
-from docflow.outgoing.states import STATUS_LABELS, DeliveryState, OutgoingState
+from docflow.outgoing.dispatch import ask_recall
+from docflow.outgoing.states import DeliveryState, OutgoingState
 from docflow.uow import UnitOfWork
 
 Q = DeliveryState
@@ -145,7 +145,7 @@ def _recall_after_sending(uow: UnitOfWork, d: Delivery) -> None:
         .order_by(TrailEntry.seq.desc())
         .limit(1)
     )
-    set_status(uow, d, "13", f"{STATUS_LABELS['13']}: {reason or ''}".rstrip(": "))
+    ask_recall(uow, d, reason or "")
 
 
 def _fail(uow: UnitOfWork, d: Delivery, reason: str) -> None:

@@ -53,21 +53,20 @@ def _deliveries(uow: UnitOfWork, document_id: uuid.UUID, *, lock: bool = False) 
     return list(uow.session.scalars(stmt))
 
 
-# What replaces a recall asked (13) as the status the sender sees: the recipient's answer to it
-# (15, 16) or its refusal of the document (02, which no answer follows).
-ENDS_RECALL = frozenset({"02", "15", "16"})
+# A recipient's answers: to a recall (15, 16), or its refusal of the document (02, which no
+# answer to a recall follows). Each replaces a recall asked (13), and each is given once: the
+# same one again is a repetition.
+ANSWERS = frozenset({"02", "15", "16"})
 # What nothing the recipient sends later replaces: it refused the document (02) or recalled
 # its copy (15); whatever follows was sent before (it crossed on the way) and is history.
 FINAL = frozenset({"02", "15"})
-# A recipient's answers, each given once: the same one again is a repetition.
-ANSWERS = frozenset({"02", "15", "16"})
 
 
 def shown_after(current: str | None, code: str) -> bool:
     """Whether ``code`` becomes the status the sender sees after ``current``."""
     if current in FINAL:
         return False
-    return current != "13" or code in ENDS_RECALL
+    return current != "13" or code in ANSWERS
 
 
 def set_status(
@@ -82,6 +81,17 @@ def set_status(
     if seq is not None:
         d.status_seq = seq
     _history(uow, d, code, text)
+
+
+def ask_recall(uow: UnitOfWork, d: Delivery, reason: str) -> None:
+    """Status 13 with the recall's reason, which the exchange's revocation carries
+    (:func:`recall_reason`)."""
+    set_status(uow, d, "13", f"{STATUS_LABELS['13']}: {reason}")
+
+
+def recall_reason(d: Delivery) -> str:
+    """The reason of the recall asked on ``d`` (:func:`ask_recall`)."""
+    return (d.status_text or "").partition(": ")[2]
 
 
 def _history(uow: UnitOfWork, d: Delivery, code: str, text: str) -> None:
@@ -297,7 +307,7 @@ def recall_deliveries(uow: UnitOfWork, doc: Document, reason: str) -> dict[str, 
             d.updated_at = uow.now()
             cancelled += 1
         elif d.state == Q.SENT.value and d.status_code != "02":
-            set_status(uow, d, "13", f"{STATUS_LABELS['13']}: {reason}")
+            ask_recall(uow, d, reason)
             asked += 1
             if d.channel == "internal":
                 uow.enqueue(

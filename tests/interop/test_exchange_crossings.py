@@ -17,7 +17,7 @@ from interop.edxml.parse import parse_status
 from tests.conftest import Demo
 from tests.interop.conftest import SECRET_B, SYSTEM_B, Sim, client_for
 from tests.interop.test_axis_exchange import _wire
-from tests.interop.test_review_attacks import PEER, TW, package
+from tests.interop.test_review_attacks import PEER, TW, DuringSend, package, to_peer
 
 SENT = "2026/11/24"
 
@@ -224,51 +224,7 @@ def _status_at(code: str, document_id: str, at: str, description: str = "") -> b
 def _dispatched_to_peer(demo: Demo, *, state: str = "sent") -> tuple[uuid.UUID, uuid.UUID, str]:
     """An outgoing document of the central committee, dispatched to PEER through the axis
     (the rows dispatch and ``send_queued`` leave): (document id, delivery id, DocumentId)."""
-    import datetime as dt
-
-    from docflow.models import Delivery
-
-    key = f"{TW},2026/11/20,60/KH-MTTW"
-    org_id = demo.org_id("tw")
-    with demo.factory() as s:
-        doc = Document(
-            organization_id=org_id,
-            direction="outgoing",
-            state="dispatched",
-            doc_type="KH",
-            subject="Kế hoạch tổ chức hội nghị",
-            source="internal",
-            notation="60/KH-MTTW",
-            issued_date=dt.date(2026, 11, 20),
-        )
-        s.add(doc)
-        s.flush()
-        delivery = Delivery(
-            document_id=doc.id,
-            position=1,
-            recipient_code=PEER,
-            recipient_name="Sở Thử nghiệm",
-            channel="axis",
-            state=state,
-            status_seq=0,
-        )
-        s.add(delivery)
-        if state == "sent":
-            s.add(
-                ExchangeMessage(
-                    direction="out",
-                    kind="edoc",
-                    organization_id=org_id,
-                    key=key,
-                    status_code="",
-                    channel="axis",
-                    peer_code=PEER,
-                    document_id=doc.id,
-                    state="sent",
-                )
-            )
-        s.commit()
-        return doc.id, delivery.id, key
+    return to_peer(demo, state=state)
 
 
 def _shown(client: Any, api: Any, doc_id: uuid.UUID) -> list[tuple[str, str | None, list[str]]]:
@@ -345,24 +301,12 @@ def test_a_recall_while_the_package_is_on_its_way_is_never_sent(
     register_agencies(rt)
     doc_id, _delivery_id, key = _dispatched_to_peer(demo, state="queued")
 
-    class RecallDuringSend:
-        def __init__(self, inner: Any) -> None:
-            self.inner = inner
-
-        def __getattr__(self, name: str) -> Any:
-            return getattr(self.inner, name)
-
-        def send_edoc(self, *args: Any, **kw: Any) -> Any:
-            result = self.inner.send_edoc(*args, **kw)
-            _recall(client, api, doc_id)  # the clerk's click lands now
-            return result
-
     with client_for(sim.url, SYSTEM_B, SECRET_B) as peer:
         peer.register_agency(PEER, "Sở Thử nghiệm")
         ours = axis_client(rt.settings)
         assert ours is not None
         with ours:
-            assert send_queued(rt.uow, RecallDuringSend(ours)) == 1
+            assert send_queued(rt.uow, DuringSend(ours, lambda: _recall(client, api, doc_id))) == 1
         assert [i.doc_id for i in peer.get_received_list("edoc")]  # the peer has it
         send_to_axis(rt)  # a revocation should leave now
         peer.send_edoc(_status_at("01", key, "2026/11/21 10:00:00"), [TW], messagetype="status",

@@ -16,7 +16,7 @@ from tests.conftest import Demo
 from tests.interop.conftest import SECRET_B, SYSTEM_B, Sim, client_for
 from tests.interop.test_axis_exchange import _wire
 from tests.interop.test_exchange_crossings import _act, _answers, _bussiness, _did
-from tests.interop.test_review_attacks import PEER, TW, package
+from tests.interop.test_review_attacks import PEER, TW, DuringSend, package
 
 
 def _states_by_subject(demo: Demo, notation: str) -> dict[str, str]:
@@ -174,29 +174,20 @@ def test_a_clerks_cancel_during_the_send_asks_no_recall(
     register_agencies(rt)
     doc_id, delivery_id, _key = _dispatched_to_peer(demo, state="queued")
 
-    class CancelDuringSend:
-        def __init__(self, inner: Any) -> None:
-            self.inner = inner
-
-        def __getattr__(self, name: str) -> Any:
-            return getattr(self.inner, name)
-
-        def send_edoc(self, *args: Any, **kw: Any) -> Any:
-            result = self.inner.send_edoc(*args, **kw)
-            r = client.post(
-                f"/api/v1/documents/{doc_id}/deliveries/{delivery_id}/actions",
-                headers=api("vanthu.tw"),
-                json={"action": "cancel"},
-            )
-            assert r.status_code == 200, r.get_json()
-            return result
+    def cancel() -> None:  # the clerk's cancel lands while the package is on its way
+        r = client.post(
+            f"/api/v1/documents/{doc_id}/deliveries/{delivery_id}/actions",
+            headers=api("vanthu.tw"),
+            json={"action": "cancel"},
+        )
+        assert r.status_code == 200, r.get_json()
 
     with client_for(sim.url, SYSTEM_B, SECRET_B) as peer:
         peer.register_agency(PEER, "Sở Thử nghiệm")
         ours = axis_client(rt.settings)
         assert ours is not None
         with ours:
-            assert send_queued(rt.uow, CancelDuringSend(ours)) == 1
+            assert send_queued(rt.uow, DuringSend(ours, cancel)) == 1
         send_to_axis(rt)
     with demo.factory() as s:
         revokes = s.scalars(

@@ -222,7 +222,17 @@ def _status(code: str, document_id: str, *, sender: str = PEER) -> bytes:
 
 def _sent_to_peer(demo: Demo) -> tuple[uuid.UUID, str]:
     """An outgoing document of the central committee that left through the axis to PEER (the
-    rows ``send_queued`` leaves): its delivery id and DocumentId."""
+    rows ``send_queued`` leaves, PEER's 01 taken in): its delivery id and DocumentId."""
+    _doc_id, delivery_id, key = to_peer(demo, doc_state="issued", status="01")
+    return delivery_id, key
+
+
+def to_peer(
+    demo: Demo, *, doc_state: str = "dispatched", state: str = "sent", status: str | None = None
+) -> tuple[uuid.UUID, uuid.UUID, str]:
+    """An outgoing document of the central committee in ``doc_state`` with a delivery to PEER
+    through the axis in ``state`` (``sent``: with the rows ``send_queued`` leaves) showing
+    ``status``: (document id, delivery id, DocumentId)."""
     from docflow.models import Delivery
 
     key = f"{TW},2026/11/20,60/KH-MTTW"
@@ -231,7 +241,7 @@ def _sent_to_peer(demo: Demo) -> tuple[uuid.UUID, str]:
         doc = Document(
             organization_id=org_id,
             direction="outgoing",
-            state="issued",
+            state=doc_state,
             doc_type="KH",
             subject="Kế hoạch tổ chức hội nghị",
             source="internal",
@@ -246,27 +256,44 @@ def _sent_to_peer(demo: Demo) -> tuple[uuid.UUID, str]:
             recipient_code=PEER,
             recipient_name="Sở Thử nghiệm",
             channel="axis",
-            state="sent",
-            status_code="01",
-            status_text="Đã đến",
-            status_seq=1,
+            state=state,
+            status_code=status,
+            status_text="Đã đến" if status == "01" else None,
+            status_seq=1 if status else 0,
         )
         s.add(delivery)
-        s.add(
-            ExchangeMessage(
-                direction="out",
-                kind="edoc",
-                organization_id=org_id,
-                key=key,
-                status_code="",
-                channel="axis",
-                peer_code=PEER,
-                document_id=doc.id,
-                state="sent",
+        if state == "sent":
+            s.add(
+                ExchangeMessage(
+                    direction="out",
+                    kind="edoc",
+                    organization_id=org_id,
+                    key=key,
+                    status_code="",
+                    channel="axis",
+                    peer_code=PEER,
+                    document_id=doc.id,
+                    state="sent",
+                )
             )
-        )
         s.commit()
-        return delivery.id, key
+        return doc.id, delivery.id, key
+
+
+class DuringSend:
+    """Our axis client, with ``click`` (a clerk's action) landing while each package is on its
+    way: after the axis took it, before the exchange records that it left."""
+
+    def __init__(self, inner: Any, click: Any) -> None:
+        self.inner, self.click = inner, click
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.inner, name)
+
+    def send_edoc(self, *args: Any, **kw: Any) -> Any:
+        result = self.inner.send_edoc(*args, **kw)
+        self.click()
+        return result
 
 
 def _delivery(demo: Demo, delivery_id: uuid.UUID) -> tuple[str | None, list[str]]:

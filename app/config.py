@@ -56,6 +56,10 @@ class Settings:
     # Added: how often the directory of external organisations is read (DHTN_AXIS_DIRECTORY_SECONDS;
     # also at worker start).
     axis_directory_seconds: float = 24 * 3600.0
+    # Added: how long a received revocation, update or replacement naming a document not here
+    # yet is left on the axis for its document to come (DHTN_AXIS_WAIT_SECONDS) before it is
+    # refused (16 / 02): the axis promises no order.
+    axis_wait_seconds: float = 900.0
     demo_password: str | None = None
     demo_suffix: str = "Z01"
     # `dhtn demo seed` / first `dhtn run` also add a fortnight of work (DHTN_DEMO_ACTIVITY=off: not).
@@ -189,6 +193,7 @@ class Settings:
             axis_poll_seconds=_seconds(env.get("DHTN_AXIS_POLL_SECONDS"), 60.0),
             axis_send_seconds=_seconds(env.get("DHTN_AXIS_SEND_SECONDS"), 30.0),
             axis_directory_seconds=_seconds(env.get("DHTN_AXIS_DIRECTORY_SECONDS"), 86400.0),
+            axis_wait_seconds=_seconds(env.get("DHTN_AXIS_WAIT_SECONDS"), 900.0),
             demo_password=env.get("DHTN_DEMO_PASSWORD") or None,
             demo_suffix=env.get("DHTN_DEMO_SUFFIX") or "Z01",
             demo_activity=(env.get("DHTN_DEMO_ACTIVITY") or "on").strip().lower()

@@ -37,7 +37,10 @@ def poll_axis(rt: Runtime) -> int:
     if client is None:
         return 0
     with client, counted("received") as moved:
-        moved.append(receive_from_axis(rt.uow, client) + receive_statuses(rt.uow, client))
+        wait = dt.timedelta(seconds=rt.settings.axis_wait_seconds)
+        moved.append(
+            receive_from_axis(rt.uow, client, wait=wait) + receive_statuses(rt.uow, client)
+        )
     return moved[0]
 
 

@@ -16,12 +16,13 @@ import uuid
 from collections.abc import Callable
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
+from sqlalchemy.exc import IntegrityError
 
 from docflow.errors import DomainError
 from docflow.incoming.states import STATUS_CODE, IncomingState
 from docflow.models import Document, Organization
-from docflow.models.exchange import ExchangeMessage
+from docflow.models.exchange import AxisWaitingPackage, ExchangeMessage
 from docflow.outbox import Handlers
 from docflow.outgoing.dispatch import TOPIC_STATE_CHANGED
 from docflow.uow import UnitOfWork
@@ -42,26 +43,38 @@ log = logging.getLogger(__name__)
 STATUS_TOPIC = "interop.send_status"
 # Refusals of a package acting on a document we do not have (yet).
 WAITS_FOR_ITS_DOCUMENT = frozenset({"revoke_unknown", "update_unknown"})
+# How long such a package is left on the axis for its document (DHTN_AXIS_WAIT_SECONDS).
+WAIT_FOR_DOCUMENT = dt.timedelta(minutes=15)
 
 
-def receive_from_axis(uow_factory: Callable[[], UnitOfWork], client: AxisClient) -> int:
+def receive_from_axis(
+    uow_factory: Callable[[], UnitOfWork],
+    client: AxisClient,
+    *,
+    wait: dt.timedelta = WAIT_FOR_DOCUMENT,
+) -> int:
     """One polling round; returns how many packages became (or already were) documents.
 
-    The axis lists packages in no promised order: a revocation, update or replacement naming a
+    The axis lists packages in no promised order. A revocation, update or replacement naming a
     document we do not have is tried again after the round's other packages (its document may
-    come later in the list), and when a package of the same sender was left for the next round
-    (its download failed, or importing it failed on our side) it waits for that round too,
-    rather than being refused (16, then 15 once the document came)."""
+    come later in the list). When a package of the same sender was left for the next round (its
+    download failed, or importing it failed on our side) it waits for that round too. Otherwise
+    it is left on the axis for ``wait`` from the round that first listed it (its document may
+    come rounds later), and refused (16, or 02 for an update) only then: before, it was refused
+    at once, and the sender heard 16, then 15 once the document came, or the document stayed
+    live."""
     done = 0
     held_back: set[str] = set()  # senders with a package left for the next round
     later: list[EdocInfo] = []
-    for item in client.get_received_list("edoc"):
-        outcome = _receive_one(uow_factory, client, item, held_back, last_try=False)
+    listed = client.get_received_list("edoc")
+    waiting = _waiting(uow_factory(), [item.doc_id for item in listed])
+    for item in listed:
+        outcome = _receive_one(uow_factory, client, item, held_back, waiting, last_try=False)
         if outcome is None:
             later.append(item)
         done += outcome or 0
     for item in later:
-        done += _receive_one(uow_factory, client, item, held_back, last_try=True) or 0
+        done += _receive_one(uow_factory, client, item, held_back, waiting, wait=wait) or 0
     return done
 
 
@@ -70,12 +83,17 @@ def _receive_one(
     client: AxisClient,
     item: EdocInfo,
     held_back: set[str],
+    waiting: set[str],
     *,
-    last_try: bool,
+    last_try: bool = True,
+    wait: dt.timedelta = WAIT_FOR_DOCUMENT,
 ) -> int | None:
     """One listed package: 1 when it became (or already was) a document, 0 when refused or
-    left for the next round, None when it names a document not here yet (to try again after
-    the round's others, unless ``last_try``)."""
+    left for a later round, None when it names a document not here yet (to try again after
+    the round's others, unless ``last_try``). ``waiting``: the listed packages that waited in
+    an earlier round (their row goes once they are taken in; a refused one keeps it, so that
+    the axis listing it again, as it lists every package not acknowledged ``done``, refuses it
+    at once instead of waiting again)."""
     sender = item.from_code.strip()
     with tempfile.TemporaryFile() as sink:
         try:
@@ -95,11 +113,15 @@ def _receive_one(
                 axis_to=item.to,
             )
         except DomainError as exc:
-            if exc.code in WAITS_FOR_ITS_DOCUMENT and not last_try:
-                return None
-            if exc.code in WAITS_FOR_ITS_DOCUMENT and sender in held_back:
-                log.info("package %s waits for a package before it: %s", item.doc_id, exc.code)
-                return 0
+            if exc.code in WAITS_FOR_ITS_DOCUMENT:
+                if not last_try:
+                    return None
+                if sender in held_back:
+                    log.info("package %s waits for a package before it: %s", item.doc_id, exc.code)
+                    return 0
+                if _keeps_waiting(uow_factory(), item, exc.code, wait):
+                    log.info("package %s waits for its document: %s", item.doc_id, exc.code)
+                    return 0
             log.warning("package %s refused: %s %s", item.doc_id, exc.code, exc.message)
             if isinstance(exc, PackageRefusedError):
                 _answer_refusal(uow_factory, client, exc, item.doc_id)
@@ -115,7 +137,61 @@ def _receive_one(
         if result.created:
             queue_status(uow_factory(), result.document.id, IncomingState.ARRIVED)
     client.update_status(item.doc_id, "done")
+    _done_waiting(uow_factory, item.doc_id, waiting)
     return 1
+
+
+def _waiting(uow: UnitOfWork, listed: list[str]) -> set[str]:
+    """Which of the listed packages waited in an earlier round (one read per round)."""
+    if not listed:
+        return set()
+    with uow:
+        return set(
+            uow.session.scalars(
+                select(AxisWaitingPackage.axis_doc_id).where(
+                    AxisWaitingPackage.axis_doc_id.in_(listed)
+                )
+            )
+        )
+
+
+def _keeps_waiting(uow: UnitOfWork, item: EdocInfo, reason: str, wait: dt.timedelta) -> bool:
+    """Whether a package naming a document not here yet is left on the axis this round: it
+    is, until ``wait`` has passed since the round that first listed it."""
+    with uow:
+        s = uow.session
+        row = s.get(AxisWaitingPackage, item.doc_id, with_for_update=True)
+        now = uow.now()
+        if row is None:
+            row = AxisWaitingPackage(
+                axis_doc_id=item.doc_id[:128],
+                sender=item.from_code.strip()[:64],
+                reason=reason[:64],
+                first_seen_at=now,
+                last_seen_at=now,
+                rounds=1,
+            )
+            s.add(row)
+        else:
+            row.last_seen_at, row.rounds, row.reason = now, row.rounds + 1, reason[:64]
+        keep = now - row.first_seen_at < wait
+        try:
+            uow.commit()
+        except IntegrityError:  # another poller recorded it first this very moment
+            uow.rollback()
+            return wait > dt.timedelta(0)
+        return keep
+
+
+def _done_waiting(uow_factory: Callable[[], UnitOfWork], doc_id: str, waiting: set[str]) -> None:
+    """The package is taken in (its document came): it no longer waits."""
+    if doc_id not in waiting:
+        return
+    with uow_factory() as uow:
+        uow.session.execute(
+            delete(AxisWaitingPackage).where(AxisWaitingPackage.axis_doc_id == doc_id)
+        )
+        uow.commit()
 
 
 def _answer_refusal(

@@ -15,7 +15,7 @@ from docflow.models.dossiers import (
     FilePlanHeading,
     FilePlanItem,
 )
-from docflow.models.exchange import ExchangeMessage
+from docflow.models.exchange import AxisWaitingPackage, ExchangeMessage
 from docflow.models.feedback import FeedbackFile, FeedbackItem, FeedbackSettings, FeedbackTrailEntry
 from docflow.models.identity import (
     ApiToken,
@@ -59,6 +59,7 @@ __all__ = [
     "AuditEntry",
     "AuditPendingRead",
     "AxisRegistration",
+    "AxisWaitingPackage",
     "Base",
     "Change",
     "Delegation",

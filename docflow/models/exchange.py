@@ -51,3 +51,21 @@ class ExchangeMessage(IdMixin, Base):
         Index("ix_exchange_messages_document_id", "document_id"),
         Index("ix_exchange_messages_state", "state", "updated_at"),
     )
+
+
+class AxisWaitingPackage(Base):
+    """A package from the axis that names a document we do not have yet (a revocation, an
+    update, a replacement), left on the axis for later rounds: the axis promises no order, so
+    its document may come a round or more after it. Refused (16 / 02) once it has waited
+    ``DHTN_AXIS_WAIT_SECONDS`` since ``first_seen_at``. The row goes when the package is taken
+    in; a refused package keeps it (the axis lists a package acknowledged ``fail`` again, and
+    it is then refused at once, not left to wait a second time)."""
+
+    __tablename__ = "axis_waiting_packages"
+
+    axis_doc_id: Mapped[str] = mapped_column(String(128), primary_key=True)
+    sender: Mapped[str] = mapped_column(String(64))
+    reason: Mapped[str] = mapped_column(String(64))  # the refusal it would get now
+    first_seen_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    last_seen_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    rounds: Mapped[int] = mapped_column(default=1)

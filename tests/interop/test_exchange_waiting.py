@@ -1,0 +1,145 @@
+"""A revocation, update or replacement the axis lists a round or more before the document it
+names: left on the axis for ``DHTN_AXIS_WAIT_SECONDS`` (its document may come later; the axis
+promises no order), refused only once it has waited that long. Hand-written packages through
+the axis simulator, on PostgreSQL; the clock of the polling job is moved, not slept."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from sqlalchemy import func, select
+
+from docflow.db import utcnow
+from docflow.models import Document
+from docflow.models.exchange import AxisWaitingPackage, ExchangeMessage
+from tests.conftest import Demo
+from tests.interop.conftest import SECRET_B, SYSTEM_B, Sim, client_for
+from tests.interop.test_axis_exchange import _wire
+from tests.interop.test_exchange_crossings import _answers, _bussiness, _copies, _did
+from tests.interop.test_review_attacks import PEER, TW, package
+
+
+class Clock:
+    """The polling job's clock, moved by the test."""
+
+    def __init__(self) -> None:
+        self.ahead = dt.timedelta(0)
+
+    def __call__(self) -> dt.datetime:
+        return utcnow() + self.ahead
+
+
+@pytest.fixture
+def rt(app: Any, sim: Sim) -> Iterator[Any]:
+    from app.exchange import register_agencies
+
+    wired = _wire(app, sim)
+    before = wired.clock
+    wired.clock = Clock()
+    register_agencies(wired)
+    try:
+        yield wired
+    finally:
+        wired.clock = before
+
+
+def _waiting(demo: Demo) -> list[tuple[str, int]]:
+    with demo.factory() as s:
+        return [(w.sender, w.rounds) for w in s.scalars(select(AxisWaitingPackage)).all()]
+
+
+def _counts(demo: Demo) -> tuple[int, int]:
+    with demo.factory() as s:
+        return (
+            s.scalar(select(func.count()).select_from(Document)) or 0,
+            s.scalar(select(func.count()).select_from(ExchangeMessage)) or 0,
+        )
+
+
+def test_a_revocation_listed_rounds_before_its_document_recalls_it(
+    rt: Any, demo: Demo, sim: Sim
+) -> None:
+    """Before: the revocation, alone on the axis this round, named a document we did not have:
+    answered 16 "recall refused" and acknowledged; the document came next round and stayed
+    live here while its sender had been told the recall was refused."""
+    from app.exchange import poll_axis
+
+    revoke = package(
+        sender=PEER, number="91", document_id=_did("91"), trace=_bussiness(1, _did("90"))
+    )
+    original = package(sender=PEER, number="90", document_id=_did("90"))
+    with client_for(sim.url, SYSTEM_B, SECRET_B) as peer:
+        peer.register_agency(PEER, "Sở Thử nghiệm")
+        peer.send_edoc(revoke, [TW], from_code=PEER)
+        before = _counts(demo)
+        assert poll_axis(rt) == 0
+        rt.clock.ahead = dt.timedelta(minutes=5)
+        assert poll_axis(rt) == 0  # listed again: it was left on the axis
+        assert _answers(peer) == []
+        assert _counts(demo) == before  # nothing taken in, nothing refused
+        assert _waiting(demo) == [(PEER, 2)]
+        peer.send_edoc(original, [TW], from_code=PEER)
+        assert poll_axis(rt) == 2
+        answers = _answers(peer)
+    assert _copies(demo, "90/SNV-VP") == ["recalled"]
+    assert ("15", _did("90")) in answers and ("16", _did("90")) not in answers, answers
+    assert _waiting(demo) == []
+
+
+@pytest.mark.parametrize(("kind", "answer"), [(1, "16"), (2, "16"), (3, "16")])
+def test_a_package_naming_a_document_never_sent_is_refused_once_it_has_waited(
+    rt: Any, demo: Demo, sim: Sim, kind: int, answer: str
+) -> None:
+    """A revocation (1), update (2) or replacement (3) of a document that never comes is not
+    left on the axis for ever: refused with its status once ``DHTN_AXIS_WAIT_SECONDS`` (15
+    minutes by default) have passed since the round that first listed it, acknowledged
+    ``fail``, answered once (the axis lists it again: refused at once, not answered twice),
+    and nothing here changed."""
+    from app.exchange import poll_axis
+
+    acting = package(
+        sender=PEER, number="93", document_id=_did("93"), trace=_bussiness(kind, _did("92"))
+    )
+    with client_for(sim.url, SYSTEM_B, SECRET_B) as peer:
+        peer.register_agency(PEER, "Sở Thử nghiệm")
+        peer.send_edoc(acting, [TW], from_code=PEER)
+        before = _counts(demo)
+        poll_axis(rt)
+        rt.clock.ahead = dt.timedelta(minutes=14, seconds=59)
+        poll_axis(rt)
+        assert _answers(peer) == []
+        assert _waiting(demo) == [(PEER, 2)]
+        rt.clock.ahead = dt.timedelta(minutes=15, seconds=1)
+        assert poll_axis(rt) == 0
+        refused = _answers(peer)
+        assert poll_axis(rt) == 0  # listed again: refused at once, not answered again
+        again = _answers(peer)
+    assert [code for code, _ in refused] == [answer], refused
+    assert refused[0][1] == _did("92")
+    assert again == refused
+    assert _waiting(demo) == [(PEER, 4)]  # kept: listed again, it is refused at once
+    documents, messages = _counts(demo)
+    assert documents == before[0]
+    assert messages == before[1] + 1  # the refusal, logged once
+
+
+def test_the_wait_is_the_operators(app: Any, rt: Any, demo: Demo, sim: Sim) -> None:
+    """``DHTN_AXIS_WAIT_SECONDS`` sets it: at 60 s, a revocation of a document that never
+    comes is refused on the round after a minute."""
+    from app.exchange import poll_axis
+
+    rt.settings = rt.settings.with_overrides(axis_wait_seconds=60.0)
+    revoke = package(
+        sender=PEER, number="95", document_id=_did("95"), trace=_bussiness(1, _did("94"))
+    )
+    with client_for(sim.url, SYSTEM_B, SECRET_B) as peer:
+        peer.register_agency(PEER, "Sở Thử nghiệm")
+        peer.send_edoc(revoke, [TW], from_code=PEER)
+        poll_axis(rt)
+        assert _answers(peer) == []
+        rt.clock.ahead = dt.timedelta(seconds=61)
+        poll_axis(rt)
+        assert [code for code, _ in _answers(peer)] == ["16"]

@@ -26,6 +26,7 @@ from docflow.models.outgoing import Delivery, DeliveryEvent
 from docflow.outgoing import axis_deliveries, dispatch
 from docflow.uow import UnitOfWork
 from interop.axis_client import AxisClient
+from interop.axis_results import SentEdoc
 from interop.directory import register_due
 from interop.edxml.codes import (
     BussinessDocType,
@@ -47,7 +48,13 @@ from interop.edxml.model import (
     parse_document_id,
 )
 from interop.edxml.parse import parse_status
-from interop.errors import AxisAuthError, AxisError, InteropError
+from interop.errors import (
+    AxisAuthError,
+    AxisError,
+    AxisProtocolError,
+    AxisUnavailableError,
+    InteropError,
+)
 from interop.package_signatures import signed_package_bytes
 
 log = logging.getLogger(__name__)
@@ -224,36 +231,69 @@ def send_queued(
         except AxisError as exc:
             reason, again = _refusal(exc, package.from_.organ_id, d.recipient_code)
             log.warning("delivery %s not sent (%s): %s", d.id, exc.code, exc.message)
+            if isinstance(exc, UNANSWERED):
+                _record_sent(uow_factory(), d, package.document_id, None)
             if again:
                 axis_deliveries.record_axis_retry(uow_factory(), d.id, reason, base=retry_base)
             else:
                 axis_deliveries.record_axis_failure(uow_factory(), d.id, reason)
             continue
-        uow = uow_factory()
-        with uow:
-            doc = uow.session.get_one(Document, d.document_id)
-            if _first_send(uow, doc.organization_id, package.document_id, d.recipient_code):
-                uow.session.add(
-                    ExchangeMessage(
-                        direction="out",
-                        kind="edoc",
-                        organization_id=doc.organization_id,
-                        key=package.document_id,
-                        status_code="",
-                        channel="axis",
-                        peer_code=d.recipient_code,
-                        document_id=doc.id,
-                        axis_doc_id=result.doc_id,
-                        sha256=result.sha256,
-                        state="sent",
-                        created_at=uow.now(),
-                        updated_at=uow.now(),
-                    )
-                )
-            uow.commit()
+        _record_sent(uow_factory(), d, package.document_id, result)
         axis_deliveries.record_axis_sent(uow_factory(), d.id)
         sent += 1
     return sent
+
+
+# A send that ended without the axis's answer (a timeout, a dropped connection, a 5xx, an
+# answer we could not read: the client's own retries included): the axis may hold the package.
+UNANSWERED = (AxisUnavailableError, AxisProtocolError)
+UNCONFIRMED = "unconfirmed"
+
+
+def _record_sent(uow: UnitOfWork, d: Delivery, key: str, result: SentEdoc | None) -> None:
+    """Log the package sent to the delivery's recipient (``result``: the axis took it), or
+    ``unconfirmed`` (None: it may have). Either way the recipient's statuses about it are
+    matched to the delivery, and a recall of the document sends the revocation
+    (:func:`send_revocations`), not only a cancel: a package the axis took before its answer
+    was lost would otherwise stay live at the recipient. A later send that succeeds confirms
+    the row."""
+    assert d.recipient_code is not None
+    with uow:
+        doc = uow.session.get_one(Document, d.document_id)
+        row = uow.session.scalars(
+            select(ExchangeMessage).where(
+                ExchangeMessage.direction == "out",
+                ExchangeMessage.kind == "edoc",
+                ExchangeMessage.organization_id == doc.organization_id,
+                ExchangeMessage.key == key,
+                ExchangeMessage.status_code == "",
+                ExchangeMessage.peer_code == d.recipient_code,
+            )
+        ).first()
+        if row is None:
+            row = ExchangeMessage(
+                direction="out",
+                kind="edoc",
+                organization_id=doc.organization_id,
+                key=key,
+                status_code="",
+                channel="axis",
+                peer_code=d.recipient_code,
+                document_id=doc.id,
+                state=UNCONFIRMED,
+                created_at=uow.now(),
+                updated_at=uow.now(),
+            )
+            uow.session.add(row)
+        elif result is None or row.state != UNCONFIRMED:
+            return  # already logged (the first send's row is kept)
+        if result is not None:
+            row.state, row.axis_doc_id, row.sha256 = "sent", result.doc_id, result.sha256
+            row.updated_at = uow.now()
+        else:
+            uow.session.flush()
+            axis_deliveries.recall_if_cancelled(uow, d.id)
+        uow.commit()
 
 
 def _organization_of(uow: UnitOfWork, document_id: uuid.UUID) -> uuid.UUID:
@@ -344,22 +384,6 @@ def send_revocations(uow_factory: Callable[[], UnitOfWork], client: AxisClient) 
             uow.commit()
         sent += 1
     return sent
-
-
-def _first_send(uow: UnitOfWork, org_id: uuid.UUID, key: str, peer: str) -> bool:
-    return (
-        uow.session.scalars(
-            select(ExchangeMessage.id).where(
-                ExchangeMessage.direction == "out",
-                ExchangeMessage.kind == "edoc",
-                ExchangeMessage.organization_id == org_id,
-                ExchangeMessage.key == key,
-                ExchangeMessage.status_code == "",
-                ExchangeMessage.peer_code == peer,
-            )
-        ).first()
-        is None
-    )
 
 
 # What a recipient sends back about a document we sent it (DOMAIN.md §7); 13 is the sender's.

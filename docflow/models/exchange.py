@@ -32,7 +32,9 @@ class ExchangeMessage(IdMixin, Base):
     document_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("documents.id"))
     axis_doc_id: Mapped[str | None] = mapped_column(String(128))
     sha256: Mapped[str | None] = mapped_column(String(64))
-    state: Mapped[str] = mapped_column(String(16))  # received | queued | sent | failed
+    # received | queued | sent | failed; an outgoing package whose send ended without the
+    # axis's answer (it may have left) is "unconfirmed" until a later send is answered.
+    state: Mapped[str] = mapped_column(String(16))
     attempts: Mapped[int] = mapped_column(default=0)
     last_error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)

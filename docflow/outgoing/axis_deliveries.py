@@ -135,6 +135,15 @@ def record_axis_sent(uow: UnitOfWork, delivery_id: uuid.UUID) -> None:
         uow.commit()
 
 
+def recall_if_cancelled(uow: UnitOfWork, delivery_id: uuid.UUID) -> None:
+    """In the exchange's transaction that logs a send ended without the axis's answer (it may
+    have left): a recall that cancelled the delivery meanwhile, before the log said so, asks
+    the recipient to recall it now (13), so that the revocation leaves."""
+    d = _lock(uow, delivery_id)
+    if d is not None and d.state == Q.CANCELLED.value and d.status_code is None:
+        _recall_after_sending(uow, d)
+
+
 def _recall_after_sending(uow: UnitOfWork, d: Delivery) -> None:
     doc = uow.session.get_one(Document, d.document_id)
     if doc.state != OutgoingState.RECALLED.value:

@@ -7,7 +7,9 @@
   become the delivery's status.
 * External recipients wait in the delivery queue (``channel="axis"``, ``state="queued"``),
   urgent documents first (:func:`queued_axis_deliveries`), for the exchange to send them.
-* Recall: deliveries not yet made are cancelled; made ones get status 13 and, internally, the
+* Recall: deliveries not yet made are cancelled (an external one whose send ended without the
+  axis's answer, which may therefore have left, also gets 13: :func:`maybe_sent`); made ones get
+  status 13 and, internally, the
   recipient's document moves to ``recalled`` in any state (the Front's own installation enforces
   the sender's recall: open assignments are cancelled, the register entry and the trail stay,
   the recipient sees it as "Đã thu hồi" with the reason) and answers 15. The 13 stays what the
@@ -33,7 +35,7 @@ from docflow.actors import Actor
 from docflow.documents import access, trail
 from docflow.errors import NotFoundError, ValidationError
 from docflow.incoming.states import STATUS_CODE, AssignmentState, IncomingState
-from docflow.models import Delivery, DeliveryEvent, Document
+from docflow.models import Delivery, DeliveryEvent, Document, ExchangeMessage
 from docflow.outbox import Handlers
 from docflow.outgoing.queries import queue_priority
 from docflow.outgoing.states import STATUS_LABELS, DeliveryState
@@ -305,7 +307,11 @@ def recall_deliveries(uow: UnitOfWork, doc: Document, reason: str) -> dict[str, 
         if d.state in (Q.QUEUED.value, Q.FAILED.value, Q.PLANNED.value):
             d.state = Q.CANCELLED.value
             d.updated_at = uow.now()
-            cancelled += 1
+            if maybe_sent(uow, d):
+                ask_recall(uow, d, reason)  # the axis may hold it: the revocation leaves too
+                asked += 1
+            else:
+                cancelled += 1
         elif d.state == Q.SENT.value and d.status_code != "02":
             ask_recall(uow, d, reason)
             asked += 1
@@ -317,6 +323,25 @@ def recall_deliveries(uow: UnitOfWork, doc: Document, reason: str) -> dict[str, 
                 )
             # External: the exchange sends the revocation (BussinessDocType 1) from status 13.
     return {"cancelled": cancelled, "asked": asked}
+
+
+def maybe_sent(uow: UnitOfWork, d: Delivery) -> bool:
+    """Whether an external delivery that did not leave for sure may have: an attempt ended
+    without the axis's answer (a timeout, a dropped connection), so the exchange logged its
+    package as sent ``unconfirmed`` (interop.outbox)."""
+    if d.channel != "axis" or not d.recipient_code:
+        return False
+    return (
+        uow.session.scalars(
+            select(ExchangeMessage.id).where(
+                ExchangeMessage.direction == "out",
+                ExchangeMessage.kind == "edoc",
+                ExchangeMessage.document_id == d.document_id,
+                ExchangeMessage.peer_code == d.recipient_code,
+            )
+        ).first()
+        is not None
+    )
 
 
 def recall_internal(uow: UnitOfWork, payload: dict[str, Any]) -> None:

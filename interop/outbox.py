@@ -163,6 +163,13 @@ def _refusal(exc: AxisError, sender: str, recipient: str) -> tuple[str, bool]:
     """A refused send in Vietnamese for the clerk, and whether trying again may succeed."""
     axis_code = str(exc.details.get("axis_code") or "")
     said = f" (trục liên thông: {exc.message})" if exc.message else ""
+    if isinstance(exc, UNANSWERED):
+        return (
+            f"Trục liên thông không trả lời{said}: gói tin có thể đã đến nơi nhận; sẽ tự động"
+            " gửi lại (nơi nhận không nhận trùng). Nếu thu hồi văn bản, yêu cầu thu hồi cũng"
+            " được gửi tới nơi nhận này.",
+            True,
+        )
     if exc.retryable:
         return f"Trục liên thông tạm thời không truy cập được{said}; sẽ tự động gửi lại.", True
     if _sender_unknown(exc):

@@ -102,6 +102,8 @@ def test_a_recall_after_a_send_that_was_never_answered_revokes_it(
         assert len(peer.get_received_list("edoc")) == 1  # it did reach the peer
         assert _out_edoc(demo, doc_id) == [("unconfirmed", False)]
         assert _shown(client, api, doc_id) == [("queued", None, [])]
+        listed = client.get(f"/api/v1/documents/{doc_id}/deliveries", headers=api("vanthu.tw"))
+        assert "có thể đã đến nơi nhận" in listed.get_json()["items"][0]["error"]
         _recall(client, api, doc_id)
         assert _shown(client, api, doc_id) == [("cancelled", "13", ["13"])]
         send_to_axis(rt)

@@ -58,7 +58,7 @@ class Settings:
     axis_directory_seconds: float = 24 * 3600.0
     # Added: how long a received revocation, update or replacement naming a document not here
     # yet is left on the axis for its document to come (DHTN_AXIS_WAIT_SECONDS) before it is
-    # refused (16 / 02): the axis promises no order.
+    # refused (16): the axis promises no order.
     axis_wait_seconds: float = 900.0
     demo_password: str | None = None
     demo_suffix: str = "Z01"

@@ -42,6 +42,7 @@ from pathlib import Path
 from typing import BinaryIO, Literal
 
 import requests
+import urllib3
 
 from interop.axis_auth import format_timestamp, sign
 from interop.axis_results import (
@@ -69,6 +70,7 @@ from interop.errors import (
 MessageType = Literal["edoc", "status"]
 TransportStatus = Literal["done", "fail", "processing"]
 _RETRY_STATUSES = {429, 500, 502, 503, 504}
+_TURNED_AWAY = {429}
 _CHUNK = 256 * 1024
 
 
@@ -237,6 +239,7 @@ class AxisClient:
         json_body: bool = False,
     ) -> requests.Response:
         url = f"{self.base_url}/{call}"
+        reached = False  # whether an attempt may have reached the axis (a send may have left)
         for attempt in range(self.retries + 1):
             headers = sign(
                 {
@@ -256,15 +259,23 @@ class AxisClient:
                         url, data=data, headers=headers, timeout=self.timeout, stream=stream
                     )
             except (requests.ConnectionError, requests.Timeout) as exc:
+                reached = reached or _may_have_reached(exc)
                 if last_try:
-                    raise AxisUnavailableError(call=call, reason=type(exc).__name__) from exc
+                    raise AxisUnavailableError(
+                        call=call, reason=type(exc).__name__, reached=reached
+                    ) from exc
                 self._sleep(self._delay(attempt, None))
                 continue
             if response.status_code in _RETRY_STATUSES:
                 retry_after = response.headers.get("Retry-After")
                 response.close()
+                # "Too many requests" turns the request away; a 5xx may come after the axis
+                # (behind a gateway that gave up waiting) stored what was sent.
+                reached = reached or response.status_code not in _TURNED_AWAY
                 if last_try:
-                    raise AxisUnavailableError(call=call, status=response.status_code)
+                    raise AxisUnavailableError(
+                        call=call, status=response.status_code, reached=reached
+                    )
                 self._sleep(self._delay(attempt, retry_after))
                 continue
             if response.status_code >= 400:
@@ -277,6 +288,17 @@ class AxisClient:
             return min(float(retry_after), self.max_backoff)
         delay = min(self.backoff * 2.0**attempt, self.max_backoff)
         return delay * (0.5 + random.random() / 2)  # jitter, not security
+
+
+def _may_have_reached(exc: requests.RequestException) -> bool:
+    """Whether a request that failed may have reached the axis: not when no connection was
+    made (refused, unreachable, a name not found, the connect timing out); a read timeout or a
+    connection dropped after the request went may have."""
+    if isinstance(exc, requests.ConnectTimeout):
+        return False
+    cause = exc.args[0] if exc.args else None
+    cause = getattr(cause, "reason", cause)  # urllib3's MaxRetryError names what failed
+    return not isinstance(cause, urllib3.exceptions.ConnectTimeoutError)  # NewConnectionError too
 
 
 @contextmanager

@@ -198,7 +198,12 @@ class AxisIntegrityError(AxisError):
 
 
 class AxisUnavailableError(AxisError):
-    """The axis cannot be reached or keeps failing (connection, timeout, 5xx) after retries."""
+    """The axis cannot be reached or keeps failing (connection, timeout, 5xx) after retries.
+    ``details["reached"]``: whether an attempt may have reached the axis (a read timeout, a
+    connection dropped after the request went, a 5xx: a gateway may answer one after the
+    axis stored the package), so that a package sent may have been taken; False when no
+    connection was made or the axis turned it away (429). Unknown (absent) counts as
+    reached."""
 
     code = "axis_unavailable"
     http_status = 503

@@ -45,6 +45,10 @@ STATUS_TOPIC = "interop.send_status"
 WAITS_FOR_ITS_DOCUMENT = frozenset({"revoke_unknown", "update_unknown"})
 # How long such a package is left on the axis for its document (DHTN_AXIS_WAIT_SECONDS).
 WAIT_FOR_DOCUMENT = dt.timedelta(minutes=15)
+# The row of a waiting package the axis no longer lists is forgotten after this.
+FORGET_WAITING = dt.timedelta(days=1)
+# The longest axis message id kept (exchange_messages / axis_waiting_packages.axis_doc_id).
+AXIS_DOC_ID = 128
 
 
 def receive_from_axis(
@@ -57,24 +61,31 @@ def receive_from_axis(
 
     The axis lists packages in no promised order. A revocation, update or replacement naming a
     document we do not have is tried again after the round's other packages (its document may
-    come later in the list). When a package of the same sender was left for the next round (its
-    download failed, or importing it failed on our side) it waits for that round too. Otherwise
-    it is left on the axis for ``wait`` from the round that first listed it (its document may
-    come rounds later), and refused (16, or 02 for an update) only then: before, it was refused
-    at once, and the sender heard 16, then 15 once the document came, or the document stayed
-    live."""
+    come later in the list), then left on the axis for ``wait`` from the round that first
+    listed it (its document may come rounds later: the axis had not listed it yet, its
+    download failed, importing it failed on our side) and refused (16) only then. The axis
+    lists a package acknowledged ``fail`` again: while its document has not come it is refused
+    at once (not answered twice: :func:`interop.inbox.record_refusal`), and if the document
+    comes after all, it is taken in then (a late revocation still recalls its document, and
+    the sender hears 15 after the 16)."""
     done = 0
-    held_back: set[str] = set()  # senders with a package left for the next round
     later: list[EdocInfo] = []
-    listed = client.get_received_list("edoc")
+    listed: list[EdocInfo] = []
+    for item in client.get_received_list("edoc"):
+        if len(item.doc_id) > AXIS_DOC_ID:
+            # Not a message id this installation can log (nor an axis's): refused unread.
+            log.warning("package %.40r… refused: its axis id is too long", item.doc_id)
+            client.update_status(item.doc_id, "fail")
+            continue
+        listed.append(item)
     waiting = _waiting(uow_factory(), [item.doc_id for item in listed])
     for item in listed:
-        outcome = _receive_one(uow_factory, client, item, held_back, waiting, last_try=False)
+        outcome = _receive_one(uow_factory, client, item, waiting, last_try=False)
         if outcome is None:
             later.append(item)
         done += outcome or 0
     for item in later:
-        done += _receive_one(uow_factory, client, item, held_back, waiting, wait=wait) or 0
+        done += _receive_one(uow_factory, client, item, waiting, wait=wait) or 0
     return done
 
 
@@ -82,7 +93,6 @@ def _receive_one(
     uow_factory: Callable[[], UnitOfWork],
     client: AxisClient,
     item: EdocInfo,
-    held_back: set[str],
     waiting: set[str],
     *,
     last_try: bool = True,
@@ -91,16 +101,12 @@ def _receive_one(
     """One listed package: 1 when it became (or already was) a document, 0 when refused or
     left for a later round, None when it names a document not here yet (to try again after
     the round's others, unless ``last_try``). ``waiting``: the listed packages that waited in
-    an earlier round (their row goes once they are taken in; a refused one keeps it, so that
-    the axis listing it again, as it lists every package not acknowledged ``done``, refuses it
-    at once instead of waiting again)."""
-    sender = item.from_code.strip()
+    an earlier round (their row goes once they are taken in)."""
     with tempfile.TemporaryFile() as sink:
         try:
             client.download_edoc(item.doc_id, sink)
         except AxisError:
             log.exception("download of %s failed; retried next round", item.doc_id)
-            held_back.add(sender)
             return 0
         sink.seek(0)
         try:
@@ -116,9 +122,6 @@ def _receive_one(
             if exc.code in WAITS_FOR_ITS_DOCUMENT:
                 if not last_try:
                     return None
-                if sender in held_back:
-                    log.info("package %s waits for a package before it: %s", item.doc_id, exc.code)
-                    return 0
                 if _keeps_waiting(uow_factory(), item, exc.code, wait):
                     log.info("package %s waits for its document: %s", item.doc_id, exc.code)
                     return 0
@@ -131,7 +134,6 @@ def _receive_one(
             # Our fault, not the package's (or a case nobody foresaw): it stays on the axis
             # for the next round, and the packages after it are not held up.
             log.exception("package %s not imported; retried next round", item.doc_id)
-            held_back.add(sender)
             return 0
     for result in results:
         if result.created:
@@ -142,45 +144,61 @@ def _receive_one(
 
 
 def _waiting(uow: UnitOfWork, listed: list[str]) -> set[str]:
-    """Which of the listed packages waited in an earlier round (one read per round)."""
-    if not listed:
-        return set()
+    """Which of the listed packages waited in an earlier round (one read per round). Rows of
+    packages the axis no longer lists go a day after they were last seen."""
     with uow:
-        return set(
-            uow.session.scalars(
+        s = uow.session
+        s.execute(
+            delete(AxisWaitingPackage).where(
+                AxisWaitingPackage.last_seen_at < uow.now() - FORGET_WAITING,
+                AxisWaitingPackage.axis_doc_id.not_in(listed),
+            )
+        )
+        found = set(
+            s.scalars(
                 select(AxisWaitingPackage.axis_doc_id).where(
                     AxisWaitingPackage.axis_doc_id.in_(listed)
                 )
             )
         )
+        uow.commit()
+        return found
 
 
 def _keeps_waiting(uow: UnitOfWork, item: EdocInfo, reason: str, wait: dt.timedelta) -> bool:
     """Whether a package naming a document not here yet is left on the axis this round: it
-    is, until ``wait`` has passed since the round that first listed it."""
+    is, until ``wait`` has passed since the round that first listed it (a first sighting
+    dated in the future, by a clock set back since, counts from now). Once it has waited, its
+    row is no longer written to."""
     with uow:
         s = uow.session
-        row = s.get(AxisWaitingPackage, item.doc_id, with_for_update=True)
         now = uow.now()
+        row = s.get(AxisWaitingPackage, item.doc_id, with_for_update=True)
         if row is None:
-            row = AxisWaitingPackage(
-                axis_doc_id=item.doc_id[:128],
-                sender=item.from_code.strip()[:64],
-                reason=reason[:64],
-                first_seen_at=now,
-                last_seen_at=now,
-                rounds=1,
+            s.add(
+                AxisWaitingPackage(
+                    axis_doc_id=item.doc_id,
+                    sender=item.from_code.strip()[:64],
+                    reason=reason[:64],
+                    first_seen_at=now,
+                    last_seen_at=now,
+                    rounds=1,
+                )
             )
-            s.add(row)
-        else:
-            row.last_seen_at, row.rounds, row.reason = now, row.rounds + 1, reason[:64]
-        keep = now - row.first_seen_at < wait
-        try:
-            uow.commit()
-        except IntegrityError:  # another poller recorded it first this very moment
-            uow.rollback()
+            try:
+                uow.commit()
+            except IntegrityError:  # another poller recorded it first: its row decides
+                uow.rollback()
+                row = s.get(AxisWaitingPackage, item.doc_id)
+                return row is not None and now - min(row.first_seen_at, now) < wait
             return wait > dt.timedelta(0)
-        return keep
+        first = min(row.first_seen_at, now)
+        if now - first >= wait:
+            return False
+        row.first_seen_at, row.last_seen_at = first, now
+        row.rounds, row.reason = row.rounds + 1, reason[:64]
+        uow.commit()
+        return True
 
 
 def _done_waiting(uow_factory: Callable[[], UnitOfWork], doc_id: str, waiting: set[str]) -> None:

@@ -163,7 +163,7 @@ def _refusal(exc: AxisError, sender: str, recipient: str) -> tuple[str, bool]:
     """A refused send in Vietnamese for the clerk, and whether trying again may succeed."""
     axis_code = str(exc.details.get("axis_code") or "")
     said = f" (trục liên thông: {exc.message})" if exc.message else ""
-    if isinstance(exc, UNANSWERED):
+    if may_have_left(exc):
         return (
             f"Trục liên thông không trả lời{said}: gói tin có thể đã đến nơi nhận; sẽ tự động"
             " gửi lại (nơi nhận không nhận trùng). Nếu thu hồi văn bản, yêu cầu thu hồi cũng"
@@ -238,7 +238,7 @@ def send_queued(
         except AxisError as exc:
             reason, again = _refusal(exc, package.from_.organ_id, d.recipient_code)
             log.warning("delivery %s not sent (%s): %s", d.id, exc.code, exc.message)
-            if isinstance(exc, UNANSWERED):
+            if may_have_left(exc):
                 _record_sent(uow_factory(), d, package.document_id, None)
             if again:
                 axis_deliveries.record_axis_retry(uow_factory(), d.id, reason, base=retry_base)
@@ -251,10 +251,17 @@ def send_queued(
     return sent
 
 
-# A send that ended without the axis's answer (a timeout, a dropped connection, a 5xx, an
-# answer we could not read: the client's own retries included): the axis may hold the package.
-UNANSWERED = (AxisUnavailableError, AxisProtocolError)
 UNCONFIRMED = "unconfirmed"
+
+
+def may_have_left(exc: AxisError) -> bool:
+    """Whether a send that raised ``exc`` may have left all the same: it ended without the
+    axis's answer after reaching it (a read timeout, a connection dropped after the package
+    went, a 5xx; the client's own retries included), or the answer could not be read. Not
+    when no connection was made (the axis down) or the axis said no."""
+    if isinstance(exc, AxisProtocolError):
+        return True
+    return isinstance(exc, AxisUnavailableError) and exc.details.get("reached", True) is not False
 
 
 def _record_sent(uow: UnitOfWork, d: Delivery, key: str, result: SentEdoc | None) -> None:
@@ -298,9 +305,45 @@ def _record_sent(uow: UnitOfWork, d: Delivery, key: str, result: SentEdoc | None
             row.state, row.axis_doc_id, row.sha256 = "sent", result.doc_id, result.sha256
             row.updated_at = uow.now()
         else:
+            # A recall running now either committed before the delivery is locked here (it
+            # saw no row: it only cancelled, and its recall is asked now) or waits for this
+            # transaction and then sees the row.
             uow.session.flush()
-            axis_deliveries.recall_if_cancelled(uow, d.id)
+            axis_deliveries.recall_if_cancelled(uow, axis_deliveries.lock_delivery(uow, d.id))
         uow.commit()
+
+
+def _revocation_refused(
+    uow: UnitOfWork, d: Delivery, key: str, org_id: uuid.UUID, reason: str
+) -> None:
+    with uow:
+        uow.session.add(
+            ExchangeMessage(
+                direction="out",
+                kind="revoke",
+                organization_id=org_id,
+                key=key,
+                status_code="",
+                channel="axis",
+                peer_code=d.recipient_code,
+                document_id=d.document_id,
+                state="failed",
+                last_error=reason[:2000],
+                created_at=uow.now(),
+                updated_at=uow.now(),
+            )
+        )
+        axis_deliveries.record_revocation_refused(uow, d.id, reason)
+        uow.commit()
+
+
+def _confirm(uow: UnitOfWork, row_id: uuid.UUID) -> None:
+    """An unconfirmed package the recipient has spoken of: it left."""
+    with uow:
+        row = uow.session.get(ExchangeMessage, row_id, with_for_update=True)
+        if row is not None and row.state == UNCONFIRMED:
+            row.state, row.updated_at = "sent", uow.now()
+            uow.commit()
 
 
 def _organization_of(uow: UnitOfWork, document_id: uuid.UUID) -> uuid.UUID:
@@ -368,6 +411,9 @@ def send_revocations(uow_factory: Callable[[], UnitOfWork], client: AxisClient) 
             result = client.send_edoc(data, [d.recipient_code])
         except AxisError as exc:
             log.warning("revocation of %s not sent: %s", d.id, exc)
+            why, again = _refusal(exc, base.from_.organ_id, d.recipient_code)
+            if not again:  # refused for good: logged once, not sent again every round
+                _revocation_refused(uow_factory(), d, key, org_id, why)
             continue
         uow = uow_factory()
         with uow:
@@ -448,6 +494,7 @@ def receive_statuses(uow_factory: Callable[[], UnitOfWork], client: AxisClient) 
                 )
             ).first()
             delivery_id = None
+            unconfirmed = out is not None and out.state == UNCONFIRMED
             if out is not None:
                 delivery_id = uow.session.scalars(
                     select(Delivery.id).where(
@@ -462,6 +509,11 @@ def receive_statuses(uow_factory: Callable[[], UnitOfWork], client: AxisClient) 
         ):
             log.warning("status %s ignored: %s answers no recall", item.doc_id, status.status_code)
             delivery_id = None
+        if delivery_id is not None and unconfirmed:
+            # The recipient speaks of the package: the send the axis did not answer did leave.
+            assert out is not None
+            _confirm(uow_factory(), out.id)
+            axis_deliveries.record_axis_sent(uow_factory(), delivery_id)
         if delivery_id is not None:
             dispatch.record_external_status(
                 uow_factory(),

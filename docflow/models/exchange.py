@@ -58,10 +58,11 @@ class ExchangeMessage(IdMixin, Base):
 class AxisWaitingPackage(Base):
     """A package from the axis that names a document we do not have yet (a revocation, an
     update, a replacement), left on the axis for later rounds: the axis promises no order, so
-    its document may come a round or more after it. Refused (16 / 02) once it has waited
-    ``DHTN_AXIS_WAIT_SECONDS`` since ``first_seen_at``. The row goes when the package is taken
-    in; a refused package keeps it (the axis lists a package acknowledged ``fail`` again, and
-    it is then refused at once, not left to wait a second time)."""
+    its document may come a round or more after it. Refused (16) once it has waited
+    ``DHTN_AXIS_WAIT_SECONDS`` since ``first_seen_at``, and from then on refused at once
+    while the axis lists it again (its row is no longer written to). The row goes when the
+    package is taken in (its document came, even late), or a day after the axis last listed
+    it."""
 
     __tablename__ = "axis_waiting_packages"
 

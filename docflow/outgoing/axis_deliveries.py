@@ -28,7 +28,8 @@ from docflow.errors import ConflictError, NotFoundError, PermissionDeniedError, 
 from docflow.models import Delivery, Document, TrailEntry, User, UserRole
 from docflow.notifications import notify
 from docflow.outgoing import policy
-from docflow.outgoing.dispatch import ask_recall
+from docflow.outgoing.dispatch import ANSWERS, ask_recall
+from docflow.outgoing.dispatch import history as dispatch_history
 from docflow.outgoing.states import DeliveryState, OutgoingState
 from docflow.uow import UnitOfWork
 
@@ -68,9 +69,13 @@ def due_axis_deliveries(uow: UnitOfWork, *, limit: int = 50) -> list[Delivery]:
         )
 
 
-def _lock(uow: UnitOfWork, delivery_id: uuid.UUID) -> Delivery | None:
+def lock_delivery(uow: UnitOfWork, delivery_id: uuid.UUID) -> Delivery | None:
+    """The delivery, locked for the caller's transaction and read as it stands now."""
     return uow.session.scalars(
-        select(Delivery).where(Delivery.id == delivery_id).with_for_update()
+        select(Delivery)
+        .where(Delivery.id == delivery_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
     ).one_or_none()
 
 
@@ -80,7 +85,7 @@ def record_axis_retry(
     """Not sent this time; tried again after the backoff (or ``failed`` once the attempts are
     spent). Returns the delivery, or None when it is no longer waiting (cancelled, sent)."""
     with uow:
-        d = _lock(uow, delivery_id)
+        d = lock_delivery(uow, delivery_id)
         if d is None or d.channel != "axis" or d.state != Q.QUEUED.value:
             return None
         d.attempts += 1
@@ -97,7 +102,7 @@ def record_axis_retry(
 def record_axis_failure(uow: UnitOfWork, delivery_id: uuid.UUID, reason: str) -> Delivery | None:
     """Not sent, and sending the same again will not help: ``failed`` with the reason."""
     with uow:
-        d = _lock(uow, delivery_id)
+        d = lock_delivery(uow, delivery_id)
         if d is None or d.channel != "axis" or d.state != Q.QUEUED.value:
             return None
         d.attempts += 1
@@ -121,7 +126,7 @@ def record_axis_sent(uow: UnitOfWork, delivery_id: uuid.UUID) -> None:
     when the document was recalled its recall is asked (13, with the recall's reason), so that
     the exchange sends the revocation (before, nothing did: the recipient kept the document)."""
     with uow:
-        d = _lock(uow, delivery_id)
+        d = lock_delivery(uow, delivery_id)
         if d is None or d.channel != "axis":
             return
         late = d.state == Q.CANCELLED.value
@@ -135,17 +140,19 @@ def record_axis_sent(uow: UnitOfWork, delivery_id: uuid.UUID) -> None:
         uow.commit()
 
 
-def recall_if_cancelled(uow: UnitOfWork, delivery_id: uuid.UUID) -> None:
+def recall_if_cancelled(uow: UnitOfWork, d: Delivery | None) -> None:
     """In the exchange's transaction that logs a send ended without the axis's answer (it may
-    have left): a recall that cancelled the delivery meanwhile, before the log said so, asks
-    the recipient to recall it now (13), so that the revocation leaves."""
-    d = _lock(uow, delivery_id)
-    if d is not None and d.state == Q.CANCELLED.value and d.status_code is None:
+    have left), with the delivery locked (:func:`lock_delivery`) after the log's row was
+    written: a recall that cancelled it meanwhile, before the log said so, asks the recipient
+    to recall it now (13), so that the revocation leaves."""
+    if d is not None and d.state == Q.CANCELLED.value:
         _recall_after_sending(uow, d)
 
 
 def _recall_after_sending(uow: UnitOfWork, d: Delivery) -> None:
-    doc = uow.session.get_one(Document, d.document_id)
+    if d.status_code == "13" or d.status_code in ANSWERS:
+        return  # asked already (the recall saw the send), or answered: nothing to ask
+    doc = uow.session.get_one(Document, d.document_id, populate_existing=True)
     if doc.state != OutgoingState.RECALLED.value:
         return  # the clerk's cancel came too late: it is sent
     reason = uow.session.scalar(
@@ -159,6 +166,22 @@ def _recall_after_sending(uow: UnitOfWork, d: Delivery) -> None:
 
 def _fail(uow: UnitOfWork, d: Delivery, reason: str) -> None:
     d.state, d.last_error, d.next_attempt_at = Q.FAILED.value, reason[:2000], None
+    _tell_clerks(uow, d, "Chưa gửi được văn bản", reason)
+
+
+def record_revocation_refused(uow: UnitOfWork, delivery_id: uuid.UUID, reason: str) -> None:
+    """Inside the exchange's transaction: the axis refused the revocation for this recipient
+    for good (sending it again will not help, so it is not). The delivery's history says so
+    and the clerks and the drafter are told, as for a delivery that failed; the recall stays
+    asked (13) and the clerk may answer it outside the exchange."""
+    d = lock_delivery(uow, delivery_id)
+    if d is None:
+        return
+    dispatch_history(uow, d, "13", f"Không gửi được yêu cầu thu hồi: {reason}"[:2000])
+    _tell_clerks(uow, d, "Chưa gửi được yêu cầu thu hồi văn bản", reason)
+
+
+def _tell_clerks(uow: UnitOfWork, d: Delivery, what: str, reason: str) -> None:
     doc = uow.session.get_one(Document, d.document_id)
     # The organisation's clerks and the drafter, those of them cleared for the document: the
     # title names the document and the recipient, the body the axis's answer.
@@ -179,7 +202,7 @@ def _fail(uow: UnitOfWork, d: Delivery, reason: str) -> None:
         uow,
         people,
         kind="delivery_failed",
-        title=f"Chưa gửi được văn bản {doc.notation or doc.subject[:80]} tới {d.recipient_name}",
+        title=f"{what} {doc.notation or doc.subject[:80]} tới {d.recipient_name}",
         body=reason,
         link=f"/outgoing/{doc.id}/deliveries",
     )
@@ -224,7 +247,7 @@ def act_on_delivery(
     with uow:
         s = uow.session
         doc = access.ensure_visible(actor, s.get(Document, document_id))
-        d = _lock(uow, delivery_id)
+        d = lock_delivery(uow, delivery_id)
         if d is None or d.document_id != doc.id:
             raise NotFoundError("Không tìm thấy nơi nhận này.", code="delivery_not_found")
         if not _may(actor, doc):

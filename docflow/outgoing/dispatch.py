@@ -82,7 +82,7 @@ def set_status(
         d.status_code, d.status_text = code, text
     if seq is not None:
         d.status_seq = seq
-    _history(uow, d, code, text)
+    history(uow, d, code, text)
 
 
 def ask_recall(uow: UnitOfWork, d: Delivery, reason: str) -> None:
@@ -96,7 +96,7 @@ def recall_reason(d: Delivery) -> str:
     return (d.status_text or "").partition(": ")[2]
 
 
-def _history(uow: UnitOfWork, d: Delivery, code: str, text: str) -> None:
+def history(uow: UnitOfWork, d: Delivery, code: str, text: str) -> None:
     """A status into the delivery's history, in the order it came (the status shown is decided
     by :func:`shown_after` and, for an external recipient, by when it gave each)."""
     d.updated_at = uow.now()
@@ -238,7 +238,7 @@ def record_external_status(
         if at is not None:
             at = min(at, uow.now())  # a clock ahead (or a peer's lie) cannot freeze what shows
         if at is not None and d.status_at is not None and at < d.status_at:
-            _history(uow, d, code, text)
+            history(uow, d, code, text)
         else:
             shown = shown_after(d.status_code, code)
             set_status(uow, d, code, text, seq=d.status_seq + 1)
@@ -304,14 +304,19 @@ def recall_deliveries(uow: UnitOfWork, doc: Document, reason: str) -> dict[str, 
     """Part of the ``recall`` action (sender's clerk)."""
     cancelled = asked = 0
     for d in _deliveries(uow, doc.id, lock=True):
+        unanswered = d.status_code != "13" and d.status_code not in ANSWERS
         if d.state in (Q.QUEUED.value, Q.FAILED.value, Q.PLANNED.value):
             d.state = Q.CANCELLED.value
             d.updated_at = uow.now()
-            if maybe_sent(uow, d):
+            if unanswered and maybe_sent(uow, d):
                 ask_recall(uow, d, reason)  # the axis may hold it: the revocation leaves too
                 asked += 1
             else:
                 cancelled += 1
+        elif d.state == Q.CANCELLED.value and unanswered and maybe_sent(uow, d):
+            # The clerk cancelled it, but a send without the axis's answer may have left.
+            ask_recall(uow, d, reason)
+            asked += 1
         elif d.state == Q.SENT.value and d.status_code != "02":
             ask_recall(uow, d, reason)
             asked += 1

@@ -304,6 +304,8 @@ def test_503s_are_retried_with_backoff_then_succeed(flaky_sim: tuple[Sim, Flaky]
         client_for(sim.url, SYSTEM_A, SECRET_A, retries=2, sleep=delays.append).get_agencies()
     assert gave_up.value.retryable and gave_up.value.details["status"] == 503
     assert flaky.requests == 3
+    # A 5xx may come from a gateway after the axis stored the request: it may have reached it.
+    assert gave_up.value.details["reached"] is True
 
 
 def test_a_send_whose_answer_was_lost_is_not_duplicated(flaky_sim: tuple[Sim, Flaky]) -> None:
@@ -337,6 +339,22 @@ def test_connection_refused_is_retried_until_the_axis_is_up(tmp_path: Path) -> N
     with pytest.raises(AxisUnavailableError) as down:
         client_for(url, SYSTEM_A, SECRET_A, retries=1, backoff=0.01).get_agencies()
     assert down.value.details["reason"] == "ConnectionError"
+    assert down.value.details["reached"] is False  # no connection was made: nothing left
+
+
+def test_a_read_timeout_may_have_reached_the_axis(tmp_path: Path) -> None:
+    """The axis took the request and never answered in time: the send may have left."""
+    import socket
+
+    with socket.socket() as server:
+        server.bind(("127.0.0.1", 0))
+        server.listen(1)
+        url = f"http://127.0.0.1:{server.getsockname()[1]}"
+        client = client_for(url, SYSTEM_A, SECRET_A, retries=0, timeout=0.3)
+        with pytest.raises(AxisUnavailableError) as lost:
+            client.send_edoc(build_package_bytes(sample_package()))
+    assert lost.value.details["reason"] == "ReadTimeout"
+    assert lost.value.details["reached"] is True
 
 
 def test_organ_codes_may_be_system_ids(sim: Sim) -> None:

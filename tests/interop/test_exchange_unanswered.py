@@ -117,9 +117,11 @@ def test_a_recall_after_a_send_that_was_never_answered_revokes_it(
             from_code=PEER,
         )
         poll_axis(rt)
-    assert _shown(client, api, doc_id) == [("cancelled", "15", ["13", "15"])]
+    # The recipient's answer shows the package did leave: sent, recalled there.
+    assert _shown(client, api, doc_id) == [("sent", "15", ["13", "15"])]
+    assert _out_edoc(demo, doc_id) == [("sent", False)]
     with demo.factory() as s:
-        assert s.get_one(Delivery, delivery_id).state == "cancelled"
+        assert s.get_one(Delivery, delivery_id).state == "sent"
 
 
 def test_a_recall_landing_while_the_unanswered_send_is_on_its_way_revokes_it(
@@ -162,14 +164,13 @@ def test_a_send_the_axis_refused_is_only_cancelled_by_a_recall(
         assert peer.get_received_list("edoc") == []
 
 
-def test_the_retry_of_an_unanswered_send_confirms_it_and_the_statuses_in_between_count(
+def test_a_status_of_the_recipient_confirms_an_unanswered_send(
     app: Any, client: Any, api: Any, demo: Demo, sim: Sim
 ) -> None:
     """The recipient answers 01 before our retry (its package came): the status applies to the
-    delivery. The retry is the same package (the axis answers it is a duplicate): the log's
-    row is confirmed with the axis's id, not written twice, and the delivery is sent."""
+    delivery, and shows the package left: the delivery is sent (no retry, no "failed" after
+    the attempts are spent), the log's row confirmed."""
     from app.exchange import poll_axis, register_agencies
-    from interop.outbox import send_queued
 
     rt = _wire(app, sim)
     register_agencies(rt)
@@ -184,16 +185,31 @@ def test_the_retry_of_an_unanswered_send_confirms_it_and_the_statuses_in_between
             from_code=PEER,
         )
         poll_axis(rt)
-        assert _shown(client, api, doc_id) == [("queued", "01", ["01"])]
+        with demo.factory() as s:
+            s.get_one(Delivery, delivery_id).next_attempt_at = None
+            s.commit()
+        assert _send(rt, lambda ours: ours) == 0  # nothing left to send
+    assert _shown(client, api, doc_id) == [("sent", "01", ["01"])]
+    assert _out_edoc(demo, doc_id) == [("sent", False)]
+
+
+def test_the_retry_of_an_unanswered_send_confirms_it(
+    app: Any, client: Any, api: Any, demo: Demo, sim: Sim
+) -> None:
+    """The retry is the same package (the axis answers it is a duplicate): the log's row is
+    confirmed with the axis's id, not written twice, and the delivery is sent."""
+    from app.exchange import register_agencies
+
+    rt = _wire(app, sim)
+    register_agencies(rt)
+    doc_id, delivery_id, _key = to_peer(demo, state="queued")
+    with client_for(sim.url, SYSTEM_B, SECRET_B) as peer:
+        peer.register_agency(PEER, "Sở Thử nghiệm")
+        _send(rt, Unanswered)
         with demo.factory() as s:
             s.get_one(Delivery, delivery_id).next_attempt_at = None  # its backoff is over
             s.commit()
-        from app.exchange import axis_client
-
-        ours = axis_client(rt.settings)
-        assert ours is not None
-        with ours:
-            assert send_queued(rt.uow, ours) == 1
+        assert _send(rt, lambda ours: ours) == 1
         assert len(peer.get_received_list("edoc")) == 1  # the axis kept one message
     assert _out_edoc(demo, doc_id) == [("sent", True)]
-    assert _shown(client, api, doc_id) == [("sent", "01", ["01"])]
+    assert _shown(client, api, doc_id) == [("sent", None, [])]

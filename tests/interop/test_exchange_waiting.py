@@ -120,7 +120,7 @@ def test_a_package_naming_a_document_never_sent_is_refused_once_it_has_waited(
     assert [code for code, _ in refused] == [answer], refused
     assert refused[0][1] == _did("92")
     assert again == refused
-    assert _waiting(demo) == [(PEER, 4)]  # kept: listed again, it is refused at once
+    assert _waiting(demo) == [(PEER, 2)]  # kept, not written to: refused at once
     documents, messages = _counts(demo)
     assert documents == before[0]
     assert messages == before[1] + 1  # the refusal, logged once

@@ -53,7 +53,8 @@ def send_to_axis(rt: Runtime) -> int:
     base = dt.timedelta(seconds=rt.settings.axis_send_seconds)
     with client, counted("sent") as moved:
         moved.append(
-            send_queued(rt.uow, client, retry_base=base) + send_revocations(rt.uow, client)
+            send_queued(rt.uow, client, retry_base=base)
+            + send_revocations(rt.uow, client, retry_base=base)
         )
     return moved[0]
 

@@ -258,7 +258,7 @@ class AxisClient:
                     response = self._session.post(
                         url, data=data, headers=headers, timeout=self.timeout, stream=stream
                     )
-            except (requests.ConnectionError, requests.Timeout) as exc:
+            except _FAILED_EXCHANGE as exc:
                 reached = reached or _may_have_reached(exc)
                 if last_try:
                     raise AxisUnavailableError(
@@ -290,15 +290,34 @@ class AxisClient:
         return delay * (0.5 + random.random() / 2)  # jitter, not security
 
 
+# What a request that went wrong on the way raises (retried, then AxisUnavailableError): no
+# connection, a timeout, or an answer cut off or garbled on the wire (the axis may have taken
+# the request before its answer broke).
+_FAILED_EXCHANGE = (
+    requests.ConnectionError,
+    requests.Timeout,
+    requests.exceptions.ChunkedEncodingError,
+    requests.exceptions.ContentDecodingError,
+)
+
+
 def _may_have_reached(exc: requests.RequestException) -> bool:
     """Whether a request that failed may have reached the axis: not when no connection was
-    made (refused, unreachable, a name not found, the connect timing out); a read timeout or a
-    connection dropped after the request went may have."""
-    if isinstance(exc, requests.ConnectTimeout):
+    made (refused, unreachable, a name not found, the connect timing out, the TLS handshake
+    or the proxy failing); a read timeout, or a connection dropped or an answer cut off
+    after the request went, may have."""
+    if isinstance(
+        exc, requests.ConnectTimeout | requests.exceptions.SSLError | requests.exceptions.ProxyError
+    ):
         return False
     cause = exc.args[0] if exc.args else None
     cause = getattr(cause, "reason", cause)  # urllib3's MaxRetryError names what failed
-    return not isinstance(cause, urllib3.exceptions.ConnectTimeoutError)  # NewConnectionError too
+    return not isinstance(
+        cause,
+        urllib3.exceptions.ConnectTimeoutError  # NewConnectionError, NameResolutionError too
+        | urllib3.exceptions.SSLError
+        | urllib3.exceptions.ProxyError,
+    )
 
 
 @contextmanager

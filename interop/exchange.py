@@ -13,7 +13,7 @@ import datetime as dt
 import logging
 import tempfile
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from sqlalchemy import delete, select
@@ -144,25 +144,36 @@ def _receive_one(
 
 
 def _waiting(uow: UnitOfWork, listed: list[str]) -> set[str]:
-    """Which of the listed packages waited in an earlier round (one read per round). Rows of
-    packages the axis no longer lists go a day after they were last seen."""
+    """Which of the listed packages waited in an earlier round (one read per round, per
+    thousand listed: a statement binds at most 65,535 values). Rows of packages the axis no
+    longer lists go a day after they were last seen."""
+    listed_set = set(listed)
     with uow:
         s = uow.session
-        s.execute(
-            delete(AxisWaitingPackage).where(
-                AxisWaitingPackage.last_seen_at < uow.now() - FORGET_WAITING,
-                AxisWaitingPackage.axis_doc_id.not_in(listed),
+        stale = s.scalars(
+            select(AxisWaitingPackage.axis_doc_id).where(
+                AxisWaitingPackage.last_seen_at < uow.now() - FORGET_WAITING
             )
-        )
-        found = set(
-            s.scalars(
-                select(AxisWaitingPackage.axis_doc_id).where(
-                    AxisWaitingPackage.axis_doc_id.in_(listed)
+        ).all()
+        gone = [doc_id for doc_id in stale if doc_id not in listed_set]
+        found: set[str] = set()
+        for chunk in _chunks(gone):
+            s.execute(delete(AxisWaitingPackage).where(AxisWaitingPackage.axis_doc_id.in_(chunk)))
+        for chunk in _chunks(listed):
+            found.update(
+                s.scalars(
+                    select(AxisWaitingPackage.axis_doc_id).where(
+                        AxisWaitingPackage.axis_doc_id.in_(chunk)
+                    )
                 )
             )
-        )
         uow.commit()
         return found
+
+
+def _chunks(values: list[str], size: int = 1000) -> Iterator[list[str]]:
+    for start in range(0, len(values), size):
+        yield values[start : start + size]
 
 
 def _keeps_waiting(uow: UnitOfWork, item: EdocInfo, reason: str, wait: dt.timedelta) -> bool:

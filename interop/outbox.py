@@ -227,14 +227,7 @@ def send_queued(
         if not axis_deliveries.still_queued(uow_factory(), d.id):
             continue  # cancelled or recalled since the round listed it: it does not leave
         try:
-            try:
-                result = client.send_edoc(data, [d.recipient_code])
-            except AxisError as exc:
-                if not _sender_unknown(exc):
-                    raise
-                # The axis forgot us (reset, or registered under another system): tell it again.
-                _register(uow_factory, client, org_id, force=True)
-                result = client.send_edoc(data, [d.recipient_code])
+            result = _send_registered(uow_factory, client, data, d.recipient_code, org_id)
         except AxisError as exc:
             reason, again = _refusal(exc, package.from_.organ_id, d.recipient_code)
             log.warning("delivery %s not sent (%s): %s", d.id, exc.code, exc.message)
@@ -313,30 +306,6 @@ def _record_sent(uow: UnitOfWork, d: Delivery, key: str, result: SentEdoc | None
         uow.commit()
 
 
-def _revocation_refused(
-    uow: UnitOfWork, d: Delivery, key: str, org_id: uuid.UUID, reason: str
-) -> None:
-    with uow:
-        uow.session.add(
-            ExchangeMessage(
-                direction="out",
-                kind="revoke",
-                organization_id=org_id,
-                key=key,
-                status_code="",
-                channel="axis",
-                peer_code=d.recipient_code,
-                document_id=d.document_id,
-                state="failed",
-                last_error=reason[:2000],
-                created_at=uow.now(),
-                updated_at=uow.now(),
-            )
-        )
-        axis_deliveries.record_revocation_refused(uow, d.id, reason)
-        uow.commit()
-
-
 def _confirm(uow: UnitOfWork, row_id: uuid.UUID) -> None:
     """An unconfirmed package the recipient has spoken of: it left."""
     with uow:
@@ -360,14 +329,25 @@ def _register(
         log.warning("registering organisation %s with the axis failed: %s", org_id, exc)
 
 
-def send_revocations(uow_factory: Callable[[], UnitOfWork], client: AxisClient) -> int:
+def send_revocations(
+    uow_factory: Callable[[], UnitOfWork],
+    client: AxisClient,
+    *,
+    retry_base: dt.timedelta = DEFAULT_RETRY_BASE,
+) -> int:
     """Recalls of documents sent through the axis (their deliveries show 13 until the
     recipient answers) leave as packages with BussinessDocType 1 (revoke) naming the original
     DocumentId, once each: one statement finds those not sent yet, from the few deliveries
-    waiting for an answer (``ix_deliveries_recall_asked``), not from every one ever made."""
+    waiting for an answer (``ix_deliveries_recall_asked``), not from every one ever made.
+
+    A revocation the axis refuses is retried like a delivery: at once after registering the
+    sending agency again when the axis forgot it, with backoff (the sending period, doubling)
+    for a refusal that may pass, and given up (logged ``failed``, written in the delivery's
+    history, told to the clerks) after :data:`MAX_AXIS_ATTEMPTS` or at a refusal for good."""
     sent = 0
     edoc, revoke = aliased(ExchangeMessage), aliased(ExchangeMessage)
     with uow_factory() as uow:
+        now = uow.now()
         asked = uow.session.execute(
             select(Delivery, edoc.key, edoc.organization_id)
             .join(
@@ -387,6 +367,7 @@ def send_revocations(uow_factory: Callable[[], UnitOfWork], client: AxisClient) 
                     revoke.kind == "revoke",
                     revoke.document_id == Delivery.document_id,
                     revoke.peer_code == Delivery.recipient_code,
+                    revoke.state != RETRYING,
                 )
                 .exists(),
             )
@@ -396,6 +377,11 @@ def send_revocations(uow_factory: Callable[[], UnitOfWork], client: AxisClient) 
         for d, key, org_id in asked:
             if d.id not in seen:  # the package first sent to it, if it was sent again
                 seen.add(d.id)
+                tried = _revocation_row(uow, d, key, org_id)
+                if tried is not None and now < tried.updated_at + axis_deliveries.backoff(
+                    tried.attempts, retry_base
+                ):
+                    continue  # refused a moment ago: its backoff is not over
                 work.append((d, key, org_id, dispatch.recall_reason(d)))
     for d, key, org_id, reason in work:
         assert d.recipient_code is not None
@@ -408,17 +394,17 @@ def send_revocations(uow_factory: Callable[[], UnitOfWork], client: AxisClient) 
         )
         try:
             data = signed_package_bytes(uow_factory(), package)
-            result = client.send_edoc(data, [d.recipient_code])
+            result = _send_registered(uow_factory, client, data, d.recipient_code, org_id)
         except AxisError as exc:
             log.warning("revocation of %s not sent: %s", d.id, exc)
             why, again = _refusal(exc, base.from_.organ_id, d.recipient_code)
-            if not again:  # refused for good: logged once, not sent again every round
-                _revocation_refused(uow_factory(), d, key, org_id, why)
+            _revocation_not_sent(uow_factory(), d, key, org_id, why, again=again)
             continue
         uow = uow_factory()
         with uow:
-            uow.session.add(
-                ExchangeMessage(
+            row = _revocation_row(uow, d, key, org_id)
+            if row is None:
+                row = ExchangeMessage(
                     direction="out",
                     kind="revoke",
                     organization_id=org_id,
@@ -427,16 +413,83 @@ def send_revocations(uow_factory: Callable[[], UnitOfWork], client: AxisClient) 
                     channel="axis",
                     peer_code=d.recipient_code,
                     document_id=d.document_id,
-                    axis_doc_id=result.doc_id,
-                    sha256=result.sha256,
-                    state="sent",
                     created_at=uow.now(),
-                    updated_at=uow.now(),
                 )
-            )
+                uow.session.add(row)
+            row.axis_doc_id, row.sha256 = result.doc_id, result.sha256
+            row.state, row.last_error, row.updated_at = "sent", None, uow.now()
             uow.commit()
         sent += 1
     return sent
+
+
+RETRYING = "retrying"
+
+
+def _revocation_row(
+    uow: UnitOfWork, d: Delivery, key: str, org_id: uuid.UUID
+) -> ExchangeMessage | None:
+    """The log's row of the revocation to ``d``'s recipient (one per DocumentId and peer)."""
+    return uow.session.scalars(
+        select(ExchangeMessage).where(
+            ExchangeMessage.direction == "out",
+            ExchangeMessage.kind == "revoke",
+            ExchangeMessage.organization_id == org_id,
+            ExchangeMessage.key == key,
+            ExchangeMessage.status_code == "",
+            ExchangeMessage.peer_code == d.recipient_code,
+        )
+    ).first()
+
+
+def _revocation_not_sent(
+    uow: UnitOfWork, d: Delivery, key: str, org_id: uuid.UUID, reason: str, *, again: bool
+) -> None:
+    """Count the refused attempt (``retrying``, tried again after the backoff) or give the
+    revocation up: refused for good, or the attempts spent."""
+    with uow:
+        row = _revocation_row(uow, d, key, org_id)
+        if row is None:
+            row = ExchangeMessage(
+                direction="out",
+                kind="revoke",
+                organization_id=org_id,
+                key=key,
+                status_code="",
+                channel="axis",
+                peer_code=d.recipient_code,
+                document_id=d.document_id,
+                attempts=0,
+                created_at=uow.now(),
+            )
+            uow.session.add(row)
+        row.attempts = (row.attempts or 0) + 1
+        row.last_error, row.updated_at = reason[:2000], uow.now()
+        if again and row.attempts < axis_deliveries.MAX_AXIS_ATTEMPTS:
+            row.state = RETRYING
+        else:
+            row.state = "failed"
+            spent = f" (đã thử {row.attempts} lần)" if again else ""
+            axis_deliveries.record_revocation_refused(uow, d.id, reason + spent)
+        uow.commit()
+
+
+def _send_registered(
+    uow_factory: Callable[[], UnitOfWork],
+    client: AxisClient,
+    data: bytes,
+    recipient: str,
+    org_id: uuid.UUID,
+) -> SentEdoc:
+    """Send, and when the axis no longer knows the sending agency (reset, or registered
+    under another system), register it again and send once more."""
+    try:
+        return client.send_edoc(data, [recipient])
+    except AxisError as exc:
+        if not _sender_unknown(exc):
+            raise
+        _register(uow_factory, client, org_id, force=True)
+        return client.send_edoc(data, [recipient])
 
 
 # What a recipient sends back about a document we sent it (DOMAIN.md §7); 13 is the sender's.
@@ -494,7 +547,13 @@ def receive_statuses(uow_factory: Callable[[], UnitOfWork], client: AxisClient) 
                 )
             ).first()
             delivery_id = None
-            unconfirmed = out is not None and out.state == UNCONFIRMED
+            # A status about an unconfirmed package shows it arrived, except a 16: a recipient
+            # that never had it answers our revocation so ("no such document").
+            unconfirmed = (
+                out is not None
+                and out.state == UNCONFIRMED
+                and status.known_code != StatusCode.RECALL_REFUSED
+            )
             if out is not None:
                 delivery_id = uow.session.scalars(
                     select(Delivery.id).where(

@@ -339,7 +339,6 @@ def test_connection_refused_is_retried_until_the_axis_is_up(tmp_path: Path) -> N
     with pytest.raises(AxisUnavailableError) as down:
         client_for(url, SYSTEM_A, SECRET_A, retries=1, backoff=0.01).get_agencies()
     assert down.value.details["reason"] == "ConnectionError"
-    assert down.value.details["reached"] is False  # no connection was made: nothing left
 
 
 def test_a_read_timeout_may_have_reached_the_axis(tmp_path: Path) -> None:

@@ -402,20 +402,8 @@ def send_revocations(
             continue
         uow = uow_factory()
         with uow:
-            row = _revocation_row(uow, d, key, org_id)
-            if row is None:
-                row = ExchangeMessage(
-                    direction="out",
-                    kind="revoke",
-                    organization_id=org_id,
-                    key=key,
-                    status_code="",
-                    channel="axis",
-                    peer_code=d.recipient_code,
-                    document_id=d.document_id,
-                    created_at=uow.now(),
-                )
-                uow.session.add(row)
+            row = _revocation_row(uow, d, key, org_id, create=True)
+            assert row is not None
             row.axis_doc_id, row.sha256 = result.doc_id, result.sha256
             row.state, row.last_error, row.updated_at = "sent", None, uow.now()
             uow.commit()
@@ -427,10 +415,11 @@ RETRYING = "retrying"
 
 
 def _revocation_row(
-    uow: UnitOfWork, d: Delivery, key: str, org_id: uuid.UUID
+    uow: UnitOfWork, d: Delivery, key: str, org_id: uuid.UUID, *, create: bool = False
 ) -> ExchangeMessage | None:
-    """The log's row of the revocation to ``d``'s recipient (one per DocumentId and peer)."""
-    return uow.session.scalars(
+    """The log's row of the revocation to ``d``'s recipient (one per DocumentId and peer);
+    with ``create``, a new one (its state set by the caller) when there is none."""
+    row = uow.session.scalars(
         select(ExchangeMessage).where(
             ExchangeMessage.direction == "out",
             ExchangeMessage.kind == "revoke",
@@ -440,6 +429,21 @@ def _revocation_row(
             ExchangeMessage.peer_code == d.recipient_code,
         )
     ).first()
+    if row is None and create:
+        row = ExchangeMessage(
+            direction="out",
+            kind="revoke",
+            organization_id=org_id,
+            key=key,
+            status_code="",
+            channel="axis",
+            peer_code=d.recipient_code,
+            document_id=d.document_id,
+            attempts=0,
+            created_at=uow.now(),
+        )
+        uow.session.add(row)
+    return row
 
 
 def _revocation_not_sent(
@@ -448,21 +452,8 @@ def _revocation_not_sent(
     """Count the refused attempt (``retrying``, tried again after the backoff) or give the
     revocation up: refused for good, or the attempts spent."""
     with uow:
-        row = _revocation_row(uow, d, key, org_id)
-        if row is None:
-            row = ExchangeMessage(
-                direction="out",
-                kind="revoke",
-                organization_id=org_id,
-                key=key,
-                status_code="",
-                channel="axis",
-                peer_code=d.recipient_code,
-                document_id=d.document_id,
-                attempts=0,
-                created_at=uow.now(),
-            )
-            uow.session.add(row)
+        row = _revocation_row(uow, d, key, org_id, create=True)
+        assert row is not None
         row.attempts = (row.attempts or 0) + 1
         row.last_error, row.updated_at = reason[:2000], uow.now()
         if again and row.attempts < axis_deliveries.MAX_AXIS_ATTEMPTS:

@@ -18,6 +18,7 @@ from typing import Any
 import pytest
 from werkzeug.serving import BaseWSGIServer, make_server
 
+from docflow.db import utcnow
 from interop import (
     Attachment,
     AxisClient,
@@ -117,3 +118,33 @@ def client_b(sim: Sim, client_a: AxisClient) -> Iterator[AxisClient]:
         for organ in (ORG_TINH, ORG_PHUONG):
             client.register_agency(organ.organ_id, organ.organ_name, parent_code="000.00.00.Z01")
         yield client
+
+
+class AheadClock:
+    """The real clock, moved ahead by the test (``ahead``): the polling job's clock."""
+
+    def __init__(self) -> None:
+        self.ahead = dt.timedelta(0)
+
+    def __call__(self) -> dt.datetime:
+        return utcnow() + self.ahead
+
+
+@pytest.fixture
+def rt(app: Any, sim: Sim) -> Iterator[Any]:
+    """The app's runtime wired to the simulator as SYSTEM_A, its organisations registered
+    with it, on a clock the test moves ahead (``rt.clock.ahead``), not sleeps."""
+    from app.exchange import register_agencies
+    from app.runtime import runtime
+
+    wired = runtime(app)
+    wired.settings = wired.settings.with_overrides(
+        axis_url=sim.url, axis_system_id=SYSTEM_A, axis_secret=SECRET_A
+    )
+    before = wired.clock
+    wired.clock = AheadClock()
+    register_agencies(wired)
+    try:
+        yield wired
+    finally:
+        wired.clock = before

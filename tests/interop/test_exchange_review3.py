@@ -14,7 +14,6 @@ import dataclasses
 import datetime as dt
 import socket
 import uuid
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +21,6 @@ import pytest
 from sqlalchemy import event, select
 from sqlalchemy.orm import Session
 
-from docflow.db import utcnow
 from docflow.models import Delivery, Document, Notification
 from docflow.models.exchange import AxisWaitingPackage, ExchangeMessage
 from interop.axis_client import AxisClient
@@ -45,32 +43,9 @@ from tests.interop.test_exchange_unanswered import (
     _out_edoc,
     _revocations_for_peer,
     _send,
+    backoff_over,
 )
 from tests.interop.test_review_attacks import PEER, TW, VICTIM, _status, package, to_peer
-
-
-class Clock:
-    """The polling job's clock, moved by the test (as in test_exchange_waiting)."""
-
-    def __init__(self) -> None:
-        self.ahead = dt.timedelta(0)
-
-    def __call__(self) -> dt.datetime:
-        return utcnow() + self.ahead
-
-
-@pytest.fixture
-def rt(app: Any, sim: Sim) -> Iterator[Any]:
-    from app.exchange import register_agencies
-
-    wired = _wire(app, sim)
-    before = wired.clock
-    wired.clock = Clock()
-    register_agencies(wired)
-    try:
-        yield wired
-    finally:
-        wired.clock = before
 
 
 def _waiting_rows(demo: Demo) -> list[tuple[str, int]]:
@@ -637,9 +612,7 @@ def test_the_recipients_01_does_not_stop_an_unconfirmed_send_from_failing(
                        from_code=PEER)  # fmt: skip
         poll_axis(rt)
         for _attempt in range(11):
-            with demo.factory() as s:
-                s.get_one(Delivery, delivery_id).next_attempt_at = None
-                s.commit()
+            backoff_over(demo, delivery_id)
             _send(rt, lambda ours: Unanswered(ours, taken=False))
     shown = _shown(client, api, doc_id)
     assert shown == [("sent", "01", ["01"])], shown
@@ -663,9 +636,7 @@ def test_a_retry_in_flight_when_the_recall_lands_asks_the_recall_twice(
     with client_for(sim.url, SYSTEM_B, SECRET_B) as peer:
         peer.register_agency(PEER, "Sở Thử nghiệm")
         _send(rt, Unanswered)
-        with demo.factory() as s:
-            s.get_one(Delivery, delivery_id).next_attempt_at = None
-            s.commit()
+        backoff_over(demo, delivery_id)
         ours = axis_client(rt.settings)
         assert ours is not None
         with ours:
@@ -690,9 +661,7 @@ def test_an_unconfirmed_send_refused_for_good_on_retry_is_still_revoked_by_a_rec
     with client_for(sim.url, SYSTEM_B, SECRET_B) as peer:
         peer.register_agency(PEER, "Sở Thử nghiệm")
         _send(rt, Unanswered)
-        with demo.factory() as s:
-            s.get_one(Delivery, delivery_id).next_attempt_at = None
-            s.commit()
+        backoff_over(demo, delivery_id)
         _send(rt, Refused)
         assert _shown(client, api, doc_id)[0][0] == "failed"
         assert _out_edoc(demo, doc_id) == [("unconfirmed", False)]

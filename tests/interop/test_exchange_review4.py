@@ -30,6 +30,7 @@ from tests.interop.test_exchange_unanswered import (
     _out_edoc,
     _revocations_for_peer,
     _send,
+    backoff_over,
 )
 from tests.interop.test_review_attacks import PEER, TW, to_peer
 
@@ -485,9 +486,7 @@ def test_the_clerks_retry_of_a_failed_delivery_with_an_unconfirmed_row(
     with client_for(sim.url, SYSTEM_B, SECRET_B) as peer:
         peer.register_agency(PEER, "Sở Thử nghiệm")
         _send(rt, Unanswered)
-        with demo.factory() as s:
-            s.get_one(Delivery, delivery_id).next_attempt_at = None
-            s.commit()
+        backoff_over(demo, delivery_id)
         _send(rt, Refused)
         assert _shown(client, api, doc_id)[0][0] == "failed"
         r = client.post(

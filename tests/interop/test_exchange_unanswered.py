@@ -71,6 +71,13 @@ def _revocations_for_peer(peer: Any, key: str) -> list[str]:
     return found
 
 
+def backoff_over(demo: Demo, delivery_id: uuid.UUID) -> None:
+    """The delivery's retry is due now (its backoff is over)."""
+    with demo.factory() as s:
+        s.get_one(Delivery, delivery_id).next_attempt_at = None
+        s.commit()
+
+
 def _out_edoc(demo: Demo, doc_id: uuid.UUID) -> list[tuple[str, bool]]:
     with demo.factory() as s:
         return [
@@ -185,9 +192,7 @@ def test_a_status_of_the_recipient_confirms_an_unanswered_send(
             from_code=PEER,
         )
         poll_axis(rt)
-        with demo.factory() as s:
-            s.get_one(Delivery, delivery_id).next_attempt_at = None
-            s.commit()
+        backoff_over(demo, delivery_id)
         assert _send(rt, lambda ours: ours) == 0  # nothing left to send
     assert _shown(client, api, doc_id) == [("sent", "01", ["01"])]
     assert _out_edoc(demo, doc_id) == [("sent", False)]
@@ -206,9 +211,7 @@ def test_the_retry_of_an_unanswered_send_confirms_it(
     with client_for(sim.url, SYSTEM_B, SECRET_B) as peer:
         peer.register_agency(PEER, "Sở Thử nghiệm")
         _send(rt, Unanswered)
-        with demo.factory() as s:
-            s.get_one(Delivery, delivery_id).next_attempt_at = None  # its backoff is over
-            s.commit()
+        backoff_over(demo, delivery_id)
         assert _send(rt, lambda ours: ours) == 1
         assert len(peer.get_received_list("edoc")) == 1  # the axis kept one message
     assert _out_edoc(demo, doc_id) == [("sent", True)]

@@ -6,44 +6,17 @@ the axis simulator, on PostgreSQL; the clock of the polling job is moved, not sl
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from sqlalchemy import func, select
 
-from docflow.db import utcnow
 from docflow.models import Document
 from docflow.models.exchange import AxisWaitingPackage, ExchangeMessage
 from tests.conftest import Demo
 from tests.interop.conftest import SECRET_B, SYSTEM_B, Sim, client_for
-from tests.interop.test_axis_exchange import _wire
 from tests.interop.test_exchange_crossings import _answers, _bussiness, _copies, _did
 from tests.interop.test_review_attacks import PEER, TW, package
-
-
-class Clock:
-    """The polling job's clock, moved by the test."""
-
-    def __init__(self) -> None:
-        self.ahead = dt.timedelta(0)
-
-    def __call__(self) -> dt.datetime:
-        return utcnow() + self.ahead
-
-
-@pytest.fixture
-def rt(app: Any, sim: Sim) -> Iterator[Any]:
-    from app.exchange import register_agencies
-
-    wired = _wire(app, sim)
-    before = wired.clock
-    wired.clock = Clock()
-    register_agencies(wired)
-    try:
-        yield wired
-    finally:
-        wired.clock = before
 
 
 def _waiting(demo: Demo) -> list[tuple[str, int]]:

@@ -34,6 +34,7 @@ import json
 import os
 import random
 import shutil
+import ssl
 import tempfile
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -69,8 +70,7 @@ from interop.errors import (
 
 MessageType = Literal["edoc", "status"]
 TransportStatus = Literal["done", "fail", "processing"]
-_RETRY_STATUSES = {429, 500, 502, 503, 504}
-_TURNED_AWAY = {429}
+TOO_MANY = 429  # retried, as is every 5xx (a gateway's 520, 524, 599 too)
 _CHUNK = 256 * 1024
 
 
@@ -266,12 +266,12 @@ class AxisClient:
                     ) from exc
                 self._sleep(self._delay(attempt, None))
                 continue
-            if response.status_code in _RETRY_STATUSES:
+            if response.status_code == TOO_MANY or response.status_code >= 500:
                 retry_after = response.headers.get("Retry-After")
                 response.close()
                 # "Too many requests" turns the request away; a 5xx may come after the axis
                 # (behind a gateway that gave up waiting) stored what was sent.
-                reached = reached or response.status_code not in _TURNED_AWAY
+                reached = reached or response.status_code >= 500
                 if last_try:
                     raise AxisUnavailableError(
                         call=call, status=response.status_code, reached=reached
@@ -303,21 +303,59 @@ _FAILED_EXCHANGE = (
 
 def _may_have_reached(exc: requests.RequestException) -> bool:
     """Whether a request that failed may have reached the axis: not when no connection was
-    made (refused, unreachable, a name not found, the connect timing out, the TLS handshake
-    or the proxy failing); a read timeout, or a connection dropped or an answer cut off
-    after the request went, may have."""
-    if isinstance(
-        exc, requests.ConnectTimeout | requests.exceptions.SSLError | requests.exceptions.ProxyError
-    ):
+    made (refused, unreachable, a name not found, the connect timing out, the proxy failing,
+    the TLS handshake refused: a certificate not trusted, a protocol not spoken); a read
+    timeout, or a connection dropped, a TLS record broken or an answer cut off after the
+    request went, may have."""
+    if isinstance(exc, requests.ConnectTimeout | requests.exceptions.ProxyError):
         return False
     cause = exc.args[0] if exc.args else None
     cause = getattr(cause, "reason", cause)  # urllib3's MaxRetryError names what failed
-    return not isinstance(
-        cause,
-        urllib3.exceptions.ConnectTimeoutError  # NewConnectionError, NameResolutionError too
-        | urllib3.exceptions.SSLError
-        | urllib3.exceptions.ProxyError,
-    )
+    if isinstance(cause, urllib3.exceptions.ConnectTimeoutError | urllib3.exceptions.ProxyError):
+        return False  # NewConnectionError, NameResolutionError are ConnectTimeoutErrors too
+    if isinstance(exc, requests.exceptions.SSLError):
+        return not _handshake_refused(exc)
+    return True
+
+
+# OpenSSL's reasons for a handshake that did not complete (nothing of the request was sent).
+_HANDSHAKE_REASONS = frozenset(
+    {
+        "CERTIFICATE_VERIFY_FAILED",
+        "WRONG_VERSION_NUMBER",
+        "UNSUPPORTED_PROTOCOL",
+        "NO_PROTOCOLS_AVAILABLE",
+        "TLSV1_ALERT_PROTOCOL_VERSION",
+        "SSLV3_ALERT_HANDSHAKE_FAILURE",
+        "TLSV1_ALERT_UNKNOWN_CA",
+        "SSLV3_ALERT_BAD_CERTIFICATE",
+        "TLSV1_ALERT_INTERNAL_ERROR",
+        "HTTP_REQUEST",
+        "UNKNOWN_PROTOCOL",
+        "SSLV3_ALERT_CERTIFICATE_EXPIRED",
+        "TLSV1_UNRECOGNIZED_NAME",
+    }
+)
+
+
+def _handshake_refused(exc: BaseException) -> bool:
+    """Whether a TLS error comes from a handshake that did not complete: the ssl module's
+    error inside it (wrapped by urllib3 and requests) is a certificate's, or names one of
+    :data:`_HANDSHAKE_REASONS`. Any other (a broken record while the answer was read) may
+    come after the request went."""
+    seen: set[int] = set()
+    todo: list[object] = [exc]
+    while todo:
+        e = todo.pop()
+        if not isinstance(e, BaseException) or id(e) in seen:
+            continue
+        seen.add(id(e))
+        if isinstance(e, ssl.SSLCertVerificationError):
+            return True
+        if isinstance(e, ssl.SSLError) and getattr(e, "reason", None) in _HANDSHAKE_REASONS:
+            return True
+        todo += [*e.args, getattr(e, "reason", None), e.__cause__, e.__context__]
+    return False
 
 
 @contextmanager

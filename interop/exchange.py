@@ -145,8 +145,8 @@ def _receive_one(
 
 def _waiting(uow: UnitOfWork, listed: list[str]) -> set[str]:
     """Which of the listed packages waited in an earlier round (one read per round, per
-    thousand listed: a statement binds at most 65,535 values). Rows of packages the axis no
-    longer lists go a day after they were last seen."""
+    :func:`_chunks` of the listed). Rows of packages the axis no longer lists go a day after
+    they were last seen."""
     listed_set = set(listed)
     with uow:
         s = uow.session
@@ -171,7 +171,9 @@ def _waiting(uow: UnitOfWork, listed: list[str]) -> set[str]:
         return found
 
 
-def _chunks(values: list[str], size: int = 1000) -> Iterator[list[str]]:
+def _chunks(values: list[str], size: int = 500) -> Iterator[list[str]]:
+    """``values`` a few hundred at a time: a statement binds at most 65,535 values on
+    PostgreSQL, 999 on an SQLite built before 3.32."""
     for start in range(0, len(values), size):
         yield values[start : start + size]
 

@@ -160,37 +160,33 @@ def _sender_unknown(exc: AxisError) -> bool:
 
 
 def _refusal(exc: AxisError, sender: str, recipient: str) -> tuple[str, bool]:
-    """A refused send in Vietnamese for the clerk, and whether trying again may succeed."""
+    """Why a send did not go, in Vietnamese for the clerk (what happens next is said by
+    :func:`docflow.outgoing.axis_deliveries.will_retry` / ``given_up``), and whether trying
+    again may succeed."""
     axis_code = str(exc.details.get("axis_code") or "")
     said = f" (trục liên thông: {exc.message})" if exc.message else ""
     if may_have_left(exc):
-        return (
-            f"Trục liên thông không trả lời{said}: gói tin có thể đã đến nơi nhận; sẽ tự động"
-            " gửi lại (nơi nhận không nhận trùng). Nếu thu hồi văn bản, yêu cầu thu hồi cũng"
-            " được gửi tới nơi nhận này.",
-            True,
-        )
+        return f"Trục liên thông không trả lời{said}: gói tin có thể đã đến nơi nhận", True
     if exc.retryable:
-        return f"Trục liên thông tạm thời không truy cập được{said}; sẽ tự động gửi lại.", True
+        return f"Trục liên thông tạm thời không truy cập được{said}", True
     if _sender_unknown(exc):
         return (
-            f"Trục liên thông chưa nhận mã cơ quan gửi {sender}{said}; đã đăng ký lại mã với"
-            " trục, sẽ tự động gửi lại.",
+            f"Trục liên thông chưa nhận mã cơ quan gửi {sender}{said}; đã đăng ký lại mã với trục",
             True,
         )
     if isinstance(exc, AxisAuthError):
         return (
             f"Trục liên thông từ chối xác thực hệ thống{said}: kiểm tra DHTN_AXIS_SYSTEM_ID và"
-            " DHTN_AXIS_SECRET; sẽ tự động gửi lại.",
+            " DHTN_AXIS_SECRET",
             True,
         )
     if axis_code in _RECIPIENT_UNKNOWN:
         return (
             f"Trục liên thông chưa có cơ quan nhận {recipient}{said}: hệ thống của cơ quan nhận"
-            " có thể chưa đăng ký; sẽ tự động gửi lại.",
+            " có thể chưa đăng ký",
             True,
         )
-    return f"Trục liên thông từ chối gói tin{said}.", False
+    return f"Trục liên thông từ chối gói tin{said}", False
 
 
 def send_queued(
@@ -229,14 +225,17 @@ def send_queued(
         try:
             result = _send_registered(uow_factory, client, data, d.recipient_code, org_id)
         except AxisError as exc:
-            reason, again = _refusal(exc, package.from_.organ_id, d.recipient_code)
+            cause, again = _refusal(exc, package.from_.organ_id, d.recipient_code)
             log.warning("delivery %s not sent (%s): %s", d.id, exc.code, exc.message)
-            if may_have_left(exc):
+            unanswered = may_have_left(exc)
+            if unanswered:
                 _record_sent(uow_factory(), d, package.document_id, None)
             if again:
-                axis_deliveries.record_axis_retry(uow_factory(), d.id, reason, base=retry_base)
+                axis_deliveries.record_axis_retry(
+                    uow_factory(), d.id, cause, base=retry_base, unanswered=unanswered
+                )
             else:
-                axis_deliveries.record_axis_failure(uow_factory(), d.id, reason)
+                axis_deliveries.record_axis_failure(uow_factory(), d.id, f"{cause}.")
             continue
         _record_sent(uow_factory(), d, package.document_id, result)
         axis_deliveries.record_axis_sent(uow_factory(), d.id)
@@ -455,13 +454,13 @@ def _revocation_not_sent(
         row = _revocation_row(uow, d, key, org_id, create=True)
         assert row is not None
         row.attempts = (row.attempts or 0) + 1
-        row.last_error, row.updated_at = reason[:2000], uow.now()
+        row.updated_at = uow.now()
         if again and row.attempts < axis_deliveries.MAX_AXIS_ATTEMPTS:
-            row.state = RETRYING
+            row.state, row.last_error = RETRYING, axis_deliveries.will_retry(reason)[:2000]
         else:
-            row.state = "failed"
-            spent = f" (đã thử {row.attempts} lần)" if again else ""
-            axis_deliveries.record_revocation_refused(uow, d.id, reason + spent)
+            why = axis_deliveries.given_up(reason, row.attempts) if again else f"{reason}."
+            row.state, row.last_error = "failed", why[:2000]
+            axis_deliveries.record_revocation_refused(uow, d.id, why)
         uow.commit()
 
 
@@ -486,6 +485,42 @@ def _send_registered(
 # What a recipient sends back about a document we sent it (DOMAIN.md §7); 13 is the sender's.
 FROM_RECIPIENTS = frozenset(StatusCode) - {StatusCode.RECALL_REQUESTED}
 RECALL_ANSWERS = frozenset({StatusCode.RECALL_AGREED, StatusCode.RECALL_REFUSED})
+
+
+# What only a recipient holding the document says: registered, assigned, in progress,
+# done, recalled at our asking.
+HOLDS_IT = frozenset(
+    {
+        StatusCode.REGISTERED,
+        StatusCode.ASSIGNED,
+        StatusCode.IN_PROGRESS,
+        StatusCode.DONE,
+        StatusCode.RECALL_AGREED,
+    }
+)
+
+
+def _shows_arrival(uow: UnitOfWork, out: ExchangeMessage, code: StatusCode | None) -> bool:
+    """Whether a status about an unconfirmed package shows the package arrived. Not a 16:
+    a recipient that never had it answers our revocation so ("no such document"). And once a
+    revocation has gone to that recipient, which carries the same DocumentId, a 01 or a 02
+    may answer the revocation itself (some systems acknowledge every package; some refuse a
+    revocation they cannot act on): then only a status of a held document counts."""
+    if code is None or code == StatusCode.RECALL_REFUSED:
+        return False
+    if code in HOLDS_IT:
+        return True
+    revoked = uow.session.scalars(
+        select(ExchangeMessage.id).where(
+            ExchangeMessage.direction == "out",
+            ExchangeMessage.kind == "revoke",
+            ExchangeMessage.organization_id == out.organization_id,
+            ExchangeMessage.key == out.key,
+            ExchangeMessage.peer_code == out.peer_code,
+            ExchangeMessage.state == "sent",
+        )
+    ).first()
+    return revoked is None
 
 
 def _recall_asked(uow: UnitOfWork, delivery_id: uuid.UUID) -> bool:
@@ -538,12 +573,11 @@ def receive_statuses(uow_factory: Callable[[], UnitOfWork], client: AxisClient) 
                 )
             ).first()
             delivery_id = None
-            # A status about an unconfirmed package shows it arrived, except a 16: a recipient
-            # that never had it answers our revocation so ("no such document").
+            # A status about an unconfirmed package shows it arrived (:func:`_shows_arrival`).
             unconfirmed = (
                 out is not None
                 and out.state == UNCONFIRMED
-                and status.known_code != StatusCode.RECALL_REFUSED
+                and _shows_arrival(uow, out, status.known_code)
             )
             if out is not None:
                 delivery_id = uow.session.scalars(

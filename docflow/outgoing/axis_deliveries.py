@@ -79,11 +79,33 @@ def lock_delivery(uow: UnitOfWork, delivery_id: uuid.UUID) -> Delivery | None:
     ).one_or_none()
 
 
+def will_retry(cause: str, *, unanswered: bool = False) -> str:
+    """The clerk's reading of a refusal that may pass: its cause, and that it is sent again
+    (``unanswered``: a send the axis did not answer, which may have arrived)."""
+    if unanswered:
+        return (
+            f"{cause}; sẽ tự động gửi lại (nơi nhận không nhận trùng). Nếu thu hồi văn bản,"
+            " yêu cầu thu hồi cũng được gửi tới nơi nhận này."
+        )
+    return f"{cause}; sẽ tự động gửi lại."
+
+
+def given_up(cause: str, attempts: int) -> str:
+    """The same once the attempts are spent: not sent again by itself."""
+    return f"{cause}; đã thử {attempts} lần, không tự động gửi lại nữa."
+
+
 def record_axis_retry(
-    uow: UnitOfWork, delivery_id: uuid.UUID, reason: str, *, base: dt.timedelta
+    uow: UnitOfWork,
+    delivery_id: uuid.UUID,
+    cause: str,
+    *,
+    base: dt.timedelta,
+    unanswered: bool = False,
 ) -> Delivery | None:
-    """Not sent this time; tried again after the backoff (or ``failed`` once the attempts are
-    spent). Returns the delivery, or None when it is no longer waiting (cancelled, sent)."""
+    """Not sent this time (``cause``: why); tried again after the backoff (or ``failed`` once
+    the attempts are spent). Returns the delivery, or None when it is no longer waiting
+    (cancelled, sent)."""
     with uow:
         d = lock_delivery(uow, delivery_id)
         if d is None or d.channel != "axis" or d.state != Q.QUEUED.value:
@@ -91,10 +113,10 @@ def record_axis_retry(
         d.attempts += 1
         d.updated_at = uow.now()
         if d.attempts >= MAX_AXIS_ATTEMPTS:
-            _fail(uow, d, f"{reason} (đã thử {d.attempts} lần)")
+            _fail(uow, d, given_up(cause, d.attempts))
         else:
             d.next_attempt_at = uow.now() + backoff(d.attempts, base)
-            d.last_error = reason[:2000]
+            d.last_error = will_retry(cause, unanswered=unanswered)[:2000]
         uow.commit()
         return d
 
@@ -150,7 +172,7 @@ def recall_if_cancelled(uow: UnitOfWork, d: Delivery | None) -> None:
 
 
 def _recall_after_sending(uow: UnitOfWork, d: Delivery) -> None:
-    if d.status_code == "13" or d.status_code in ANSWERS:
+    if d.status_code in ANSWERS or any(e.status_code == "13" for e in d.events):
         return  # asked already (the recall saw the send), or answered: nothing to ask
     doc = uow.session.get_one(Document, d.document_id, populate_existing=True)
     if doc.state != OutgoingState.RECALLED.value:

@@ -2,7 +2,8 @@
 status codes, and acknowledge transport.
 
 ``receive_from_axis`` is the polling job: list → download → import (idempotent) → answer 01
-(arrived) → acknowledge ``done``. A package that cannot be read is acknowledged ``fail``. Each
+(arrived) → acknowledge ``done``. A package that cannot be read, or is refused, is
+acknowledged ``fail`` (and, as the axis lists it again, not read again: ``axis_held_packages``). Each
 state change of an incoming document that came through the axis sends its status code back
 (DOMAIN.md §7) through :func:`send_status`, queued in the outbox after the change commits.
 """
@@ -22,7 +23,7 @@ from sqlalchemy.exc import IntegrityError
 from docflow.errors import DomainError
 from docflow.incoming.states import STATUS_CODE, IncomingState
 from docflow.models import Document, Organization
-from docflow.models.exchange import AxisWaitingPackage, ExchangeMessage
+from docflow.models.exchange import AxisHeldPackage, ExchangeMessage
 from docflow.outbox import Handlers
 from docflow.outgoing.dispatch import TOPIC_STATE_CHANGED
 from docflow.uow import UnitOfWork
@@ -47,7 +48,7 @@ WAITS_FOR_ITS_DOCUMENT = frozenset({"revoke_unknown", "update_unknown"})
 WAIT_FOR_DOCUMENT = dt.timedelta(minutes=15)
 # The row of a waiting package the axis no longer lists is forgotten after this.
 FORGET_WAITING = dt.timedelta(days=1)
-# The longest axis message id kept (exchange_messages / axis_waiting_packages.axis_doc_id).
+# The longest axis message id kept (exchange_messages / axis_held_packages.axis_doc_id).
 AXIS_DOC_ID = 128
 
 
@@ -67,7 +68,8 @@ def receive_from_axis(
     lists a package acknowledged ``fail`` again: while its document has not come it is refused
     at once (not answered twice: :func:`interop.inbox.record_refusal`), and if the document
     comes after all, it is taken in then (a late revocation still recalls its document, and
-    the sender hears 15 after the 16)."""
+    the sender hears 15 after the 16). Any other package refused for good is not downloaded
+    again while the axis lists it (:class:`~docflow.models.exchange.AxisHeldPackage`)."""
     done = 0
     later: list[EdocInfo] = []
     listed: list[EdocInfo] = []
@@ -78,8 +80,12 @@ def receive_from_axis(
             client.update_status(item.doc_id, "fail")
             continue
         listed.append(item)
-    waiting = _waiting(uow_factory(), [item.doc_id for item in listed])
+    held = _held(uow_factory(), [item.doc_id for item in listed])
+    waiting = set(held)
     for item in listed:
+        reason = held.get(item.doc_id)
+        if reason is not None and reason not in WAITS_FOR_ITS_DOCUMENT:
+            continue  # refused for good in an earlier round (and answered): not read again
         outcome = _receive_one(uow_factory, client, item, waiting, last_try=False)
         if outcome is None:
             later.append(item)
@@ -129,6 +135,8 @@ def _receive_one(
             if isinstance(exc, PackageRefusedError):
                 _answer_refusal(uow_factory, client, exc, item.doc_id)
             client.update_status(item.doc_id, "fail")
+            if exc.code not in WAITS_FOR_ITS_DOCUMENT:
+                _hold_refused(uow_factory(), item, exc.code)
             return 0
         except Exception:
             # Our fault, not the package's (or a case nobody foresaw): it stays on the axis
@@ -143,32 +151,55 @@ def _receive_one(
     return 1
 
 
-def _waiting(uow: UnitOfWork, listed: list[str]) -> set[str]:
-    """Which of the listed packages waited in an earlier round (one read per round, per
-    :func:`_chunks` of the listed). Rows of packages the axis no longer lists go a day after
-    they were last seen."""
+def _held(uow: UnitOfWork, listed: list[str]) -> dict[str, str]:
+    """The listed packages held back in an earlier round, with the reason (one read per
+    round, per :func:`_chunks` of the listed). Rows of packages the axis no longer lists go a
+    day after they were last seen."""
     listed_set = set(listed)
     with uow:
         s = uow.session
         stale = s.scalars(
-            select(AxisWaitingPackage.axis_doc_id).where(
-                AxisWaitingPackage.last_seen_at < uow.now() - FORGET_WAITING
+            select(AxisHeldPackage.axis_doc_id).where(
+                AxisHeldPackage.last_seen_at < uow.now() - FORGET_WAITING
             )
         ).all()
         gone = [doc_id for doc_id in stale if doc_id not in listed_set]
-        found: set[str] = set()
+        found: dict[str, str] = {}
         for chunk in _chunks(gone):
-            s.execute(delete(AxisWaitingPackage).where(AxisWaitingPackage.axis_doc_id.in_(chunk)))
+            s.execute(delete(AxisHeldPackage).where(AxisHeldPackage.axis_doc_id.in_(chunk)))
         for chunk in _chunks(listed):
-            found.update(
-                s.scalars(
-                    select(AxisWaitingPackage.axis_doc_id).where(
-                        AxisWaitingPackage.axis_doc_id.in_(chunk)
-                    )
+            rows = s.execute(
+                select(AxisHeldPackage.axis_doc_id, AxisHeldPackage.reason).where(
+                    AxisHeldPackage.axis_doc_id.in_(chunk)
                 )
             )
+            found.update((doc_id, reason) for doc_id, reason in rows)
         uow.commit()
         return found
+
+
+def _hold_refused(uow: UnitOfWork, item: EdocInfo, reason: str) -> None:
+    """Remember a package refused for good (already answered and acknowledged ``fail``), so
+    that the rounds that list it again do not download and read it again."""
+    with uow:
+        s = uow.session
+        if s.get(AxisHeldPackage, item.doc_id) is not None:
+            return
+        now = uow.now()
+        s.add(
+            AxisHeldPackage(
+                axis_doc_id=item.doc_id,
+                sender=item.from_code.strip()[:64],
+                reason=reason[:64],
+                first_seen_at=now,
+                last_seen_at=now,
+                rounds=1,
+            )
+        )
+        try:
+            uow.commit()
+        except IntegrityError:  # another poller held it first
+            uow.rollback()
 
 
 def _chunks(values: list[str], size: int = 500) -> Iterator[list[str]]:
@@ -186,10 +217,10 @@ def _keeps_waiting(uow: UnitOfWork, item: EdocInfo, reason: str, wait: dt.timede
     with uow:
         s = uow.session
         now = uow.now()
-        row = s.get(AxisWaitingPackage, item.doc_id, with_for_update=True)
+        row = s.get(AxisHeldPackage, item.doc_id, with_for_update=True)
         if row is None:
             s.add(
-                AxisWaitingPackage(
+                AxisHeldPackage(
                     axis_doc_id=item.doc_id,
                     sender=item.from_code.strip()[:64],
                     reason=reason[:64],
@@ -202,7 +233,7 @@ def _keeps_waiting(uow: UnitOfWork, item: EdocInfo, reason: str, wait: dt.timede
                 uow.commit()
             except IntegrityError:  # another poller recorded it first: its row decides
                 uow.rollback()
-                row = s.get(AxisWaitingPackage, item.doc_id)
+                row = s.get(AxisHeldPackage, item.doc_id)
                 return row is not None and now - min(row.first_seen_at, now) < wait
             return wait > dt.timedelta(0)
         first = min(row.first_seen_at, now)
@@ -219,9 +250,7 @@ def _done_waiting(uow_factory: Callable[[], UnitOfWork], doc_id: str, waiting: s
     if doc_id not in waiting:
         return
     with uow_factory() as uow:
-        uow.session.execute(
-            delete(AxisWaitingPackage).where(AxisWaitingPackage.axis_doc_id == doc_id)
-        )
+        uow.session.execute(delete(AxisHeldPackage).where(AxisHeldPackage.axis_doc_id == doc_id))
         uow.commit()
 
 

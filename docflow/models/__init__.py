@@ -15,7 +15,7 @@ from docflow.models.dossiers import (
     FilePlanHeading,
     FilePlanItem,
 )
-from docflow.models.exchange import AxisWaitingPackage, ExchangeMessage
+from docflow.models.exchange import AxisHeldPackage, ExchangeMessage
 from docflow.models.feedback import FeedbackFile, FeedbackItem, FeedbackSettings, FeedbackTrailEntry
 from docflow.models.identity import (
     ApiToken,
@@ -58,8 +58,8 @@ __all__ = [
     "AuditChainHead",
     "AuditEntry",
     "AuditPendingRead",
+    "AxisHeldPackage",
     "AxisRegistration",
-    "AxisWaitingPackage",
     "Base",
     "Change",
     "Delegation",

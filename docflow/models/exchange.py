@@ -55,20 +55,25 @@ class ExchangeMessage(IdMixin, Base):
     )
 
 
-class AxisWaitingPackage(Base):
-    """A package from the axis that names a document we do not have yet (a revocation, an
-    update, a replacement), left on the axis for later rounds: the axis promises no order, so
-    its document may come a round or more after it. Refused (16) once it has waited
-    ``DHTN_AXIS_WAIT_SECONDS`` since ``first_seen_at``, and from then on refused at once
-    while the axis lists it again (its row is no longer written to). The row goes when the
-    package is taken in (its document came, even late), or a day after the axis last listed
-    it."""
+class AxisHeldPackage(Base):
+    """A package the axis lists that the polling job holds back, by its axis id. Either:
 
-    __tablename__ = "axis_waiting_packages"
+    * it names a document we do not have yet (a revocation, an update, a replacement;
+      ``reason`` ``revoke_unknown`` / ``update_unknown``): left on the axis for later rounds,
+      as the axis promises no order and its document may come a round or more after it;
+      refused (16) once it has waited ``DHTN_AXIS_WAIT_SECONDS`` since ``first_seen_at``,
+      then refused at once while listed (its row no longer written to), and taken in if its
+      document comes after all;
+    * or it was refused for good (``reason``: the refusal's code): the axis lists a package
+      acknowledged ``fail`` again, and it is not downloaded and read again each round.
+
+    The row goes when the package is taken in, or a day after the axis last listed it."""
+
+    __tablename__ = "axis_held_packages"
 
     axis_doc_id: Mapped[str] = mapped_column(String(128), primary_key=True)
     sender: Mapped[str] = mapped_column(String(64))
-    reason: Mapped[str] = mapped_column(String(64))  # the refusal it would get now
+    reason: Mapped[str] = mapped_column(String(64))  # the refusal's code (or the one it waits on)
     first_seen_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     last_seen_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     rounds: Mapped[int] = mapped_column(default=1)

@@ -1,5 +1,5 @@
 """A review of f02371a (a revocation / update / replacement naming a document not here yet
-waits on the axis, axis_waiting_packages) and 06ae180 (a send that ended without the axis's
+waits on the axis, axis_held_packages) and 06ae180 (a send that ended without the axis's
 answer is logged "unconfirmed"; a recall then cancels AND asks the recall, 13), by a helper who
 attacked them from outside: a hostile or buggy peer, bad timing, the clerk. Packages and
 statuses are written by hand as other vendors write them; the axis simulator is the transport;
@@ -22,7 +22,7 @@ from sqlalchemy import event, select
 from sqlalchemy.orm import Session
 
 from docflow.models import Delivery, Document, Notification
-from docflow.models.exchange import AxisWaitingPackage, ExchangeMessage
+from docflow.models.exchange import AxisHeldPackage, ExchangeMessage
 from interop.axis_client import AxisClient
 from interop.errors import AxisRequestError, AxisUnavailableError
 from tests.conftest import Demo
@@ -52,7 +52,7 @@ def _waiting_rows(demo: Demo) -> list[tuple[str, int]]:
     with demo.factory() as s:
         return [
             (w.axis_doc_id, w.rounds)
-            for w in s.scalars(select(AxisWaitingPackage).order_by(AxisWaitingPackage.axis_doc_id))
+            for w in s.scalars(select(AxisHeldPackage).order_by(AxisHeldPackage.axis_doc_id))
         ]
 
 
@@ -101,7 +101,7 @@ def test_refused_packages_rows_are_not_rewritten_and_go_once_no_longer_listed(
     rt: Any, demo: Demo, sim: Sim
 ) -> None:
     """FIXED (low). A hostile or buggy peer sends bogus revocations (here 8) naming documents
-    that never come. Each is refused once it waited; its axis_waiting_packages row was kept
+    that never come. Each is refused once it waited; its axis_held_packages row was kept
     and rewritten (rounds+1, a write transaction) every round the axis relisted it, and never
     deleted. Now a refused package's row is no longer written to (it is refused at once while
     listed), and a row the axis no longer lists goes a day after it was last seen. (Each such
@@ -404,7 +404,7 @@ def test_on_sqlite_a_package_waits_and_is_refused_after_the_wait(
             answers = _answers(peer)
         assert _copies(demo, "50/SNV-VP") == ["recalled"]
         with demo.factory() as s:
-            left = [w.rounds for w in s.scalars(select(AxisWaitingPackage))]
+            left = [w.rounds for w in s.scalars(select(AxisHeldPackage))]
     # (01 / 15 go through the outbox, not run here; the refusal is sent by the round itself)
     assert [c for c, named in answers if named == _did("52")] == ["16"], answers
     assert left == [3], left  # the taken-in revocation's row went; the refused one's stays

@@ -250,13 +250,13 @@ def test_the_waiting_purge_survives_a_long_list_on_postgresql(demo: Demo) -> Non
     machine's Python has 250,000, so the SQLite test below passes here.) Expected: the round
     works (chunks, an array parameter (``= ANY(:ids)``), or purging by last_seen_at alone
     with last_seen_at kept fresh).
-    Fixed: the listed ids are looked up a thousand at a time, and the rows to forget chosen
-    from the stale ones in Python."""
-    from interop.exchange import _waiting
+    Fixed: the listed ids are looked up in chunks (a thousand; 500 since review 5), and the
+    rows to forget chosen from the stale ones in Python (``_waiting``, now ``_held``)."""
+    from interop.exchange import _held
 
     failed = None
     try:
-        _waiting(demo.uow(), _many_ids(66_000))
+        _held(demo.uow(), _many_ids(66_000))
     except Exception as exc:
         failed = f"{type(exc).__name__}: {str(exc).splitlines()[0][:150]}"
     assert failed is None, failed
@@ -265,20 +265,20 @@ def test_the_waiting_purge_survives_a_long_list_on_postgresql(demo: Demo) -> Non
 def test_the_waiting_purge_survives_a_long_list_on_sqlite(tmp_path: Path, store: Any) -> None:
     """HELD here (this build of SQLite takes 250,000 parameters; a default build, 32,766,
     would fail as PostgreSQL does above): 33,000 listed packages on the embedded profile."""
-    from interop.exchange import _waiting
+    from interop.exchange import _held
     from tests.conftest import sqlite_demo
 
     with sqlite_demo(tmp_path) as d:
         demo = Demo(d.factory, d.clock, store)
-        assert _waiting(demo.uow(), _many_ids(33_000)) == set()
+        assert _held(demo.uow(), _many_ids(33_000)) == {}
 
 
 def test_the_waiting_purge_with_5000_listed_packages(demo: Demo) -> None:
     """HELD. 5,000 listed packages (the brief's figure) on PostgreSQL: one round's read and
     purge pass."""
-    from interop.exchange import _waiting
+    from interop.exchange import _held
 
-    assert _waiting(demo.uow(), _many_ids(5_000)) == set()
+    assert _held(demo.uow(), _many_ids(5_000)) == {}
 
 
 # ------------------------------------------------------------ revocations the axis refuses

@@ -623,7 +623,7 @@ def test_the_waiting_lookup_fits_an_sqlite_built_with_the_default_999_variables(
 
     from sqlalchemy import event
 
-    from interop.exchange import _waiting
+    from interop.exchange import _held
     from tests.conftest import sqlite_demo
 
     with sqlite_demo(tmp_path) as d:
@@ -637,7 +637,7 @@ def test_the_waiting_lookup_fits_an_sqlite_built_with_the_default_999_variables(
         demo = Demo(d.factory, d.clock, store)
         failed = None
         try:
-            _waiting(demo.uow(), [f"axis-{i:05d}" for i in range(1000)])
+            _held(demo.uow(), [f"axis-{i:05d}" for i in range(1000)])
         except Exception as exc:
             failed = f"{type(exc).__name__}: {str(exc).splitlines()[0][:120]}"
         assert failed is None, failed

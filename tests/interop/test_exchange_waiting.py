@@ -12,16 +12,21 @@ import pytest
 from sqlalchemy import func, select
 
 from docflow.models import Document
-from docflow.models.exchange import AxisWaitingPackage, ExchangeMessage
+from docflow.models.exchange import AxisHeldPackage, ExchangeMessage
 from tests.conftest import Demo
 from tests.interop.conftest import SECRET_B, SYSTEM_B, Sim, client_for
 from tests.interop.test_exchange_crossings import _answers, _bussiness, _copies, _did
-from tests.interop.test_review_attacks import PEER, TW, package
+from tests.interop.test_review_attacks import PEER, TW, VICTIM, package
 
 
 def _waiting(demo: Demo) -> list[tuple[str, int]]:
     with demo.factory() as s:
-        return [(w.sender, w.rounds) for w in s.scalars(select(AxisWaitingPackage)).all()]
+        return [(w.sender, w.rounds) for w in s.scalars(select(AxisHeldPackage)).all()]
+
+
+def _held(demo: Demo) -> list[tuple[str, str]]:
+    with demo.factory() as s:
+        return [(h.axis_doc_id, h.reason) for h in s.scalars(select(AxisHeldPackage)).all()]
 
 
 def _counts(demo: Demo) -> tuple[int, int]:
@@ -116,3 +121,52 @@ def test_the_wait_is_the_operators(app: Any, rt: Any, demo: Demo, sim: Sim) -> N
         rt.clock.ahead = dt.timedelta(seconds=61)
         poll_axis(rt)
         assert [code for code, _ in _answers(peer)] == ["16"]
+
+
+def test_a_package_refused_for_good_is_not_read_again_while_the_axis_lists_it(
+    rt: Any, demo: Demo, sim: Sim
+) -> None:
+    """The axis lists a package acknowledged ``fail`` again, round after round. A package
+    refused for good (here its From is not the agency the axis names as its sender) was
+    downloaded, parsed, refused and acknowledged again every round, for as long as the axis
+    kept it: a hostile peer's bogus packages cost every polling round a download each. Now
+    it is read once, answered once, and skipped unread while listed; its row goes a day
+    after the axis last listed it."""
+    from app.exchange import axis_client, poll_axis
+    from interop.axis_client import AxisClient
+
+    downloads: list[str] = []
+    real = AxisClient.download_edoc
+
+    def counting(self: AxisClient, doc_id: str, sink: Any) -> Any:
+        downloads.append(doc_id)
+        return real(self, doc_id, sink)
+
+    forged = package(sender=PEER, number="97", document_id=_did("97"))
+    with client_for(sim.url, SYSTEM_B, SECRET_B) as peer:
+        peer.register_agency(PEER, "Sở Thử nghiệm")
+        peer.register_agency(VICTIM, "Sở Khác")
+        peer.send_edoc(forged, [TW], from_code=VICTIM)
+        before = _counts(demo)
+        AxisClient.download_edoc = counting  # type: ignore[method-assign]
+        try:
+            for minutes in (0, 1, 2, 60):
+                rt.clock.ahead = dt.timedelta(minutes=minutes)
+                assert poll_axis(rt) == 0
+        finally:
+            AxisClient.download_edoc = real  # type: ignore[method-assign]
+        answers = _answers(peer)
+        ours = axis_client(rt.settings)
+        assert ours is not None
+        with ours:
+            assert len(ours.get_received_list("edoc")) == 1  # still listed by the axis
+            reasons = [r for _, r in _held(demo)]
+            for item in ours.get_received_list("edoc"):
+                ours.update_status(item.doc_id, "done")  # the axis stops listing it
+        rt.clock.ahead = dt.timedelta(days=1, minutes=61)
+        poll_axis(rt)
+    assert len(downloads) == 1, downloads
+    assert len(answers) <= 1, answers  # refused, answered once at most
+    assert _counts(demo)[0] == before[0]  # no document
+    assert len(reasons) == 1 and reasons[0] not in ("revoke_unknown", "update_unknown")
+    assert _held(demo) == []

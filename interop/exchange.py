@@ -14,7 +14,7 @@ import datetime as dt
 import logging
 import tempfile
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
 from sqlalchemy import delete, select
@@ -23,7 +23,7 @@ from sqlalchemy.exc import IntegrityError
 from docflow.errors import DomainError
 from docflow.incoming.states import STATUS_CODE, IncomingState
 from docflow.models import Document, Organization
-from docflow.models.exchange import AxisHeldPackage, ExchangeMessage
+from docflow.models.exchange import AXIS_DOC_ID, AxisHeldPackage, ExchangeMessage
 from docflow.outbox import Handlers
 from docflow.outgoing.dispatch import TOPIC_STATE_CHANGED
 from docflow.uow import UnitOfWork
@@ -46,10 +46,8 @@ STATUS_TOPIC = "interop.send_status"
 WAITS_FOR_ITS_DOCUMENT = frozenset({"revoke_unknown", "update_unknown"})
 # How long such a package is left on the axis for its document (DHTN_AXIS_WAIT_SECONDS).
 WAIT_FOR_DOCUMENT = dt.timedelta(minutes=15)
-# The row of a waiting package the axis no longer lists is forgotten after this.
-FORGET_WAITING = dt.timedelta(days=1)
-# The longest axis message id kept (exchange_messages / axis_held_packages.axis_doc_id).
-AXIS_DOC_ID = 128
+# The row of a held package the axis no longer lists is forgotten after this.
+FORGET_HELD = dt.timedelta(days=1)
 
 
 def receive_from_axis(
@@ -81,17 +79,16 @@ def receive_from_axis(
             continue
         listed.append(item)
     held = _held(uow_factory(), [item.doc_id for item in listed])
-    waiting = set(held)
     for item in listed:
         reason = held.get(item.doc_id)
         if reason is not None and reason not in WAITS_FOR_ITS_DOCUMENT:
             continue  # refused for good in an earlier round (and answered): not read again
-        outcome = _receive_one(uow_factory, client, item, waiting, last_try=False)
+        outcome = _receive_one(uow_factory, client, item, held, last_try=False)
         if outcome is None:
             later.append(item)
         done += outcome or 0
     for item in later:
-        done += _receive_one(uow_factory, client, item, waiting, wait=wait) or 0
+        done += _receive_one(uow_factory, client, item, held, wait=wait) or 0
     return done
 
 
@@ -99,15 +96,15 @@ def _receive_one(
     uow_factory: Callable[[], UnitOfWork],
     client: AxisClient,
     item: EdocInfo,
-    waiting: set[str],
+    held: Mapping[str, str],
     *,
     last_try: bool = True,
     wait: dt.timedelta = WAIT_FOR_DOCUMENT,
 ) -> int | None:
     """One listed package: 1 when it became (or already was) a document, 0 when refused or
     left for a later round, None when it names a document not here yet (to try again after
-    the round's others, unless ``last_try``). ``waiting``: the listed packages that waited in
-    an earlier round (their row goes once they are taken in)."""
+    the round's others, unless ``last_try``). ``held``: the listed packages held back in an
+    earlier round (:func:`_held`; a waiting one's row goes once it is taken in)."""
     with tempfile.TemporaryFile() as sink:
         try:
             client.download_edoc(item.doc_id, sink)
@@ -147,7 +144,7 @@ def _receive_one(
         if result.created:
             queue_status(uow_factory(), result.document.id, IncomingState.ARRIVED)
     client.update_status(item.doc_id, "done")
-    _done_waiting(uow_factory, item.doc_id, waiting)
+    _done_waiting(uow_factory, item.doc_id, held)
     return 1
 
 
@@ -160,7 +157,7 @@ def _held(uow: UnitOfWork, listed: list[str]) -> dict[str, str]:
         s = uow.session
         stale = s.scalars(
             select(AxisHeldPackage.axis_doc_id).where(
-                AxisHeldPackage.last_seen_at < uow.now() - FORGET_WAITING
+                AxisHeldPackage.last_seen_at < uow.now() - FORGET_HELD
             )
         ).all()
         gone = [doc_id for doc_id in stale if doc_id not in listed_set]
@@ -185,17 +182,7 @@ def _hold_refused(uow: UnitOfWork, item: EdocInfo, reason: str) -> None:
         s = uow.session
         if s.get(AxisHeldPackage, item.doc_id) is not None:
             return
-        now = uow.now()
-        s.add(
-            AxisHeldPackage(
-                axis_doc_id=item.doc_id,
-                sender=item.from_code.strip()[:64],
-                reason=reason[:64],
-                first_seen_at=now,
-                last_seen_at=now,
-                rounds=1,
-            )
-        )
+        s.add(_held_row(item, reason, uow.now()))
         try:
             uow.commit()
         except IntegrityError:  # another poller held it first
@@ -209,6 +196,19 @@ def _chunks(values: list[str], size: int = 500) -> Iterator[list[str]]:
         yield values[start : start + size]
 
 
+def _held_row(item: EdocInfo, reason: str, now: dt.datetime) -> AxisHeldPackage:
+    """The row holding back a listed package first seen ``now`` (its id fits: the round
+    refuses longer ones unread; the sender and the reason are cut to their columns)."""
+    return AxisHeldPackage(
+        axis_doc_id=item.doc_id,
+        sender=item.from_code.strip()[:64],
+        reason=reason[:64],
+        first_seen_at=now,
+        last_seen_at=now,
+        rounds=1,
+    )
+
+
 def _keeps_waiting(uow: UnitOfWork, item: EdocInfo, reason: str, wait: dt.timedelta) -> bool:
     """Whether a package naming a document not here yet is left on the axis this round: it
     is, until ``wait`` has passed since the round that first listed it (a first sighting
@@ -219,16 +219,7 @@ def _keeps_waiting(uow: UnitOfWork, item: EdocInfo, reason: str, wait: dt.timede
         now = uow.now()
         row = s.get(AxisHeldPackage, item.doc_id, with_for_update=True)
         if row is None:
-            s.add(
-                AxisHeldPackage(
-                    axis_doc_id=item.doc_id,
-                    sender=item.from_code.strip()[:64],
-                    reason=reason[:64],
-                    first_seen_at=now,
-                    last_seen_at=now,
-                    rounds=1,
-                )
-            )
+            s.add(_held_row(item, reason, now))
             try:
                 uow.commit()
             except IntegrityError:  # another poller recorded it first: its row decides
@@ -245,9 +236,11 @@ def _keeps_waiting(uow: UnitOfWork, item: EdocInfo, reason: str, wait: dt.timede
         return True
 
 
-def _done_waiting(uow_factory: Callable[[], UnitOfWork], doc_id: str, waiting: set[str]) -> None:
+def _done_waiting(
+    uow_factory: Callable[[], UnitOfWork], doc_id: str, held: Mapping[str, str]
+) -> None:
     """The package is taken in (its document came): it no longer waits."""
-    if doc_id not in waiting:
+    if doc_id not in held:
         return
     with uow_factory() as uow:
         uow.session.execute(delete(AxisHeldPackage).where(AxisHeldPackage.axis_doc_id == doc_id))

@@ -10,6 +10,9 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from docflow.db import Base, IdMixin, utcnow
 
+#: The longest axis message id kept: the polling round refuses a longer one unread.
+AXIS_DOC_ID = 128
+
 
 class ExchangeMessage(IdMixin, Base):
     """One package (``kind`` edoc) or status message (``kind`` status), incoming or outgoing.
@@ -30,10 +33,11 @@ class ExchangeMessage(IdMixin, Base):
     # second sender reusing a DocumentId is another package).
     peer_code: Mapped[str | None] = mapped_column(String(64))
     document_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("documents.id"))
-    axis_doc_id: Mapped[str | None] = mapped_column(String(128))
+    axis_doc_id: Mapped[str | None] = mapped_column(String(AXIS_DOC_ID))
     sha256: Mapped[str | None] = mapped_column(String(64))
-    # received | queued | sent | failed; an outgoing package whose send ended without the
-    # axis's answer (it may have left) is "unconfirmed" until a later send is answered.
+    # received | queued | sent | failed | refused; an outgoing package whose send ended without
+    # the axis's answer (it may have left) is "unconfirmed" until a later send or a status of
+    # the recipient confirms it; a revocation refused for a reason that may pass, "retrying".
     state: Mapped[str] = mapped_column(String(16))
     attempts: Mapped[int] = mapped_column(default=0)
     last_error: Mapped[str | None] = mapped_column(Text)
@@ -71,7 +75,7 @@ class AxisHeldPackage(Base):
 
     __tablename__ = "axis_held_packages"
 
-    axis_doc_id: Mapped[str] = mapped_column(String(128), primary_key=True)
+    axis_doc_id: Mapped[str] = mapped_column(String(AXIS_DOC_ID), primary_key=True)
     sender: Mapped[str] = mapped_column(String(64))
     reason: Mapped[str] = mapped_column(String(64))  # the refusal's code (or the one it waits on)
     first_seen_at: Mapped[dt.datetime] = mapped_column(default=utcnow)

@@ -8,7 +8,7 @@
 * External recipients wait in the delivery queue (``channel="axis"``, ``state="queued"``),
   urgent documents first (:func:`queued_axis_deliveries`), for the exchange to send them.
 * Recall: deliveries not yet made are cancelled (an external one whose send ended without the
-  axis's answer, which may therefore have left, also gets 13: :func:`maybe_sent`); made ones get
+  axis's answer, which may therefore have left, also gets 13: :func:`logged_to`); made ones get
   status 13 and, internally, the
   recipient's document moves to ``recalled`` in any state (the Front's own installation enforces
   the sender's recall: open assignments are cancelled, the register entry and the trail stay,
@@ -303,17 +303,26 @@ def record_recipient_status(uow: UnitOfWork, payload: dict[str, Any]) -> None:
 def recall_deliveries(uow: UnitOfWork, doc: Document, reason: str) -> dict[str, Any]:
     """Part of the ``recall`` action (sender's clerk)."""
     cancelled = asked = 0
+    logged = logged_to(uow, doc.id)
     for d in _deliveries(uow, doc.id, lock=True):
-        unanswered = d.status_code != "13" and d.status_code not in ANSWERS
+        # An external delivery that did not leave for sure but may have (an attempt ended
+        # without the axis's answer: the exchange logged its package ``unconfirmed``), whose
+        # recipient has not answered anything that ends a recall.
+        may_have_left = (
+            d.channel == "axis"
+            and d.recipient_code in logged
+            and d.status_code != "13"
+            and d.status_code not in ANSWERS
+        )
         if d.state in (Q.QUEUED.value, Q.FAILED.value, Q.PLANNED.value):
             d.state = Q.CANCELLED.value
             d.updated_at = uow.now()
-            if unanswered and maybe_sent(uow, d):
+            if may_have_left:
                 ask_recall(uow, d, reason)  # the axis may hold it: the revocation leaves too
                 asked += 1
             else:
                 cancelled += 1
-        elif d.state == Q.CANCELLED.value and unanswered and maybe_sent(uow, d):
+        elif d.state == Q.CANCELLED.value and may_have_left:
             # The clerk cancelled it, but a send without the axis's answer may have left.
             ask_recall(uow, d, reason)
             asked += 1
@@ -330,22 +339,19 @@ def recall_deliveries(uow: UnitOfWork, doc: Document, reason: str) -> dict[str, 
     return {"cancelled": cancelled, "asked": asked}
 
 
-def maybe_sent(uow: UnitOfWork, d: Delivery) -> bool:
-    """Whether an external delivery that did not leave for sure may have: an attempt ended
-    without the axis's answer (a timeout, a dropped connection), so the exchange logged its
-    package as sent ``unconfirmed`` (interop.outbox)."""
-    if d.channel != "axis" or not d.recipient_code:
-        return False
-    return (
+def logged_to(uow: UnitOfWork, document_id: uuid.UUID) -> set[str]:
+    """The recipients (codes) the exchange logged a package of the document to: sent, or
+    ``unconfirmed`` (interop.outbox) when its send ended without the axis's answer. One
+    read for all of a document's deliveries."""
+    return set(
         uow.session.scalars(
-            select(ExchangeMessage.id).where(
+            select(ExchangeMessage.peer_code).where(
                 ExchangeMessage.direction == "out",
                 ExchangeMessage.kind == "edoc",
-                ExchangeMessage.document_id == d.document_id,
-                ExchangeMessage.peer_code == d.recipient_code,
+                ExchangeMessage.document_id == document_id,
+                ExchangeMessage.peer_code.is_not(None),
             )
-        ).first()
-        is not None
+        )
     )
 
 

@@ -10,12 +10,14 @@ from __future__ import annotations
 
 import datetime as dt
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
 import pytest
+import requests
 from werkzeug.serving import BaseWSGIServer, make_server
 
 from docflow.db import utcnow
@@ -148,3 +150,36 @@ def rt(app: Any, sim: Sim) -> Iterator[Any]:
         yield wired
     finally:
         wired.clock = before
+
+
+class ForwardingGateway:
+    """A gateway in front of the axis: it forwards each request to ``upstream`` (the axis
+    stores what was sent) and lets ``answer(handler, upstream_response)`` write what the
+    client gets instead of the axis's answer."""
+
+    def __init__(self, upstream: str, answer: Callable[[Any, requests.Response], None]) -> None:
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                headers = {
+                    k: v
+                    for k, v in self.headers.items()
+                    if k.lower() not in ("host", "content-length", "connection")
+                }
+                answer(self, requests.post(upstream + self.path, data=body, headers=headers,
+                                           timeout=10))  # fmt: skip
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    def __enter__(self) -> ForwardingGateway:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.server.shutdown()
+        self.server.server_close()

@@ -9,9 +9,7 @@ the fix named at the end of the docstring) or HELD (the change stood up to it)."
 
 from __future__ import annotations
 
-import threading
 import uuid
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -22,10 +20,19 @@ from docflow.models import Delivery, Notification, User
 from docflow.models.exchange import ExchangeMessage
 from interop.errors import AxisRequestError
 from tests.conftest import Demo
-from tests.interop.conftest import SECRET_A, SECRET_B, SYSTEM_A, SYSTEM_B, Sim, client_for
+from tests.interop.conftest import (
+    SECRET_A,
+    SECRET_B,
+    SYSTEM_A,
+    SYSTEM_B,
+    ForwardingGateway,
+    Sim,
+    client_for,
+)
 from tests.interop.test_axis_exchange import _wire
 from tests.interop.test_exchange_crossings import _recall, _shown, _status_at
 from tests.interop.test_exchange_unanswered import (
+    Refused,
     Unanswered,
     _out_edoc,
     _revocations_for_peer,
@@ -84,46 +91,16 @@ def test_a_16_not_here_answering_the_revocation_does_not_make_the_delivery_sent(
 # ------------------------------------------------------------ what counts as "may have left"
 
 
-class _TruncatingProxy:
-    """A gateway in front of the axis: it forwards the request (the axis stores the package)
-    and cuts its answer mid-body (Content-Length says more than comes, then the connection
-    closes), as a reset connection or a gateway restart does."""
-
-    def __init__(self, upstream: str) -> None:
-        up = upstream
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:
-                body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-                headers = {
-                    k: v
-                    for k, v in self.headers.items()
-                    if k.lower() not in ("host", "content-length", "connection")
-                }
-                answer = requests.post(up + self.path, data=body, headers=headers, timeout=10)
-                cut = answer.content[: max(1, len(answer.content) // 2)]
-                self.wfile.write(
-                    b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
-                    + f"Content-Length: {len(answer.content)}\r\n\r\n".encode()
-                    + cut
-                )
-                self.wfile.flush()
-                self.close_connection = True
-
-            def log_message(self, *args: Any) -> None:
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-
-    def __enter__(self) -> _TruncatingProxy:
-        self.thread.start()
-        return self
-
-    def __exit__(self, *_: object) -> None:
-        self.server.shutdown()
-        self.server.server_close()
+def _cut_mid_body(handler: Any, answer: requests.Response) -> None:
+    """The axis's answer cut mid-body (Content-Length says more than comes, then the
+    connection closes), as a reset connection or a gateway restart does."""
+    handler.wfile.write(
+        b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
+        + f"Content-Length: {len(answer.content)}\r\n\r\n".encode()
+        + answer.content[: max(1, len(answer.content) // 2)]
+    )
+    handler.wfile.flush()
+    handler.close_connection = True
 
 
 def test_an_answer_cut_mid_body_after_the_axis_took_the_package_is_logged_unconfirmed(
@@ -146,7 +123,10 @@ def test_an_answer_cut_mid_body_after_the_axis_took_the_package_is_logged_unconf
     rt = _wire(app, sim)
     register_agencies(rt)
     doc_id, _delivery_id, key = to_peer(demo, state="queued")
-    with _TruncatingProxy(sim.url) as proxy, client_for(sim.url, SYSTEM_B, SECRET_B) as peer:
+    with (
+        ForwardingGateway(sim.url, _cut_mid_body) as proxy,
+        client_for(sim.url, SYSTEM_B, SECRET_B) as peer,
+    ):
         peer.register_agency(PEER, "Sở Thử nghiệm")
         try:
             _send(rt, lambda _ours: client_for(proxy.url, SYSTEM_A, SECRET_A))
@@ -395,16 +375,6 @@ def test_a_refused_revocation_tells_this_organisations_clerks_once(
     from app.exchange import axis_client, register_agencies
     from interop.outbox import send_revocations
 
-    class Refuses:
-        def __init__(self, inner: Any) -> None:
-            self.inner = inner
-
-        def __getattr__(self, name: str) -> Any:
-            return getattr(self.inner, name)
-
-        def send_edoc(self, *args: Any, **kw: Any) -> Any:
-            raise AxisRequestError(call="sendEdoc", status=400)
-
     rt = _wire(app, sim)
     register_agencies(rt)
     doc_id, delivery_id, _key = to_peer(demo, state="sent")
@@ -413,7 +383,7 @@ def test_a_refused_revocation_tells_this_organisations_clerks_once(
     assert ours is not None
     with ours:
         for _round in range(5):
-            send_revocations(rt.uow, Refuses(ours))
+            send_revocations(rt.uow, Refused(ours))
     tw = demo.org_id("tw")
     with demo.factory() as s:
         told = s.execute(
@@ -478,7 +448,6 @@ def test_the_clerks_retry_of_a_failed_delivery_with_an_unconfirmed_row(
     duplicate), the one row is confirmed with the axis id, the delivery is sent, the
     recipient holds one message."""
     from app.exchange import register_agencies
-    from tests.interop.test_exchange_unanswered import Refused
 
     rt = _wire(app, sim)
     register_agencies(rt)

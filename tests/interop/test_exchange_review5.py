@@ -15,7 +15,6 @@ import os
 import socket
 import ssl
 import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -28,7 +27,15 @@ from docflow.models.exchange import ExchangeMessage
 from interop.edxml.parse import read_envelope
 from interop.errors import AxisRequestError
 from tests.conftest import Demo
-from tests.interop.conftest import SECRET_A, SECRET_B, SYSTEM_A, SYSTEM_B, Sim, client_for
+from tests.interop.conftest import (
+    SECRET_A,
+    SECRET_B,
+    SYSTEM_A,
+    SYSTEM_B,
+    ForwardingGateway,
+    Sim,
+    client_for,
+)
 from tests.interop.test_exchange_crossings import _recall, _shown, _status_at
 from tests.interop.test_exchange_unanswered import (
     Unanswered,
@@ -377,42 +384,6 @@ def test_on_sqlite_a_refused_revocation_is_retried_after_its_backoff(
 # ------------------------------------------------------------ what counts as "may have left"
 
 
-class _Gateway:
-    """A gateway in front of the axis: it forwards each request (the axis stores what was
-    sent) and answers ``status`` with an empty body instead of the axis's answer."""
-
-    def __init__(self, upstream: str, status: int) -> None:
-        up = upstream
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:
-                body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-                headers = {
-                    k: v
-                    for k, v in self.headers.items()
-                    if k.lower() not in ("host", "content-length", "connection")
-                }
-                requests.post(up + self.path, data=body, headers=headers, timeout=10)
-                self.send_response(status)
-                self.send_header("Content-Length", "0")
-                self.end_headers()
-
-            def log_message(self, *args: Any) -> None:
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-
-    def __enter__(self) -> _Gateway:
-        self.thread.start()
-        return self
-
-    def __exit__(self, *_: object) -> None:
-        self.server.shutdown()
-        self.server.server_close()
-
-
 @pytest.mark.parametrize("status", [524, 520, 599])
 def test_a_gateway_timeout_outside_500_504_is_a_send_that_may_have_left(
     status: int, rt: Any, client: Any, api: Any, demo: Demo, sim: Sim
@@ -432,7 +403,16 @@ def test_a_gateway_timeout_outside_500_504_is_a_send_that_may_have_left(
     from app.exchange import send_to_axis
 
     doc_id, _delivery_id, key = to_peer(demo, state="queued")
-    with _Gateway(sim.url, status) as gateway, client_for(sim.url, SYSTEM_B, SECRET_B) as peer:
+
+    def answer_status(handler: Any, _answer: Any) -> None:  # not the axis's answer: ``status``
+        handler.send_response(status)
+        handler.send_header("Content-Length", "0")
+        handler.end_headers()
+
+    with (
+        ForwardingGateway(sim.url, answer_status) as gateway,
+        client_for(sim.url, SYSTEM_B, SECRET_B) as peer,
+    ):
         peer.register_agency(PEER, "Sở Thử nghiệm")
         _send(rt, lambda _ours: client_for(gateway.url, SYSTEM_A, SECRET_A))
         assert len(peer.get_received_list("edoc")) == 1  # PEER holds it

@@ -43,9 +43,13 @@ class Unanswered:
 
 
 class Refused(Unanswered):
-    """The axis refuses the package and says so: nothing left."""
+    """The axis refuses the package and says so (a 400): nothing left. ``tries``: how many
+    sends it refused."""
+
+    tries = 0
 
     def send_edoc(self, *args: Any, **kw: Any) -> Any:
+        self.tries += 1
         if self.click is not None:
             self.click()
         raise AxisRequestError(call="sendEdoc", status=400)

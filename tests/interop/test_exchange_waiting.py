@@ -166,7 +166,83 @@ def test_a_package_refused_for_good_is_not_read_again_while_the_axis_lists_it(
         rt.clock.ahead = dt.timedelta(days=1, minutes=61)
         poll_axis(rt)
     assert len(downloads) == 1, downloads
-    assert len(answers) <= 1, answers  # refused, answered once at most
+    assert answers == [("02", _did("97"))], answers  # refused, answered once
     assert _counts(demo)[0] == before[0]  # no document
     assert len(reasons) == 1 and reasons[0] not in ("revoke_unknown", "update_unknown")
     assert _held(demo) == []
+
+
+def test_the_longest_axis_id_and_a_sender_longer_than_its_column_fit_on_postgresql(
+    rt: Any, demo: Demo, sim: Sim
+) -> None:
+    """What the axis sends is not ours to size: an axis message id of 128 characters (the
+    longest the round reads; longer ones are refused unread) and a sender code longer than
+    the 64 the held row keeps. Both a package that waits for its document and one refused
+    for good are held on PostgreSQL (which refuses what does not fit, where SQLite keeps
+    it), the refused one not read again."""
+    import dataclasses
+
+    from app.exchange import poll_axis
+    from interop.axis_client import AxisClient
+
+    real_list, real_get, real_status = (
+        AxisClient.get_received_list,
+        AxisClient.download_edoc,
+        AxisClient.update_status,
+    )
+
+    def longest(doc_id: str) -> str:
+        return (doc_id + "~" + "x" * 128)[:128]
+
+    def listed(self: AxisClient, messagetype: Any = "edoc") -> Any:
+        items = real_list(self, messagetype)
+        if messagetype != "edoc":
+            return items
+        return [
+            dataclasses.replace(
+                i,
+                doc_id=longest(i.doc_id),
+                from_code=i.from_code + "." * 70 if i.from_code == VICTIM else i.from_code,
+            )
+            for i in items
+        ]
+
+    def short(doc_id: str) -> str:
+        return doc_id.split("~", 1)[0]
+
+    downloads: list[str] = []
+
+    def get(self: AxisClient, doc_id: str, sink: Any) -> Any:
+        downloads.append(doc_id)
+        return real_get(self, short(doc_id), sink)
+
+    def status(self: AxisClient, doc_id: str, value: Any) -> Any:
+        return real_status(self, short(doc_id), value)
+
+    revoke = package(
+        sender=PEER, number="99", document_id=_did("99"), trace=_bussiness(1, _did("98"))
+    )
+    forged = package(sender=PEER, number="96", document_id=_did("96"))
+    with client_for(sim.url, SYSTEM_B, SECRET_B) as peer:
+        peer.register_agency(PEER, "Sở Thử nghiệm")
+        peer.register_agency(VICTIM, "Sở Khác")
+        peer.send_edoc(revoke, [TW], from_code=PEER)
+        peer.send_edoc(forged, [TW], from_code=VICTIM)
+        AxisClient.get_received_list = listed  # type: ignore[method-assign]
+        AxisClient.download_edoc = get  # type: ignore[method-assign]
+        AxisClient.update_status = status  # type: ignore[method-assign]
+        try:
+            poll_axis(rt)  # the revocation waits, the forged package is refused for good
+            poll_axis(rt)  # listed again: the refused one is not read again
+            held = _held(demo)
+        finally:
+            AxisClient.get_received_list = real_list  # type: ignore[method-assign]
+            AxisClient.download_edoc = real_get  # type: ignore[method-assign]
+            AxisClient.update_status = real_status  # type: ignore[method-assign]
+    assert sorted(reason for _, reason in held) == ["revoke_unknown", "sender_mismatch"], held
+    assert [len(doc_id) for doc_id, _ in held] == [128, 128], held
+    with demo.factory() as s:
+        senders = {h.reason: h.sender for h in s.scalars(select(AxisHeldPackage)).all()}
+    assert senders["revoke_unknown"] == PEER
+    assert len(senders["sender_mismatch"]) == 64, senders  # cut to its column
+    assert len(downloads) == 2 * 2 + 1, downloads  # the revocation twice a round; forged once

@@ -606,6 +606,27 @@ def receive_statuses(uow_factory: Callable[[], UnitOfWork], client: AxisClient) 
                 status.description or None,
                 at=status.timestamp,
             )
+            if status.known_code in RECALL_ANSWERS:
+                assert out is not None
+                _revocation_arrived(uow_factory(), out)
             handled += 1
         client.update_status(item.doc_id, "done")
     return handled
+
+
+def _revocation_arrived(uow: UnitOfWork, out: ExchangeMessage) -> None:
+    """The recipient answered our revocation (15 or 16): it arrived, so a row still
+    ``retrying`` (a send whose answer was lost) is ``sent``; nothing retries it any more."""
+    with uow:
+        for row in uow.session.scalars(
+            select(ExchangeMessage).where(
+                ExchangeMessage.direction == "out",
+                ExchangeMessage.kind == "revoke",
+                ExchangeMessage.organization_id == out.organization_id,
+                ExchangeMessage.key == out.key,
+                ExchangeMessage.peer_code == out.peer_code,
+                ExchangeMessage.state == RETRYING,
+            )
+        ):
+            row.state, row.last_error, row.updated_at = "sent", None, uow.now()
+        uow.commit()

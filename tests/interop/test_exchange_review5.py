@@ -335,6 +335,9 @@ def test_a_retrying_revocation_answered_15_meanwhile_is_not_sent_again(
             send_revocations(rt.uow, counting, retry_base=BASE)
     assert counting.tries == 0
     assert _shown(client, api, doc_id) == [("sent", "15", ["13", "15"])]
+    # The 15 shows the revocation arrived: its row is no longer "retrying" (FIXED in the
+    # ninth session: it stayed "retrying", with its error, on the exchange page for ever).
+    assert [(st, err) for st, _, err in _revoke_rows(demo)] == [("sent", None)]
 
 
 def test_on_sqlite_a_refused_revocation_is_retried_after_its_backoff(

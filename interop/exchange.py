@@ -11,10 +11,12 @@ state change of an incoming document that came through the axis sends its status
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import logging
 import tempfile
 import uuid
 from collections.abc import Callable, Iterator, Mapping
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import delete, select
@@ -79,16 +81,18 @@ def receive_from_axis(
             continue
         listed.append(item)
     held = _held(uow_factory(), [item.doc_id for item in listed])
-    for item in listed:
-        reason = held.get(item.doc_id)
-        if reason is not None and reason not in WAITS_FOR_ITS_DOCUMENT:
-            continue  # refused for good in an earlier round (and answered): not read again
-        outcome = _receive_one(uow_factory, client, item, held, last_try=False)
-        if outcome is None:
-            later.append(item)
-        done += outcome or 0
-    for item in later:
-        done += _receive_one(uow_factory, client, item, held, wait=wait) or 0
+    # A package tried again after the others is read from what the first pass downloaded.
+    with tempfile.TemporaryDirectory(prefix="dhtn-axis-") as spool:
+        for item in listed:
+            reason = held.get(item.doc_id)
+            if reason is not None and reason not in WAITS_FOR_ITS_DOCUMENT:
+                continue  # refused for good in an earlier round (and answered): not read again
+            outcome = _receive_one(uow_factory, client, item, held, Path(spool), last_try=False)
+            if outcome is None:
+                later.append(item)
+            done += outcome or 0
+        for item in later:
+            done += _receive_one(uow_factory, client, item, held, Path(spool), wait=wait) or 0
     return done
 
 
@@ -97,6 +101,7 @@ def _receive_one(
     client: AxisClient,
     item: EdocInfo,
     held: Mapping[str, str],
+    spool: Path,
     *,
     last_try: bool = True,
     wait: dt.timedelta = WAIT_FOR_DOCUMENT,
@@ -104,14 +109,35 @@ def _receive_one(
     """One listed package: 1 when it became (or already was) a document, 0 when refused or
     left for a later round, None when it names a document not here yet (to try again after
     the round's others, unless ``last_try``). ``held``: the listed packages held back in an
-    earlier round (:func:`_held`; a waiting one's row goes once it is taken in)."""
-    with tempfile.TemporaryFile() as sink:
+    earlier round (:func:`_held`; a waiting one's row goes once it is taken in). ``spool``:
+    the round's folder, where a package to try again stays downloaded until then."""
+    path = spool / hashlib.sha256(item.doc_id.encode()).hexdigest()
+    if not path.exists():
         try:
-            client.download_edoc(item.doc_id, sink)
+            with path.open("wb") as out:
+                client.download_edoc(item.doc_id, out)
         except AxisError:
+            path.unlink(missing_ok=True)
             log.exception("download of %s failed; retried next round", item.doc_id)
             return 0
-        sink.seek(0)
+    outcome = _import_one(uow_factory, client, item, held, path, last_try=last_try, wait=wait)
+    if outcome is not None:
+        path.unlink(missing_ok=True)
+    return outcome
+
+
+def _import_one(
+    uow_factory: Callable[[], UnitOfWork],
+    client: AxisClient,
+    item: EdocInfo,
+    held: Mapping[str, str],
+    path: Path,
+    *,
+    last_try: bool,
+    wait: dt.timedelta,
+) -> int | None:
+    """The downloaded package at ``path`` imported and answered (:func:`_receive_one`)."""
+    with path.open("rb") as sink:
         try:
             results = import_package(
                 uow_factory(),

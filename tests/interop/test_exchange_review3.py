@@ -152,7 +152,7 @@ def test_refused_packages_rows_are_not_rewritten_and_go_once_no_longer_listed(
             for item in ours.get_received_list("edoc"):
                 ours.update_status(item.doc_id, "done")
         poll_axis(rt)  # (listed a month after they were last written: they stayed)
-    assert len(downloads) == 2 * bogus  # each package fetched twice per round (pre-existing)
+    assert len(downloads) == bogus  # each package fetched once per round
     assert _waiting_rows(demo) == []  # no longer listed, last seen over a day ago
 
 

@@ -6,6 +6,7 @@ the axis simulator, on PostgreSQL; the clock of the polling job is moved, not sl
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -65,6 +66,55 @@ def test_a_revocation_listed_rounds_before_its_document_recalls_it(
     assert _copies(demo, "90/SNV-VP") == ["recalled"]
     assert ("15", _did("90")) in answers and ("16", _did("90")) not in answers, answers
     assert _waiting(demo) == []
+
+
+def test_a_waiting_package_is_downloaded_once_per_round(
+    rt: Any, demo: Demo, sim: Sim, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A package naming a document not here is tried again after the round's other packages.
+    That second try reads what the first downloaded: before, a waiting package was
+    downloaded twice in every round that listed it (last note §5). Here it waits two rounds
+    (one download each), then is taken in with its document in the third (one more); the
+    round's folder is gone afterwards."""
+    import tempfile
+
+    from app.exchange import poll_axis
+    from interop.axis_client import AxisClient
+
+    downloads: list[str] = []
+    real = AxisClient.download_edoc
+
+    def counting(self: AxisClient, doc_id: str, sink: Any) -> Any:
+        downloads.append(doc_id)
+        return real(self, doc_id, sink)
+
+    spools: list[str] = []
+    made = tempfile.TemporaryDirectory
+
+    def spool(*args: Any, **kw: Any) -> Any:
+        folder = made(*args, **kw)
+        spools.append(folder.name)
+        return folder
+
+    monkeypatch.setattr(AxisClient, "download_edoc", counting)
+    monkeypatch.setattr(tempfile, "TemporaryDirectory", spool)
+    revoke = package(
+        sender=PEER, number="81", document_id=_did("81"), trace=_bussiness(1, _did("80"))
+    )
+    original = package(sender=PEER, number="80", document_id=_did("80"))
+    with client_for(sim.url, SYSTEM_B, SECRET_B) as peer:
+        peer.register_agency(PEER, "Sở Thử nghiệm")
+        sent = peer.send_edoc(revoke, [TW], from_code=PEER)
+        assert poll_axis(rt) == 0
+        rt.clock.ahead = dt.timedelta(minutes=5)
+        assert poll_axis(rt) == 0
+        assert downloads == [sent.doc_id] * 2, downloads
+        peer.send_edoc(original, [TW], from_code=PEER)
+        assert poll_axis(rt) == 2
+    assert downloads.count(sent.doc_id) == 3, downloads
+    assert len(downloads) == 4, downloads  # and the original once
+    assert _copies(demo, "80/SNV-VP") == ["recalled"]
+    assert len(spools) == 3 and not any(Path(f).exists() for f in spools), spools
 
 
 @pytest.mark.parametrize(("kind", "answer"), [(1, "16"), (2, "16"), (3, "16")])
@@ -245,4 +295,4 @@ def test_the_longest_axis_id_and_a_sender_longer_than_its_column_fit_on_postgres
         senders = {h.reason: h.sender for h in s.scalars(select(AxisHeldPackage)).all()}
     assert senders["revoke_unknown"] == PEER
     assert len(senders["sender_mismatch"]) == 64, senders  # cut to its column
-    assert len(downloads) == 2 * 2 + 1, downloads  # the revocation twice a round; forged once
+    assert len(downloads) == 2 + 1, downloads  # the revocation once a round; forged once

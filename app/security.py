@@ -79,7 +79,22 @@ class SessionCookies(SecureCookieSessionInterface):
         return super().open_session(app, request)
 
 
+class SafeRequest(Request):
+    """Flask's request whose JSON nested deeper than the parser goes (a few hundred thousand
+    ``[``) is malformed JSON like any other (the parser's RecursionError is not the ValueError
+    ``get_json`` expects: it was a 500)."""
+
+    def get_json(self, force: bool = False, silent: bool = False, cache: bool = True) -> Any:
+        try:
+            return super().get_json(force=force, silent=silent, cache=cache)
+        except RecursionError as exc:
+            if silent:
+                return None
+            return self.on_json_loading_failed(ValueError(str(exc)))
+
+
 def init_security(app: Flask) -> None:
+    app.request_class = SafeRequest
     from app.runtime import runtime
 
     proxies = runtime(app).settings.trusted_proxies

@@ -72,7 +72,7 @@ def meta() -> dict[str, Any]:
         raise ApiError(400, "missing_meta", "Thiếu phần «meta» (JSON) trong yêu cầu multipart.")
     try:
         value = json.loads(raw)
-    except ValueError as exc:
+    except (ValueError, RecursionError) as exc:  # nested deeper than the parser goes
         raise ApiError(400, "malformed_json", "Phần «meta» không phải JSON hợp lệ.") from exc
     if not isinstance(value, dict):
         raise ApiError(400, "malformed_json", "Phần «meta» phải là một đối tượng JSON.")

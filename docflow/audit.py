@@ -557,9 +557,16 @@ class AuditQuery:
     cursor: str | None = None
 
 
-def _start_of(day: dt.date) -> dt.datetime:
+#: The days a filter of the log can name: an earlier "from" is from the start, a later "to"
+#: to the end (the first and last days a date can hold overflow in UTC).
+_FIRST_DAY, _LAST_DAY = dt.date(1900, 1, 1), dt.date(9000, 1, 1)
+
+
+def _start_of(day: dt.date, *, later: int = 0) -> dt.datetime:
+    """The start of ``day`` (``later`` days on) in Vietnam, in UTC."""
     from docflow.workdays import VN_TZ
 
+    day = min(max(day, _FIRST_DAY), _LAST_DAY) + dt.timedelta(days=later)
     return dt.datetime.combine(day, dt.time(), tzinfo=VN_TZ).astimezone(dt.UTC)
 
 
@@ -574,7 +581,7 @@ def _conditions(actor: Actor, q: AuditQuery) -> list[ColumnElement[bool]]:
     if q.date_from is not None:
         where.append(AuditEntry.at >= _start_of(q.date_from))
     if q.date_to is not None:
-        where.append(AuditEntry.at < _start_of(q.date_to + dt.timedelta(days=1)))
+        where.append(AuditEntry.at < _start_of(q.date_to, later=1))
     if q.date_from and q.date_to and q.date_from > q.date_to:
         raise ValidationError.field("to", "Ngày cuối phải sau ngày đầu.")
     return where

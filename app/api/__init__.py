@@ -15,9 +15,12 @@ bp = Blueprint("api", __name__, url_prefix="/api/v1")
 API_VERSION = "1.0.0"
 
 
-@bp.before_request
+@bp.before_app_request
 def _refuse_unstorable_text() -> None:
-    """Query parameters and form fields, like JSON bodies, never carry NUL or lone surrogates."""
+    """Path and query parameters and form fields, like JSON bodies, never carry NUL or lone
+    surrogates, on every page as in the API: 422 ``invalid_text`` (a Vietnamese error page for
+    people), before anything reaches the database, which refuses NUL in text."""
+    check_text(request.view_args or {})
     check_text(request.args.to_dict(flat=False))
     if request.mimetype in ("multipart/form-data", "application/x-www-form-urlencoded"):
         check_text(request.form.to_dict(flat=False))

@@ -430,18 +430,23 @@ TEXT_RULE = (
 
 
 def check_text(data: Any, where: str = "") -> None:
-    """Refuse text no database column can hold: NUL, or a lone UTF-16 surrogate (422)."""
-    if isinstance(data, str):
-        if "\x00" in data or not _encodable(data):
-            message = "Văn bản chứa ký tự không hợp lệ."
-            raise ApiError(422, "invalid_text", message, {"fields": {where or "__root__": message}})
-    elif isinstance(data, dict):
-        for key, value in data.items():
-            check_text(key, where)
-            check_text(value, f"{where}.{key}" if where else str(key))
-    elif isinstance(data, list):
-        for i, value in enumerate(data):
-            check_text(value, f"{where}.{i}" if where else str(i))
+    """Refuse text no database column can hold: NUL, or a lone UTF-16 surrogate (422). Walks
+    ``data`` without recursion: JSON nested as deep as the parser allows is checked too."""
+    pending: list[tuple[Any, str]] = [(data, where)]
+    while pending:
+        value, at = pending.pop()
+        if isinstance(value, str):
+            if "\x00" in value or not _encodable(value):
+                message = "Văn bản chứa ký tự không hợp lệ."
+                raise ApiError(
+                    422, "invalid_text", message, {"fields": {at or "__root__": message}}
+                )
+        elif isinstance(value, dict):
+            for key, item in value.items():
+                pending.append((key, at))
+                pending.append((item, f"{at}.{key}" if at else str(key)))
+        elif isinstance(value, list):
+            pending.extend((item, f"{at}.{i}" if at else str(i)) for i, item in enumerate(value))
 
 
 def _encodable(text: str) -> bool:

@@ -15,7 +15,7 @@ from flask import flash, redirect, render_template, request, url_for
 
 from app.auth import actor_required, page_auth
 from app.pages import bp
-from app.pages.forms import domain_errors, parse_form
+from app.pages.forms import domain_errors, parse_form, year_arg
 from app.runtime import make_uow
 from docflow import DomainError, directory
 from docflow.actors import require_role
@@ -369,7 +369,7 @@ def delegation_revoke(delegation_id: uuid.UUID) -> Any:
 def admin_holidays() -> Any:
     actor = actor_required()
     uow = make_uow()
-    year = request.args.get("year", type=int) or local_date(uow.now()).year
+    year = year_arg(None) or local_date(uow.now()).year
     errors: dict[str, str] = {}
     if request.method == "POST":
         if request.form.get("delete"):

@@ -19,7 +19,7 @@ from flask import Response, abort, flash, redirect, render_template, request, ur
 from app.auth import actor_required, page_auth
 from app.errors import STATUS_OF_KIND, pydantic_fields
 from app.pages import bp
-from app.pages.forms import domain_errors
+from app.pages.forms import domain_errors, year_arg
 from app.runtime import make_uow
 from docflow import DomainError, directory
 from docflow.dossiers import (
@@ -100,11 +100,11 @@ def _common() -> dict[str, Any]:
 def dossiers_page() -> Any:
     actor = actor_required()
     uow = make_uow()
+    year = year_arg(None)
     try:
-        year = int(request.args["year"]) if request.args.get("year") else None
         state = DossierState(request.args["state"]) if request.args.get("state") else None
     except ValueError:
-        year, state = None, None
+        state = None
     q = (request.args.get("q") or "").strip() or None
     page = list_dossiers(
         uow, actor, year=year, state=state, q=q, cursor=request.args.get("cursor") or None
@@ -325,12 +325,7 @@ def file_plan_page() -> Any:
     actor = actor_required()
     uow = make_uow()
     this_year = local_date(uow.now()).year
-    try:
-        year = int(request.args.get("year") or this_year)
-    except ValueError:
-        year = this_year
-    if not 2000 <= year <= 2100:
-        year = this_year
+    year = year_arg(this_year) or this_year
     plan = fileplan.plan_for_year(uow, actor, year)
     previous = fileplan.plan_for_year(make_uow(), actor, year - 1)
     return render_template(

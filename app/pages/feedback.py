@@ -26,6 +26,7 @@ from app.api.feedback import (
 from app.auth import actor_required, page_auth
 from app.errors import ApiError, pydantic_fields
 from app.pages import bp
+from app.pages.forms import year_arg
 from app.runtime import make_uow, runtime
 from app.security import csrf
 from app.uploads import as_upload, file_parts
@@ -288,10 +289,12 @@ def feedback_poster() -> Any:
 @page_auth
 def feedback_statistics_xlsx() -> Any:
     today = local_date(runtime().clock())
+    year = year_arg(None, "year") if request.args.get("year") else today.year
     try:
-        year = int(request.args.get("year") or today.year)
         quarter = int(request.args.get("quarter") or (today.month - 1) // 3 + 1)
     except ValueError:
+        quarter = 0
+    if year is None or not 1 <= quarter <= 4:
         abort(422)
     f = quarter_figures(make_uow(), actor_required(), year, quarter)
     return Response(

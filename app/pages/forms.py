@@ -38,6 +38,20 @@ def parse_form(model: type[M], **extra: Any) -> tuple[M | None, dict[str, str]]:
         return None, pydantic_fields(exc)
 
 
+#: The years a page may ask for, as the API's ``Year`` (2000–2100).
+FIRST_YEAR, LAST_YEAR = 2000, 2100
+
+
+def year_arg(default: int | None, name: str = "year") -> int | None:
+    """The query's year, or ``default`` when it is missing, not a number, or outside
+    :data:`FIRST_YEAR`–:data:`LAST_YEAR` (a year the database or a date cannot hold)."""
+    try:
+        year = int(request.args.get(name) or "")
+    except ValueError:
+        return default
+    return year if FIRST_YEAR <= year <= LAST_YEAR else default
+
+
 def domain_errors(exc: DomainError) -> dict[str, str]:
     fields = exc.details.get("fields") if isinstance(exc.details, dict) else None
     if isinstance(fields, dict) and fields:

@@ -301,13 +301,17 @@ def _send_file(path: Path, workdir: Path, filename: str, mimetype: str) -> Respo
     "GET",
     summary="Gói nộp lưu của hồ sơ: túi BagIt (ZIP) với mọi tệp, siêu dữ liệu và mã SHA-256",
     tag="dossiers",
-    errors=(404, 409),
+    errors=(403, 404, 409),
     produces="application/zip",
     description=(
         "ZIP chứa bagit.txt, bag-info.txt, manifest-sha256.txt, tagmanifest-sha256.txt, "
         "data/dossier.json (siêu dữ liệu hồ sơ), data/muc-luc-van-ban.docx, "
         "data/documents/NNNN/metadata.json và các tệp của văn bản. Chỉ hồ sơ đã kết thúc "
-        "(hồ sơ đang lập: 409 dossier_open)."
+        "(hồ sơ đang lập: 409 dossier_open). Gói có mọi văn bản của hồ sơ nên chỉ cấp cho "
+        "người được xem tất cả: văn thư, lãnh đạo, lưu trữ cơ quan khi hồ sơ đã nộp lưu, "
+        "hoặc người mà không văn bản nào của hồ sơ bị ẩn (không thì 403 "
+        "dossier_record_restricted). Trong `GET /dossiers/{id}`, mỗi người chỉ thấy các văn "
+        "bản, nhiệm vụ đã lập hồ sơ mà chính họ được xem."
     ),
 )
 @api_auth
@@ -333,8 +337,12 @@ class TocQuery(BaseModel):
     summary="Mục lục văn bản của hồ sơ đã kết thúc (DOCX hoặc PDF)",
     tag="dossiers",
     query=TocQuery,
-    errors=(404, 409, 422),
+    errors=(403, 404, 409, 422),
     produces=(DOCX, "application/pdf"),
+    description=(
+        "Mục lục liệt kê mọi văn bản của hồ sơ: như gói nộp lưu, chỉ cấp cho người được xem "
+        "tất cả (không thì 403 dossier_record_restricted)."
+    ),
 )
 @api_auth
 def dossiers_toc(dossier_id: uuid.UUID) -> Response:

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -197,9 +198,26 @@ def _load(uow: UnitOfWork, actor: Actor, disposal_id: uuid.UUID, *, lock: bool =
             policy.may_propose_disposal(actor, x.organization_id)
             or policy.may_decide_disposal(actor, x.organization_id)
         )
+        or not _readable(uow, actor, [x])
     ):
         raise NotFoundError("Không tìm thấy đề xuất tiêu hủy.", code="disposal_not_found")
     return x
+
+
+def _readable(uow: UnitOfWork, actor: Actor, disposals: Sequence[Disposal]) -> list[Disposal]:
+    """The disposals whose every dossier ``actor`` may see (one read for all). A proposal, and
+    after the decision its record, names each dossier's code and title and each document's
+    files: a reader not cleared for one of them (a secret dossier, a clearance lowered since)
+    is told the disposal does not exist, as the dossier itself answers them."""
+    named = {uuid.UUID(raw) for x in disposals for raw in x.dossier_ids}
+    seen: set[uuid.UUID] = set()
+    if named:
+        seen = set(
+            uow.session.scalars(
+                select(Dossier.id).where(Dossier.id.in_(named), visible_clause(actor))
+            )
+        )
+    return [x for x in disposals if all(uuid.UUID(raw) in seen for raw in x.dossier_ids)]
 
 
 def get_disposal(uow: UnitOfWork, actor: Actor, disposal_id: uuid.UUID) -> DisposalView:
@@ -220,7 +238,7 @@ def list_disposals(uow: UnitOfWork, actor: Actor) -> list[DisposalView]:
             .order_by(Disposal.proposed_at.desc())
             .limit(200)
         )
-        return [_view(x) for x in rows]
+        return [_view(x) for x in _readable(uow, actor, list(rows))]
 
 
 def decide_disposal(

@@ -37,7 +37,13 @@ from sqlalchemy import select
 
 from docflow import audit
 from docflow.actors import Actor
-from docflow.dossiers.queries import DossierView, build_view, ensure_visible, load_dossier
+from docflow.dossiers.queries import (
+    DossierView,
+    build_view,
+    ensure_visible,
+    ensure_whole_record,
+    load_dossier,
+)
 from docflow.dossiers.states import DossierState
 from docflow.dossiers.toc import retention_label
 from docflow.enums import Secrecy
@@ -216,6 +222,7 @@ def _plan(uow: UnitOfWork, actor: Actor, dossier_id: uuid.UUID) -> _Plan:
             raise ConflictError(
                 "Hồ sơ đang lập: kết thúc hồ sơ trước khi lập gói nộp lưu.", code="dossier_open"
             )
+        ensure_whole_record(s, actor, d)
         view = build_view(uow, None, d)
         ids = [i.document_id for i in view.items if i.document_id is not None]
         docs = {x.id: x for x in s.scalars(select(Document).where(Document.id.in_(ids)))}

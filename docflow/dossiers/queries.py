@@ -16,7 +16,7 @@ from docflow.documents import access
 from docflow.dossiers import policy
 from docflow.dossiers.states import DossierAction, DossierState
 from docflow.enums import Role, Secrecy
-from docflow.errors import NotFoundError
+from docflow.errors import NotFoundError, PermissionDeniedError
 from docflow.models import (
     Document,
     DocumentFile,
@@ -176,14 +176,36 @@ def _files_of(doc: Document) -> tuple[FileRef, ...]:
     )
 
 
+#: The states in which a dossier is in the archive's hands (Decree 30: the archive checks
+#: every file and holds the whole record).
+IN_CUSTODY = frozenset(
+    {DossierState.TRANSFERRED.value, DossierState.ARCHIVED.value, DossierState.DISPOSED.value}
+)
+
+
+def sees_every_item(actor: Actor, d: Dossier) -> bool:
+    """Whether every entry filed in ``d`` is shown to ``actor`` (within their clearance): the
+    office, who see the whole organisation's documents, and the archivist once the dossier is
+    in the archive's hands. Anyone else who may see the dossier sees the filed documents and
+    tasks they may see themselves (:func:`item_views`)."""
+    return access.sees_whole_organisation(actor) or (
+        actor.has_role(Role.ARCHIVIST) and d.state in IN_CUSTODY
+    )
+
+
 def item_views(s: Session, actor: Actor | None, d: Dossier) -> list[ItemView]:
-    """The dossier's entries the reader may see, in order. The dossier's own secrecy already
-    bounds what is filed; a document above the reader's clearance is left out all the same (no
-    row, no count), so that its presence cannot be read from the dossier."""
+    """The dossier's entries the reader may see, in order (``actor`` None: all of them, for
+    the record itself). Filing does not route a document: a reader of the dossier who may not
+    see a filed document or task (routed to another unit, say) is not shown it, unless they
+    see every item (:func:`sees_every_item`). The dossier's own secrecy already bounds what is
+    filed; a document above the reader's clearance is left out all the same. What is left out
+    leaves no row and no count, so that its presence cannot be read from the dossier."""
     doc_ids = [i.document_id for i in d.items if i.document_id is not None]
     task_ids = [i.task_id for i in d.items if i.task_id is not None]
+    whole = actor is None or sees_every_item(actor, d)
+    seen = [] if whole or actor is None else [access.visible_clause(actor)]
     docs = (
-        {x.id: x for x in s.scalars(select(Document).where(Document.id.in_(doc_ids)))}
+        {x.id: x for x in s.scalars(select(Document).where(Document.id.in_(doc_ids), *seen))}
         if doc_ids
         else {}
     )
@@ -217,7 +239,7 @@ def item_views(s: Session, actor: Actor | None, d: Dossier) -> list[ItemView]:
             )
         elif it.task_id is not None:
             task = tasks.get(it.task_id)
-            if task is None:
+            if task is None or not (whole or (actor is not None and task_visible(actor, task))):
                 continue
             out.append(
                 ItemView(
@@ -250,6 +272,18 @@ def item_views(s: Session, actor: Actor | None, d: Dossier) -> list[ItemView]:
                 )
             )
     return out
+
+
+def ensure_whole_record(s: Session, actor: Actor, d: Dossier) -> None:
+    """The dossier's record made for the archive (its package, its table of contents) lists
+    every entry: refused (403) to a reader not shown them all (:func:`item_views`)."""
+    if sees_every_item(actor, d) or len(item_views(s, actor, d)) == len(item_views(s, None, d)):
+        return
+    raise PermissionDeniedError(
+        "Hồ sơ có văn bản bạn không được xem: gói nộp lưu và mục lục văn bản chỉ cấp cho "
+        "văn thư, lãnh đạo và lưu trữ cơ quan.",
+        code="dossier_record_restricted",
+    )
 
 
 def build_view(uow: UnitOfWork, actor: Actor | None, d: Dossier) -> DossierView:

@@ -26,6 +26,7 @@ from docflow.dossiers.queries import (
     DossierView,
     build_view,
     ensure_visible,
+    ensure_whole_record,
     facts,
     load_dossier,
 )
@@ -698,6 +699,7 @@ def open_toc(
     """The table of contents made at closing: (filename, content type, reader)."""
     with uow:
         d = ensure_visible(actor, load_dossier(uow.session, dossier_id))
+        ensure_whole_record(uow.session, actor, d)
         key = d.toc_pdf_key if fmt == "pdf" else d.toc_docx_key
         if key is None or uow.store is None:
             raise NotFoundError("Hồ sơ chưa có mục lục văn bản.", code="toc_not_found")

@@ -47,6 +47,8 @@ class MonthlySummary:
     answered: int
     on_time: int
     by_category: list[CountRow]
+    #: The last day counted, when the month is not over yet (today's items count tomorrow).
+    as_of: dt.date | None = None
 
     @property
     def on_time_rate(self) -> float | None:
@@ -115,7 +117,10 @@ def _rows(uow: UnitOfWork, column: Any, where: Sequence[ColumnElement[bool]]) ->
 
 
 def monthly_summary(uow: UnitOfWork, code: str, year: int, month: int) -> MonthlySummary:
-    """The public monthly results of an organisation's mailbox (counts only, no names)."""
+    """The public monthly results of an organisation's mailbox (counts only, no names), to the
+    end of yesterday: a sender who reads the count just before and just after sending cannot
+    tell whether their item was set aside (quarantine: the honeypot, a duplicate), which the
+    tracking page does not tell either; items set aside are never counted."""
     if not (2000 <= year <= 2100 and 1 <= month <= 12):
         raise ValidationError.field("thang", "Tháng không hợp lệ.")
     with uow:
@@ -125,7 +130,9 @@ def monthly_summary(uow: UnitOfWork, code: str, year: int, month: int) -> Monthl
             raise NotFoundError("Không tìm thấy hòm thư góp ý này.", code="mailbox_not_found")
         start = dt.date(year, month, 1)
         end = (start + dt.timedelta(days=32)).replace(day=1) - dt.timedelta(days=1)
-        a, b = _bounds(start, end)
+        today = local_date(uow.now())
+        as_of = today - dt.timedelta(days=1) if start <= today <= end else None
+        a, b = _bounds(start, min(end, as_of) if as_of is not None else end)
         where = [
             FeedbackItem.organization_id == org.id,
             FeedbackItem.root_id.is_(None),
@@ -142,6 +149,7 @@ def monthly_summary(uow: UnitOfWork, code: str, year: int, month: int) -> Monthl
             sum(r.answered for r in cats),
             sum(r.on_time for r in cats),
             cats,
+            as_of,
         )
 
 

@@ -156,7 +156,9 @@ def test_flood_from_one_phone_is_limited(demo: Demo, client: Any, submit: Any) -
     assert _items(demo)[0] == 5
 
 
-def test_tracking_page_and_monthly_results(demo: Demo, client: Any, submit: Any, act: Any) -> None:
+def test_tracking_page_and_monthly_results(
+    demo: Demo, client: Any, submit: Any, act: Any, clock: Any
+) -> None:
     code = submit().json["tracking_code"]
     with demo.factory() as s:
         item_id = s.scalars(select(FeedbackItem.id).where(FeedbackItem.tracking_code == code)).one()
@@ -167,8 +169,13 @@ def test_tracking_page_and_monthly_results(demo: Demo, client: Any, submit: Any,
     assert SECRET_NAME not in html and SECRET_PHONE not in html
     assert client.get("/gop-y/tra-cuu?ma=PA-ZZZZ-ZZZZ").status_code == 404
     results = client.get(f"/gop-y/{WARD}/ket-qua?thang=2026-11")
+    text = results.get_data(as_text=True)  # counted to the end of yesterday: not yet
+    assert results.status_code == 200 and "Môi trường, vệ sinh" not in text
+    clock.advance(days=1)
+    results = client.get(f"/gop-y/{WARD}/ket-qua?thang=2026-11")
     text = results.get_data(as_text=True)
     assert results.status_code == 200 and "Môi trường, vệ sinh" in text
+    assert "Số liệu đến hết ngày 23/11/2026" in text
     assert SECRET_NAME not in text
 
 

@@ -28,13 +28,15 @@ from docflow.errors import ConflictError, NotFoundError, PermissionDeniedError, 
 from docflow.models import Delivery, Document, TrailEntry, User, UserRole
 from docflow.notifications import notify
 from docflow.outgoing import policy
-from docflow.outgoing.dispatch import ANSWERS, ask_recall
+from docflow.outgoing.dispatch import ANSWERS, ask_recall, left_unconfirmed, logged_to
 from docflow.outgoing.dispatch import history as dispatch_history
 from docflow.outgoing.states import DeliveryState, OutgoingState
 from docflow.uow import UnitOfWork
 
 Q = DeliveryState
 MAX_AXIS_ATTEMPTS = 12
+#: The reason a revocation carries when the clerk cancels a send that may have arrived.
+CANCEL_REASON = "Cơ quan gửi đã hủy việc gửi văn bản tới nơi nhận này"
 MAX_BACKOFF = dt.timedelta(hours=1)
 
 
@@ -84,8 +86,8 @@ def will_retry(cause: str, *, unanswered: bool = False) -> str:
     (``unanswered``: a send the axis did not answer, which may have arrived)."""
     if unanswered:
         return (
-            f"{cause}; sẽ tự động gửi lại (nơi nhận không nhận trùng). Nếu thu hồi văn bản,"
-            " yêu cầu thu hồi cũng được gửi tới nơi nhận này."
+            f"{cause}; sẽ tự động gửi lại (nơi nhận không nhận trùng). Nếu hủy gửi hoặc thu"
+            " hồi văn bản, yêu cầu thu hồi được gửi tới nơi nhận này."
         )
     return f"{cause}; sẽ tự động gửi lại."
 
@@ -288,10 +290,17 @@ def act_on_delivery(
                 details={"state": d.state},
             )
         before = d.state
+        recalled = False
         if kind is DeliveryAction.RETRY:
             d.state, d.attempts, d.next_attempt_at = Q.QUEUED.value, 0, None
         else:
+            # A send the axis did not answer may have arrived: not sending it any more asks the
+            # recipient to recall it (the exchange sends the revocation from the 13; it answers
+            # 15, or 16 when it never had it).
+            recalled = left_unconfirmed(d, logged_to(uow, doc.id))
             d.state, d.next_attempt_at = Q.CANCELLED.value, None
+            if recalled:
+                ask_recall(uow, d, CANCEL_REASON)
         d.updated_at = uow.now()
         trail.append(
             uow,
@@ -305,6 +314,7 @@ def act_on_delivery(
                 "code": d.recipient_code,
                 "from": before,
                 "last_error": d.last_error,
+                **({"recall_asked": True} if recalled else {}),
             },
         )
         uow.commit()

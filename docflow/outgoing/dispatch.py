@@ -305,15 +305,7 @@ def recall_deliveries(uow: UnitOfWork, doc: Document, reason: str) -> dict[str, 
     cancelled = asked = 0
     logged = logged_to(uow, doc.id)
     for d in _deliveries(uow, doc.id, lock=True):
-        # An external delivery that did not leave for sure but may have (an attempt ended
-        # without the axis's answer: the exchange logged its package ``unconfirmed``), whose
-        # recipient has not answered anything that ends a recall.
-        may_have_left = (
-            d.channel == "axis"
-            and d.recipient_code in logged
-            and d.status_code != "13"
-            and d.status_code not in ANSWERS
-        )
+        may_have_left = left_unconfirmed(d, logged)
         if d.state in (Q.QUEUED.value, Q.FAILED.value, Q.PLANNED.value):
             d.state = Q.CANCELLED.value
             d.updated_at = uow.now()
@@ -326,7 +318,9 @@ def recall_deliveries(uow: UnitOfWork, doc: Document, reason: str) -> dict[str, 
             # The clerk cancelled it, but a send without the axis's answer may have left.
             ask_recall(uow, d, reason)
             asked += 1
-        elif d.state == Q.SENT.value and d.status_code != "02":
+        elif d.state == Q.SENT.value and d.status_code not in ("02", "13"):
+            # (a 13 still shown: the recall of this copy is asked already, by a clerk's cancel
+            # of a send that may have arrived, and not yet answered)
             ask_recall(uow, d, reason)
             asked += 1
             if d.channel == "internal":
@@ -337,6 +331,20 @@ def recall_deliveries(uow: UnitOfWork, doc: Document, reason: str) -> dict[str, 
                 )
             # External: the exchange sends the revocation (BussinessDocType 1) from status 13.
     return {"cancelled": cancelled, "asked": asked}
+
+
+def left_unconfirmed(d: Delivery, logged: set[str]) -> bool:
+    """Whether ``d`` is an external delivery that did not leave for sure but may have (an
+    attempt ended without the axis's answer: the exchange logged its package, ``logged`` being
+    :func:`logged_to`), whose recipient has not answered anything that ends a recall: not
+    sending it any more then asks the recipient to recall what may have arrived."""
+    return (
+        d.channel == "axis"
+        and d.state != Q.SENT.value
+        and d.recipient_code in logged
+        and d.status_code != "13"
+        and d.status_code not in ANSWERS
+    )
 
 
 def logged_to(uow: UnitOfWork, document_id: uuid.UUID) -> set[str]:

@@ -220,3 +220,64 @@ def test_the_retry_of_an_unanswered_send_confirms_it(
         assert len(peer.get_received_list("edoc")) == 1  # the axis kept one message
     assert _out_edoc(demo, doc_id) == [("sent", True)]
     assert _shown(client, api, doc_id) == [("sent", None, [])]
+
+
+def _cancel(client: Any, api: Any, doc_id: uuid.UUID, delivery_id: uuid.UUID) -> None:
+    r = client.post(
+        f"/api/v1/documents/{doc_id}/deliveries/{delivery_id}/actions",
+        headers=api("vanthu.tw"),
+        json={"action": "cancel"},
+    )
+    assert r.status_code == 200, r.get_json()
+
+
+def test_the_clerks_cancel_of_a_send_that_may_have_arrived_revokes_it(
+    app: Any, client: Any, api: Any, demo: Demo, sim: Sim
+) -> None:
+    """The axis took the package and its answer was lost; the deliveries page says it may
+    have arrived and offers "cancel". Before, the clerk's cancel only stopped the retries: a
+    recipient holding the package kept it (last note §5). Now it asks that recipient to
+    recall it (13, with the cancel's reason), the revocation leaves, the recipient's 15 ends
+    it, and the document itself is not recalled."""
+    from app.exchange import poll_axis, register_agencies, send_to_axis
+    from docflow.outgoing.axis_deliveries import CANCEL_REASON
+
+    rt = _wire(app, sim)
+    register_agencies(rt)
+    doc_id, delivery_id, key = to_peer(demo, state="queued")
+    with client_for(sim.url, SYSTEM_B, SECRET_B) as peer:
+        peer.register_agency(PEER, "Sở Thử nghiệm")
+        assert _send(rt, Unanswered) == 0
+        _cancel(client, api, doc_id, delivery_id)
+        assert _shown(client, api, doc_id) == [("cancelled", "13", ["13"])]
+        send_to_axis(rt)
+        revoked = _revocations_for_peer(peer, key)
+        assert len(revoked) == 1, revoked
+        assert CANCEL_REASON in peer.get_edoc(revoked[0]).decode()
+        peer.send_edoc(_status_at("15", key, "2026/11/21 10:30:00"), [TW], messagetype="status",
+                       from_code=PEER)  # fmt: skip
+        poll_axis(rt)
+    # The 15 shows the package had arrived: the delivery was sent, and is now recalled.
+    assert _shown(client, api, doc_id) == [("sent", "15", ["13", "15"])]
+    document = client.get(f"/api/v1/documents/{doc_id}", headers=api("vanthu.tw")).get_json()
+    assert document["state"] != "recalled", document["state"]
+
+
+def test_the_clerks_cancel_of_a_send_that_never_left_asks_nothing(
+    app: Any, client: Any, api: Any, demo: Demo, sim: Sim
+) -> None:
+    """The axis refused the package and said so (nothing left): the cancel only stops it. No
+    13, no revocation."""
+    from app.exchange import register_agencies, send_to_axis
+
+    rt = _wire(app, sim)
+    register_agencies(rt)
+    doc_id, delivery_id, key = to_peer(demo, state="queued")
+    with client_for(sim.url, SYSTEM_B, SECRET_B) as peer:
+        peer.register_agency(PEER, "Sở Thử nghiệm")
+        _send(rt, Refused)
+        _cancel(client, api, doc_id, delivery_id)
+        send_to_axis(rt)
+        revoked = _revocations_for_peer(peer, key)
+    assert revoked == []
+    assert _shown(client, api, doc_id) == [("cancelled", None, [])]

@@ -557,20 +557,9 @@ class AuditQuery:
     cursor: str | None = None
 
 
-#: The days a filter of the log can name: an earlier "from" is from the start, a later "to"
-#: to the end (the first and last days a date can hold overflow in UTC).
-_FIRST_DAY, _LAST_DAY = dt.date(1900, 1, 1), dt.date(9000, 1, 1)
-
-
-def _start_of(day: dt.date, *, later: int = 0) -> dt.datetime:
-    """The start of ``day`` (``later`` days on) in Vietnam, in UTC."""
-    from docflow.workdays import VN_TZ
-
-    day = min(max(day, _FIRST_DAY), _LAST_DAY) + dt.timedelta(days=later)
-    return dt.datetime.combine(day, dt.time(), tzinfo=VN_TZ).astimezone(dt.UTC)
-
-
 def _conditions(actor: Actor, q: AuditQuery) -> list[ColumnElement[bool]]:
+    from docflow.workdays import start_of_day
+
     where: list[ColumnElement[bool]] = [AuditEntry.organization_id == actor.organization_id]
     if q.actor_id is not None:
         where.append(AuditEntry.actor_id == q.actor_id)
@@ -579,9 +568,9 @@ def _conditions(actor: Actor, q: AuditQuery) -> list[ColumnElement[bool]]:
     if q.event:
         where.append(AuditEntry.event == q.event)
     if q.date_from is not None:
-        where.append(AuditEntry.at >= _start_of(q.date_from))
+        where.append(AuditEntry.at >= start_of_day(q.date_from))
     if q.date_to is not None:
-        where.append(AuditEntry.at < _start_of(q.date_to, later=1))
+        where.append(AuditEntry.at < start_of_day(q.date_to, later=1))
     if q.date_from and q.date_to and q.date_from > q.date_to:
         raise ValidationError.field("to", "Ngày cuối phải sau ngày đầu.")
     return where

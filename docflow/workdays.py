@@ -34,6 +34,19 @@ def local_time(moment: dt.datetime) -> dt.datetime:
     return moment.astimezone(VN_TZ)
 
 
+#: The days a filter can name: an earlier "from" is from the start, a later "to" to the end
+#: (a date's first and last days overflow once turned into UTC, or one day on).
+FIRST_DAY, LAST_DAY = dt.date(1900, 1, 1), dt.date(9000, 1, 1)
+
+
+def start_of_day(day: dt.date, *, later: int = 0) -> dt.datetime:
+    """The UTC instant of midnight in Vietnam at the start of ``day`` (``later`` days on), the
+    day held within :data:`FIRST_DAY`–:data:`LAST_DAY`: every "from … to …" filter and period
+    bound (lists, the audit log, reports, statistics) turns its days into instants here."""
+    day = min(max(day, FIRST_DAY), LAST_DAY) + dt.timedelta(days=later)
+    return dt.datetime.combine(day, dt.time(), VN_TZ).astimezone(dt.UTC)
+
+
 @dataclass(frozen=True)
 class WorkCalendar:
     """Holidays (weekdays off) and swapped working days (weekend days worked)."""

@@ -13,6 +13,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import logging
+import os
 import tempfile
 import uuid
 from collections.abc import Callable, Iterator, Mapping
@@ -121,9 +122,19 @@ def _receive_one(
             log.exception("download of %s failed; retried next round", item.doc_id)
             return 0
     outcome = _import_one(uow_factory, client, item, held, path, last_try=last_try, wait=wait)
-    if outcome is not None:
-        path.unlink(missing_ok=True)
+    if outcome is not None or _spooled(spool) > SPOOL_LIMIT:
+        path.unlink(missing_ok=True)  # (over the limit: the second try downloads it again)
     return outcome
+
+
+#: Bytes of packages kept in a round's folder for their second try (waiting packages of a
+#: flood would otherwise fill the temporary disk, which is memory on a tmpfs).
+SPOOL_LIMIT = 256 * 1024 * 1024
+
+
+def _spooled(spool: Path) -> int:
+    with os.scandir(spool) as entries:
+        return sum(e.stat().st_size for e in entries)
 
 
 def _import_one(

@@ -24,8 +24,8 @@ def _refuse_unstorable_text() -> None:
     check_text(request.args.to_dict(flat=False))
     if request.mimetype in ("multipart/form-data", "application/x-www-form-urlencoded"):
         check_text(request.form.to_dict(flat=False))
-        for part in request.files.values():
-            check_text(part.filename or "", "files")
+        for name, part in request.files.items(multi=True):  # every file of every field
+            check_text(part.filename or "", name)
 
 
 @bp.get("/openapi.json")

@@ -26,7 +26,7 @@ from docflow.outbox import Handlers
 from docflow.pagination import Page, clamp_limit, decode_cursor, encode_cursor
 from docflow.search import search_documents
 from docflow.uow import UnitOfWork
-from docflow.workdays import WorkCalendar, load_calendar, local_date
+from docflow.workdays import WorkCalendar, load_calendar, local_date, start_of_day
 
 #: Outbox topic: verify the signatures of a document's PDFs (queued when files arrive).
 TOPIC_VERIFY_SIGNATURES = "documents.verify_signatures"
@@ -217,9 +217,9 @@ def _filters(query: DocumentQuery) -> list[ColumnElement[bool]]:
             )
         )
     if query.date_from:
-        out.append(Document.listed_at >= _start_of(query.date_from))
+        out.append(Document.listed_at >= start_of_day(query.date_from))
     if query.date_to:
-        out.append(Document.listed_at < _start_of(query.date_to + dt.timedelta(days=1)))
+        out.append(Document.listed_at < start_of_day(query.date_to, later=1))
     return out
 
 
@@ -239,12 +239,6 @@ def _filtered(actor: Actor, query: DocumentQuery) -> Select[Any]:
     if query.state:
         stmt = stmt.where(Document.state == query.state)
     return stmt.where(*_filters(query))
-
-
-def _start_of(day: dt.date) -> dt.datetime:
-    from docflow.workdays import VN_TZ
-
-    return dt.datetime.combine(day, dt.time(), tzinfo=VN_TZ).astimezone(dt.UTC)
 
 
 def _box_reasons(actor: Actor, query: DocumentQuery) -> list[access.Reason]:

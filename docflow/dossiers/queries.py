@@ -274,10 +274,15 @@ def item_views(s: Session, actor: Actor | None, d: Dossier) -> list[ItemView]:
     return out
 
 
+def shown_all(s: Session, actor: Actor | None, d: Dossier, shown: Sequence[ItemView]) -> bool:
+    """Whether ``shown`` (:func:`item_views` for ``actor``) is every entry of ``d``."""
+    return actor is None or sees_every_item(actor, d) or len(shown) == len(item_views(s, None, d))
+
+
 def ensure_whole_record(s: Session, actor: Actor, d: Dossier) -> None:
     """The dossier's record made for the archive (its package, its table of contents) lists
     every entry: refused (403) to a reader not shown them all (:func:`item_views`)."""
-    if sees_every_item(actor, d) or len(item_views(s, actor, d)) == len(item_views(s, None, d)):
+    if shown_all(s, actor, d, item_views(s, actor, d)):
         return
     raise PermissionDeniedError(
         "Hồ sơ có văn bản bạn không được xem: gói nộp lưu và mục lục văn bản chỉ cấp cho "
@@ -295,6 +300,21 @@ def build_view(uow: UnitOfWork, actor: Actor | None, d: Dossier) -> DossierView:
     pages = [i.page_count for i in items if i.page_count is not None]
     org = s.get(Organization, d.organization_id)
     assert org is not None
+    # A reader not shown every entry gets the figures of what they are shown: the dossier's
+    # own (its page total, its first and last dates, made at closing from every entry) would
+    # tell of the entries left out; nor is the table of contents, which lists them, offered.
+    whole = shown_all(s, actor, d, items)
+    dates = [i.date for i in items if i.date is not None]
+    start, end = (
+        (d.start_date, d.end_date)
+        if whole
+        else (min(dates, default=None), max(dates, default=None))
+    )
+    if whole:
+        page_total = sum(pages) if d.state != DossierState.OPEN and pages else d.page_total
+    else:
+        page_total = sum(pages) if pages else None
+    retention = retention_until(d) if whole else None
     return DossierView(
         id=d.id,
         organization_id=d.organization_id,
@@ -313,18 +333,18 @@ def build_view(uow: UnitOfWork, actor: Actor | None, d: Dossier) -> DossierView:
         planned=d.plan_item_id is not None,
         plan_item_id=d.plan_item_id,
         note=d.note,
-        start_date=d.start_date,
-        end_date=d.end_date,
-        page_total=sum(pages) if d.state != DossierState.OPEN and pages else d.page_total,
+        start_date=start,
+        end_date=end,
+        page_total=page_total,
         document_count=len(items),
         created_at=d.created_at,
         closed_at=d.closed_at,
         transferred_at=d.transferred_at,
         archived_at=d.archived_at,
-        retention_until=retention_until(d),
+        retention_until=retention,
         legal_hold=d.legal_hold,
-        has_toc=d.toc_docx_key is not None,
-        has_toc_pdf=d.toc_pdf_key is not None,
+        has_toc=whole and d.toc_docx_key is not None,
+        has_toc_pdf=whole and d.toc_pdf_key is not None,
         allowed_actions=tuple(policy.allowed_actions(actor, facts(d))) if actor else (),
         items=tuple(items),
     )
@@ -433,9 +453,15 @@ def dossier_events(uow: UnitOfWork, actor: Actor, dossier_id: uuid.UUID) -> list
 
     with uow:
         d = ensure_visible(actor, load_dossier(uow.session, dossier_id))
-        rows = uow.session.scalars(
-            select(DossierEvent).where(DossierEvent.dossier_id == d.id).order_by(DossierEvent.seq)
+        rows = list(
+            uow.session.scalars(
+                select(DossierEvent)
+                .where(DossierEvent.dossier_id == d.id)
+                .order_by(DossierEvent.seq)
+            )
         )
+        if not shown_all(uow.session, actor, d, item_views(uow.session, actor, d)):
+            rows = _shown_events(uow.session, actor, rows)
         return [
             EventView(
                 e.seq,
@@ -449,6 +475,40 @@ def dossier_events(uow: UnitOfWork, actor: Actor, dossier_id: uuid.UUID) -> list
             )
             for e in rows
         ]
+
+
+def _named(e: DossierEvent) -> tuple[list[uuid.UUID], uuid.UUID | None]:
+    """The documents and the task a trail step (filing, taking out) names."""
+    details = e.details or {}
+    docs = [*details.get("document_ids", []), *filter(None, [details.get("document_id")])]
+    task = details.get("task_id")
+    return [uuid.UUID(x) for x in docs], uuid.UUID(task) if task else None
+
+
+def _shown_events(s: Session, actor: Actor, events: list[DossierEvent]) -> list[DossierEvent]:
+    """The trail without the steps that filed or took out only what ``actor`` is not shown
+    (:func:`item_views`): such a step would tell that a hidden entry exists, and when."""
+    named = {x for e in events for x in _named(e)[0]}
+    seen = (
+        set(
+            s.scalars(
+                select(Document.id).where(Document.id.in_(named), access.visible_clause(actor))
+            )
+        )
+        if named
+        else set()
+    )
+
+    def shown(e: DossierEvent) -> bool:
+        docs, task_id = _named(e)
+        if not docs and task_id is None:
+            return True  # a step of the dossier itself
+        if any(x in seen for x in docs):
+            return True
+        task = s.get(Task, task_id) if task_id is not None else None
+        return task is not None and task_visible(actor, task)
+
+    return [e for e in events if shown(e)]
 
 
 def dossiers_of_document(

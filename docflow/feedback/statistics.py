@@ -25,7 +25,7 @@ from docflow.feedback.queries import ensure_officer, find_organization, mailbox_
 from docflow.feedback.states import FeedbackState
 from docflow.models import FeedbackItem, Organization
 from docflow.uow import UnitOfWork
-from docflow.workdays import VN_TZ, local_date
+from docflow.workdays import local_date, start_of_day
 
 
 @dataclass(frozen=True)
@@ -89,9 +89,7 @@ class QuarterFigures:
 
 def _bounds(start: dt.date, end: dt.date) -> tuple[dt.datetime, dt.datetime]:
     """The UTC instants of local midnight at ``start`` and at the day after ``end``."""
-    a = dt.datetime.combine(start, dt.time(), VN_TZ)
-    b = dt.datetime.combine(end + dt.timedelta(days=1), dt.time(), VN_TZ)
-    return a.astimezone(dt.UTC), b.astimezone(dt.UTC)
+    return start_of_day(start), start_of_day(end, later=1)
 
 
 ANSWERED = FeedbackItem.answered_on.is_not(None)

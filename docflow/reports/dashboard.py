@@ -61,7 +61,7 @@ from docflow.reports.states import RequestState
 from docflow.tasks import visible_clause as task_visible_clause
 from docflow.tasks.states import TaskState
 from docflow.uow import UnitOfWork
-from docflow.workdays import VN_TZ, local_date
+from docflow.workdays import local_date, start_of_day
 
 #: Weeks of the trend chart (this week and the eleven before it).
 TREND_WEEKS = 12
@@ -172,10 +172,6 @@ class ClerkDay:
     to_issue: int
     to_dispatch: int
     failed_deliveries: int
-
-
-def _start_of(day: dt.date) -> dt.datetime:
-    return dt.datetime.combine(day, dt.time(), VN_TZ).astimezone(dt.UTC)
 
 
 def leader_dashboard(uow: UnitOfWork, actor: Actor) -> LeaderDashboard:
@@ -296,9 +292,9 @@ def _flows(
     sent = and_(Document.direction == "outgoing", Document.state == OutgoingState.DISPATCHED.value)
 
     def bucket(kind: ColumnElement[bool], start: dt.date, end: dt.date | None) -> Any:
-        cond: list[ColumnElement[bool]] = [kind, Document.listed_at >= _start_of(start)]
+        cond: list[ColumnElement[bool]] = [kind, Document.listed_at >= start_of_day(start)]
         if end is not None:
-            cond.append(Document.listed_at < _start_of(end))
+            cond.append(Document.listed_at < start_of_day(end))
         return func.coalesce(func.sum(case((and_(*cond), 1), else_=0)), 0)
 
     columns = []
@@ -310,7 +306,7 @@ def _flows(
         select(*columns).where(
             Document.organization_id == actor.organization_id,
             Document.direction.in_(["incoming", "outgoing"]),
-            Document.listed_at >= _start_of(since),
+            Document.listed_at >= start_of_day(since),
             or_(incoming, sent),
             access.visible_clause(actor),
         )

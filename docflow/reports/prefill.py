@@ -21,15 +21,13 @@ from sqlalchemy import func, or_, select
 
 from docflow.models import Delivery, Document, User, UserSession
 from docflow.uow import UnitOfWork
-from docflow.workdays import VN_TZ
+from docflow.workdays import start_of_day
 
 ELECTRONIC_SOURCES = ("internal", "axis")
 
 
 def _bounds(start: dt.date, end: dt.date) -> tuple[dt.datetime, dt.datetime]:
-    a = dt.datetime.combine(start, dt.time(), VN_TZ).astimezone(dt.UTC)
-    b = dt.datetime.combine(end + dt.timedelta(days=1), dt.time(), VN_TZ).astimezone(dt.UTC)
-    return a, b
+    return start_of_day(start), start_of_day(end, later=1)
 
 
 def _percent(part: int, whole: int) -> float | None:

@@ -52,7 +52,13 @@ from docflow.errors import PermissionDeniedError, ValidationError
 from docflow.models import Assignment, Document, Organization, Task, Unit, User
 from docflow.tasks.states import TaskState
 from docflow.uow import UnitOfWork
-from docflow.workdays import VN_TZ, WorkCalendar, last_working_day, load_window, local_date
+from docflow.workdays import (
+    WorkCalendar,
+    last_working_day,
+    load_window,
+    local_date,
+    start_of_day,
+)
 
 MAX_DAYS = 800
 
@@ -266,10 +272,7 @@ def processing_report(
         as_of = min(date_to, today)
         cal = load_window(s, date_from, max(date_to, as_of))
         cutoff = last_working_day(cal, as_of)
-        start = dt.datetime.combine(date_from, dt.time(), VN_TZ).astimezone(dt.UTC)
-        end = dt.datetime.combine(date_to + dt.timedelta(days=1), dt.time(), VN_TZ).astimezone(
-            dt.UTC
-        )
+        start, end = start_of_day(date_from), start_of_day(date_to, later=1)
         path = None
         if subtree:
             org = s.get(Organization, org_id)

@@ -106,12 +106,12 @@ from docflow.reports.states import StatsScope
 from docflow.statistics import TOPIC as TOPIC_CHANGED
 from docflow.uow import UnitOfWork
 from docflow.workdays import (
-    VN_TZ,
     WorkCalendar,
     days_late,
     load_calendar,
     load_window,
     local_date,
+    start_of_day,
 )
 
 TOPIC_REFRESH = "reports.refresh"  # the former topic, queued by a session hook
@@ -1364,7 +1364,7 @@ def _member_page(
 
 
 def as_local_midnight(day: dt.date) -> dt.datetime:
-    return dt.datetime.combine(day, dt.time(), VN_TZ).astimezone(dt.UTC)
+    return start_of_day(day)
 
 
 __all__ = [

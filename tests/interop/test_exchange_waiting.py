@@ -117,6 +117,36 @@ def test_a_waiting_package_is_downloaded_once_per_round(
     assert len(spools) == 3 and not any(Path(f).exists() for f in spools), spools
 
 
+def test_past_the_spool_limit_a_waiting_package_is_downloaded_again(
+    rt: Any, demo: Demo, sim: Sim, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The round's folder keeps packages for their second try only up to
+    ``interop.exchange.SPOOL_LIMIT`` bytes (a flood of waiting packages would fill the
+    temporary disk): past it, the second try downloads the package again, as before."""
+    import interop.exchange
+    from app.exchange import poll_axis
+    from interop.axis_client import AxisClient
+
+    downloads: list[str] = []
+    real = AxisClient.download_edoc
+
+    def counting(self: AxisClient, doc_id: str, sink: Any) -> Any:
+        downloads.append(doc_id)
+        return real(self, doc_id, sink)
+
+    monkeypatch.setattr(AxisClient, "download_edoc", counting)
+    monkeypatch.setattr(interop.exchange, "SPOOL_LIMIT", 0)
+    revoke = package(
+        sender=PEER, number="83", document_id=_did("83"), trace=_bussiness(1, _did("82"))
+    )
+    with client_for(sim.url, SYSTEM_B, SECRET_B) as peer:
+        peer.register_agency(PEER, "Sở Thử nghiệm")
+        sent = peer.send_edoc(revoke, [TW], from_code=PEER)
+        assert poll_axis(rt) == 0
+    assert downloads == [sent.doc_id] * 2, downloads
+    assert _waiting(demo) == [(PEER, 1)]
+
+
 @pytest.mark.parametrize(("kind", "answer"), [(1, "16"), (2, "16"), (3, "16")])
 def test_a_package_naming_a_document_never_sent_is_refused_once_it_has_waited(
     rt: Any, demo: Demo, sim: Sim, kind: int, answer: str

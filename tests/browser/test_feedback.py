@@ -67,4 +67,11 @@ def test_citizen_sends_and_officer_answers_on_a_phone(
     assert "nạo vét cống ngõ 4" in body and "Đã trả lời" in body
     assert "0912345678" not in citizen.content()
     citizen.screenshot(path=str(shots / "feedback-track-phone.png"), full_page=True)
+
+    # The month's public results: counted to the end of yesterday (today's items count
+    # tomorrow, so a sender cannot read whether theirs was set aside), and the page says so.
+    citizen.goto(f"{base}/gop-y/{code}/ket-qua")
+    body = citizen.locator("main").inner_text()
+    assert "Số liệu đến hết ngày" in body and "được tính từ ngày mai" in body, body
+    citizen.screenshot(path=str(shots / "feedback-results-phone.png"), full_page=True)
     assert errors == []

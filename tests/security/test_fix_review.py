@@ -303,7 +303,7 @@ def test_held_public_results_at_the_month_boundary_in_vietnam_time(
     sent at 23:30 on 30 November (16:30 UTC) is not counted that evening, is counted in
     November from 00:10 on 1 December (the month is over), never in December; on 1 December
     the month's page counts nothing yet; a future month counts nothing."""
-    from tests.feedback.conftest import meta
+    from tests.feedback.conftest import WARD, meta
 
     clock.advance(days=7, hours=14, minutes=30)  # 30/11 23:30 in Hà Nội
     before, as_of = _received(web, "2026-11")
@@ -314,7 +314,9 @@ def test_held_public_results_at_the_month_boundary_in_vietnam_time(
     assert _received(web, "2026-11")[0] == before
     clock.advance(minutes=40)  # 1/12 00:10
     assert _received(web, "2026-11") == (before + 1, "")
-    assert _received(web) == (0, "30/11/2026")
+    # On the first of the month the page does not name the previous month's last day.
+    assert _received(web) == (0, "")
+    assert "Hôm nay là ngày đầu tháng" in web.get(f"/gop-y/{WARD}/ket-qua").get_data(as_text=True)
     assert _received(web, "2027-01") == (0, "")
     clock.advance(days=1)
     assert _received(web, "2026-12") == (0, "01/12/2026")

@@ -261,7 +261,9 @@ def list_deliveries(document_id: uuid.UUID) -> object:
 
 class DeliveryActionIn(BaseModel):
     """``retry``: gửi lại ngay một nơi nhận qua Trục liên thông chưa gửi được (đang chờ gửi lại
-    hoặc gửi lỗi); ``cancel``: không gửi nữa (nơi nhận chưa nhận được văn bản)."""
+    hoặc gửi lỗi); ``cancel``: không gửi nữa. Nếu một lần gửi trước không được trục trả lời
+    (gói tin có thể đã đến), hủy gửi cũng đề nghị nơi nhận đó thu hồi (mã 13, gói thu hồi
+    gửi qua trục; nơi nhận trả lời 15 hoặc 16)."""
 
     model_config = ConfigDict(extra="forbid")
     action: DeliveryActionName

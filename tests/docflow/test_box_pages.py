@@ -27,7 +27,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from docflow import Actor
 from docflow.actors import DelegatedRole
 from docflow.documents import access
-from docflow.documents.queries import DocumentQuery, _start_of, list_documents
+from docflow.documents.queries import DocumentQuery, list_documents
 from docflow.documents.text import fold
 from docflow.enums import Role, Secrecy
 from docflow.incoming.states import CLOSED_STATES, PROCESSING_STATES, IncomingState
@@ -35,6 +35,7 @@ from docflow.models import Assignment, Document, Review, Unit, User
 from docflow.outgoing.states import OUTGOING_CLOSED_STATES, OUTGOING_OPEN_STATES, OutgoingState
 from docflow.pagination import clamp_limit, decode_cursor, encode_cursor
 from docflow.uow import DomainConfig
+from docflow.workdays import start_of_day
 from tests.conftest import Demo, sqlite_demo
 
 # ------------------------------------------------------------------ the old query (the oracle)
@@ -101,9 +102,9 @@ def old_filtered(actor: Actor, query: DocumentQuery) -> Select[Any]:
             )
         )
     if query.date_from:
-        stmt = stmt.where(Document.listed_at >= _start_of(query.date_from))
+        stmt = stmt.where(Document.listed_at >= start_of_day(query.date_from))
     if query.date_to:
-        stmt = stmt.where(Document.listed_at < _start_of(query.date_to + dt.timedelta(days=1)))
+        stmt = stmt.where(Document.listed_at < start_of_day(query.date_to, later=1))
     return stmt
 
 

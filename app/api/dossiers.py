@@ -73,7 +73,8 @@ DOSSIER_RULES = (
 UNIT_RULE = "`unit_id` phải là đơn vị của cơ quan người gọi (422, trường `unit_id`)."
 OPEN_RULES = (
     "`plan_item_id` phải là hồ sơ trong danh mục hồ sơ năm `year` của cơ quan "
-    "(422, trường `plan_item_id`).",
+    "(422, trường `plan_item_id`), đã được lãnh đạo phê duyệt (mục thêm sau khi danh mục "
+    "được duyệt còn chờ: 409 `plan_item_not_approved`).",
     UNIT_RULE,
     "`secrecy` không cao hơn mức tiếp cận của người gọi (422, trường `secrecy`).",
 )

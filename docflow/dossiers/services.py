@@ -145,6 +145,14 @@ def open_dossier(uow: UnitOfWork, actor: Actor, cmd: OpenDossier) -> DossierView
                 raise ValidationError.field(
                     "plan_item_id", "Danh mục hồ sơ được chọn không thuộc năm này."
                 )
+            if not item.approved:
+                # Added after the plan was approved, it waits for the head: opening from it
+                # would make the dossier "planned" without the head's approval.
+                raise ConflictError(
+                    "Hồ sơ này trong danh mục đang chờ lãnh đạo phê duyệt. Mở hồ sơ ngoài danh "
+                    "mục (cùng số, ký hiệu) hoặc chờ phê duyệt.",
+                    code="plan_item_not_approved",
+                )
             taken = s.scalar(select(Dossier.id).where(Dossier.plan_item_id == item.id).limit(1))
             if taken is not None:
                 raise ConflictError(

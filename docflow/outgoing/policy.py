@@ -8,7 +8,8 @@ but not now, is told so by the table (409).
 - The **drafter** writes the draft and its versions, and submits it for review.
 - The **reviewer** it was submitted to passes it on up the chain, asks for changes, or, if
   they are the designated signer, approves and signs it.
-- The **designated signer** (a leader or a unit head, :data:`SIGNER_ROLES`) signs.
+- The **designated signer** (a leader or a unit head, :data:`SIGNER_ROLES`) signs, while they
+  still hold that role.
 - **Clerks** issue (number and seal), dispatch and recall.
 - Anyone who sees the document comments.
 """
@@ -69,9 +70,15 @@ def may_edit(actor: Actor, facts: OutgoingFacts) -> bool:
     return facts.state in EDITABLE_STATES and holds_draft(actor, facts)
 
 
+def is_signer_now(actor: Actor, facts: OutgoingFacts) -> bool:
+    """The designated signer, still holding a signer's role: one whose role was lowered since
+    the draft named them (no longer a leader or a unit head) no longer approves or signs."""
+    return facts.signer_user_id == actor.user_id and any(actor.has_role(r) for r in SIGNER_ROLES)
+
+
 def may_sign(actor: Actor, facts: OutgoingFacts) -> bool:
     """Who may sign: the designated signer, once approved or while it is submitted to them."""
-    if facts.signer_user_id != actor.user_id:
+    if not is_signer_now(actor, facts):
         return False
     return facts.state is not S.IN_REVIEW or facts.submitted_to_id == actor.user_id
 
@@ -94,8 +101,8 @@ def decide(actor: Actor, facts: OutgoingFacts, action: OutgoingAction) -> Decisi
         return Decision(facts.submitted_to_id == me)
     if action is A.APPROVE:
         if facts.state is S.IN_REVIEW:
-            return Decision(facts.signer_user_id == me and facts.submitted_to_id == me)
-        return Decision(facts.signer_user_id == me)
+            return Decision(is_signer_now(actor, facts) and facts.submitted_to_id == me)
+        return Decision(is_signer_now(actor, facts))
     if action is A.SIGN:
         return Decision(may_sign(actor, facts))
     if action in CLERK_ACTIONS:

@@ -125,14 +125,23 @@ def standing(
         lead = as_lead(actor, task)
         return lead if lead.allowed else as_cooperator(actor, task)
     if action is TaskAction.DECIDE_EXTENSION:
-        return as_user(actor, decider_id, assigning_roles(actor, task))
+        return as_assigner(actor, decider_id, task)
     if action in (
         TaskAction.APPROVE_COMPLETION,
         TaskAction.REJECT_COMPLETION,
         TaskAction.CANCEL,
     ):
-        return as_user(actor, task.assigner_id, assigning_roles(actor, task))
+        return as_assigner(actor, task.assigner_id, task)
     return REFUSED
+
+
+def as_assigner(actor: Actor, user_id: uuid.UUID | None, task: Task) -> Decision:
+    """The assigner ``user_id`` (or their delegate), who still gives tasks: one whose roles
+    were lowered since (no longer a leader or a unit head) no longer decides."""
+    decision = as_user(actor, user_id, assigning_roles(actor, task))
+    if decision.allowed and decision.acting is None and not may_assign(actor):
+        return REFUSED
+    return decision
 
 
 def forbidden(action: TaskAction) -> PermissionDeniedError:

@@ -16,6 +16,7 @@ but not now, is told so by the table (409).
 
 from __future__ import annotations
 
+import unicodedata
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -81,6 +82,19 @@ def may_sign(actor: Actor, facts: OutgoingFacts) -> bool:
     if not is_signer_now(actor, facts):
         return False
     return facts.state is not S.IN_REVIEW or facts.submitted_to_id == actor.user_id
+
+
+def _fold(text: str) -> str:
+    return " ".join(unicodedata.normalize("NFC", text).casefold().split())
+
+
+def names_in_certificate(subject: str, name: str) -> bool:
+    """Whether a certificate's subject (its common and organisation names, joined by " | ")
+    names ``name``: one of them is the name, case and spacing aside. "Nguyễn Văn A" is not
+    named by a certificate of "Nguyễn Văn An" or "Trần Nguyễn Văn A", which a plain "is it
+    inside" let through."""
+    wanted = _fold(name)
+    return bool(wanted) and any(_fold(part) == wanted for part in subject.split(" | "))
 
 
 def may_handle_deliveries(actor: Actor, organization_id: uuid.UUID) -> bool:

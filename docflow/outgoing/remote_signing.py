@@ -26,7 +26,6 @@ subject are all that is kept.
 
 from __future__ import annotations
 
-import unicodedata
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -126,10 +125,6 @@ def get_account(uow: UnitOfWork, actor: Actor) -> RemoteAccount:
         )
 
 
-def _fold(text: str) -> str:
-    return unicodedata.normalize("NFC", text).casefold()
-
-
 @contextmanager
 def remote_errors(secret_field: str = "otp") -> Iterator[None]:
     """The service's refusals as domain refusals: a wrong PIN/OTP is 422 on ``secret_field``,
@@ -151,7 +146,7 @@ def remote_errors(secret_field: str = "otp") -> Iterator[None]:
 
 
 def _own_credential(actor: Actor, credential: CscCredential) -> None:
-    if _fold(actor.full_name) not in _fold(credential.subject):
+    if not policy.names_in_certificate(credential.subject, actor.full_name):
         raise ValidationError.field(
             "credential_id",
             "Chứng thư số của tài khoản ký từ xa này không phải của bạn.",

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import unicodedata
 import uuid
 from dataclasses import dataclass
 from typing import Any
@@ -80,10 +79,6 @@ def _names(cert: x509.Certificate) -> str:
     return " | ".join(values)
 
 
-def _fold(text: str) -> str:
-    return unicodedata.normalize("NFC", text).casefold()
-
-
 def start_signing_session(
     uow: UnitOfWork, actor: Actor, document_id: uuid.UUID, cmd: StartSigningSession
 ) -> StartedSession:
@@ -97,7 +92,7 @@ def start_signing_session(
         org = organization_of(uow, doc)
         now = uow.now()
         if cmd.kind == "personal":
-            if _fold(actor.full_name) not in _fold(subject):
+            if not policy.names_in_certificate(subject, actor.full_name):
                 raise ValidationError.field(
                     "certificate", "Chứng thư số không phải của người ký văn bản này."
                 )
@@ -106,7 +101,7 @@ def start_signing_session(
             request = leader_request(signature_image(uow, actor.user_id), location=doc.issue_place)
             number_version: int | None = version.version
         else:
-            if _fold(org.name) not in _fold(subject):
+            if not policy.names_in_certificate(subject, org.name):
                 raise ValidationError.field(
                     "certificate", "Chứng thư số không phải của cơ quan ban hành văn bản."
                 )

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import unicodedata
 import uuid
+
+import pytest
 
 from docflow.actors import Actor, DelegatedRole
 from docflow.enums import Role
@@ -14,6 +17,7 @@ from docflow.outgoing.policy import (
     may_edit,
     may_handle_deliveries,
     may_sign,
+    names_in_certificate,
 )
 from docflow.outgoing.states import OutgoingAction as A
 from docflow.outgoing.states import OutgoingState as S
@@ -104,3 +108,28 @@ def test_deliveries_are_the_sending_organisations_clerks() -> None:
     assert may_handle_deliveries(person(Role.CLERK), ORG)
     assert not may_handle_deliveries(person(Role.CLERK), uuid.uuid4())
     assert not may_handle_deliveries(person(Role.LEADER), ORG)
+
+
+@pytest.mark.parametrize(
+    ("subject", "name", "named"),
+    [
+        ("Nguyễn Văn A", "Nguyễn Văn A", True),
+        ("NGUYỄN VĂN A | Ủy ban MTTQ Việt Nam tỉnh Tây Ninh", "Nguyễn Văn A", True),
+        ("Nguyễn  Văn   A", "Nguyễn Văn A", True),  # spacing aside
+        (unicodedata.normalize("NFD", "Nguyễn Văn A"), "Nguyễn Văn A", True),
+        ("Nguyễn Văn An", "Nguyễn Văn A", False),  # another person: was let through
+        ("Trần Nguyễn Văn A", "Nguyễn Văn A", False),
+        (
+            "Nguyễn Văn A | Ủy ban MTTQ Việt Nam tỉnh Tây Ninh",
+            "Ủy ban MTTQ Việt Nam tỉnh Tây Ninh",
+            True,
+        ),
+        ("Nguyễn Văn A1", "Nguyễn Văn A", False),
+        ("Ủy ban MTTQ Việt Nam tỉnh Hà Nam", "Ủy ban MTTQ Việt Nam tỉnh Hà", False),
+        ("Nguyễn Văn A", "", False),
+    ],
+)
+def test_a_certificate_names_the_person_whole(subject: str, name: str, named: bool) -> None:
+    """The certificate of a personal or remote signature must name the signer (and a seal's,
+    the organisation) whole, not as part of a longer name (write review, side note)."""
+    assert names_in_certificate(subject, name) is named

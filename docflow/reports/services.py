@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy import select
 
 from docflow import audit, engine
-from docflow.actors import Actor
+from docflow.actors import Actor, DelegatedRole
 from docflow.enums import Role
 from docflow.errors import (
     ConflictError,
@@ -330,13 +330,22 @@ def _own(actor: Actor, req: ReportRequest) -> bool:
 
 
 def _decision(actor: Actor, req: ReportRequest, action: RequestAction) -> engine.Decision:
-    allowed = policy.may_act(
-        action,
-        actor.effective_roles,
-        own=_own(actor, req),
-        requester=req.form.organization_id == actor.organization_id,
-    )
-    return engine.ALLOWED if allowed else engine.REFUSED
+    """Whether the actor may move the request: by their own roles, or by a role delegated to
+    them today (the decision then names the delegation, which the audit entry records: both
+    names, as every delegated action)."""
+
+    def may(roles: frozenset[Role]) -> bool:
+        return policy.may_act(
+            action,
+            roles,
+            own=_own(actor, req),
+            requester=req.form.organization_id == actor.organization_id,
+        )
+
+    if may(actor.roles):
+        return engine.ALLOWED
+    acting = next((d for d in actor.delegated if may(actor.roles | {d.role})), None)
+    return engine.Decision(True, acting) if acting is not None else engine.REFUSED
 
 
 def _clear_approval(req: ReportRequest) -> None:
@@ -398,7 +407,9 @@ def fill_report(
             parse=parse,
             effect=effect,
             set_state=lambda after: setattr(req, "state", after.value),
-            record=lambda move, done: _record(uow, actor, req, "filled", done),
+            record=lambda move, done: _record(
+                uow, actor, req, "filled", done, move.decision.acting
+            ),
         )
         s.flush()
         uow.commit()
@@ -528,7 +539,9 @@ def approve_report(
             parse=lambda: None,
             effect=effect,
             set_state=lambda after: setattr(req, "state", after.value),
-            record=lambda move, done: _record(uow, actor, req, "approved", done),
+            record=lambda move, done: _record(
+                uow, actor, req, "approved", done, move.decision.acting
+            ),
         )
         uow.commit()
         return req
@@ -610,7 +623,9 @@ def submit_report(
             parse=parse,
             effect=effect,
             set_state=lambda after: setattr(req, "state", after.value),
-            record=lambda move, done: _record(uow, actor, req, "submitted", done),
+            record=lambda move, done: _record(
+                uow, actor, req, "submitted", done, move.decision.acting
+            ),
         )
         uow.commit()
         return req
@@ -646,7 +661,9 @@ def correct_report(
             parse=lambda: None,
             effect=effect,
             set_state=lambda after: setattr(req, "state", after.value),
-            record=lambda move, done: _record(uow, actor, req, "correcting", done),
+            record=lambda move, done: _record(
+                uow, actor, req, "correcting", done, move.decision.acting
+            ),
         )
         uow.commit()
         return req
@@ -696,13 +713,19 @@ def _moved(state: RequestState, action: RequestAction, message: str, code: str) 
 
 
 def _record(
-    uow: UnitOfWork, actor: Actor, req: ReportRequest, verb: str, done: engine.Effect
+    uow: UnitOfWork,
+    actor: Actor,
+    req: ReportRequest,
+    verb: str,
+    done: engine.Effect,
+    acting: DelegatedRole | None = None,
 ) -> None:
-    """A report request's trail is the audit log."""
+    """A report request's trail is the audit log (a delegated move names both people)."""
     audit.record(
         uow,
         f"report_request.{verb}",
         actor=actor,
+        acting_as=acting,
         object_type="report_request",
         object_id=req.id,
         details=done.details,
@@ -746,7 +769,9 @@ def return_report(
             parse=parse,
             effect=effect,
             set_state=lambda after: setattr(req, "state", after.value),
-            record=lambda move, done: _record(uow, actor, req, "returned", done),
+            record=lambda move, done: _record(
+                uow, actor, req, "returned", done, move.decision.acting
+            ),
         )
         uow.commit()
         return req

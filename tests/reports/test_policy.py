@@ -4,6 +4,7 @@ database."""
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 import pytest
 
@@ -146,3 +147,38 @@ def test_fixed_row_tables_and_their_sums() -> None:
         check_values([gathered], {"g": {"rows": []}})  # only the system fills it
     rows = [{"tb": {"a": {"n": 2}, "b": {"n": 1}}}, {"tb": {"a": {"n": 3, "t": "y"}}}, {}]
     assert totals_of([table], rows) == {"tb": {"a": {"n": 5}, "b": {"n": 1}}}
+
+
+def test_a_delegated_move_names_the_delegation() -> None:
+    """A leader's delegate approves a report by the delegated role: the decision names the
+    delegation, so the audit entry records both people (SECURITY.md), as every delegated
+    action does; one who may by their own roles acts in their own name; one who may not,
+    even with their delegations, is refused (write review, side note)."""
+    import uuid
+    from types import SimpleNamespace
+
+    from docflow.actors import Actor, DelegatedRole
+    from docflow.reports.services import _decision
+
+    org = uuid.uuid4()
+    leader_role = DelegatedRole(Role.LEADER, uuid.uuid4(), "Lê Văn Minh", "KT.", uuid.uuid4())
+
+    def person(*roles: Role, delegated: tuple[DelegatedRole, ...] = ()) -> Actor:
+        return Actor(
+            user_id=uuid.uuid4(),
+            username="x",
+            full_name="X",
+            organization_id=org,
+            organization_path="/1/",
+            unit_id=None,
+            roles=frozenset(roles),
+            delegated=delegated,
+        )
+
+    req: Any = SimpleNamespace(organization_id=org, form=SimpleNamespace(organization_id=org))
+    delegate = person(Role.SPECIALIST, delegated=(leader_role,))
+    decided = _decision(delegate, req, RequestAction.APPROVE)
+    assert (decided.allowed, decided.acting) == (True, leader_role)
+    own = _decision(person(Role.LEADER, delegated=(leader_role,)), req, RequestAction.APPROVE)
+    assert (own.allowed, own.acting) == (True, None)
+    assert not _decision(person(Role.SPECIALIST), req, RequestAction.APPROVE).allowed

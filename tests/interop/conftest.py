@@ -183,3 +183,37 @@ class ForwardingGateway:
     def __exit__(self, *_: object) -> None:
         self.server.shutdown()
         self.server.server_close()
+
+
+@pytest.fixture
+def spools(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The folders the polling rounds made (``tempfile.TemporaryDirectory``), by name: a test
+    checks that none is left behind."""
+    import tempfile
+
+    made = tempfile.TemporaryDirectory
+    names: list[str] = []
+
+    def spool(*args: Any, **kw: Any) -> Any:
+        folder = made(*args, **kw)
+        names.append(folder.name)
+        return folder
+
+    monkeypatch.setattr(tempfile, "TemporaryDirectory", spool)
+    return names
+
+
+@pytest.fixture
+def downloads(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The axis message ids our client downloads, in order."""
+    from interop.axis_client import AxisClient
+
+    real = AxisClient.download_edoc
+    ids: list[str] = []
+
+    def counting(self: AxisClient, doc_id: str, sink: Any) -> Any:
+        ids.append(doc_id)
+        return real(self, doc_id, sink)
+
+    monkeypatch.setattr(AxisClient, "download_edoc", counting)
+    return ids

@@ -69,35 +69,15 @@ def test_a_revocation_listed_rounds_before_its_document_recalls_it(
 
 
 def test_a_waiting_package_is_downloaded_once_per_round(
-    rt: Any, demo: Demo, sim: Sim, monkeypatch: pytest.MonkeyPatch
+    rt: Any, demo: Demo, sim: Sim, downloads: list[str], spools: list[str]
 ) -> None:
     """A package naming a document not here is tried again after the round's other packages.
     That second try reads what the first downloaded: before, a waiting package was
     downloaded twice in every round that listed it (last note §5). Here it waits two rounds
     (one download each), then is taken in with its document in the third (one more); the
     round's folder is gone afterwards."""
-    import tempfile
-
     from app.exchange import poll_axis
-    from interop.axis_client import AxisClient
 
-    downloads: list[str] = []
-    real = AxisClient.download_edoc
-
-    def counting(self: AxisClient, doc_id: str, sink: Any) -> Any:
-        downloads.append(doc_id)
-        return real(self, doc_id, sink)
-
-    spools: list[str] = []
-    made = tempfile.TemporaryDirectory
-
-    def spool(*args: Any, **kw: Any) -> Any:
-        folder = made(*args, **kw)
-        spools.append(folder.name)
-        return folder
-
-    monkeypatch.setattr(AxisClient, "download_edoc", counting)
-    monkeypatch.setattr(tempfile, "TemporaryDirectory", spool)
     revoke = package(
         sender=PEER, number="81", document_id=_did("81"), trace=_bussiness(1, _did("80"))
     )
@@ -118,23 +98,14 @@ def test_a_waiting_package_is_downloaded_once_per_round(
 
 
 def test_past_the_spool_limit_a_waiting_package_is_downloaded_again(
-    rt: Any, demo: Demo, sim: Sim, monkeypatch: pytest.MonkeyPatch
+    rt: Any, demo: Demo, sim: Sim, monkeypatch: pytest.MonkeyPatch, downloads: list[str]
 ) -> None:
     """The round's folder keeps packages for their second try only up to
     ``interop.exchange.SPOOL_LIMIT`` bytes (a flood of waiting packages would fill the
     temporary disk): past it, the second try downloads the package again, as before."""
     import interop.exchange
     from app.exchange import poll_axis
-    from interop.axis_client import AxisClient
 
-    downloads: list[str] = []
-    real = AxisClient.download_edoc
-
-    def counting(self: AxisClient, doc_id: str, sink: Any) -> Any:
-        downloads.append(doc_id)
-        return real(self, doc_id, sink)
-
-    monkeypatch.setattr(AxisClient, "download_edoc", counting)
     monkeypatch.setattr(interop.exchange, "SPOOL_LIMIT", 0)
     revoke = package(
         sender=PEER, number="83", document_id=_did("83"), trace=_bussiness(1, _did("82"))

@@ -157,25 +157,12 @@ def test_a_delegated_move_names_the_delegation() -> None:
     import uuid
     from types import SimpleNamespace
 
-    from docflow.actors import Actor, DelegatedRole
+    from docflow.actors import DelegatedRole
     from docflow.reports.services import _decision
+    from tests.outgoing.test_policy import ORG, person
 
-    org = uuid.uuid4()
     leader_role = DelegatedRole(Role.LEADER, uuid.uuid4(), "Lê Văn Minh", "KT.", uuid.uuid4())
-
-    def person(*roles: Role, delegated: tuple[DelegatedRole, ...] = ()) -> Actor:
-        return Actor(
-            user_id=uuid.uuid4(),
-            username="x",
-            full_name="X",
-            organization_id=org,
-            organization_path="/1/",
-            unit_id=None,
-            roles=frozenset(roles),
-            delegated=delegated,
-        )
-
-    req: Any = SimpleNamespace(organization_id=org, form=SimpleNamespace(organization_id=org))
+    req: Any = SimpleNamespace(organization_id=ORG, form=SimpleNamespace(organization_id=ORG))
     delegate = person(Role.SPECIALIST, delegated=(leader_role,))
     decided = _decision(delegate, req, RequestAction.APPROVE)
     assert (decided.allowed, decided.acting) == (True, leader_role)

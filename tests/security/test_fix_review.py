@@ -23,7 +23,7 @@ import pytest
 
 from tests.conftest import Demo
 from tests.incoming.conftest import Incoming
-from tests.interop.conftest import rt, sim  # noqa: F401  (the exchange's fixtures)
+from tests.interop.conftest import rt, sim, spools  # noqa: F401  (the exchange's fixtures)
 from tests.security.test_input_review import signed_in
 from tests.security.test_read_review import _assign_to_unit
 
@@ -328,13 +328,13 @@ def test_held_a_download_broken_mid_file_leaves_nothing_for_the_retry(
     demo: Demo,
     sim: Any,  # noqa: F811
     monkeypatch: pytest.MonkeyPatch,
+    spools: list[str],  # noqa: F811
 ) -> None:
     """HELD: the exchange's per-round spool (interop/exchange.py ``_receive_one``, 6b68cea):
     a waiting revocation whose download breaks after half the bytes (the axis drops the
     connection: AxisUnavailableError) leaves no partial file that a later try would import;
     the next round downloads it whole, and with its document arrived it recalls it; the
     round's folders are gone."""
-    import tempfile
     from pathlib import Path
 
     from app.exchange import poll_axis
@@ -354,16 +354,7 @@ def test_held_a_download_broken_mid_file_leaves_nothing_for_the_retry(
             raise AxisUnavailableError(reason="ConnectionError")
         return real(self, doc_id, sink)
 
-    spools: list[str] = []
-    made = tempfile.TemporaryDirectory
-
-    def spool(*args: Any, **kw: Any) -> Any:
-        folder = made(*args, **kw)
-        spools.append(folder.name)
-        return folder
-
     monkeypatch.setattr(AxisClient, "download_edoc", flaky)
-    monkeypatch.setattr(tempfile, "TemporaryDirectory", spool)
     revoke = package(
         sender=PEER, number="87", document_id=_did("87"), trace=_bussiness(1, _did("86"))
     )

@@ -13,7 +13,6 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import logging
-import os
 import tempfile
 import uuid
 from collections.abc import Callable, Iterator, Mapping
@@ -83,18 +82,44 @@ def receive_from_axis(
         listed.append(item)
     held = _held(uow_factory(), [item.doc_id for item in listed])
     # A package tried again after the others is read from what the first pass downloaded.
-    with tempfile.TemporaryDirectory(prefix="dhtn-axis-") as spool:
+    with tempfile.TemporaryDirectory(prefix="dhtn-axis-") as folder:
+        spool = _Spool(Path(folder))
         for item in listed:
             reason = held.get(item.doc_id)
             if reason is not None and reason not in WAITS_FOR_ITS_DOCUMENT:
                 continue  # refused for good in an earlier round (and answered): not read again
-            outcome = _receive_one(uow_factory, client, item, held, Path(spool), last_try=False)
+            outcome = _receive_one(uow_factory, client, item, held, spool, last_try=False)
             if outcome is None:
                 later.append(item)
             done += outcome or 0
         for item in later:
-            done += _receive_one(uow_factory, client, item, held, Path(spool), wait=wait) or 0
+            done += _receive_one(uow_factory, client, item, held, spool, wait=wait) or 0
     return done
+
+
+#: Bytes of packages kept in a round's folder for their second try (waiting packages of a
+#: flood would otherwise fill the temporary disk, which is memory on a tmpfs).
+SPOOL_LIMIT = 256 * 1024 * 1024
+
+
+class _Spool:
+    """A round's folder: a package downloaded there stays for its second try while the
+    packages kept stay within :data:`SPOOL_LIMIT` bytes (past it, the second try downloads
+    it again)."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder, self.kept = folder, 0
+
+    def path(self, doc_id: str) -> Path:
+        return self.folder / hashlib.sha256(doc_id.encode()).hexdigest()
+
+    def done(self, path: Path, *, keep: bool) -> None:
+        """``path`` read: kept for the second try, or removed."""
+        size = path.stat().st_size
+        if keep and self.kept + size <= SPOOL_LIMIT:
+            self.kept += size
+            return
+        path.unlink()
 
 
 def _receive_one(
@@ -102,7 +127,7 @@ def _receive_one(
     client: AxisClient,
     item: EdocInfo,
     held: Mapping[str, str],
-    spool: Path,
+    spool: _Spool,
     *,
     last_try: bool = True,
     wait: dt.timedelta = WAIT_FOR_DOCUMENT,
@@ -112,7 +137,7 @@ def _receive_one(
     the round's others, unless ``last_try``). ``held``: the listed packages held back in an
     earlier round (:func:`_held`; a waiting one's row goes once it is taken in). ``spool``:
     the round's folder, where a package to try again stays downloaded until then."""
-    path = spool / hashlib.sha256(item.doc_id.encode()).hexdigest()
+    path = spool.path(item.doc_id)
     if not path.exists():
         try:
             with path.open("wb") as out:
@@ -122,19 +147,8 @@ def _receive_one(
             log.exception("download of %s failed; retried next round", item.doc_id)
             return 0
     outcome = _import_one(uow_factory, client, item, held, path, last_try=last_try, wait=wait)
-    if outcome is not None or _spooled(spool) > SPOOL_LIMIT:
-        path.unlink(missing_ok=True)  # (over the limit: the second try downloads it again)
+    spool.done(path, keep=outcome is None)
     return outcome
-
-
-#: Bytes of packages kept in a round's folder for their second try (waiting packages of a
-#: flood would otherwise fill the temporary disk, which is memory on a tmpfs).
-SPOOL_LIMIT = 256 * 1024 * 1024
-
-
-def _spooled(spool: Path) -> int:
-    with os.scandir(spool) as entries:
-        return sum(e.stat().st_size for e in entries)
 
 
 def _import_one(

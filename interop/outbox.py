@@ -17,7 +17,7 @@ from collections.abc import Callable
 from dataclasses import replace
 from typing import BinaryIO
 
-from sqlalchemy import select
+from sqlalchemy import Select, select
 from sqlalchemy.orm import aliased
 
 from docflow.models import Document, Organization
@@ -413,21 +413,24 @@ def send_revocations(
 RETRYING = "retrying"
 
 
+def _revocations(org_id: uuid.UUID, key: str, peer: str | None) -> Select[ExchangeMessage]:
+    """The log's row of our revocation of ``key`` to ``peer`` (one per DocumentId and peer)."""
+    return select(ExchangeMessage).where(
+        ExchangeMessage.direction == "out",
+        ExchangeMessage.kind == "revoke",
+        ExchangeMessage.organization_id == org_id,
+        ExchangeMessage.key == key,
+        ExchangeMessage.status_code == "",
+        ExchangeMessage.peer_code == peer,
+    )
+
+
 def _revocation_row(
     uow: UnitOfWork, d: Delivery, key: str, org_id: uuid.UUID, *, create: bool = False
 ) -> ExchangeMessage | None:
-    """The log's row of the revocation to ``d``'s recipient (one per DocumentId and peer);
-    with ``create``, a new one (its state set by the caller) when there is none."""
-    row = uow.session.scalars(
-        select(ExchangeMessage).where(
-            ExchangeMessage.direction == "out",
-            ExchangeMessage.kind == "revoke",
-            ExchangeMessage.organization_id == org_id,
-            ExchangeMessage.key == key,
-            ExchangeMessage.status_code == "",
-            ExchangeMessage.peer_code == d.recipient_code,
-        )
-    ).first()
+    """The log's row of the revocation to ``d``'s recipient (:func:`_revocations`); with
+    ``create``, a new one (its state set by the caller) when there is none."""
+    row = uow.session.scalars(_revocations(org_id, key, d.recipient_code)).first()
     if row is None and create:
         row = ExchangeMessage(
             direction="out",
@@ -511,13 +514,8 @@ def _shows_arrival(uow: UnitOfWork, out: ExchangeMessage, code: StatusCode | Non
     if code in HOLDS_IT:
         return True
     revoked = uow.session.scalars(
-        select(ExchangeMessage.id).where(
-            ExchangeMessage.direction == "out",
-            ExchangeMessage.kind == "revoke",
-            ExchangeMessage.organization_id == out.organization_id,
-            ExchangeMessage.key == out.key,
-            ExchangeMessage.peer_code == out.peer_code,
-            ExchangeMessage.state == "sent",
+        _revocations(out.organization_id, out.key, out.peer_code).where(
+            ExchangeMessage.state == "sent"
         )
     ).first()
     return revoked is None
@@ -618,15 +616,7 @@ def _revocation_arrived(uow: UnitOfWork, out: ExchangeMessage) -> None:
     """The recipient answered our revocation (15 or 16): it arrived, so a row still
     ``retrying`` (a send whose answer was lost) is ``sent``; nothing retries it any more."""
     with uow:
-        for row in uow.session.scalars(
-            select(ExchangeMessage).where(
-                ExchangeMessage.direction == "out",
-                ExchangeMessage.kind == "revoke",
-                ExchangeMessage.organization_id == out.organization_id,
-                ExchangeMessage.key == out.key,
-                ExchangeMessage.peer_code == out.peer_code,
-                ExchangeMessage.state == RETRYING,
-            )
-        ):
+        row = uow.session.scalars(_revocations(out.organization_id, out.key, out.peer_code)).first()
+        if row is not None and row.state == RETRYING:
             row.state, row.last_error, row.updated_at = "sent", None, uow.now()
-        uow.commit()
+            uow.commit()

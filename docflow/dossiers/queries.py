@@ -274,15 +274,16 @@ def item_views(s: Session, actor: Actor | None, d: Dossier) -> list[ItemView]:
     return out
 
 
-def shown_all(s: Session, actor: Actor | None, d: Dossier, shown: Sequence[ItemView]) -> bool:
-    """Whether ``shown`` (:func:`item_views` for ``actor``) is every entry of ``d``."""
-    return actor is None or sees_every_item(actor, d) or len(shown) == len(item_views(s, None, d))
+def shown_all(d: Dossier, shown: Sequence[ItemView]) -> bool:
+    """Whether ``shown`` (:func:`item_views` for a reader) is every entry of ``d`` (each entry
+    names a document or a task, which cannot be deleted while filed)."""
+    return len(shown) == len(d.items)
 
 
 def ensure_whole_record(s: Session, actor: Actor, d: Dossier) -> None:
     """The dossier's record made for the archive (its package, its table of contents) lists
     every entry: refused (403) to a reader not shown them all (:func:`item_views`)."""
-    if shown_all(s, actor, d, item_views(s, actor, d)):
+    if shown_all(d, item_views(s, actor, d)):
         return
     raise PermissionDeniedError(
         "Hồ sơ có văn bản bạn không được xem: gói nộp lưu và mục lục văn bản chỉ cấp cho "
@@ -303,7 +304,7 @@ def build_view(uow: UnitOfWork, actor: Actor | None, d: Dossier) -> DossierView:
     # A reader not shown every entry gets the figures of what they are shown: the dossier's
     # own (its page total, its first and last dates, made at closing from every entry) would
     # tell of the entries left out; nor is the table of contents, which lists them, offered.
-    whole = shown_all(s, actor, d, items)
+    whole = shown_all(d, items)
     dates = [i.date for i in items if i.date is not None]
     start, end = (
         (d.start_date, d.end_date)
@@ -460,7 +461,7 @@ def dossier_events(uow: UnitOfWork, actor: Actor, dossier_id: uuid.UUID) -> list
                 .order_by(DossierEvent.seq)
             )
         )
-        if not shown_all(uow.session, actor, d, item_views(uow.session, actor, d)):
+        if not shown_all(d, item_views(uow.session, actor, d)):
             rows = _shown_events(uow.session, actor, rows)
         return [
             EventView(

@@ -93,6 +93,21 @@ class SafeRequest(Request):
             return self.on_json_loading_failed(ValueError(str(exc)))
 
 
+def refuse_unstorable_text() -> None:
+    """Path and query parameters, form fields and file names, like JSON bodies
+    (:func:`app.api.spec.validate_input`), never carry NUL or lone surrogates, on every page as
+    in the API: 422 ``invalid_text`` (a Vietnamese error page for people), before anything
+    reaches the database, which refuses NUL in text."""
+    from app.api.spec import check_text
+
+    check_text(request.view_args or {})
+    check_text(request.args.to_dict(flat=False))
+    if request.mimetype in ("multipart/form-data", "application/x-www-form-urlencoded"):
+        check_text(request.form.to_dict(flat=False))
+        for name, part in request.files.items(multi=True):  # every file of every field
+            check_text(part.filename or "", name)
+
+
 def init_security(app: Flask) -> None:
     app.request_class = SafeRequest
     from app.runtime import runtime
@@ -103,6 +118,7 @@ def init_security(app: Flask) -> None:
             app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=0, x_port=0, x_prefix=0
         )
     csrf.init_app(app)
+    app.before_request(refuse_unstorable_text)
     app.session_interface = SessionCookies()
 
     @app.after_request

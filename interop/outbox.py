@@ -22,7 +22,7 @@ from sqlalchemy.orm import aliased
 
 from docflow.models import Document, Organization
 from docflow.models.exchange import ExchangeMessage
-from docflow.models.outgoing import Delivery, DeliveryEvent
+from docflow.models.outgoing import Delivery
 from docflow.outgoing import axis_deliveries, dispatch
 from docflow.uow import UnitOfWork
 from interop.axis_client import AxisClient
@@ -522,16 +522,11 @@ def _shows_arrival(uow: UnitOfWork, out: ExchangeMessage, code: StatusCode | Non
 
 
 def _recall_asked(uow: UnitOfWork, delivery_id: uuid.UUID) -> bool:
-    """Whether we asked the recipient of this delivery to recall it (a 13 in its history)."""
+    """Whether we asked the recipient of this delivery to recall it
+    (:func:`docflow.outgoing.dispatch.recall_asked`)."""
     with uow:
-        return (
-            uow.session.scalars(
-                select(DeliveryEvent.id).where(
-                    DeliveryEvent.delivery_id == delivery_id, DeliveryEvent.status_code == "13"
-                )
-            ).first()
-            is not None
-        )
+        d = uow.session.get(Delivery, delivery_id)
+        return d is not None and dispatch.recall_asked(d)
 
 
 def receive_statuses(uow_factory: Callable[[], UnitOfWork], client: AxisClient) -> int:

@@ -28,7 +28,13 @@ from docflow.errors import ConflictError, NotFoundError, PermissionDeniedError, 
 from docflow.models import Delivery, Document, TrailEntry, User, UserRole
 from docflow.notifications import notify
 from docflow.outgoing import policy
-from docflow.outgoing.dispatch import ANSWERS, ask_recall, left_unconfirmed, logged_to
+from docflow.outgoing.dispatch import (
+    ANSWERS,
+    ask_recall,
+    left_unconfirmed,
+    logged_to,
+    recall_asked,
+)
 from docflow.outgoing.dispatch import history as dispatch_history
 from docflow.outgoing.states import DeliveryState, OutgoingState
 from docflow.uow import UnitOfWork
@@ -174,7 +180,7 @@ def recall_if_cancelled(uow: UnitOfWork, d: Delivery | None) -> None:
 
 
 def _recall_after_sending(uow: UnitOfWork, d: Delivery) -> None:
-    if d.status_code in ANSWERS or any(e.status_code == "13" for e in d.events):
+    if d.status_code in ANSWERS or recall_asked(d):
         return  # asked already (the recall saw the send), or answered: nothing to ask
     doc = uow.session.get_one(Document, d.document_id, populate_existing=True)
     if doc.state != OutgoingState.RECALLED.value:

@@ -91,6 +91,11 @@ def ask_recall(uow: UnitOfWork, d: Delivery, reason: str) -> None:
     set_status(uow, d, "13", f"{STATUS_LABELS['13']}: {reason}")
 
 
+def recall_asked(d: Delivery) -> bool:
+    """Whether we asked this delivery's recipient to recall it (a 13 in its history)."""
+    return any(e.status_code == "13" for e in d.events)
+
+
 def recall_reason(d: Delivery) -> str:
     """The reason of the recall asked on ``d`` (:func:`ask_recall`)."""
     return (d.status_text or "").partition(": ")[2]

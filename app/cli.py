@@ -619,6 +619,7 @@ def serve(host: str, port: int, workers: int, threads: int) -> None:
 def _serve(host: str, port: int, workers: int, threads: int = 4) -> None:
     from gunicorn.app.base import BaseApplication
 
+    from app.collector import tune as tune_collector
     from app.metrics import child_exit_hook, prepare_directory
 
     metrics_dir = _settings().metrics_dir
@@ -641,6 +642,8 @@ def _serve(host: str, port: int, workers: int, threads: int = 4) -> None:
             # second server on the machine (a web node per port, the tests' servers) would take
             # it over, and we drive gunicorn by signals (systemd) only.
             self.cfg.set("control_socket_disable", True)
+            # Each worker, once it has loaded the app: the collector tuned (app/collector.py).
+            self.cfg.set("post_worker_init", lambda _worker: tune_collector())
             if metrics_dir is not None:  # metrics added up over the workers (app/metrics.py)
                 self.cfg.set("on_starting", lambda _server: prepare_directory(metrics_dir))
                 self.cfg.set("child_exit", child_exit_hook(metrics_dir))

@@ -187,6 +187,8 @@ class Stack:
             for key in ("dhtn_outbox_pending", "dhtn_outbox_lag_seconds"):
                 if line.startswith(key + " "):
                     out[key] = float(line.split()[1])
+            if line.startswith("dhtn_gc_seconds_total{"):  # the web workers' collector
+                out["gc_seconds"] = out.get("gc_seconds", 0.0) + float(line.split()[1])
         return out
 
     def rss_mb(self) -> dict[str, float]:
@@ -537,6 +539,13 @@ def report(result: dict[str, Any], users: int) -> None:
             f"CPU per request: web {1000 * result['cpu']['web'] / agg_requests:.1f} ms, "
             f"postgres {1000 * result['cpu']['postgres'] / agg_requests:.1f} ms, "
             f"everything {1000 * used / agg_requests:.1f} ms"
+        )
+    gc_before, gc_after = (h.get("gc_seconds") for h in result["health"])
+    if gc_before is not None and gc_after is not None and result["cpu"].get("web"):
+        spent = gc_after - gc_before
+        print(
+            f"garbage collector of the web workers during the mixed run: {spent:.1f} s "
+            f"({100 * spent / result['cpu']['web']:.1f}% of the web's CPU)"
         )
     if result["killed"]:
         print(f"fault: gunicorn worker(s) {result['killed']} killed during the run")

@@ -240,3 +240,25 @@ def test_the_grafana_dashboard_queries_metrics_the_app_exports(production: Profi
     base = {re.sub(r"_(bucket|count|sum|total)$", "", n) for n in used}
     missing = {n for n in base if n not in names and n + "_total" not in names}
     assert not missing, missing
+
+
+def test_each_gunicorn_worker_tunes_its_garbage_collector(production: Profile) -> None:
+    """``dhtn serve`` tunes the collector of each worker once it has loaded the app
+    (app/collector.py): the first collection of the tuning is counted in
+    ``dhtn_gc_seconds_total`` by every worker process, and /metrics adds them up."""
+    text = requests.get(f"{production.app}/metrics", timeout=10).text
+    full = [
+        float(line.rsplit(" ", 1)[1])
+        for line in text.splitlines()
+        if line.startswith('dhtn_gc_seconds_total{generation="2"}')
+    ]
+    assert full and full[0] > 0, "the tuning's full collection was counted"
+
+    def counted() -> set[int]:
+        return {int(p.stem.split("_")[-1]) for p in production.metrics_dir.glob("counter_*.db")}
+
+    # A worker started a moment ago (another test kills one) may still be loading the app.
+    deadline = time.monotonic() + 60
+    while not production.web_workers() <= counted() and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert production.web_workers() <= counted()

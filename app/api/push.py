@@ -33,6 +33,9 @@ DESCRIPTION = (
     "bản mật), `url` (đường dẫn tới văn bản hoặc nhiệm vụ), `tag`, `kind`. Đăng ký lại cùng "
     "`endpoint` là gia hạn (200, khóa mới; thiết bị chuyển sang người đăng ký sau cùng). Dịch "
     "vụ đẩy trả 404/410 thì đăng ký bị xóa; mỗi người giữ tối đa 20 đăng ký (cũ nhất bị bỏ). "
+    "Khi mọi phiên của người dùng kết thúc (đăng xuất mọi nơi, đổi hoặc đặt lại mật khẩu, khóa "
+    "tài khoản hay ngừng hoạt động tổ chức) mọi đăng ký của họ bị xóa: thiết bị đăng nhập lại "
+    "thì đăng ký lại (trang Thông báo tự làm việc này). "
     "Trên mạng riêng (DHTN_SECRET_NETWORK) không có thông báo đẩy: 409 `push_disabled`."
 )
 

@@ -11,7 +11,9 @@ from flask import flash, redirect, render_template, request, url_for
 from app.errors import pydantic_fields
 from app.pages import bp
 from app.pages.forms import domain_errors
-from app.runtime import make_uow
+from app.ratelimit import Limit as RateLimit
+from app.ratelimit import check_rate
+from app.runtime import make_uow, runtime
 from docflow import DomainError, imports
 
 
@@ -24,6 +26,10 @@ def activate() -> Any:
         "code": request.values.get("code", ""),
     }
     if request.method == "POST":
+        # Codes are long enough not to be guessed; still, the one form that takes a
+        # credential without signing in is limited per client like the public endpoints.
+        rt = runtime()
+        check_rate(rt, "activate", RateLimit(*rt.settings.public_rate_limit))
         cmd: imports.ActivateAccount | None = None
         if request.form.get("password") != request.form.get("password2"):
             errors = {"password2": "Hai lần nhập mật khẩu không khớp."}

@@ -15,7 +15,7 @@ from flask import flash, redirect, render_template, request, url_for
 
 from app.auth import actor_required, page_auth
 from app.pages import bp
-from app.pages.forms import domain_errors, parse_form, year_arg
+from app.pages.forms import domain_errors, parse_form, same_site, year_arg
 from app.runtime import make_uow
 from docflow import DomainError, directory
 from docflow.actors import require_role
@@ -361,7 +361,7 @@ def delegation_revoke(delegation_id: uuid.UUID) -> Any:
         flash("Đã thu hồi ủy quyền.", "success")
     except DomainError as exc:
         flash(exc.message, "danger")
-    return redirect(request.referrer or url_for("pages.account"))
+    return redirect(same_site(request.referrer, url_for("pages.account")))
 
 
 @bp.route("/admin/holidays", methods=["GET", "POST"])

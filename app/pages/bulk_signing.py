@@ -13,7 +13,7 @@ from flask import flash, redirect, render_template, request, url_for
 from app.auth import actor_required, page_auth
 from app.errors import pydantic_fields
 from app.pages import bp
-from app.pages.forms import domain_errors
+from app.pages.forms import domain_errors, same_site
 from app.pages.outgoing import _labels
 from app.runtime import make_uow
 from docflow import DomainError, outgoing
@@ -111,7 +111,7 @@ def remote_signing_link() -> Any:
         flash("Chưa liên kết được: " + "; ".join(domain_errors(exc).values()), "danger")
     else:
         flash("Đã liên kết tài khoản ký số từ xa.", "success")
-    return redirect(request.form.get("back") or url_for("pages.outgoing_bulk_sign"))
+    return redirect(same_site(request.form.get("back"), url_for("pages.outgoing_bulk_sign")))
 
 
 @bp.post("/outgoing/ky-tu-xa/bo-lien-ket")

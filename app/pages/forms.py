@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from typing import Any, TypeVar
+from urllib.parse import urlsplit, urlunsplit
 
 import pydantic
 from flask import request
@@ -15,7 +16,7 @@ M = TypeVar("M", bound=pydantic.BaseModel)
 LIST_FIELDS = {"roles"}
 
 
-def form_data(*, drop: tuple[str, ...] = ("csrf_token",)) -> dict[str, Any]:
+def form_data(*, drop: tuple[str, ...] = ("csrf_token", "form")) -> dict[str, Any]:
     """The form as a dict: empty strings become None, list fields keep every value."""
     data: dict[str, Any] = {}
     for key in request.form:
@@ -36,6 +37,22 @@ def parse_form(model: type[M], **extra: Any) -> tuple[M | None, dict[str, str]]:
         return model.model_validate(data), {}
     except pydantic.ValidationError as exc:
         return None, pydantic_fields(exc)
+
+
+def same_site(target: str | None, default: str) -> str:
+    """``target`` when it is a path of this site (or an address of this host, as a Referer
+    is: its path), else ``default``: a page never sends the browser to another host (a
+    ``next`` parameter, a form's ``back``, the Referer)."""
+    if not target:
+        return default
+    parts = urlsplit(target)
+    if parts.netloc:
+        if parts.netloc != request.host or parts.scheme not in ("http", "https"):
+            return default
+        return urlunsplit(("", "", parts.path or "/", parts.query, ""))
+    if parts.scheme or not target.startswith("/"):
+        return default
+    return target
 
 
 #: The years a page may ask for, as the API's ``Year`` (2000–2100).

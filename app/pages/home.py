@@ -3,28 +3,18 @@
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import urlsplit
 
 from flask import flash, make_response, redirect, render_template, request, session, url_for
 
 from app.auth import actor_required, current_session_id, login_session, page_auth, session_limits
 from app.pages import bp
+from app.pages.forms import same_site
 from app.runtime import make_uow
 from app.security import client_address
 from docflow import AuthenticationError, ThrottledError, directory
 from docflow.enums import Direction, Role
 from docflow.reports.dashboard import clerk_day, leader_dashboard, weeks_chart
 from docflow.workdays import local_date
-
-
-def _safe_next(target: str | None) -> str:
-    """Only same-site paths: never redirect a user to another host after login."""
-    if not target:
-        return url_for("pages.home")
-    parts = urlsplit(target)
-    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
-        return url_for("pages.home")
-    return target
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -50,7 +40,7 @@ def login() -> Any:
                 make_uow(), user.id, limits=session_limits(), ip=client_address()
             )
             login_session(sid)
-            return redirect(_safe_next(request.args.get("next")))
+            return redirect(same_site(request.args.get("next"), url_for("pages.home")))
     response = make_response(render_template("login.html", error=error, username=username), status)
     if status == 429 and retry_after:
         response.headers["Retry-After"] = str(retry_after)

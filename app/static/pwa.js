@@ -59,9 +59,18 @@
     say("Trình duyệt này không hỗ trợ thông báo đẩy.");
     return;
   }
+  // A subscription this browser holds is registered again: the server forgets a person's
+  // devices when their sessions end (signing out everywhere, a password change), so a device
+  // signed in again gets its pushes back here (registering a known device changes nothing).
   ready.then(function (reg) {
     if (!reg) return;
-    return reg.pushManager.getSubscription().then(function (sub) { show(!!sub); });
+    return reg.pushManager.getSubscription().then(function (sub) {
+      if (!sub) return show(false);
+      return send("POST", sub.toJSON()).then(
+        function () { show(true); },
+        function () { show(false); }
+      );
+    });
   });
   button.addEventListener("click", function () {
     button.disabled = true;

@@ -9,12 +9,12 @@ import datetime as dt
 import secrets
 from dataclasses import dataclass, field
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 
 from docflow import audit
 from docflow.actors import Actor
 from docflow.directory.commands import BulkUserAction
-from docflow.directory.identity import end_user_sessions
+from docflow.directory.identity import end_activation_codes, end_user_sessions
 from docflow.directory.policy import ensure_can_bulk_change, ensure_can_manage_user
 from docflow.errors import ValidationError
 from docflow.models import Unit, User, UserActivation
@@ -94,11 +94,7 @@ def bulk_change_users(
                 details |= {"from_unit_id": str(user.unit_id), "unit_id": str(unit.id)}
                 user.unit_id = unit.id
             elif email_links and user.email and user.active:
-                s.execute(
-                    update(UserActivation)
-                    .where(UserActivation.user_id == user.id, UserActivation.used_at.is_(None))
-                    .values(expires_at=now)
-                )
+                end_activation_codes(uow, user.id)
                 user.password_hash = UNUSABLE_PASSWORD
                 end_user_sessions(uow, user.id)
                 to_email.append(str(user.id))
@@ -106,11 +102,7 @@ def bulk_change_users(
             else:
                 raw = "".join(secrets.choice(_CODE_ALPHABET) for _ in range(12))
                 code = f"{raw[:4]}-{raw[4:8]}-{raw[8:]}"
-                s.execute(
-                    update(UserActivation)
-                    .where(UserActivation.user_id == user.id, UserActivation.used_at.is_(None))
-                    .values(expires_at=now)
-                )
+                end_activation_codes(uow, user.id)
                 s.add(
                     UserActivation(
                         user_id=user.id,

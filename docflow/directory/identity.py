@@ -15,6 +15,7 @@ import functools
 import hashlib
 import secrets
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from math import ceil
 from typing import Any
@@ -29,7 +30,15 @@ from docflow.directory.commands import ChangeOwnPassword
 from docflow.directory.passwords import hash_password, needs_rehash, verify_password
 from docflow.errors import AuthenticationError, ThrottledError, ValidationError
 from docflow.login_throttle import Counter, ThrottlePolicy
-from docflow.models import ApiToken, LoginThrottle, Organization, User, UserSession
+from docflow.models import (
+    ApiToken,
+    LoginThrottle,
+    Organization,
+    PushSubscription,
+    User,
+    UserActivation,
+    UserSession,
+)
 from docflow.uow import UnitOfWork
 from docflow.workdays import local_date
 
@@ -242,17 +251,60 @@ def end_user_sessions(
     keep_token: str | None = None,
 ) -> None:
     """Inside the caller's transaction: end every page session and bearer token of a user
-    (except the token ``keep_token``, the one making a password change through the API)."""
+    (except the token ``keep_token``, the one making a password change through the API), and
+    forget the devices they had asked pushes for: a lost phone must not go on showing their
+    notifications. A device of theirs that signs in again registers anew (the notifications
+    page does it by itself; ``POST /me/push-subscriptions`` for the phone)."""
+    _end_sessions(uow, [user_id], keep_token=keep_token)
+
+
+def end_organization_sessions(uow: UnitOfWork, organization_id: uuid.UUID) -> None:
+    """Inside the caller's transaction: :func:`end_user_sessions` for every person of the
+    organisation (it closes: its reopening must not bring their sessions back)."""
+    _end_sessions(uow, select(User.id).where(User.organization_id == organization_id))
+
+
+def _end_sessions(
+    uow: UnitOfWork, users: Sequence[uuid.UUID] | Select[Any], *, keep_token: str | None = None
+) -> None:
     now = uow.now()
     uow.session.execute(
         update(UserSession)
-        .where(UserSession.user_id == user_id, UserSession.revoked_at.is_(None))
+        .where(UserSession.user_id.in_(users), UserSession.revoked_at.is_(None))
         .values(revoked_at=now)
     )
-    tokens = update(ApiToken).where(ApiToken.user_id == user_id, ApiToken.revoked_at.is_(None))
+    tokens = update(ApiToken).where(ApiToken.user_id.in_(users), ApiToken.revoked_at.is_(None))
     if keep_token is not None:
         tokens = tokens.where(ApiToken.token_hash != _hash_token(keep_token))
     uow.session.execute(tokens.values(revoked_at=now))
+    uow.session.execute(delete(PushSubscription).where(PushSubscription.user_id.in_(users)))
+
+
+def end_activation_codes(uow: UnitOfWork, user_id: uuid.UUID) -> None:
+    """Inside the caller's transaction: the person's activation codes not yet used expire now.
+    Whenever a password is set otherwise (by an admin, by the person, or a new code replacing
+    the old), a code left alive would let whoever holds it replace that password."""
+    now = uow.now()
+    uow.session.execute(
+        update(UserActivation)
+        .where(
+            UserActivation.user_id == user_id,
+            UserActivation.used_at.is_(None),
+            UserActivation.expires_at > now,
+        )
+        .values(expires_at=now)
+    )
+
+
+def replace_password(
+    uow: UnitOfWork, user: User, password_hash: str, *, keep_token: str | None = None
+) -> None:
+    """Inside the caller's transaction: ``user``'s password becomes ``password_hash``; their
+    sessions and tokens end (but ``keep_token``, :func:`end_user_sessions`), and so do their
+    unused activation codes (:func:`end_activation_codes`)."""
+    user.password_hash = password_hash
+    end_user_sessions(uow, user.id, keep_token=keep_token)
+    end_activation_codes(uow, user.id)
 
 
 def issue_token(uow: UnitOfWork, user_id: uuid.UUID, *, ttl: dt.timedelta) -> IssuedToken:
@@ -377,8 +429,13 @@ def change_own_password(
         uow.session.refresh(user, with_for_update={"of": User})
         if user.password_hash != checked:
             raise ValidationError.field("current_password", "Mật khẩu hiện tại không đúng.")
-        user.password_hash = hash_password(cmd.new_password)
-        end_user_sessions(uow, user.id, keep_token=keep_token)
+        if cmd.new_password == cmd.current_password:
+            raise ValidationError.field(
+                "new_password",
+                "Mật khẩu mới phải khác mật khẩu hiện tại.",
+                code="password_unchanged",
+            )
+        replace_password(uow, user, hash_password(cmd.new_password), keep_token=keep_token)
         new_session = _new_session(uow, user.id, reissue, ip) if reissue else None
         audit.record(uow, "password_changed", actor=actor, object_type="user", object_id=user.id)
         uow.commit()

@@ -17,6 +17,7 @@ from docflow.directory.commands import (
     UpdateOrganization,
     UpdateUnit,
 )
+from docflow.directory.identity import end_organization_sessions
 from docflow.directory.policy import ensure_can_manage_org
 from docflow.enums import OrgLevel
 from docflow.errors import ConflictError, NotFoundError, ValidationError
@@ -95,6 +96,9 @@ def update_organization(
         before = (org.name, org.code, org.parent_id, org.active)
         for key, value in changes.items():
             setattr(org, key, value)
+        if before[3] and not org.active:
+            # Its people are signed out for good: reopening it later does not revive them.
+            end_organization_sessions(uow, org.id)
         if (org.name, org.code, org.parent_id, org.active) != before and org.active:
             agencies.queue_registration(uow, org.id)  # renamed: the axis's directory follows
         audit.record(

@@ -11,6 +11,8 @@ once and then present a token, which is checked by a SHA-256 lookup, never by th
 
 from __future__ import annotations
 
+import contextlib
+
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
@@ -25,9 +27,17 @@ def hash_password(password: str) -> str:
 
 
 def verify_password(password_hash: str | None, password: str) -> bool:
+    """Whether ``password`` is the one of ``password_hash``. Every refusal costs one argon2
+    verification: an unknown username (no hash) and an account that has no password yet (an
+    imported person's placeholder, which is no argon2 hash) are verified against a dummy hash,
+    so the time of the answer does not tell them from a wrong password."""
     try:
         return _hasher.verify(password_hash or _DUMMY_HASH, password) and password_hash is not None
-    except (VerificationError, InvalidHashError):
+    except VerificationError:
+        return False
+    except InvalidHashError:
+        with contextlib.suppress(VerificationError):
+            _hasher.verify(_DUMMY_HASH, password)
         return False
 
 

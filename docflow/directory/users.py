@@ -11,7 +11,7 @@ from sqlalchemy import select
 from docflow import audit
 from docflow.actors import Actor
 from docflow.directory.commands import CreateUser, SetPassword, UpdateUser
-from docflow.directory.identity import end_user_sessions
+from docflow.directory.identity import end_user_sessions, replace_password
 from docflow.directory.passwords import hash_password
 from docflow.directory.policy import (
     Split,
@@ -204,8 +204,7 @@ def decide_privilege_request(
             if request.clearance is not None:
                 user.clearance = request.clearance
             if request.password_hash is not None:
-                user.password_hash = request.password_hash
-                end_user_sessions(uow, user.id)
+                replace_password(uow, user, request.password_hash)
         reset = request.password_hash is not None
         request.password_hash = None  # kept only while pending
         audit.record(
@@ -245,8 +244,7 @@ def set_password(
             )
             uow.commit()
             return request
-        user.password_hash = hash_password(cmd.password)
-        end_user_sessions(uow, user.id)
+        replace_password(uow, user, hash_password(cmd.password))
         audit.record(
             uow,
             "password_reset",

@@ -238,3 +238,76 @@ def test_installable_push_shown_and_documents_readable_offline(
     expected = ("ERR_INTERNET_DISCONNECTED", "status of 503")
     assert [e for e in page_errors if not any(x in e for x in expected)] == []
     tab.context.close()
+
+
+# A subscription the browser holds, as PushManager.getSubscription gives it: headless Chromium
+# has no push service to subscribe with, so the page is handed one made here (a real P-256
+# key and secret: the server checks them as it would a browser's).
+HELD_SUBSCRIPTION = """
+(sub) => {
+  const held = {endpoint: sub.endpoint, toJSON: () => sub};
+  PushManager.prototype.getSubscription = function () { return Promise.resolve(held); };
+}
+"""
+
+
+def _held_subscription() -> dict[str, Any]:
+    import base64
+    import secrets
+
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
+
+    def b64(raw: bytes) -> str:
+        return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
+
+    point = (
+        ec.generate_private_key(ec.SECP256R1())
+        .public_key()
+        .public_bytes(Encoding.X962, PublicFormat.UncompressedPoint)
+    )
+    return {
+        "endpoint": f"https://push.example.net/send/{secrets.token_urlsafe(16)}",
+        "keys": {"p256dh": b64(point), "auth": b64(secrets.token_bytes(16))},
+    }
+
+
+def test_a_device_whose_sessions_ended_subscribes_again_on_the_notifications_page(
+    browser: Any, embedded_server: dict[str, Any], page_errors: list[str]
+) -> None:
+    """Ending a person's sessions (here "sign out everywhere" from another device) removes the
+    devices subscribed to their pushes on the server; the browser still holds its
+    subscription, so the notifications page registers it again once the person has signed in
+    on it: created anew (201) after the sessions ended, only confirmed (200) otherwise."""
+    base = embedded_server["base"]
+    page = new_page(browser, PHONE, page_errors, service_workers=True)
+    page.context.grant_permissions(["notifications"], origin=base)
+    page.add_init_script(f"({HELD_SUBSCRIPTION})({json.dumps(_held_subscription())})")
+
+    def sign_in() -> None:
+        page.goto(base + "/login")
+        page.get_by_label("Tên đăng nhập").fill("vanthu.tw")
+        page.get_by_label("Mật khẩu").fill(EMBEDDED_PASSWORD)
+        page.get_by_role("button", name="Đăng nhập").click()
+        page.wait_for_url(base + "/")
+
+    def registered() -> int:
+        with page.expect_response(
+            lambda r: r.request.method == "POST" and r.url == base + "/push/subscriptions"
+        ) as answer:
+            page.goto(base + "/notifications")
+        page.get_by_text("Thiết bị này đang nhận thông báo.").wait_for()
+        assert page.get_by_role("button", name="Tắt thông báo").is_visible()
+        return int(answer.value.status)
+
+    sign_in()
+    assert registered() == 201  # first seen: this device is subscribed for vanthu.tw
+    assert registered() == 200  # known: nothing changes
+    ended = requests.post(
+        f"{base}/api/v1/auth/logout-everywhere", headers=_token(base, "vanthu.tw"), timeout=60
+    )
+    assert ended.status_code == 204, ended.text
+    sign_in()
+    assert registered() == 201  # the server had forgotten it; registered anew
+    assert page_errors == []
+    page.context.close()

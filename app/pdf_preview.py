@@ -9,6 +9,7 @@ signature and the seal will go.
 from __future__ import annotations
 
 import io
+import re
 import subprocess
 import tempfile
 from collections.abc import Sequence
@@ -40,6 +41,25 @@ class PreviewError(RuntimeError):
     pass
 
 
+_PAGE_SIZE = re.compile(rb"Page\s+\d+\s+size:\s+([0-9.]+) x ([0-9.]+) pts")
+
+
+def _page_size(sandbox: Sandbox, source: Path, page: int, tmp: Path) -> tuple[float, float] | None:
+    """The page's size in points as poppler sees it (``pdfinfo``, in the sandbox), or None
+    when it cannot tell (pdftoppm then says why)."""
+    command = sandbox.command(
+        ["pdfinfo", "-f", str(page), "-l", str(page), str(source)],
+        limits=PREVIEW_LIMITS,
+        writable=[tmp],
+    )
+    try:
+        result = subprocess.run(command, capture_output=True, timeout=30, check=False)
+    except subprocess.TimeoutExpired as exc:
+        raise PreviewError("pdfinfo took too long") from exc
+    found = _PAGE_SIZE.search(result.stdout)
+    return (float(found[1]), float(found[2])) if found else None
+
+
 def render_page(
     pdf: bytes,
     page: int,
@@ -60,6 +80,11 @@ def render_page(
         source = Path(tmp) / "doc.pdf"
         source.write_bytes(pdf)
         out = Path(tmp) / "page"
+        points = _page_size(sandbox, source, page, Path(tmp))
+        if points is not None and (points[0] * dpi / 72) * (points[1] * dpi / 72) > MAX_PIXELS:
+            # Refused before rendering: a hostile MediaBox would make pdftoppm draw a bitmap
+            # of hundreds of megapixels first.
+            raise PreviewError("the page is too large to show")
         command = sandbox.command(
             [
                 "pdftoppm",
@@ -84,10 +109,13 @@ def render_page(
         target = out.with_suffix(".png")
         if result.returncode != 0 or not target.exists():
             raise PreviewError(result.stderr.decode(errors="replace")[:300])
-        with Image.open(target) as png:
-            if png.width * png.height > MAX_PIXELS:
-                raise PreviewError("the page is too large to show")
-            image = png.convert("RGBA")
+        try:
+            with Image.open(target) as png:
+                if png.width * png.height > MAX_PIXELS:
+                    raise PreviewError("the page is too large to show")
+                image = png.convert("RGBA")
+        except (OSError, Image.DecompressionBombError) as exc:  # what pdftoppm wrote is no image
+            raise PreviewError(str(exc)[:300]) from exc
     if marks:
         overlay = Image.new("RGBA", image.size, (0, 0, 0, 0))
         draw = ImageDraw.Draw(overlay)

@@ -10,6 +10,9 @@ one nameless part: it is not a file and is skipped everywhere.
 
 Refusals of the request's shape are 400 with stable codes: ``multipart_required``,
 ``missing_meta``, ``malformed_json``, ``missing_file``.
+
+The other way, :func:`stored_file` is the one answer that serves a stored file (a document's,
+a task's, a citizen's).
 """
 
 from __future__ import annotations
@@ -17,11 +20,12 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from flask import request
+from flask import Response, request, stream_with_context
 from werkzeug.datastructures import FileStorage
 
 from app.errors import ApiError
 from docflow.uploads import Upload
+from storage import content_disposition
 
 #: The name a file gets when its part names none.
 NAMELESS = "tep"
@@ -97,3 +101,32 @@ def json_or_multipart() -> tuple[dict[str, Any], list[Upload]]:
     if not isinstance(data, dict):
         raise ApiError(400, "malformed_json", "JSON phải là một đối tượng.")
     return data, []
+
+
+def stored_file(
+    reader: Any,
+    *,
+    content_type: str,
+    size: int,
+    name: str,
+    sha256: str | None = None,
+    inline: bool = False,
+) -> Response:
+    """A stored file streamed from ``reader`` (opened checked against its hash): its type, which
+    the browser must not second-guess (``nosniff``), its length, a safe name, and never kept by
+    the browser (``private, no-store``): after signing out, on a shared computer, the next
+    person must not find a document in the browser's cache (the pages are ``no-store`` too;
+    the offline copies of ordinary documents are the service worker's, dropped on sign-out)."""
+
+    def chunks() -> Any:
+        with reader:
+            yield from reader.iter_chunks()
+
+    response = Response(stream_with_context(chunks()), mimetype=content_type)
+    response.headers["Content-Length"] = str(size)
+    response.headers["Content-Disposition"] = content_disposition(name, inline=inline)
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    if sha256:
+        response.headers["ETag"] = f'"{sha256}"'
+    response.headers["Cache-Control"] = "private, no-store"
+    return response

@@ -104,7 +104,7 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
 _READS = re.compile(r"\s*(?:SELECT|WITH)\b", re.IGNORECASE)
 _WRITES = re.compile(
     r"\b(?:INSERT|UPDATE|DELETE|MERGE|INTO|COPY|TRUNCATE)\b"
-    r"|\b(?:pg_notify|set_config|lo_\w+|dblink\w*|pg_advisory_lock\w*|nextval|setval)\s*\(",
+    r"|\b(?:pg_notify|set_config|lo_\w+|dblink\w*|pg_advisory\w*|nextval|setval)\s*\(",
     re.IGNORECASE,
 )
 _WROTE = "dhtn_wrote"

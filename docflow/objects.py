@@ -11,15 +11,16 @@ content-addressed, so the bytes a failed attempt wrote may be the bytes of anoth
 transaction that has not committed yet). The sweeper removes an unreferenced object only when it
 is older than :data:`SWEEP_GRACE`, far longer than any transaction runs; an upload that re-uses an
 old object's bytes refreshes its modification time (``ContentStore.refresh_after``), and the
-sweeper asks again right before each deletion.
+sweeper asks again right before each deletion, under the object's lock (:func:`sweep`).
 """
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 from collections.abc import Callable, Iterator
 
-from sqlalchemy import select
+from sqlalchemy import select, text
 from sqlalchemy.orm import InstrumentedAttribute
 
 from docflow.models import (
@@ -32,6 +33,7 @@ from docflow.models import (
     User,
 )
 from docflow.uow import UnitOfWork
+from docflow.uploads import object_lock
 from storage import (
     ContentStore,
     ObjectStore,
@@ -92,10 +94,27 @@ def sweep(
     grace: dt.timedelta = SWEEP_GRACE,
     now: dt.datetime | None = None,
 ) -> SweepReport:
-    """Remove orphans older than ``grace``; an object some row references is never deleted."""
+    """Remove orphans older than ``grace``; an object some row references is never deleted.
+
+    The last check of an orphan and its deletion hold the object's advisory lock exclusively
+    (PostgreSQL): an upload of the same bytes holds it shared from before the store looks the
+    key up until its row commits (:func:`docflow.uploads.hold_object`), so the sweeper either
+    sees that row or deletes before the upload looks (which then stores the bytes again)."""
+
+    @contextlib.contextmanager
+    def deleting(key: str) -> Iterator[None]:
+        uow = uow_factory()
+        with uow:
+            session = uow.session
+            if session.get_bind().dialect.name == "postgresql":
+                session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": object_lock(key)})
+            yield
+            uow.commit()
+
     return sweep_orphans(
         store,
         grace=grace,
         now=now,
         is_referenced=lambda key: is_referenced(uow_factory(), key),
+        guard=deleting,
     )

@@ -20,17 +20,23 @@ flight, and only when no row of any table that references objects
 
 from __future__ import annotations
 
+import functools
+import hashlib
+import io
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import IO
 
-from docflow.errors import ConflictError, DomainError
+from sqlalchemy import text
+
+from docflow.errors import ConflictError, DomainError, ValidationError
 from docflow.uow import UnitOfWork
 from storage import (
     CheckedUpload,
     FileTooLargeError,
     FileType,
     ObjectReader,
+    ObjectRef,
     ObjectStore,
     StorageError,
     UnsupportedFileTypeError,
@@ -84,6 +90,48 @@ def object_store(uow: UnitOfWork) -> ObjectStore:
     return store
 
 
+def hold_object(uow: UnitOfWork, key: str) -> None:
+    """In ``uow``'s transaction: hold the object ``key`` against the orphan sweeper until the
+    transaction ends (a shared PostgreSQL advisory lock; the sweeper takes it exclusive around
+    its last check and the deletion, :func:`docflow.objects.sweep`). Taken before the store
+    looks the key up, so bytes already stored as an orphan are not deleted between that look
+    and the commit of the row that names them. A no-op on SQLite (one process), and outside a
+    transaction (bytes stored before the unit that writes their row opens, as a searchable
+    copy made by OCR: nothing to hold them with; the sweeper's grace covers them)."""
+    if uow.depth == 0:
+        return
+    session = uow.session
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock_shared(:k)"), {"k": object_lock(key)})
+
+
+def object_lock(key: str) -> int:
+    """The advisory lock id of the object ``key`` (64 bits of a hash, in its own namespace)."""
+    digest = hashlib.sha256(b"dhtn-object:" + key.encode()).digest()
+    return int.from_bytes(digest[:8], "big", signed=True)
+
+
+def store_bytes(uow: UnitOfWork, data: bytes, content_type: str) -> ObjectRef:
+    """Put bytes the system produced (a PDF, a DOCX), held for ``uow``'s transaction
+    (:func:`hold_object`); a failed transaction leaves an orphan for the sweeper (never deleted
+    here: the same bytes may belong to another row)."""
+    return object_store(uow).put(
+        io.BytesIO(data), content_type, before=functools.partial(hold_object, uow)
+    )
+
+
+#: The most files one request may store (a document's main file and its appendices, a task
+#: step's attachments): each costs a check, an object, a row, its text and perhaps OCR.
+MAX_FILES = 20
+
+
+def _count_checked(uploads: Sequence[Upload], most: int = MAX_FILES) -> None:
+    if len(uploads) > most:
+        raise ValidationError.field(
+            "files", f"Mỗi lần gửi tối đa {most} tệp.", code="too_many_files"
+        )
+
+
 def upload_limits(uow: UnitOfWork) -> UploadLimits:
     """What a person may upload in this deployment."""
     return UploadLimits(max_size=uow.config.max_upload_bytes)
@@ -98,6 +146,7 @@ def store_uploads(
     never exceed the deployment's size limit."""
     if not uploads:
         return []
+    _count_checked(uploads)
     store = object_store(uow)
     deployment = upload_limits(uow)
     if limits is None:
@@ -108,7 +157,12 @@ def store_uploads(
     for upload in uploads:
         try:
             checked = store_upload(
-                store, upload.stream, upload.filename, upload.content_type, limits
+                store,
+                upload.stream,
+                upload.filename,
+                upload.content_type,
+                limits,
+                before_put=functools.partial(hold_object, uow),
             )
         except StorageError as exc:
             raise FileRefusedError(exc, upload.filename) from exc
@@ -120,6 +174,7 @@ def check_uploads(uow: UnitOfWork, uploads: Sequence[Upload]) -> None:
     """The checks of :func:`store_uploads`, storing nothing (raises the same
     :class:`FileRefusedError`): for a caller that stores a set of files only when every one
     passes, so that a refusal leaves no orphan."""
+    _count_checked(uploads)
     store = object_store(uow)
     limits = upload_limits(uow)
     for upload in uploads:

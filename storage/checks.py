@@ -12,6 +12,7 @@ declared type against it, then the structural check of the received file.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from storage.errors import (
@@ -88,6 +89,8 @@ def store_upload(
     filename: str | None,
     declared_content_type: str | None = None,
     limits: UploadLimits = DEFAULT_LIMITS,
+    *,
+    before_put: Callable[[str], None] | None = None,
 ) -> CheckedUpload:
     """Check an upload and store it; on refusal raise, leaving nothing stored.
 
@@ -98,8 +101,12 @@ def store_upload(
         declared_content_type: the client's media type; only a known type that contradicts
             the bytes is refused (browsers often send ``application/octet-stream``).
         limits: size and type limits.
+        before_put: called with the object's key once the upload passed, before it is stored
+            (``ObjectStore.put_spool``'s ``before``).
     """
-    result = _checked(store, stream, filename, declared_content_type, limits, put=True)
+    result = _checked(
+        store, stream, filename, declared_content_type, limits, put=True, before_put=before_put
+    )
     assert isinstance(result, CheckedUpload)
     return result
 
@@ -126,6 +133,7 @@ def _checked(
     limits: UploadLimits,
     *,
     put: bool,
+    before_put: Callable[[str], None] | None = None,
 ) -> CheckedUpload | FileType:
     name = normalize_filename(filename)
     _, extension = split_extension(name)
@@ -150,7 +158,7 @@ def _checked(
                 raise FileTypeMismatchError(detected=file_type.value, claimed=claim.value)
         if not put:
             return file_type
-        ref = store.put_spool(spool, file_type.media_type)
+        ref = store.put_spool(spool, file_type.media_type, before=before_put)
     if claimed_by_name is None:
         name = with_extension(name, file_type.extensions[0])
     return CheckedUpload(ref=ref, filename=name, file_type=file_type)

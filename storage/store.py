@@ -8,7 +8,7 @@ reads back (whole or by range, optionally verifying the hash).
 from __future__ import annotations
 
 import io
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Protocol, runtime_checkable
 
@@ -62,6 +62,7 @@ class ObjectStore(Protocol):
         content_type: str = DEFAULT_CONTENT_TYPE,
         *,
         max_size: int | None = None,
+        before: Callable[[str], None] | None = None,
     ) -> ObjectRef: ...
 
     def spool(
@@ -72,7 +73,13 @@ class ObjectStore(Protocol):
         on_head: HeadCallback | None = None,
     ) -> Spool: ...
 
-    def put_spool(self, spool: Spool, content_type: str = DEFAULT_CONTENT_TYPE) -> ObjectRef: ...
+    def put_spool(
+        self,
+        spool: Spool,
+        content_type: str = DEFAULT_CONTENT_TYPE,
+        *,
+        before: Callable[[str], None] | None = None,
+    ) -> ObjectRef: ...
 
     def open(
         self, key: str, *, offset: int = 0, length: int | None = None, verify: bool = False
@@ -149,13 +156,15 @@ class ContentStore:
         content_type: str = DEFAULT_CONTENT_TYPE,
         *,
         max_size: int | None = None,
+        before: Callable[[str], None] | None = None,
     ) -> ObjectRef:
         """Store the bytes of ``stream`` (read to its end); return their reference.
 
-        Raises :class:`FileTooLargeError` after ``max_size`` bytes (nothing stored).
+        Raises :class:`FileTooLargeError` after ``max_size`` bytes (nothing stored). ``before``:
+        as for :meth:`put_spool`.
         """
         with self.spool(stream, max_size=max_size) as spool:
-            return self.put_spool(spool, content_type)
+            return self.put_spool(spool, content_type, before=before)
 
     def spool(
         self,
@@ -170,10 +179,20 @@ class ContentStore:
             self.backend, stream, max_size=max_size, wrapper=wrapper, on_head=on_head
         )
 
-    def put_spool(self, spool: Spool, content_type: str = DEFAULT_CONTENT_TYPE) -> ObjectRef:
-        """Store a spool under its content key (skipped if those bytes are stored already)."""
+    def put_spool(
+        self,
+        spool: Spool,
+        content_type: str = DEFAULT_CONTENT_TYPE,
+        *,
+        before: Callable[[str], None] | None = None,
+    ) -> ObjectRef:
+        """Store a spool under its content key (skipped if those bytes are stored already).
+        ``before(key)`` is called first, before the key is looked up (the caller's hold on the
+        object against the orphan sweeper: see :func:`storage.sweeper.sweep_orphans`)."""
         key = content_key(spool.sha256, encrypted=spool.encrypted)
         try:
+            if before is not None:
+                before(key)
             existing = None
             if spool.stored_size > self.backend.precheck_above:
                 existing = self.backend.stat(key)

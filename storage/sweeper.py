@@ -4,17 +4,21 @@ Objects are written before the row that references them commits; when that trans
 the object is an orphan. The sweeper removes orphans older than ``grace`` and never an object
 ``is_referenced`` reports as referenced.
 
-Why this is safe against the one race of deduplication (a new upload re-using an old orphan's
-bytes just as the sweeper looks at it): such an upload refreshes the object's modification time
-(see ``ContentStore.refresh_after``), and the sweeper re-reads the modification time and asks
-``is_referenced`` again immediately before each deletion. What remains is a window of
-milliseconds between that last check and the deletion; a caller that needs it closed can run the
-sweeper under the same lock its uploads take.
+The one race of deduplication is a new upload re-using an old orphan's bytes just as the
+sweeper looks at it: such an upload refreshes the object's modification time (see
+``ContentStore.refresh_after``), and the sweeper re-reads the modification time and asks
+``is_referenced`` again immediately before each deletion. That alone leaves a window between
+the last check and the deletion, in which an upload could find the object still there, keep
+it, and commit its row after the deletion. ``guard(key)`` closes it: the sweeper's last check
+and the deletion run inside it, and an upload takes the matching hold on the key (``before`` of
+``ObjectStore.put_spool``) until its row commits; docflow's guard is a PostgreSQL advisory lock
+per key, exclusive for the sweeper and shared for uploads (``docflow.objects``).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Container
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Literal, Protocol
@@ -62,6 +66,7 @@ def sweep_orphans(
     is_referenced: Callable[[str], bool] | Container[str],
     now: datetime | None = None,
     dry_run: bool = False,
+    guard: Callable[[str], AbstractContextManager[object]] | None = None,
 ) -> SweepReport:
     """Remove unreferenced objects older than ``grace``.
 
@@ -73,6 +78,8 @@ def sweep_orphans(
             referenced keys (e.g. a set loaded from the database after listing started).
         now: the current time (tests pass a later one instead of waiting).
         dry_run: report what would be removed without removing anything.
+        guard: ``key -> context manager`` held around the last check of an orphan and its
+            deletion, excluding the uploads' hold on the same key (module docstring).
     """
     if grace <= store.refresh_after:
         raise ValueError("grace must exceed the store's refresh_after")
@@ -85,19 +92,21 @@ def sweep_orphans(
         examined += 1
         verdict = _verdict(info, cutoff, referenced)
         if verdict == "orphan":
-            # The listing may be minutes old on a big store: look again right before deleting.
-            try:
-                verdict = _verdict(store.stat(info.key), cutoff, referenced)
-            except ObjectNotFoundError:
-                continue
+            # The listing may be minutes old on a big store: look again right before deleting,
+            # with no upload of the same bytes in flight (the guard).
+            with guard(info.key) if guard is not None else nullcontext():
+                try:
+                    verdict = _verdict(store.stat(info.key), cutoff, referenced)
+                except ObjectNotFoundError:
+                    continue
+                if verdict == "orphan":
+                    if not dry_run:
+                        store.delete(info.key)
+                    deleted.append(info.key)
         if verdict == "referenced":
             kept_referenced += 1
         elif verdict == "recent":
             kept_recent += 1
-        else:
-            if not dry_run:
-                store.delete(info.key)
-            deleted.append(info.key)
     litter = 0 if dry_run else store.sweep_litter(cutoff)
     return SweepReport(
         examined=examined,

@@ -8,7 +8,7 @@ import logging
 import uuid
 from typing import Any, Literal
 
-from flask import Response, stream_with_context
+from flask import Response
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.exc import InvalidRequestError
 from sqlalchemy.orm import object_session
@@ -28,14 +28,13 @@ from app.api.spec import (
 )
 from app.auth import actor_required, api_auth
 from app.runtime import close_read_scope, ending_read_scope, make_uow, reading, runtime
-from app.uploads import multipart
+from app.uploads import multipart, stored_file
 from docflow import incoming, search
 from docflow.documents import access
 from docflow.documents import queries as documents
 from docflow.incoming.commands import RegisterIncoming
 from docflow.outgoing import actions as outgoing_actions
 from docflow.search import SearchPage
-from storage import content_disposition
 
 log = logging.getLogger(__name__)
 
@@ -132,7 +131,8 @@ def check_answer(document_id: uuid.UUID, answer: dict[str, Any]) -> None:
     rules=(
         "`doc_type` phải có trong danh mục loại văn bản đang dùng (trường `doc_type`).",
         "`register_id` (nếu có) là sổ văn bản đến của cơ quan mình, năm nay (trường `register_id`).",
-        "Cần ít nhất một phần `files`; mỗi tệp là PDF, DOCX hoặc ảnh (loại khác: 415).",
+        "Cần ít nhất một phần `files`, tối đa 20 (`too_many_files`); mỗi tệp là PDF, DOCX "
+        "hoặc ảnh (loại khác: 415).",
     ),
     files_required=True,
 )
@@ -285,18 +285,14 @@ def file_content(document_id: uuid.UUID, file_id: uuid.UUID) -> Response:
 def stream_file(document_id: uuid.UUID, file_id: uuid.UUID, *, inline: bool = False) -> Response:
     uow = make_uow()
     row = documents.get_file(uow, actor_required(), document_id, file_id)
-    reader = documents.open_document_file(uow, row)
-
-    def chunks() -> Any:
-        with reader:
-            yield from reader.iter_chunks()
-
-    response = Response(stream_with_context(chunks()), mimetype=row.content_type)
-    response.headers["Content-Length"] = str(row.size)
-    response.headers["Content-Disposition"] = content_disposition(row.name, inline=inline)
-    response.headers["ETag"] = f'"{row.sha256}"'
-    response.headers["Cache-Control"] = "private, max-age=3600"
-    return response
+    return stored_file(
+        documents.open_document_file(uow, row),
+        content_type=row.content_type,
+        size=row.size,
+        name=row.name,
+        sha256=row.sha256,
+        inline=inline,
+    )
 
 
 @registry.operation(

@@ -14,7 +14,7 @@ import hashlib
 import uuid
 from typing import Any
 
-from flask import Response, request, stream_with_context
+from flask import Response, request
 from pydantic import BaseModel, ConfigDict, Field
 
 from app.api import bp
@@ -24,7 +24,7 @@ from app.errors import ApiError
 from app.ratelimit import Limit as RateLimit
 from app.ratelimit import check_key, check_rate
 from app.runtime import Runtime, make_uow, runtime
-from app.uploads import as_upload, file_parts, meta
+from app.uploads import as_upload, file_parts, meta, stored_file
 from docflow.feedback import (
     FeedbackActionRequest,
     FeedbackBox,
@@ -47,6 +47,7 @@ from docflow.feedback import (
     submit_feedback,
 )
 from docflow.feedback.services import FILE_TYPES, MAX_FILE_BYTES, MAX_FILES
+from docflow.uploads import open_object
 from storage import content_disposition
 
 WRITE_ERRORS = (403, 404, 409, 413, 415, 422)
@@ -452,18 +453,13 @@ def feedback_file_content(feedback_id: uuid.UUID, file_id: uuid.UUID) -> Respons
 
 
 def file_response(row: Any) -> Response:
-    reader = runtime().store.open(row.object_key)
-
-    def chunks() -> Any:
-        with reader:
-            yield from reader.iter_chunks()
-
-    response = Response(stream_with_context(chunks()), mimetype=row.content_type)
-    response.headers["Content-Length"] = str(row.size)
-    response.headers["Content-Disposition"] = content_disposition(row.filename)
-    response.headers["X-Content-Type-Options"] = "nosniff"
-    response.headers["Cache-Control"] = "private, max-age=3600"
-    return response
+    return stored_file(
+        open_object(make_uow(), row.object_key),
+        content_type=row.content_type,
+        size=row.size,
+        name=row.filename,
+        sha256=row.sha256,
+    )
 
 
 @registry.operation(

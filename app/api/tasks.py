@@ -9,7 +9,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from flask import Response, stream_with_context
+from flask import Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from app.api import bp
@@ -26,7 +26,7 @@ from app.api.spec import (
 from app.api.task_schemas import TaskOut, TaskPage, TaskSummaryOut, TaskTrailList, TaskTrailOut
 from app.auth import actor_required, api_auth
 from app.runtime import make_uow
-from app.uploads import json_or_multipart
+from app.uploads import json_or_multipart, stored_file
 from docflow.tasks import (
     Box,
     CreateSubtask,
@@ -41,7 +41,6 @@ from docflow.tasks import (
     open_attachment,
     task_trail,
 )
-from storage import content_disposition
 
 WRITE_ERRORS = (403, 404, 409, 413, 415, 422)
 
@@ -195,14 +194,6 @@ def tasks_subtask(task_id: uuid.UUID) -> object:
 @api_auth
 def tasks_file_content(task_id: uuid.UUID, file_id: uuid.UUID) -> Response:
     row, reader = open_attachment(make_uow(), actor_required(), task_id, file_id)
-
-    def chunks() -> Any:
-        with reader:
-            yield from reader.iter_chunks()
-
-    response = Response(stream_with_context(chunks()), mimetype=row.content_type)
-    response.headers["Content-Length"] = str(row.size)
-    response.headers["Content-Disposition"] = content_disposition(row.filename)
-    response.headers["ETag"] = f'"{row.sha256}"'
-    response.headers["Cache-Control"] = "private, max-age=3600"
-    return response
+    return stored_file(
+        reader, content_type=row.content_type, size=row.size, name=row.filename, sha256=row.sha256
+    )

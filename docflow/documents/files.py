@@ -9,7 +9,8 @@ import uuid
 from docflow.models import DocumentFile
 from docflow.uow import UnitOfWork
 from docflow.uploads import StoredUpload, open_object
-from storage import ObjectReader, ObjectRef, ObjectStore
+from docflow.uploads import store_bytes as store_bytes  # for the outgoing documents
+from storage import ObjectReader, ObjectRef
 
 
 def file_row(
@@ -46,16 +47,6 @@ def read_bytes(uow: UnitOfWork, row: DocumentFile) -> bytes:
         for chunk in reader.iter_chunks():
             out.write(chunk)
         return out.getvalue()
-
-
-def store_bytes(uow: UnitOfWork, data: bytes, content_type: str) -> ObjectRef:
-    """Put bytes the system produced (a PDF, a DOCX); a failed transaction leaves an orphan
-    for the sweeper (never deleted here: the same bytes may belong to another row)."""
-    if uow.store is None:
-        raise RuntimeError("no object store configured")
-    store: ObjectStore = uow.store
-    ref = store.put(io.BytesIO(data), content_type)
-    return ref
 
 
 def file_from_ref(

@@ -50,6 +50,7 @@ from docflow.models import (
 )
 from docflow.tasks import can_view as task_visible
 from docflow.uow import UnitOfWork
+from docflow.uploads import store_bytes
 from docflow.workdays import local_date
 
 
@@ -578,9 +579,8 @@ def _close(uow: UnitOfWork, actor: Actor, d: Dossier) -> dict[str, Any]:
     view = build_view(uow, None, d)
     if uow.store is not None:
         docx = toc.table_of_contents_docx(view)
-        d.toc_docx_key = uow.store.put(
-            _bytes_stream(docx),
-            "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+        d.toc_docx_key = store_bytes(
+            uow, docx, "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
         ).key
         if uow.converter is not None:
             try:
@@ -588,19 +588,13 @@ def _close(uow: UnitOfWork, actor: Actor, d: Dossier) -> dict[str, Any]:
             except DomainError:
                 pdf = None
             if pdf:
-                d.toc_pdf_key = uow.store.put(_bytes_stream(pdf), "application/pdf").key
+                d.toc_pdf_key = store_bytes(uow, pdf, "application/pdf").key
     return {
         "documents": d.document_count,
         "pages": d.page_total,
         "start_date": d.start_date.isoformat(),
         "end_date": d.end_date.isoformat(),
     }
-
-
-def _bytes_stream(data: bytes) -> Any:
-    import io
-
-    return io.BytesIO(data)
 
 
 def _check_fixity(uow: UnitOfWork, d: Dossier) -> None:

@@ -4,7 +4,6 @@ late ones, return one for correction. ``verb_noun(uow, actor, command) -> result
 from __future__ import annotations
 
 import datetime as dt
-import io
 import uuid
 from typing import Any
 
@@ -54,7 +53,7 @@ from docflow.reports.states import (
     next_state,
 )
 from docflow.uow import UnitOfWork
-from docflow.uploads import object_store
+from docflow.uploads import object_store, store_bytes
 from docflow.workdays import local_date
 
 
@@ -508,8 +507,7 @@ def approve_report(
                 leader_name=leader.full_name,
                 options=uow.signing.options(),
             )
-            store = object_store(uow)
-            ref = store.put(io.BytesIO(signed), "application/pdf")
+            ref = store_bytes(uow, signed, "application/pdf")
             req.pdf_key = ref.key
             req.pdf_size = ref.size
             req.approved_at = uow.now()

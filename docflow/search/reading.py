@@ -10,7 +10,6 @@ session: the OCR of a 300-page scan holds no connection and no lock.
 
 from __future__ import annotations
 
-import io
 import uuid
 from dataclasses import dataclass, field
 from typing import Any
@@ -19,7 +18,7 @@ from docflow.search.extract import ExtractionError, extract, language_of
 from docflow.search.policy import IMAGE_TYPES
 from docflow.search.ports import RecognitionError, TextRecognizer
 from docflow.uow import UnitOfWork
-from docflow.uploads import open_object
+from docflow.uploads import open_object, store_bytes
 
 MAX_OCR_PAGES = 300
 
@@ -158,7 +157,7 @@ def store_searchable(
     """Store the searchable PDF's bytes now (objects before rows)."""
     if uow.store is None:
         return None
-    ref = uow.store.put(io.BytesIO(pdf), "application/pdf")
+    ref = store_bytes(uow, pdf, "application/pdf")
     return Searchable(ref.key, ref.size, ref.sha256, name[:255], [dict(p) for p in pages])
 
 

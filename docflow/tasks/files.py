@@ -12,15 +12,12 @@ import uuid
 from collections.abc import Sequence
 
 from docflow.actors import Actor
-from docflow.errors import ValidationError
 from docflow.models import Task, TaskAttachment
 from docflow.search import queue_task_text_extraction
 from docflow.tasks.queries import get_attachment
 from docflow.uow import UnitOfWork
 from docflow.uploads import Upload, open_object, store_uploads
 from storage import ObjectReader
-
-MAX_FILES = 20
 
 
 def attach(
@@ -29,8 +26,6 @@ def attach(
     """Check, store and record ``uploads`` against trail step ``seq`` of ``task``."""
     if not uploads:
         return []
-    if len(uploads) > MAX_FILES:
-        raise ValidationError.field("files", f"Tối đa {MAX_FILES} tệp mỗi lần.")
     rows = []
     for stored in store_uploads(uow, uploads):
         checked = stored.checked

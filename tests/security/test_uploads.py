@@ -16,10 +16,12 @@ request) and the real S3 server, and attack through the public API:
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import io
 import json
 import re
 import threading
+import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -27,7 +29,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select, text, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from app.runtime import runtime
@@ -37,6 +39,7 @@ from docflow.models import Document, DocumentFile, Register, TaskAttachment, Use
 from docflow.workdays import local_date
 from migrations import upgrade
 from storage import ContentStore, ObjectRef
+from storage.objects import content_key
 from storage.s3 import S3Backend
 from tests.conftest import DEMO_PASSWORD, Clock, fresh_pg_database, make_test_settings
 from tests.pdfs import make_pdf
@@ -64,8 +67,10 @@ class GatedStore:
         self.stored = threading.Event()
         self.release = threading.Event()
 
-    def put_spool(self, spool: Any, content_type: str = "application/octet-stream") -> ObjectRef:
-        ref = self._inner.put_spool(spool, content_type)
+    def put_spool(
+        self, spool: Any, content_type: str = "application/octet-stream", **kwargs: Any
+    ) -> ObjectRef:
+        ref = self._inner.put_spool(spool, content_type, **kwargs)
         if threading.current_thread().name == self.hold_thread:
             self.stored.set()
             assert self.release.wait(120), "the test never released the held upload"
@@ -483,3 +488,80 @@ def test_no_request_path_deletes_an_object() -> None:
             for match in re.finditer(r"\b(store|backend)\w*\.delete\(", text):
                 calls.append(f"{path.relative_to(root)}:{text[: match.start()].count(chr(10)) + 1}")
     assert calls == []
+
+
+def test_the_sweeper_never_deletes_what_a_racing_registration_commits(site: Site) -> None:
+    """Files review (low, fixed): a registration refused after its PDF was stored leaves an
+    orphan; a day later the clerk registers the same PDF again just as the sweeper reaches
+    that object. Before the fix the upload found the object still there, kept it, and its row
+    committed while the sweeper deleted it: a document whose file existed nowhere. Now the
+    upload holds the object's advisory lock (shared) from before the store looks the key up
+    until its commit, and the sweeper holds it (exclusive) around its last check and the
+    deletion: the registration waits, then stores the bytes again."""
+    from docflow.objects import sweep
+
+    x = make_pdf(title=f"Kế hoạch lặp lại {uuid.uuid4()}")
+    refused = site.register(
+        "301/KH-MTTW-BTT",
+        [(x, "Kế hoạch.pdf", "application/pdf"), (b"not a pdf", "b.pdf", "application/pdf")],
+    )
+    assert refused.status_code == 415, refused.get_json()
+    key = content_key(hashlib.sha256(x).hexdigest(), encrypted=False)
+    assert site.store.exists(key)  # the orphan
+    answers: dict[str, Any] = {}
+
+    def waiting_on_a_lock() -> bool:
+        with site.factory() as s:
+            return bool(
+                s.scalar(
+                    text(
+                        "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted"
+                    )
+                )
+            )
+
+    class Racing:
+        """The real store; the second registration (another request) starts as the sweeper is
+        about to delete the orphan, and the deletion goes ahead once that registration has
+        either finished or waits on a lock."""
+
+        def __getattr__(self, name: str) -> Any:
+            return getattr(site.store, name)
+
+        def delete(self, k: str) -> bool:
+            if k == key and "clerk" not in answers:
+                clerk = threading.Thread(
+                    target=lambda: answers.update(
+                        retry=site.register(
+                            "302/KH-MTTW-BTT", [(x, "Kế hoạch.pdf", "application/pdf")]
+                        )
+                    )
+                )
+                answers["clerk"] = clerk
+                clerk.start()
+                deadline = time.monotonic() + 60
+                while clerk.is_alive() and not waiting_on_a_lock():
+                    assert time.monotonic() < deadline, "the registration neither ended nor waited"
+                    time.sleep(0.05)
+            return bool(site.store.delete(k))
+
+    sweep(
+        lambda: UnitOfWork(site.factory),
+        Racing(),  # type: ignore[arg-type]
+        now=dt.datetime.now(dt.UTC) + dt.timedelta(days=2),
+    )
+    answers["clerk"].join(120)
+    retry = answers["retry"]
+    assert retry.status_code == 201, retry.get_json()
+    body = retry.get_json()
+    with site.factory() as s:
+        stored = s.scalars(
+            select(DocumentFile.object_key).where(DocumentFile.id == body["files"][0]["id"])
+        ).one()
+    assert stored == key
+    assert site.store.exists(key), "a committed row's object was swept"
+    got = site.app.test_client().get(
+        f"/api/v1/documents/{body['id']}/files/{body['files'][0]['id']}/content",
+        headers=site.h("vanthu.tw"),
+    )
+    assert got.status_code == 200 and got.data == x

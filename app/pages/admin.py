@@ -39,10 +39,13 @@ def _submit(
     model: type[pydantic.BaseModel],
     action: Callable[[Any], Any],
     success: str,
+    *,
+    clears: bool = False,
     **extra: Any,
 ) -> tuple[Any, dict[str, str]]:
-    """Parse the form into ``model``, run ``action``; return (result, errors)."""
-    cmd, errors = parse_form(model, **extra)
+    """Parse the form into ``model`` (``clears``: see :func:`parse_form`), run ``action``;
+    return (result, errors)."""
+    cmd, errors = parse_form(model, clears=clears, **extra)
     if cmd is None:
         return None, errors
     try:
@@ -123,6 +126,7 @@ def admin_org_edit(org_id: uuid.UUID) -> Any:
             UpdateOrganization,
             lambda c: directory.update_organization(make_uow(), actor, org_id, c),
             "Đã lưu thông tin tổ chức.",
+            clears=True,
             **extra,
         )
         if done is not None:
@@ -163,6 +167,7 @@ def admin_unit_new(org_id: uuid.UUID | None = None, unit_id: uuid.UUID | None = 
                 UpdateUnit,
                 lambda c: directory.update_unit(make_uow(), actor, unit.id, c),
                 "Đã lưu đơn vị.",
+                clears=True,
                 active=request.form.get("active") == "on",
             )
         if done is not None:
@@ -217,6 +222,7 @@ def admin_user_new(org_id: uuid.UUID | None = None, user_id: uuid.UUID | None = 
                 UpdateUser,
                 lambda c: directory.update_user(make_uow(), actor, person.id, c),
                 "Đã lưu người dùng.",
+                clears=True,
                 roles=request.form.getlist("roles"),
                 active=request.form.get("active") == "on",
             )

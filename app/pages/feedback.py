@@ -216,6 +216,7 @@ def feedback_paper_page() -> Any:
     if request.method == "POST":
         data: dict[str, Any] = {k: request.form.get(k, "").strip() or None for k in FORM_FIELDS}
         data["share_contact"] = request.form.get("share_contact") == "1"
+        data["received_on"] = request.form.get("received_on", "").strip() or None
         try:
             view = register_paper(make_uow(), actor, RegisterPaper.model_validate(data))
         except pydantic.ValidationError as exc:
@@ -226,7 +227,13 @@ def feedback_paper_page() -> Any:
             flash(f"Đã vào sổ thư giấy, mã theo dõi {view.tracking_code}.", "success")
             return redirect(url_for("pages.feedback_page", feedback_id=view.id))
     box = own_mailbox(make_uow(), actor)
-    return render_template("feedback/paper.html", box=box, errors=errors, form=request.form)
+    return render_template(
+        "feedback/paper.html",
+        box=box,
+        errors=errors,
+        form=request.form,
+        today=local_date(runtime().clock()),
+    ), 422 if errors else 200
 
 
 @bp.get("/feedback/<uuid:feedback_id>")
@@ -334,6 +341,19 @@ def feedback_mailbox_page() -> Any:
             return redirect(url_for("pages.feedback_mailbox_page"))
     box = own_mailbox(make_uow(), actor)
     base = runtime().settings.public_url or request.host_url
+    # A refused value is shown under its box (a line of a list names the line), and the boxes
+    # keep what was typed.
+    shown: dict[str, str] = {}
+    for key, message in errors.items():
+        name, _, index = key.partition(".")
+        line = f"Dòng {int(index) + 1}: " if index.isdigit() else ""
+        shown[name] = "; ".join(filter(None, [shown.get(name), line + message]))
+    typed = request.form if errors else None
     return render_template(
-        "feedback/mailbox.html", box=box, errors=errors, base=base.rstrip("/"), slug=place_slug
-    )
+        "feedback/mailbox.html",
+        box=box,
+        errors=shown,
+        typed=typed,
+        base=base.rstrip("/"),
+        slug=place_slug,
+    ), 422 if errors else 200

@@ -30,8 +30,13 @@ def form_data(*, drop: tuple[str, ...] = ("csrf_token", "form")) -> dict[str, An
     return data
 
 
-def parse_form(model: type[M], **extra: Any) -> tuple[M | None, dict[str, str]]:
-    data = {k: v for k, v in form_data().items() if v is not None}
+def parse_form(
+    model: type[M], *, clears: bool = False, **extra: Any
+) -> tuple[M | None, dict[str, str]]:
+    """The form as ``model``. A field left empty is left out (the command's default), or, with
+    ``clears`` (an edit form, whose command changes only the fields it is given), sent as
+    null: the person emptied it to clear it."""
+    data = {k: v for k, v in form_data().items() if v is not None or clears}
     data.update(extra)
     try:
         return model.model_validate(data), {}

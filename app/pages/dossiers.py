@@ -143,6 +143,8 @@ def _new_form(errors: dict[str, str] | None = None, status: int = 200) -> Any:
             year=year,
             plan_items=free,
             units=units,
+            # Only what the person may open: a level above their clearance would be refused.
+            secrecy_choices={s.value: s.label for s in Secrecy if s.rank <= actor.clearance.rank},
             **_common(),
         ),
         status,

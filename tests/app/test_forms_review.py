@@ -966,6 +966,22 @@ def test_dossier_opened_permanent_for_another_unit(app: Any, demo: Demo) -> None
     )
 
 
+def test_the_dossier_form_offers_only_levels_the_person_may_open(app: Any, demo: Demo) -> None:
+    """FINDING (side note, low): «Mở hồ sơ» offered every secrecy level to a clerk without
+    clearance, each above it refused after submitting. Now the select offers the levels up to
+    the person's clearance: the clerk sees «Thường» only, the cleared leader up to «Mật»."""
+    import re as _re
+
+    def offered(username: str) -> list[str]:
+        html = browser(app, username).open("/dossiers/new").text
+        select = _re.search(r'<select[^>]*name="secrecy"[^>]*>(.*?)</select>', html, _re.S)
+        assert select, html[:2000]
+        return _re.findall(r'<option value="([^"]*)"', select.group(1))
+
+    assert offered("vanthu.tw") == ["none"]
+    assert offered("lanhdao.tw") == ["none", "confidential", "secret"]
+
+
 def _plan_xlsx() -> bytes:
     from openpyxl import Workbook
 

@@ -20,7 +20,7 @@ import contextlib
 import datetime as dt
 from collections.abc import Callable, Iterator
 
-from sqlalchemy import select, text
+from sqlalchemy import select
 from sqlalchemy.orm import InstrumentedAttribute
 
 from docflow.models import (
@@ -33,7 +33,7 @@ from docflow.models import (
     User,
 )
 from docflow.uow import UnitOfWork
-from docflow.uploads import object_lock
+from docflow.uploads import lock_object
 from storage import (
     ContentStore,
     ObjectStore,
@@ -105,9 +105,7 @@ def sweep(
     def deleting(key: str) -> Iterator[None]:
         uow = uow_factory()
         with uow:
-            session = uow.session
-            if session.get_bind().dialect.name == "postgresql":
-                session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": object_lock(key)})
+            lock_object(uow, key, shared=False)
             yield
             uow.commit()
 

@@ -98,17 +98,22 @@ def hold_object(uow: UnitOfWork, key: str) -> None:
     and the commit of the row that names them. A no-op on SQLite (one process), and outside a
     transaction (bytes stored before the unit that writes their row opens, as a searchable
     copy made by OCR: nothing to hold them with; the sweeper's grace covers them)."""
-    if uow.depth == 0:
-        return
+    if uow.depth > 0:
+        lock_object(uow, key, shared=True)
+
+
+def lock_object(uow: UnitOfWork, key: str, *, shared: bool) -> None:
+    """Take the object ``key``'s advisory lock until ``uow``'s transaction ends: shared for a
+    write of the object, exclusive for the sweeper's deletion (PostgreSQL; nothing on SQLite).
+    Its id is 64 bits of a hash of the key, in a namespace of its own."""
     session = uow.session
-    if session.get_bind().dialect.name == "postgresql":
-        session.execute(text("SELECT pg_advisory_xact_lock_shared(:k)"), {"k": object_lock(key)})
-
-
-def object_lock(key: str) -> int:
-    """The advisory lock id of the object ``key`` (64 bits of a hash, in its own namespace)."""
+    if session.get_bind().dialect.name != "postgresql":
+        return
     digest = hashlib.sha256(b"dhtn-object:" + key.encode()).digest()
-    return int.from_bytes(digest[:8], "big", signed=True)
+    lock = "pg_advisory_xact_lock_shared" if shared else "pg_advisory_xact_lock"
+    session.execute(
+        text(f"SELECT {lock}(:k)"), {"k": int.from_bytes(digest[:8], "big", signed=True)}
+    )
 
 
 def store_bytes(uow: UnitOfWork, data: bytes, content_type: str) -> ObjectRef:

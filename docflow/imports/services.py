@@ -1038,14 +1038,10 @@ def activate_account(uow: UnitOfWork, cmd: ActivateAccount) -> User:
         if found is None:
             raise refused
         next_state(activation_state(found.used_at, found.expires_at, now), ActivationAction.USE)
-        for a in s.scalars(
-            select(UserActivation).where(
-                UserActivation.user_id == user.id, UserActivation.used_at.is_(None)
-            )
-        ):
-            a.used_at = now
-        user.password_hash = directory.hash_password(cmd.password)
-        directory.end_user_sessions(uow, user.id)
+        found.used_at = now
+        s.flush()
+        # The person's other codes end with it, and their sessions (directory.replace_password).
+        directory.replace_password(uow, user, directory.hash_password(cmd.password))
         audit.record(
             uow,
             "account_activated",

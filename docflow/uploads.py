@@ -96,8 +96,9 @@ def hold_object(uow: UnitOfWork, key: str) -> None:
     its last check and the deletion, :func:`docflow.objects.sweep`). Taken before the store
     looks the key up, so bytes already stored as an orphan are not deleted between that look
     and the commit of the row that names them. A no-op on SQLite (one process), and outside a
-    transaction (bytes stored before the unit that writes their row opens, as a searchable
-    copy made by OCR: nothing to hold them with; the sweeper's grace covers them)."""
+    transaction: bytes stored before the unit that writes their row opens (a searchable copy
+    made by OCR) are held when that unit opens, and their row is written only if the object
+    is still there (:func:`docflow.search.services._add_searchable_pdf`)."""
     if uow.depth > 0:
         lock_object(uow, key, shared=True)
 

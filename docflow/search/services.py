@@ -10,6 +10,7 @@ hash and signatures are untouched.
 
 from __future__ import annotations
 
+import logging
 import uuid
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -36,6 +37,9 @@ from docflow.search.reading import (
 )
 from docflow.search.states import TextAction, TextStatus, next_status
 from docflow.uow import UnitOfWork
+from docflow.uploads import hold_object
+
+log = logging.getLogger(__name__)
 
 TOPIC_EXTRACT = "search.extract"
 # The body indexed per document (the tsvector of PostgreSQL holds at most 1 MB).
@@ -197,11 +201,21 @@ def _write_document_readings(
 
 
 def _add_searchable_pdf(uow: UnitOfWork, doc: Document, row: DocumentFile, pdf: Searchable) -> None:
-    """A separate file, derived from the scan: the original row and object stay as they are."""
+    """A separate file, derived from the scan: the original row and object stay as they are.
+
+    Its bytes were stored before this transaction opened (OCR runs outside any), so nothing
+    held them against the orphan sweeper until now: the same bytes stored long ago as an
+    orphan may have been deleted meanwhile. They are held from here to the commit
+    (:func:`~docflow.uploads.hold_object`) and written only if still there; otherwise the
+    scan keeps its text without the copy (a row never names a missing object)."""
     existing = uow.session.scalars(
         select(DocumentFile).where(DocumentFile.derived_from_id == row.id)
     ).first()
     if existing is not None:
+        return
+    hold_object(uow, pdf.object_key)
+    if uow.store is not None and not uow.store.exists(pdf.object_key):
+        log.warning("searchable copy of file %s gone before its row: not added", row.id)
         return
     derived = DocumentFile(
         document_id=doc.id,

@@ -10,6 +10,7 @@ import uuid
 from collections.abc import Callable, Sequence
 from typing import Any
 
+import pytest
 from sqlalchemy import select
 
 from docflow import UnitOfWork
@@ -20,9 +21,11 @@ from docflow.search import (
     RecognitionError,
     Recognized,
     extract_document_text,
+    reading,
     search_documents,
 )
 from docflow.search.states import TextStatus
+from docflow.uploads import store_bytes
 from tests.incoming.conftest import Incoming
 from tests.pdfs import make_pdf
 from tests.search.test_search_api import register
@@ -46,9 +49,12 @@ class Watching:
         raise RecognitionError("not used")
 
 
-def _pending_scan(flow: Incoming, notation: str) -> tuple[uuid.UUID, uuid.UUID]:
+def _pending_scan(
+    flow: Incoming, notation: str, pdf: bytes | None = None
+) -> tuple[uuid.UUID, uuid.UUID]:
     """A registered scan whose text is to be read again (as after ``reindex``)."""
-    doc = register(flow, [(make_pdf(), "Quét.pdf", "application/pdf")], notation=notation)
+    pdf = pdf or make_pdf()
+    doc = register(flow, [(pdf, "Quét.pdf", "application/pdf")], notation=notation)
     file_id = uuid.UUID(doc["files"][0]["id"])
     with flow.demo.factory() as s, s.begin():
         s.get_one(DocumentFile, file_id).text_status = TextStatus.PENDING.value
@@ -115,6 +121,64 @@ def test_a_file_replaced_while_it_was_read_is_left_alone(flow: Incoming) -> None
     with demo.factory() as s:
         assert s.get_one(DocumentFile, file_id).text_status == "pending"  # not written
         assert s.get(FileText, file_id) is None
+
+
+class Searching(Watching):
+    """Answers like OCR of a scan, with a searchable PDF of its own."""
+
+    def recognize(self, data: bytes, content_type: str) -> Recognized:
+        super().recognize(data, content_type)
+        return Recognized(
+            pdf=make_pdf(title=f"Có lớp chữ {uuid.uuid4()}"),
+            pages=["Biên bản hội nghị phản biện xã hội"],
+        )
+
+
+def _copies(demo: Any, file_id: uuid.UUID) -> list[DocumentFile]:
+    with demo.factory() as s:
+        return list(
+            s.scalars(select(DocumentFile).where(DocumentFile.derived_from_id == file_id)).all()
+        )
+
+
+def test_a_searchable_copy_swept_before_its_row_is_not_named_by_one(
+    flow: Incoming, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The searchable copy is stored while no transaction is open (OCR runs outside any), so
+    the sweeper may delete it as an orphan before the job writes its row (the same bytes
+    stored long ago, the sweeper's last check between the store and the row). The row is then
+    not written: the scan keeps its text, and no file of the document names a missing
+    object. Without that deletion, the copy is added (the same job, the other branch)."""
+    demo = flow.demo
+    swept: list[str] = []
+
+    def store_then_sweep(uow: UnitOfWork, data: bytes, content_type: str) -> Any:
+        ref = store_bytes(uow, data, content_type)
+        assert uow.store is not None and uow.store.delete(ref.key)  # as the sweeper would
+        swept.append(ref.key)
+        return ref
+
+    doc_id, file_id = _pending_scan(flow, "44/KH-BTT", make_pdf(title="Quét 44"))
+    uow = demo.uow()
+    mid = _enqueue(uow, doc_id)
+    with monkeypatch.context() as patched:
+        patched.setattr(reading, "store_bytes", store_then_sweep)
+        assert process_message(uow, mid, _handlers(Searching(uow))) is Outcome.DONE
+    assert len(swept) == 1
+    assert _copies(demo, file_id) == []
+    with demo.factory() as s:
+        assert s.get_one(DocumentFile, file_id).text_status == "done"
+        assert "phản biện xã hội" in s.get_one(FileText, file_id).text
+        assert (
+            s.scalars(select(DocumentFile).where(DocumentFile.object_key == swept[0])).all() == []
+        )
+
+    doc_id, file_id = _pending_scan(flow, "45/KH-BTT", make_pdf(title="Quét 45"))
+    mid = _enqueue(uow, doc_id)
+    assert process_message(uow, mid, _handlers(Searching(uow))) is Outcome.DONE
+    (copy,) = _copies(demo, file_id)
+    assert copy.kind == "searchable"
+    assert uow.store is not None and uow.store.exists(copy.object_key)
 
 
 def test_a_job_that_keeps_failing_gives_up(flow: Incoming) -> None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -48,11 +49,30 @@ def _dump(model: BaseModel) -> object:
     return model.model_dump(mode="json")
 
 
+class PersonId(BaseModel):
+    id: uuid.UUID
+    full_name: str
+
+
 class PersonRef(BaseModel):
     model_config = ConfigDict(from_attributes=True)
     id: uuid.UUID
     username: str
     full_name: str
+
+
+class PasswordGivenOut(BaseModel):
+    """Who last gave the person a password or an activation code they read themselves."""
+
+    by: PersonId = Field(description="người đã đặt mật khẩu hoặc nhận mã kích hoạt thay họ")
+    at: dt.datetime
+    how: Literal["password_reset", "activation_code"]
+    by_requester: bool = Field(
+        description="chính người đề nghị nâng quyền: họ có thể đăng nhập thay người này"
+    )
+    changed_by_person_at: dt.datetime | None = Field(
+        description="tài khoản tự đổi mật khẩu sau đó (lúc nào): không chứng minh ai đã đổi"
+    )
 
 
 class PrivilegeRequestOut(BaseModel):
@@ -74,6 +94,12 @@ class PrivilegeRequestOut(BaseModel):
     requested_at: dt.datetime
     decided_by: PersonRef | None = None
     decided_at: dt.datetime | None = None
+    password_given: PasswordGivenOut | None = Field(
+        None,
+        description="trong danh sách: ai đã đặt mật khẩu hoặc nhận mã kích hoạt của người này "
+        "lần gần nhất (không phải chính họ), để quản trị viên phê duyệt biết người đề nghị "
+        "có thể đang dùng tài khoản này hay không; null khi không có",
+    )
 
 
 class PasswordResetOut(BaseModel):
@@ -255,10 +281,25 @@ class PrivilegeRequestQuery(BaseModel):
 @api_auth
 def list_privilege_requests(org_id: uuid.UUID) -> object:
     q = parse_query(PrivilegeRequestQuery)
+    actor = actor_required()
     items = directory.list_privilege_requests(
-        make_uow(), actor_required(), org_id, state=None if q.state == "all" else q.state
+        make_uow(), actor, org_id, state=None if q.state == "all" else q.state
     )
-    return _dump(PrivilegeRequestList(items=[PrivilegeRequestOut.model_validate(i) for i in items]))
+    given = directory.passwords_given(make_uow(), actor, org_id, [i.user_id for i in items])
+    out = []
+    for i in items:
+        item = PrivilegeRequestOut.model_validate(i)
+        g = given.get(i.user_id)
+        if g is not None:
+            item.password_given = PasswordGivenOut(
+                by=PersonId(id=g.by_id, full_name=g.by_name),
+                at=g.at,
+                how=g.how,  # type: ignore[arg-type]
+                by_requester=g.by_id == i.requested_by_id,
+                changed_by_person_at=g.changed_by_person_at,
+            )
+        out.append(item)
+    return _dump(PrivilegeRequestList(items=out))
 
 
 @registry.operation(

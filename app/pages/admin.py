@@ -266,10 +266,12 @@ def admin_privilege_requests(org_id: uuid.UUID) -> Any:
     items = directory.list_privilege_requests(
         make_uow(), actor, org_id, state=None if show_all else directory.RequestState.PENDING
     )
+    given = directory.passwords_given(make_uow(), actor, org_id, [i.user_id for i in items])
     return render_template(
         "admin/privilege_requests.html",
         org_id=org_id,
         items=items,
+        given=given,
         show_all=show_all,
         secrecy_labels={s.value: s.label for s in Secrecy},
     )

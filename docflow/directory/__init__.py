@@ -73,6 +73,7 @@ from docflow.directory.passwords import hash_password
 from docflow.directory.policy import Split, split_change
 from docflow.directory.queries import (
     OrgNode,
+    PasswordGiven,
     agencies_by_code,
     can_edit_calendar,
     count_working_days,
@@ -89,6 +90,7 @@ from docflow.directory.queries import (
     list_users,
     managed_organizations,
     organization_tree,
+    passwords_given,
     search_agencies,
     search_users,
 )
@@ -119,6 +121,7 @@ __all__ = [
     "IssuedCode",
     "IssuedToken",
     "OrgNode",
+    "PasswordGiven",
     "RegistrationDue",
     "RequestFilter",
     "RequestState",
@@ -164,6 +167,7 @@ __all__ = [
     "managed_organizations",
     "normalise_code",
     "organization_tree",
+    "passwords_given",
     "queue_registration",
     "record_registration",
     "register_for_numbering",

@@ -28,6 +28,7 @@ from docflow.documents.text import fold
 from docflow.enums import Direction, Role
 from docflow.errors import NotFoundError, ValidationError
 from docflow.models import (
+    AuditEntry,
     Delegation,
     ExternalAgency,
     Holiday,
@@ -168,6 +169,98 @@ def list_privilege_requests(
         if state is not None:
             stmt = stmt.where(PrivilegeRequest.state == state)
         return list(uow.session.scalars(stmt.order_by(PrivilegeRequest.requested_at.desc())))
+
+
+#: Audit events that give a person a password or an activation code another person read.
+_GIVING = ("password_reset", "privilege_approved", "user_bulk_reset_activation")
+
+
+@dataclass(frozen=True)
+class PasswordGiven:
+    """Who last gave a person a password or an activation code that they, not the person,
+    typed or read: an admin's reset, a reset a second admin approved (given by the one who
+    asked for it), a new activation code shown to the admin (not one e-mailed to the person).
+    Whoever gave it could sign in as the person until the person changes it, and may have
+    changed it themselves (``changed_by_person_at`` is when the account changed its own
+    password since: what it says, not proof of who did it)."""
+
+    by_id: uuid.UUID
+    by_name: str
+    at: dt.datetime
+    how: str  # password_reset | activation_code
+    changed_by_person_at: dt.datetime | None = None
+
+
+def passwords_given(
+    uow: UnitOfWork, actor: Actor, org_id: uuid.UUID, user_ids: Sequence[uuid.UUID]
+) -> dict[uuid.UUID, PasswordGiven]:
+    """For the people ``user_ids`` of an organisation (its admins, and admins above it, ask):
+    the last password or code given to each by someone else (:class:`PasswordGiven`), read
+    from the audit log. A second admin deciding a request to raise a person sees whether the
+    one who asked could act as that person (the requester reset their password, then asked)."""
+    with uow:
+        org = ensure_can_manage_org(actor, uow.session.get(Organization, org_id))
+        people = set(
+            uow.session.scalars(
+                select(User.id).where(User.organization_id == org.id, User.id.in_(user_ids))
+            )
+        )
+        if not people:
+            return {}
+        entries = uow.session.execute(
+            select(
+                AuditEntry.object_id,
+                AuditEntry.event,
+                AuditEntry.actor_id,
+                AuditEntry.actor_name,
+                AuditEntry.at,
+                AuditEntry.details,
+            )
+            .where(
+                AuditEntry.object_type == "user",
+                AuditEntry.object_id.in_([str(p) for p in people]),
+                AuditEntry.event.in_((*_GIVING, "password_changed")),
+            )
+            .order_by(AuditEntry.at, AuditEntry.id)
+        ).all()
+        given: dict[uuid.UUID, tuple[uuid.UUID, str | None, dt.datetime, str]] = {}
+        changed: dict[uuid.UUID, dt.datetime] = {}
+        for object_id, event, actor_id, actor_name, at, details in entries:
+            person = uuid.UUID(str(object_id))
+            details = details or {}
+            if event == "password_changed":
+                if actor_id == person and person in given:
+                    changed[person] = at
+                continue
+            if event == "privilege_approved":
+                if not details.get("password_reset") or not details.get("requested_by"):
+                    continue
+                by: uuid.UUID | None = uuid.UUID(str(details["requested_by"]))
+                by_name, how = None, "password_reset"
+            elif event == "user_bulk_reset_activation":
+                if details.get("emailed"):
+                    continue  # the code went to the person's address, not to the admin
+                by, by_name, how = actor_id, actor_name, "activation_code"
+            else:
+                by, by_name, how = actor_id, actor_name, "password_reset"
+            if by is None or by == person:
+                continue
+            given[person] = (by, by_name, at, how)
+            changed.pop(person, None)
+        unnamed = {g[0] for g in given.values() if g[1] is None}
+        names = (
+            dict(
+                uow.session.execute(select(User.id, User.full_name).where(User.id.in_(unnamed)))
+                .tuples()
+                .all()
+            )
+            if unnamed
+            else {}
+        )
+        return {
+            person: PasswordGiven(by, by_name or names.get(by, ""), at, how, changed.get(person))
+            for person, (by, by_name, at, how) in given.items()
+        }
 
 
 def list_delegations(uow: UnitOfWork, actor: Actor, org_id: uuid.UUID) -> list[Delegation]:

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
-from docflow.models import AuditEntry, PrivilegeRequest
+from docflow.models import AuditEntry, PrivilegeRequest, User
 from tests.conftest import DEMO_PASSWORD, Demo
 
 
@@ -243,3 +243,149 @@ def test_admin_pages_apply_the_same_rule(app: Any, demo: Demo) -> None:
     )
     assert r.status_code == 302
     assert state(demo, "chuyenvien.tg")[0] == "confidential"
+
+
+def _given(client: Any, demo: Demo, who: str) -> dict[str, Any]:
+    listed = client.get(
+        f"/api/v1/organizations/{demo.org_id('tw')}/privilege-requests",
+        headers=h(client, who),
+    )
+    assert listed.status_code == 200, listed.get_json()
+    return {i["user"]["username"]: i["password_given"] for i in listed.get_json()["items"]}
+
+
+def test_the_second_admin_sees_that_the_requester_set_the_persons_password(
+    app: Any, client: Any, demo: Demo
+) -> None:
+    """An admin resets an ordinary person's password (allowed alone), then asks to make that
+    person an admin: approving would give the requester a second admin account, since they
+    know its password. The second admin is told so, in the list the API answers and on the
+    page they approve from; a person whose password nobody else set carries nothing, and a
+    reset by someone else says who."""
+    demo.add_admin("admin2")
+    admin = h(client, "admin")
+    target, other = demo.user("vanthu.tw"), demo.user("chuyenvien.tg")
+    r = client.post(
+        f"/api/v1/users/{target.id}/password",
+        headers=admin,
+        json={"password": "mat-khau-do-admin-dat-9"},
+    )
+    assert r.status_code == 200 and r.get_json()["pending_request"] is None
+    for person in (target, other):
+        r = client.patch(f"/api/v1/users/{person.id}", headers=admin, json={"roles": ["admin"]})
+        assert r.status_code == 200 and r.get_json()["pending_request"]["state"] == "pending"
+    given = _given(client, demo, "admin2")
+    assert given["chuyenvien.tg"] is None
+    flagged = given["vanthu.tw"]
+    assert flagged["by"] == {
+        "id": str(demo.user("admin").id),
+        "full_name": demo.user("admin").full_name,
+    }
+    assert flagged["how"] == "password_reset" and flagged["by_requester"] is True
+    assert flagged["changed_by_person_at"] is None
+
+    second = app.test_client()
+    _page_login(second, "admin2")
+    page = second.get(f"/admin/organizations/{demo.org_id('tw')}/privilege-requests")
+    text = page.get_data(as_text=True)
+    assert page.status_code == 200
+    assert text.count("chính người đề nghị") == 1 and "chưa tự đổi mật khẩu" in text
+
+    # The account changes its own password: said, with when (it proves nothing of who).
+    own = client.post(
+        "/api/v1/me/password",
+        headers={
+            "Authorization": "Bearer "
+            + client.post(
+                "/api/v1/auth/token",
+                json={"username": "vanthu.tw", "password": "mat-khau-do-admin-dat-9"},
+            ).get_json()["access_token"]
+        },
+        json={"current_password": "mat-khau-do-admin-dat-9", "new_password": "mat-khau-cua-toi-7"},
+    )
+    assert own.status_code == 200, own.get_json()
+    flagged = _given(client, demo, "admin2")["vanthu.tw"]
+    assert flagged["by_requester"] is True and flagged["changed_by_person_at"] is not None
+
+    # A reset by a third admin names them, and is not the requester's.
+    demo.add_admin("admin3")
+    r = client.post(
+        f"/api/v1/users/{other.id}/password",
+        headers=h(client, "admin3"),
+        json={"password": "mat-khau-admin3-dat-5"},
+    )
+    assert r.status_code == 200 and r.get_json()["pending_request"] is None
+    flagged = _given(client, demo, "admin2")["chuyenvien.tg"]
+    assert flagged["by"]["id"] == str(demo.user("admin3").id)
+    assert flagged["by_requester"] is False and flagged["how"] == "password_reset"
+
+
+def test_a_reset_a_second_admin_approved_counts_as_given_by_the_one_who_asked(
+    client: Any, demo: Demo
+) -> None:
+    """A cleared leader's password is reset only with a second admin's approval; the one who
+    typed it (the requester of the reset) knows it, and a later request of theirs to raise the
+    leader says so."""
+    demo.add_admin("admin2")
+    leader = demo.user("lanhdao.tw")
+    r = client.post(
+        f"/api/v1/users/{leader.id}/password",
+        headers=h(client, "admin"),
+        json={"password": "mat-khau-lanh-dao-moi-3"},
+    )
+    reset = r.get_json()["pending_request"]
+    assert r.status_code == 200 and reset["password_reset"] is True
+    assert _given(client, demo, "admin2")["lanhdao.tw"] is None  # nothing set yet
+    r = client.post(
+        f"/api/v1/privilege-requests/{reset['id']}/approve", headers=h(client, "admin2")
+    )
+    assert r.status_code == 200 and r.get_json()["password_given"] is None  # lists only
+    r = client.patch(
+        f"/api/v1/users/{leader.id}",
+        headers=h(client, "admin"),
+        json={"roles": ["leader", "admin"]},
+    )
+    assert r.status_code == 200 and r.get_json()["pending_request"]["state"] == "pending"
+    flagged = _given(client, demo, "admin2")["lanhdao.tw"]
+    assert flagged["by"]["id"] == str(demo.user("admin").id)
+    assert flagged["by_requester"] is True and flagged["how"] == "password_reset"
+
+
+def test_an_activation_code_shown_to_the_admin_counts_as_given_by_them(
+    client: Any, demo: Demo
+) -> None:
+    """A new activation code the bulk action shows to the admin (to hand out) lets that admin
+    set the password first: the same flag, ``activation_code``. One e-mailed to the person
+    does not count (the admin never saw it)."""
+    from docflow import directory
+
+    demo.add_admin("admin2")
+    clerk, specialist = demo.user("vanthu.tw"), demo.user("chuyenvien.tg")
+    admin = demo.actor("admin")
+    shown = directory.bulk_change_users(
+        demo.uow(),
+        admin,
+        directory.BulkUserAction(action="reset_activation", user_ids=[clerk.id]),
+    )
+    assert [c.username for c in shown.codes] == ["vanthu.tw"]
+    with demo.factory() as s, s.begin():
+        s.get_one(User, specialist.id).email = "lan.vu@example.com"
+    emailed = directory.bulk_change_users(
+        demo.uow(),
+        admin,
+        directory.BulkUserAction(action="reset_activation", user_ids=[specialist.id]),
+        email_links=True,
+    )
+    assert emailed.codes == []
+    given = directory.passwords_given(
+        demo.uow(), demo.actor("admin2"), demo.org_id("tw"), [clerk.id, specialist.id]
+    )
+    assert set(given) == {clerk.id}
+    assert given[clerk.id].by_id == demo.user("admin").id
+    assert given[clerk.id].how == "activation_code"
+    # Someone who is not their admin learns nothing of them.
+    with pytest.raises(Exception) as refused:
+        directory.passwords_given(
+            demo.uow(), demo.actor("vanthu.tw"), demo.org_id("tw"), [clerk.id]
+        )
+    assert getattr(refused.value, "kind", "") in ("forbidden", "not_found")

@@ -349,5 +349,8 @@ class ActionRequest(BaseModel):
         "`csc` (remote signing at the operator's CSC service: `otp` and/or `pin`, typed now and "
         "never stored; `credential_id`? else the linked one, PUT /me/remote-signing); a wrong "
         "PIN/OTP is 422 `remote_signing_otp_invalid`, the service's timeout 504 "
-        "`remote_signing_timeout`, and nothing is signed"
+        "`remote_signing_timeout`, and nothing is signed. issue takes `register_id`? (else this "
+        "year's register of the series); a number and notation another register of the "
+        "organisation gave this year is 409 `duplicate_notation` (none consumed), and a number "
+        "a signing session reserved in an earlier year is released for this year's"
     )

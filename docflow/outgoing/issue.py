@@ -21,6 +21,7 @@ from typing import Any
 
 from sqlalchemy import select
 
+from docflow import audit
 from docflow.actors import Actor
 from docflow.directory import register_for_numbering
 from docflow.documents import access
@@ -60,16 +61,66 @@ def notation_for(uow: UnitOfWork, doc: Document, number: int) -> str:
 def reserve_number(
     uow: UnitOfWork, actor: Actor, doc: Document, register_id: uuid.UUID | None
 ) -> tuple[int, str]:
-    """The document's number: the one an earlier signing session reserved, else the next of
-    the register (row lock held until commit: call this last before signing)."""
+    """The document's number: the one an earlier signing session reserved this year, else the
+    next of the register (row locks held until commit: call this last before signing).
+
+    Number and notation are unique within the year (DOMAIN.md §2), and an organisation may
+    keep several series: the registers of one year and kind (ordinary, or secret, which always
+    has its own series) are locked together, in one order, and a notation another register of
+    them already gave is refused (409 ``duplicate_notation``; the transaction rolls back, so
+    no number is consumed). A number reserved in an earlier year (a signing session opened on
+    31 December, issued in January) is released, with an audit entry, and this year's taken:
+    a document issued in 2027 never carries a number of the 2026 series."""
+    year = local_date(uow.now()).year
     if doc.register_number is not None and doc.notation:
-        return doc.register_number, doc.notation
+        reserved = uow.session.get_one(Register, doc.register_id)
+        if reserved.year == year:
+            return doc.register_number, doc.notation
+        audit.record(
+            uow,
+            "number_released",
+            actor=actor,
+            organization_id=doc.organization_id,
+            object_type="document",
+            object_id=doc.id,
+            details={
+                "register_id": str(reserved.id),
+                "year": reserved.year,
+                "number": doc.register_number,
+                "notation": doc.notation,
+            },
+        )
+        doc.register_id, doc.register_number, doc.notation = None, None, None
     reg = outgoing_register(uow, actor, register_id, Secrecy(doc.secrecy))
+    series = uow.session.scalars(
+        select(Register.id)
+        .where(
+            Register.organization_id == reg.organization_id,
+            Register.direction == reg.direction,
+            Register.year == reg.year,
+            Register.secret_series.is_(reg.secret_series),
+        )
+        .order_by(Register.id)
+        .with_for_update()
+    ).all()
     number = allocate_number(uow.session, reg.id, year=reg.year)
+    notation = notation_for(uow, doc, number)
+    taken = uow.session.execute(
+        select(Register.name)
+        .join(Document, Document.register_id == Register.id)
+        .where(Register.id.in_(series), Document.notation == notation, Document.id != doc.id)
+        .limit(1)
+    ).scalar_one_or_none()
+    if taken is not None:
+        raise ConflictError(
+            f"Số, ký hiệu {notation} đã được cấp trong năm {reg.year} từ sổ «{taken}». "
+            "Hãy cấp số từ sổ dùng cho loại văn bản này.",
+            code="duplicate_notation",
+        )
     doc.register_id = reg.id
     doc.register_number = number
-    doc.notation = notation_for(uow, doc, number)
-    return number, doc.notation
+    doc.notation = notation
+    return number, notation
 
 
 def signed_pdf(uow: UnitOfWork, doc: Document) -> bytes:

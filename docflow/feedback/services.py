@@ -482,9 +482,19 @@ def _apply(
         # Counted from the day the citizen sent it, whoever holds it now.
         start = root_of(s, item).received_on
         due = due_after(s, start, cmd.complexity.working_days)
-        item.original_due_date = due
         if item.extension_reason is None:
             item.due_date = due
+        else:
+            # Extended before it was found complex (or simple): the new time limit, and the
+            # working days the extension granted past the one it extended on top of it.
+            cal = load_calendar(
+                s,
+                min(item.original_due_date, due),
+                max(item.due_date, due) + dt.timedelta(days=90),
+            )
+            granted = max(0, cal.working_days_between(item.original_due_date, item.due_date))
+            item.due_date = cal.add_working_days(due, granted)
+        item.original_due_date = due
         return cmd.comment, {
             "complexity": cmd.complexity.value,
             "in_scope": cmd.in_scope,

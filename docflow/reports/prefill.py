@@ -3,12 +3,16 @@
 active, tasks on time. Read live from the organisation's own rows (one organisation, one
 period: bounded by the organisation indexes).
 
-Definitions: *received electronically* = incoming documents that came through the system
-(internal delivery) or the national axis; *sent electronically* = issued outgoing documents with
+Definitions: *received* = incoming documents registered (vào sổ đến) in the period, so one
+refused (02, từ chối tiếp nhận) or still waiting to be registered is not counted; *received
+electronically* = those of them that came through the system (internal delivery) or the
+national axis; *sent electronically* = issued outgoing documents with
 at least one delivery sent through the system or the axis; *signed digitally* = issued outgoing
 documents signed in the system; *users active* = people of the organisation who signed in or
 used a session in the period; *tasks on time* = share of the tasks and document assignments
-finished in the period that were finished on time (the processing statistics).
+finished in the period that were finished on time (the processing statistics); *feedback*
+received, answered and answered on time = the citizens' items of the organisation's box
+received in the period, as the quarterly feedback report counts them.
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ from typing import Any
 
 from sqlalchemy import func, or_, select
 
+from docflow.feedback import period_counts
 from docflow.models import Delivery, Document, User, UserSession
 from docflow.uow import UnitOfWork
 from docflow.workdays import start_of_day
@@ -45,8 +50,8 @@ def system_figures(
     incoming = (
         Document.organization_id == organization_id,
         Document.direction == "incoming",
-        Document.created_at >= a,
-        Document.created_at < b,
+        Document.registered_at >= a,
+        Document.registered_at < b,
     )
     received = s.scalar(select(func.count()).where(*incoming)) or 0
     received_e = (
@@ -101,6 +106,7 @@ def system_figures(
     )
     tasks = processing_counts(uow, organization_id, start, end)
     done = tasks["done_on_time"] + tasks["done_late"]
+    feedback, answered, on_time = period_counts(uow, organization_id, start, end)
     return {
         "documents_received": received,
         "documents_received_electronic": received_e,
@@ -111,6 +117,9 @@ def system_figures(
         "users_total": users_total,
         "tasks_received": tasks["received"],
         "tasks_on_time_percent": _percent(tasks["done_on_time"], done),
+        "feedback_received": feedback,
+        "feedback_answered": answered,
+        "feedback_on_time_percent": _percent(on_time, answered),
     }
 
 

@@ -55,6 +55,7 @@ from docflow.feedback.statistics import (
     QuarterFigures,
     figures_xlsx,
     monthly_summary,
+    period_counts,
     quarter_figures,
 )
 from docflow.uploads import Upload
@@ -97,6 +98,7 @@ __all__ = [
     "monthly_summary",
     "normalise_phone",
     "own_mailbox",
+    "period_counts",
     "place_slug",
     "poster_pdf",
     "poster_url",

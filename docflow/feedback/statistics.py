@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -112,6 +113,29 @@ def _rows(uow: UnitOfWork, column: Any, where: Sequence[ColumnElement[bool]]) ->
         CountRow(str(k) if k is not None else "(không ghi)", int(n), int(a or 0), int(o or 0))
         for k, n, a, o in uow.session.execute(stmt)
     ]
+
+
+def period_counts(
+    uow: UnitOfWork, organization_id: uuid.UUID, start: dt.date, end: dt.date
+) -> tuple[int, int, int]:
+    """Items received in the organisation's box from ``start`` to ``end`` (local days; roots and
+    copies forwarded to it, none set aside), how many of them are answered, and how many by
+    their deadline: the figures the quarterly report counts (:func:`quarter_figures`), for the
+    periodic reports' pre-filled fields (``docflow.reports``). In the caller's transaction."""
+    a, b = _bounds(start, end)
+    received, answered, on_time = uow.session.execute(
+        select(
+            func.count(),
+            func.sum(case((ANSWERED, 1), else_=0)),
+            func.sum(case((ON_TIME, 1), else_=0)),
+        ).where(
+            FeedbackItem.organization_id == organization_id,
+            FeedbackItem.quarantine_reason.is_(None),
+            FeedbackItem.received_at >= a,
+            FeedbackItem.received_at < b,
+        )
+    ).one()
+    return int(received), int(answered or 0), int(on_time or 0)
 
 
 def monthly_summary(uow: UnitOfWork, code: str, year: int, month: int) -> MonthlySummary:

@@ -28,6 +28,9 @@ SYSTEM_SOURCES: dict[str, str] = {
     "users_total": "Tổng số tài khoản",
     "tasks_received": "Nhiệm vụ được giao",
     "tasks_on_time_percent": "Tỷ lệ nhiệm vụ hoàn thành đúng hạn (%)",
+    "feedback_received": "Phản ánh, kiến nghị tiếp nhận",
+    "feedback_answered": "Phản ánh, kiến nghị đã trả lời",
+    "feedback_on_time_percent": "Tỷ lệ phản ánh, kiến nghị trả lời đúng hạn (%)",
 }
 
 

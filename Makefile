@@ -10,6 +10,8 @@ PYTEST_ARGS ?=
 TEST_WORKERS ?= 2
 # The local Web Push service of the push tests (npm: web-push-testing), pinned by its lock file.
 PUSH_SERVICE := tests/push/node_modules/.package-lock.json
+# The accessibility checker the browser tests run inside each page (npm: axe-core), pinned likewise.
+AXE := tests/browser/node_modules/.package-lock.json
 
 .PHONY: run test lint typecheck imports unit bench services services-stop system-deps clean help
 
@@ -51,7 +53,10 @@ imports: $(STAMP)
 $(PUSH_SERVICE): tests/push/package.json tests/push/package-lock.json
 	npm ci --prefix tests/push --no-audit --no-fund --silent
 
-test: system-deps $(STAMP) $(PUSH_SERVICE)
+$(AXE): tests/browser/package.json tests/browser/package-lock.json
+	npm ci --prefix tests/browser --no-audit --no-fund --silent
+
+test: system-deps $(STAMP) $(PUSH_SERVICE) $(AXE)
 	scripts/services.sh start
 	$(MAKE) --no-print-directory lint typecheck imports
 	set -a; source var/services.env; set +a; $(VENV)/bin/pytest -n $(TEST_WORKERS) --dist loadfile $(PYTEST_ARGS)

@@ -11,6 +11,7 @@ from its own origin by a route of the test, so the page's own script errors stil
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 import json
 import uuid
@@ -99,7 +100,7 @@ def objects(embedded_server: dict[str, Any]) -> dict[str, str]:
         headers=leader,
         json={
             "title": f"Tổng hợp kết quả giám sát {run}",
-            "due_date": "2026-12-10",
+            "due_date": (dt.date.today() + dt.timedelta(days=14)).isoformat(),
             "document_id": doc,
             "lead": {"unit_id": unit} if unit else {"user_id": me["id"]},
         },
@@ -110,7 +111,7 @@ def objects(embedded_server: dict[str, Any]) -> dict[str, str]:
     r = requests.post(
         f"{base}/api/v1/dossiers",
         headers=head,
-        json={"organization_id": org, "year": 2026, "code": f"A11Y.{run}",
+        json={"organization_id": org, "year": dt.date.today().year, "code": f"A11Y.{run}",
               "title": f"Hồ sơ giám sát an sinh xã hội {run}", "retention_years": 10},
         timeout=30,
     )  # fmt: skip

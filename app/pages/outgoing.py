@@ -60,6 +60,7 @@ FILE_KINDS = {
     "signed": "Đã ký duyệt",
     "main": "Văn bản ban hành",
     "attachment": "Tệp đính kèm",
+    "searchable": "PDF tìm kiếm được",  # the OCR's copy of a scan (docflow.search)
 }
 
 

@@ -236,3 +236,14 @@ def test_a_missing_file_leaves_the_session_alone(client: Any) -> None:
         assert r.status_code == 404 and r.mimetype == "text/plain", path
         assert r.get_data(as_text=True) == "Không tìm thấy."
     assert "Bạn đã đăng xuất." in client.get("/login").get_data(as_text=True)
+
+
+def test_every_kind_of_an_outgoing_documents_file_has_a_vietnamese_label() -> None:
+    """The draft page lists a document's files by kind; the OCR's searchable copy of a scanned
+    draft was shown as «searchable · 5 KB» (the accessibility review's screenshot)."""
+    from app.pages.outgoing import FILE_KINDS
+    from docflow.search.services import SEARCHABLE_KIND
+
+    kinds = {"draft", "prepared", "signed", "main", "attachment", SEARCHABLE_KIND}
+    assert kinds <= set(FILE_KINDS)
+    assert all(label and label[0].isupper() for label in FILE_KINDS.values())

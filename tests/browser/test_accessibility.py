@@ -14,6 +14,7 @@ from __future__ import annotations
 import datetime as dt
 import io
 import json
+import re
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -264,6 +265,12 @@ def test_page_has_no_serious_accessibility_violation(
     overflow = page.evaluate(
         "() => document.documentElement.scrollWidth - document.documentElement.clientWidth"
     )
+    # Every label in Vietnamese: no internal name of a file's kind shown as it is stored (the
+    # draft page showed «searchable · 5 KB» for the OCR's copy of a scan).
+    raw = re.findall(
+        r"\b(?:searchable|attachment|prepared|draft|signed|main) · ", page.inner_text("body")
+    )
+    assert not raw, f"{name}: untranslated file kinds {raw}"
     blocking = [v for v in violations if v["impact"] in BLOCKING]
     assert not blocking, f"{name} at {label} width ({page.url}):\n{_describe(blocking)}"
     assert overflow <= 1, f"{name} at {label} width scrolls sideways by {overflow} px"

@@ -248,15 +248,10 @@ def passwords_given(
             given[person] = (by, by_name, at, how)
             changed.pop(person, None)
         unnamed = {g[0] for g in given.values() if g[1] is None}
-        names = (
-            dict(
-                uow.session.execute(select(User.id, User.full_name).where(User.id.in_(unnamed)))
-                .tuples()
-                .all()
-            )
-            if unnamed
-            else {}
-        )
+        names: dict[uuid.UUID, str] = {}
+        if unnamed:
+            found = uow.session.execute(select(User.id, User.full_name).where(User.id.in_(unnamed)))
+            names = {user_id: name for user_id, name in found}
         return {
             person: PasswordGiven(by, by_name or names.get(by, ""), at, how, changed.get(person))
             for person, (by, by_name, at, how) in given.items()

@@ -58,13 +58,14 @@ def test_static_files_are_served_by_nginx_cached_and_gzipped(production: Profile
         timeout=10,
     )
     assert r.status_code == 200 and "text/css" in r.headers["Content-Type"]
+    assert "charset=utf-8" in r.headers["Content-Type"]  # Vietnamese text read as UTF-8
     assert r.headers.get("Content-Encoding") == "gzip"
     assert "max-age=31536000" in r.headers["Cache-Control"]
     assert "immutable" in r.headers["Cache-Control"]
     # The app was not asked: its responses carry the CSP header, nginx's static files do not.
     assert "Content-Security-Policy" not in r.headers
-    css = (Path(__file__).resolve().parents[2] / "app" / "static" / "dhtn.css").read_text()
-    assert r.text == css
+    css = (Path(__file__).resolve().parents[2] / "app" / "static" / "dhtn.css").read_bytes()
+    assert r.content == css
     # Bootstrap's own files too.
     boot = re.search(r'href="(/bootstrap/static/[^"]+\.css[^"]*)"', page.text)
     assert boot

@@ -81,6 +81,15 @@ def passes_on_in_unit(actor: Actor, facts: IncomingFacts) -> bool:
     )
 
 
+def heads_the_lead_unit(actor: Actor, facts: IncomingFacts) -> bool:
+    """The actor heads the unit that leads (chủ trì) the work, holding it for the unit: its head
+    may send the document back. A co-operating unit's head passes its own part on inside the
+    unit (:func:`passes_on_in_unit`) but does not undo the leader's direction (DOMAIN.md §4.3)."""
+    return passes_on_in_unit(actor, facts) and any(
+        h.user_id is None and h.unit_id == actor.unit_id for h in facts.lead
+    )
+
+
 def leader_directs(actor: Actor, facts: IncomingFacts) -> bool:
     """A leader gives the direction (unless it was presented to another leader), except
     while the work is under way, when only the unit passes it on."""
@@ -145,7 +154,7 @@ def decide(actor: Actor, facts: IncomingFacts, action: IncomingAction) -> Decisi
             return Decision(True, acting_leader(actor, facts)) if presented else REFUSED
         if actor.has_role(Role.LEADER):
             return Decision(True, actor.acting_for(Role.LEADER))
-        if passes_on_in_unit(actor, facts):
+        if heads_the_lead_unit(actor, facts):
             return _as_head(actor)
         return REFUSED
     return REFUSED

@@ -164,10 +164,24 @@ def open_dossier(uow: UnitOfWork, actor: Actor, cmd: OpenDossier) -> DossierView
         code = cmd.code or (item.code if item else None)
         title = cmd.title or (item.title if item else None)
         assert code is not None and title is not None
-        if "retention_years" in cmd.model_fields_set or item is None:
+        if item is None:
             retention = cmd.retention_years
         else:
+            # The plan the head approved says how long it is kept (DOMAIN.md §10): another
+            # period is a change of the plan, for the head, not of one dossier.
             retention = item.retention_years
+            if (
+                "retention_years" in cmd.model_fields_set
+                and cmd.retention_years != item.retention_years
+            ):
+                planned = (
+                    "vĩnh viễn" if item.retention_years is None else f"{item.retention_years} năm"
+                )
+                raise ValidationError.field(
+                    "retention_years",
+                    f"Danh mục hồ sơ đã duyệt thời hạn bảo quản {planned}; muốn đổi, hãy sửa "
+                    "danh mục và chờ lãnh đạo phê duyệt.",
+                )
         unit_id = cmd.unit_id or (item.unit_id if item else None) or actor.unit_id
         if unit_id is not None:
             unit = s.get(Unit, unit_id)
@@ -201,7 +215,8 @@ def open_dossier(uow: UnitOfWork, actor: Actor, cmd: OpenDossier) -> DossierView
             code=code,
             title=title,
             unit_id=unit_id,
-            keeper_id=actor.user_id,
+            # The person the plan names keeps it (người lập hồ sơ), else who opens it.
+            keeper_id=(item.keeper_id if item else None) or actor.user_id,
             retention_years=retention,
             secrecy=cmd.secrecy.value,
             secrecy_rank=cmd.secrecy.rank,

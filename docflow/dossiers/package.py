@@ -50,6 +50,7 @@ from docflow.enums import Secrecy
 from docflow.errors import ConflictError
 from docflow.models import Document
 from docflow.uow import UnitOfWork
+from docflow.workdays import local_date
 
 DOSSIER_SOURCES = frozenset(
     {
@@ -320,7 +321,7 @@ def build_package(
             "Organization-Address": view.organization_code,
             "External-Identifier": f"{view.organization_code}.{view.year}.{view.code}",
             "External-Description": view.title[:500],
-            "Bagging-Date": uow.now().date().isoformat(),
+            "Bagging-Date": local_date(uow.now()).isoformat(),  # Hà Nội's day
             "Bag-Group-Identifier": f"{view.organization_code}.{view.year}",
         },
         checksums=["sha256"],

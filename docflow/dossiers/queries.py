@@ -252,7 +252,7 @@ def item_views(s: Session, actor: Actor | None, d: Dossier) -> list[ItemView]:
                     doc_type=None,
                     subject=task.title,
                     issuer=None,
-                    date=task.completed_at.date() if task.completed_at else task.due_date,
+                    date=local_date(task.completed_at) if task.completed_at else task.due_date,
                     secrecy="none",
                     page_count=it.page_count,
                     filed_at=it.filed_at,
@@ -618,7 +618,7 @@ def filing_candidates(
                 x.direction,
                 x.notation,
                 x.subject,
-                x.issued_date or (x.received_at.date() if x.received_at else None),
+                x.issued_date or (local_date(x.received_at) if x.received_at else None),
                 x.state,
             )
             for x in rows

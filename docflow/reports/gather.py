@@ -21,6 +21,7 @@ from docflow.models import ReportForm, ReportRequest, ReportSubmission
 from docflow.reports.periods import parse_period_key, period_of
 from docflow.reports.processing import fold
 from docflow.reports.states import FieldType, Period, RequestState
+from docflow.workdays import local_date
 
 
 @dataclass(frozen=True)
@@ -83,7 +84,7 @@ def resolve_period(form: ReportForm, period: str | None, today: dt.date) -> str:
     if period is None:
         return period_of(
             kind,
-            today if kind is not Period.ONCE else form.created_at.date(),
+            today if kind is not Period.ONCE else local_date(form.created_at),
             deadline_day=form.deadline_day,
             once_deadline=form.once_deadline,
         ).key

@@ -142,7 +142,7 @@ def _open_requests(uow: UnitOfWork, form: ReportForm, today: dt.date) -> int:
     s = uow.session
     span = period_of(
         Period(form.period),
-        today if form.period != Period.ONCE else form.created_at.date(),
+        today if form.period != Period.ONCE else local_date(form.created_at),
         deadline_day=form.deadline_day,
         once_deadline=form.once_deadline,
     )

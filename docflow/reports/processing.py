@@ -1,7 +1,7 @@
 """Processing statistics (API.md §6 ``reports/processing``): per unit or per person, for a period.
 
-Everything with a deadline counts: assigned tasks today, incoming documents' assignments when
-that flow lands. Each kind of item is a **source**: a function that returns one SELECT of
+What is assigned counts: tasks, and incoming documents' lead assignments (with a deadline or
+without one: never late nor overdue). Each kind of item is a **source**: a function that returns one SELECT of
 "deadline items" with the same labelled columns (:data:`ITEM_COLUMNS`); the report is one
 aggregate over the ``UNION ALL`` of the sources. To add a kind of item, write its source next
 to its models and add it to :data:`SOURCES` — nothing else changes.
@@ -131,12 +131,18 @@ def task_items(scope: ReportScope) -> Select[Any]:
 
 
 def incoming_items(scope: ReportScope) -> Select[Any]:
-    """The incoming-documents source: lead assignments with a deadline. The unit-level one
-    counts for the unit; the person a unit head passed it to counts for that person."""
+    """The incoming-documents source: lead assignments, with a deadline or without one (never
+    late nor overdue). The unit-level one counts for the unit; the person a unit head passed it
+    to counts for that person; a person the leader named directly counts for them and for
+    their unit (DOMAIN.md §9: by unit and by person)."""
     done = Assignment.state == "done"
+    unit = func.coalesce(
+        Assignment.unit_id,
+        select(User.unit_id).where(User.id == Assignment.user_id).scalar_subquery(),
+    )
     stmt = (
         select(
-            Assignment.unit_id.label("unit_id"),
+            unit.label("unit_id"),
             Assignment.user_id.label("user_id"),
             case((Assignment.parent_id.is_(None), 1), else_=0).label("counts_for_unit"),
             Assignment.assigned_at.label("assigned_at"),
@@ -152,13 +158,12 @@ def incoming_items(scope: ReportScope) -> Select[Any]:
             Document.direction == "incoming",
             Assignment.role == "lead",
             Assignment.state != "cancelled",
-            Assignment.due_date.is_not(None),
             Assignment.assigned_at < scope.end,
             or_(~done, Assignment.finished_on >= scope.first_day),
         )
     )
     if scope.unit_id is not None:
-        stmt = stmt.where(Assignment.unit_id == scope.unit_id)
+        stmt = stmt.where(unit == scope.unit_id)
     if scope.user_id is not None:
         stmt = stmt.where(Assignment.user_id == scope.user_id)
     return stmt
@@ -216,8 +221,11 @@ def _grace_runs(cal: WorkCalendar, start: dt.date, end: dt.date) -> list[tuple[d
 
 
 def _late(items: Any, runs: list[tuple[dt.date, dt.date]]) -> ColumnElement[bool]:
+    """Finished after its deadline (an item without one never is: never NULL here)."""
     if not runs:
-        plain: ColumnElement[bool] = items.c.finished_on > items.c.due_date
+        plain: ColumnElement[bool] = and_(
+            items.c.due_date.is_not(None), items.c.finished_on > items.c.due_date
+        )
         return plain
     grace = union_all(
         *[
@@ -228,7 +236,7 @@ def _late(items: Any, runs: list[tuple[dt.date, dt.date]]) -> ColumnElement[bool
     excused = exists().where(
         grace.c.from_due <= items.c.due_date, grace.c.until >= items.c.finished_on
     )
-    return and_(items.c.finished_on > items.c.due_date, ~excused)
+    return and_(items.c.due_date.is_not(None), items.c.finished_on > items.c.due_date, ~excused)
 
 
 def _scope(actor: Actor, group_by: GroupBy) -> tuple[uuid.UUID | None, uuid.UUID | None]:
@@ -295,7 +303,9 @@ def processing_report(
             count(items.c.assigned_at >= start).label("received"),
             count(and_(finished_in, ~late)).label("done_on_time"),
             count(and_(finished_in, late)).label("done_late"),
-            count(and_(is_open, items.c.due_date >= cutoff)).label("open"),
+            count(and_(is_open, or_(items.c.due_date.is_(None), items.c.due_date >= cutoff))).label(
+                "open"
+            ),
             count(and_(is_open, items.c.due_date < cutoff)).label("overdue"),
         ).where(key.is_not(None))
         if group_by is GroupBy.UNIT:

@@ -176,7 +176,7 @@ def compute_rows(
         if it.finished_on is not None:
             end = it.finished_on
             if it.finished_on <= through:
-                late = days_late(cal, it.due_date, it.finished_on) > 0
+                late = it.due_date is not None and days_late(cal, it.due_date, it.finished_on) > 0
                 days[it.finished_on][2 if late else 1] += 1
         if it.closed_at is not None:
             closed = local_date(it.closed_at)
@@ -186,6 +186,8 @@ def compute_rows(
         days[assigned][3] += 1
         if end is not None:
             days[end][3] -= 1
+        if it.due_date is None:  # no deadline: never overdue
+            continue
         overdue_from = max(assigned, _next_working_day(cal, it.due_date))
         if end is None or overdue_from < end:
             days[overdue_from][4] += 1

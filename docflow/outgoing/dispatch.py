@@ -9,10 +9,10 @@
   urgent documents first (:func:`queued_axis_deliveries`), for the exchange to send them.
 * Recall: deliveries not yet made are cancelled (an external one whose send ended without the
   axis's answer, which may therefore have left, also gets 13: :func:`logged_to`); made ones get
-  status 13 and, internally, the
-  recipient's document moves to ``recalled`` in any state (the Front's own installation enforces
-  the sender's recall: open assignments are cancelled, the register entry and the trail stay,
-  the recipient sees it as "Đã thu hồi" with the reason) and answers 15. The 13 stays what the
+  status 13 and, internally, the recipient's copy is recalled as one from another system is
+  (below): at once if it only arrived (open assignments cancelled, the register entry and the
+  trail kept, "Đã thu hồi" with the reason, 15); once handled, its clerk accepts (15) or refuses
+  with a reason (16), as DOMAIN.md §5 has each recipient answer. The 13 stays what the
   sender sees until the recipient answers it (15, 16) or refuses the document (02), and a 15 or
   a 02 stays for good: a progress status that crossed them goes into the history only
   (:func:`shown_after`); the exchange sends an external revocation from the 13.
@@ -369,13 +369,15 @@ def logged_to(uow: UnitOfWork, document_id: uuid.UUID) -> set[str]:
 
 
 def recall_internal(uow: UnitOfWork, payload: dict[str, Any]) -> None:
-    """Outbox handler ``dispatch.recall``: the recipient's document becomes ``recalled``."""
+    """Outbox handler ``dispatch.recall``: the recipient's copy is recalled as one received
+    from another system is (:func:`receive_recall`): at once (15) if it only arrived; once
+    handled, its clerk decides (15 or 16 with the reason, DOMAIN.md §5, §7)."""
     with uow:
         d = uow.session.get(Delivery, uuid.UUID(payload["delivery_id"]))
         if d is None or d.recipient_document_id is None:
             return
         sender = uow.session.get_one(Document, d.document_id)
-        recall_received(
+        receive_recall(
             uow,
             d.recipient_document_id,
             str(payload.get("reason") or ""),

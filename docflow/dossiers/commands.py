@@ -34,9 +34,11 @@ NOT_NULL: JsonDict = {"not": {"type": "null"}}
 
 
 class OpenDossier(Command):
-    """``POST /dossiers``. From a plan item (``plan_item_id``: code, title, unit and retention
-    come from it unless given) or unplanned (code, title and ``retention_years`` required;
-    ``null`` is permanent, so an absent field and ``null`` differ)."""
+    """``POST /dossiers``. From a plan item (``plan_item_id``: code, title and unit come from it
+    unless given; its retention and keeper always do, and a different ``retention_years`` is
+    422: the plan the head approved is changed instead) or unplanned (code, title and
+    ``retention_years`` required; ``null`` is permanent, so an absent field and ``null``
+    differ)."""
 
     model_config = ConfigDict(
         # Inside an allOf, so that a client generator keeps the properties (see exactly_one_of).

@@ -24,14 +24,14 @@ from docx import Document as DocxDocument
 from docx.enum.section import WD_ORIENT
 from docx.enum.text import WD_ALIGN_PARAGRAPH
 from docx.shared import Mm, Pt
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from docflow import audit, spreadsheets
 from docflow.actors import Actor, require_role
 from docflow.documents import access
 from docflow.enums import Direction, Role, Secrecy
 from docflow.errors import NotFoundError, PermissionDeniedError
-from docflow.models import Document, Organization, Register
+from docflow.models import Document, Organization, Register, TrailEntry, Unit
 from docflow.uow import UnitOfWork
 from docflow.workdays import local_date
 
@@ -100,28 +100,37 @@ def open_book(uow: UnitOfWork, actor: Actor, register_id: uuid.UUID) -> Register
 def rows(uow: UnitOfWork, book: RegisterBook, *, batch: int = 500) -> Iterator[list[str]]:
     """The register's entries in number order, each as the printed cells."""
     last = 0
+    # An outgoing entry's «Ngày chuyển» is when it was dispatched (its trail's step), not
+    # issued; «Đơn vị, người nhận bản lưu» its drafting unit (the "Lưu: VT, <unit>" line).
+    dispatched = (
+        select(func.min(TrailEntry.at))
+        .where(TrailEntry.document_id == Document.id, TrailEntry.action == "dispatch")
+        .scalar_subquery()
+    )
     while True:
         with uow:
-            docs = list(
-                uow.session.scalars(
-                    select(Document)
-                    .where(
-                        Document.register_id == book.register_id, Document.register_number > last
-                    )
-                    .order_by(Document.register_number)
-                    .limit(batch)
-                )
-            )
-            for doc in docs:
-                yield _row(book, doc)
-        if len(docs) < batch:
+            found = uow.session.execute(
+                select(Document, dispatched, Unit.name)
+                .outerjoin(Unit, Unit.id == Document.drafting_unit_id)
+                .where(Document.register_id == book.register_id, Document.register_number > last)
+                .order_by(Document.register_number)
+                .limit(batch)
+            ).all()
+            for doc, sent_at, unit_name in found:
+                yield _row(book, doc, sent_at, unit_name)
+        if len(found) < batch:
             return
-        last = docs[-1].register_number or last
+        last = found[-1][0].register_number or last
 
 
-def _row(book: RegisterBook, doc: Document) -> list[str]:
+def _row(
+    book: RegisterBook,
+    doc: Document,
+    dispatched_at: dt.datetime | None = None,
+    keeper: str | None = None,
+) -> list[str]:
     if not access.cleared_for(book.reader, doc):
-        return _masked_row(book, doc)
+        return _masked_row(book, doc, dispatched_at)
     subject = f"{doc.doc_type}: {doc.subject}" if doc.doc_type not in ("CV", "THC") else doc.subject
     if book.direction is Direction.INCOMING:
         leads = [
@@ -146,22 +155,24 @@ def _row(book: RegisterBook, doc: Document) -> list[str]:
         subject,
         doc.signer_name or "",
         doc.recipients_text or "",
+        f"Văn thư, {keeper}" if keeper else "Văn thư",
         "",
-        "",
-        _d(doc.registered_at),
+        _d(dispatched_at),
         "",
         doc.note or "",
     ]
 
 
-def _masked_row(book: RegisterBook, doc: Document) -> list[str]:
+def _masked_row(
+    book: RegisterBook, doc: Document, dispatched_at: dt.datetime | None = None
+) -> list[str]:
     """An entry above the reader's clearance: its number and date, nothing of the document."""
     mask = access.SECRET_MASK
     if book.direction is Direction.INCOMING:
         number = f"{doc.register_number:02d}" if doc.register_number else ""
         return [_d(doc.received_at), number, "", "", "", mask, "", "", ""]
     number = f"{doc.register_number:02d}" if doc.register_number else ""
-    return [number, "", mask, "", "", "", "", _d(doc.registered_at), "", ""]
+    return [number, "", mask, "", "", "", "", _d(dispatched_at), "", ""]
 
 
 def to_xlsx(uow: UnitOfWork, book: RegisterBook) -> bytes:

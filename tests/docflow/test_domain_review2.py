@@ -5,9 +5,9 @@ registers; the file plan, the transfer to the archive, its hand-over record and 
 BagIt package; the processing statistics by unit; who sees what.
 
 Each ``FINDING`` test asserts the behaviour the rule asks for and failed on the code as
-reviewed. Seven of the nine are fixed ("fixed" says how); the two left are marked
-``xfail(strict=True)`` (they start passing, and so fail the file, once fixed): drafting a
-replacing document or a correction, and the outgoing register's dispatch column. Each
+reviewed. Eight of the nine are fixed ("fixed" says how); the one left is marked
+``xfail(strict=True)`` (it starts passing, and so fails the file, once fixed): drafting a
+replacing document or a correction. Each
 ``HELD`` test pins a rule that holds on specific values. The clock starts on Monday 23 November
 2026, 09:00 in Hà Nội (02:00 UTC, tests/conftest.py).
 """
@@ -358,20 +358,15 @@ def test_the_incoming_register_prints_every_column_of_decree_30(inc: Incoming) -
     assert inc.client.get(url + "&format=xlsx", headers=inc.h("chuyenvien.dcgs")).status_code == 403
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="FINDING: the outgoing register's «Ngày chuyển» is the issue time, its «Đơn vị, "
-    "người nhận bản lưu» always empty (docflow/reports/register_book.py _row)",
-)
 def test_the_outgoing_register_shows_when_each_document_left(out: Outgoing) -> None:
-    """FINDING (severity: low). §5: "number and time → register → … → dispatch (phát hành) the
+    """FINDING (severity: low), fixed. §5: "number and time → register → … → dispatch (phát hành) the
     same day or the next working day → file the original (lưu)"; §4.2 and §5: registers are
     printed "with all their columns". The outgoing register has a «Ngày chuyển» (day sent)
     column; the system fills it with the issue time (``registered_at``), so a plan issued on
     Tuesday 24 and dispatched on Wednesday 25 November reads 24/11/2026, and a document
     issued but never dispatched reads as sent. «Đơn vị, người nhận bản lưu» (who keeps the
     original: the notation's drafting unit, "Lưu: VT, <unit>") is always empty though the
-    system knows it."""
+    system knows it. Now «Ngày chuyển» is the dispatch's day and the copy is kept by «Văn thư, <drafting unit>»."""
     first, second = out.to_signed(), out.to_signed()
     _at(out, when=dt.datetime(2026, 11, 24, 2, 0))
     out.ok("vanthu.tw", first, "issue")

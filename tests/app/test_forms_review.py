@@ -1396,7 +1396,8 @@ def test_outgoing_document_from_draft_to_recall(app: Any, demo: Demo) -> None:
     «Gửi góp ý», the leader's «Ký số» (outgoing/sign.html, hidden «back»), the clerk's «Cấp số
     và ký phát hành» (outgoing/issue.html, hidden register_id) and «Phát hành», the receiving
     clerks' «Vào sổ» and «Từ chối tiếp nhận» (documents/_actions.html), «Thu hồi»
-    (outgoing/deliveries.html), which recalls the receiver's registered copy."""
+    (outgoing/deliveries.html), and the receiving clerk's «Đồng ý thu hồi» of the registered
+    copy."""
     from docflow.models import Delivery
 
     spec = browser(app, "chuyenvien.dcgs")
@@ -1456,8 +1457,11 @@ def test_outgoing_document_from_draft_to_recall(app: Any, demo: Demo) -> None:
         url=f"/outgoing/{doc.id}/deliveries",
         reason="Văn bản có sai sót về thời gian, sẽ ban hành văn bản thay thế.",
     )
-    # Inside this installation the registered copy is recalled at once (no request waits:
-    # «Đồng ý / Từ chối thu hồi» are for copies that came through the national axis).
+    # The registered copy waits for its clerk (DOMAIN.md §5: each recipient answers), who
+    # agrees with «Đồng ý thu hồi» on the document's page.
+    assert doc_row(demo, copy).state == "registered"
+    form = tinh.open(f"/documents/{copy}").form(has='value="accept_recall"')
+    tinh.follow(form.submit())
     assert doc_row(demo, copy).state == "recalled"
 
 

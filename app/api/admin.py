@@ -294,7 +294,7 @@ def list_privilege_requests(org_id: uuid.UUID) -> object:
             item.password_given = PasswordGivenOut(
                 by=PersonId(id=g.by_id, full_name=g.by_name),
                 at=g.at,
-                how=g.how,  # type: ignore[arg-type]
+                how=g.how,
                 by_requester=g.by_id == i.requested_by_id,
                 changed_by_person_at=g.changed_by_person_at,
             )

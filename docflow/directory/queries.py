@@ -8,6 +8,7 @@ import datetime as dt
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Literal
 
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import aliased
@@ -171,6 +172,9 @@ def list_privilege_requests(
         return list(uow.session.scalars(stmt.order_by(PrivilegeRequest.requested_at.desc())))
 
 
+#: How a password reached someone other than the person: typed by them, or a code shown to them.
+GivenHow = Literal["password_reset", "activation_code"]
+
 #: Audit events that give a person a password or an activation code another person read.
 _GIVING = ("password_reset", "privilege_approved", "user_bulk_reset_activation")
 
@@ -187,7 +191,7 @@ class PasswordGiven:
     by_id: uuid.UUID
     by_name: str
     at: dt.datetime
-    how: str  # password_reset | activation_code
+    how: GivenHow
     changed_by_person_at: dt.datetime | None = None
 
 
@@ -223,7 +227,7 @@ def passwords_given(
             )
             .order_by(AuditEntry.at, AuditEntry.id)
         ).all()
-        given: dict[uuid.UUID, tuple[uuid.UUID, str | None, dt.datetime, str]] = {}
+        given: dict[uuid.UUID, tuple[uuid.UUID, str | None, dt.datetime, GivenHow]] = {}
         changed: dict[uuid.UUID, dt.datetime] = {}
         for object_id, event, actor_id, actor_name, at, details in entries:
             person = uuid.UUID(str(object_id))
@@ -232,17 +236,18 @@ def passwords_given(
                 if actor_id == person and person in given:
                     changed[person] = at
                 continue
+            how: GivenHow = "password_reset"
             if event == "privilege_approved":
                 if not details.get("password_reset") or not details.get("requested_by"):
                     continue
                 by: uuid.UUID | None = uuid.UUID(str(details["requested_by"]))
-                by_name, how = None, "password_reset"
+                by_name = None
             elif event == "user_bulk_reset_activation":
                 if details.get("emailed"):
                     continue  # the code went to the person's address, not to the admin
                 by, by_name, how = actor_id, actor_name, "activation_code"
             else:
-                by, by_name, how = actor_id, actor_name, "password_reset"
+                by, by_name = actor_id, actor_name
             if by is None or by == person:
                 continue
             given[person] = (by, by_name, at, how)

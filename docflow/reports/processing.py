@@ -1,9 +1,9 @@
 """Processing statistics (API.md §6 ``reports/processing``): per unit or per person, for a period.
 
 What is assigned counts: tasks, and incoming documents' lead assignments (with a deadline or
-without one: never late nor overdue). Each kind of item is a **source**: a function that returns one SELECT of
-"deadline items" with the same labelled columns (:data:`ITEM_COLUMNS`); the report is one
-aggregate over the ``UNION ALL`` of the sources. To add a kind of item, write its source next
+without one: never late nor overdue). Each kind of item is a **source**: a function that
+returns one SELECT of "deadline items" with the same labelled columns (:data:`ITEM_COLUMNS`);
+the report is one aggregate over the ``UNION ALL`` of the sources. To add a kind of item, write its source next
 to its models and add it to :data:`SOURCES` — nothing else changes.
 
 For a period [from, to] (local dates), with ``as_of = min(to, today)``:

@@ -32,6 +32,7 @@ from docflow.documents import access
 from docflow.enums import Direction, Role, Secrecy
 from docflow.errors import NotFoundError, PermissionDeniedError
 from docflow.models import Document, Organization, Register, TrailEntry, Unit
+from docflow.outgoing.states import OutgoingAction
 from docflow.uow import UnitOfWork
 from docflow.workdays import local_date
 
@@ -104,7 +105,10 @@ def rows(uow: UnitOfWork, book: RegisterBook, *, batch: int = 500) -> Iterator[l
     # issued; «Đơn vị, người nhận bản lưu» its drafting unit (the "Lưu: VT, <unit>" line).
     dispatched = (
         select(func.min(TrailEntry.at))
-        .where(TrailEntry.document_id == Document.id, TrailEntry.action == "dispatch")
+        .where(
+            TrailEntry.document_id == Document.id,
+            TrailEntry.action == OutgoingAction.DISPATCH.value,
+        )
         .scalar_subquery()
     )
     while True:

@@ -30,6 +30,7 @@ from sqlalchemy import select
 from docflow.dossiers.reminders import send_transfer_reminders
 from docflow.models import Document, Notification
 from tests.conftest import Demo
+from tests.docflow.test_domain_review import _dossier_act
 from tests.incoming.conftest import Incoming
 from tests.outgoing.conftest import (  # noqa: F401  (fixtures)
     Outgoing,
@@ -534,14 +535,6 @@ def _dossier(inc: Incoming, code: str, *docs: str, user: str = "vanthu.tw") -> s
     return dossier
 
 
-def _act(inc: Incoming, user: str, dossier: str, action: str, **body: Any) -> Any:
-    return inc.client.post(
-        f"/api/v1/dossiers/{dossier}/actions",
-        headers=inc.h(user),
-        json={"action": action, **body},
-    )
-
-
 def _doc(inc: Incoming, n: int, issued: str, pages: int) -> str:
     r = inc.register(notation=f"{n}/KH-MTTQ-BTT", issued_date=issued, page_count=pages)
     assert r.status_code == 201, r.get_json()
@@ -561,9 +554,9 @@ def test_closed_dossiers_are_reminded_before_and_after_the_one_year_deadline(
     late = _dossier(inc, "11.DCGS", a)
     gone = _dossier(inc, "12.DCGS", b)
     for d in (late, gone):
-        closed = _act(inc, "vanthu.tw", d, "close")
+        closed = _dossier_act(inc, "vanthu.tw", d, "close")
         assert closed.status_code == 200, closed.get_json()
-    assert _act(inc, "vanthu.tw", gone, "transfer").status_code == 200
+    assert _dossier_act(inc, "vanthu.tw", gone, "transfer").status_code == 200
     assert send_transfer_reminders(inc.demo.uow()) == 1
     assert send_transfer_reminders(inc.demo.uow()) == 0
     _at(inc, when=dt.datetime(2026, 12, 11, 2, 0))
@@ -600,19 +593,19 @@ def test_the_archivist_checks_and_holds_but_does_not_rework_a_dossier(inc: Incom
         f"/api/v1/dossiers/{d}/documents", headers=inc.h("luutru.tw"), json={"document_id": b}
     )
     assert add_b.status_code == 403, add_b.get_json()
-    assert _act(inc, "luutru.tw", d, "close").status_code == 403
-    assert _act(inc, "vanthu.tw", d, "close").status_code == 200
-    assert _act(inc, "luutru.tw", d, "transfer").status_code == 403
-    assert _act(inc, "vanthu.tw", d, "transfer").status_code == 200
-    no_reason = _act(inc, "luutru.tw", d, "return")
+    assert _dossier_act(inc, "luutru.tw", d, "close").status_code == 403
+    assert _dossier_act(inc, "vanthu.tw", d, "close").status_code == 200
+    assert _dossier_act(inc, "luutru.tw", d, "transfer").status_code == 403
+    assert _dossier_act(inc, "vanthu.tw", d, "transfer").status_code == 200
+    no_reason = _dossier_act(inc, "luutru.tw", d, "return")
     assert no_reason.status_code == 422, no_reason.get_json()
-    back = _act(inc, "luutru.tw", d, "return", comment="Thiếu bản gốc có chữ ký số.")
+    back = _dossier_act(inc, "luutru.tw", d, "return", comment="Thiếu bản gốc có chữ ký số.")
     assert back.status_code == 200 and back.get_json()["state"] == "closed"
-    assert _act(inc, "vanthu.tw", d, "transfer").status_code == 200
-    assert _act(inc, "luutru.tw", d, "accept").get_json()["state"] == "archived"
+    assert _dossier_act(inc, "vanthu.tw", d, "transfer").status_code == 200
+    assert _dossier_act(inc, "luutru.tw", d, "accept").get_json()["state"] == "archived"
     out = inc.client.delete(f"/api/v1/dossiers/{d}/documents/{a}", headers=inc.h("vanthu.tw"))
     assert out.status_code == 409, out.get_json()
-    assert _act(inc, "lanhdao.tw", d, "reopen", comment="Bổ sung").status_code == 409
+    assert _dossier_act(inc, "lanhdao.tw", d, "reopen", comment="Bổ sung").status_code == 409
     final = inc.client.get(f"/api/v1/dossiers/{d}", headers=inc.h("luutru.tw")).get_json()
     assert (final["state"], final["document_count"], final["page_count"]) == ("archived", 1, 2)
 
@@ -627,10 +620,10 @@ def test_the_hand_over_record_lists_what_was_handed_over(inc: Incoming) -> None:
     d2 = _dossier(inc, "32.DCGS", _doc(inc, 102, "2026-05-04", 2))
     d3 = _dossier(inc, "33.DCGS", _doc(inc, 103, "2026-06-01", 4))
     for d in (d1, d2, d3):
-        assert _act(inc, "vanthu.tw", d, "close").status_code == 200
+        assert _dossier_act(inc, "vanthu.tw", d, "close").status_code == 200
     for d in (d1, d2):
-        assert _act(inc, "vanthu.tw", d, "transfer").status_code == 200
-    assert _act(inc, "luutru.tw", d1, "accept").status_code == 200
+        assert _dossier_act(inc, "vanthu.tw", d, "transfer").status_code == 200
+    assert _dossier_act(inc, "luutru.tw", d1, "accept").status_code == 200
     r = inc.client.get(
         f"/api/v1/dossiers/transfer-list?year=2026&unit_id={inc.unit_id('DCGSPBXH')}",
         headers=inc.h("luutru.tw"),
@@ -665,7 +658,7 @@ def _archived(inc: Incoming, code: str, *docs: str) -> str:
         ("vanthu.tw", "transfer"),
         ("luutru.tw", "accept"),
     ):
-        r = _act(inc, user, d, action)
+        r = _dossier_act(inc, user, d, action)
         assert r.status_code == 200, (action, r.get_json())
     return d
 

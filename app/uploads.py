@@ -12,7 +12,7 @@ Refusals of the request's shape are 400 with stable codes: ``multipart_required`
 ``missing_meta``, ``malformed_json``, ``missing_file``.
 
 The other way, :func:`stored_file` is the one answer that serves a stored file (a document's,
-a task's, a citizen's).
+a task's, a citizen's, a dossier's table of contents).
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ from werkzeug.datastructures import FileStorage
 
 from app.errors import ApiError
 from docflow.uploads import Upload
-from storage import content_disposition
+from storage import ObjectReader, content_disposition
 
 #: The name a file gets when its part names none.
 NAMELESS = "tep"
@@ -104,7 +104,7 @@ def json_or_multipart() -> tuple[dict[str, Any], list[Upload]]:
 
 
 def stored_file(
-    reader: Any,
+    reader: ObjectReader,
     *,
     content_type: str,
     size: int,

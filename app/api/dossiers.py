@@ -29,6 +29,7 @@ from app.api.dossier_schemas import (
 from app.api.spec import FILE_PART, Cursor, Limit, Year, parse_body, parse_query, registry
 from app.auth import actor_required, api_auth
 from app.runtime import make_uow
+from app.uploads import stored_file
 from docflow.dossiers import (
     AddHeading,
     AddPlanItem,
@@ -349,15 +350,7 @@ class TocQuery(BaseModel):
 def dossiers_toc(dossier_id: uuid.UUID) -> Response:
     q = parse_query(TocQuery)
     name, ctype, reader = open_toc(make_uow(), actor_required(), dossier_id, q.format)
-
-    def chunks() -> Any:
-        with reader:
-            yield from reader.iter_chunks()
-
-    response = Response(stream_with_context(chunks()), mimetype=ctype)
-    response.headers["Content-Disposition"] = content_disposition(name)
-    response.headers["Cache-Control"] = "private, no-store"
-    return response
+    return stored_file(reader, content_type=ctype, size=reader.size, name=name)
 
 
 @registry.operation(

@@ -112,6 +112,10 @@ def test_the_whole_life(dossiers: Dossiers, demo: Demo, tmp_path: Path) -> None:
         f"/api/v1/dossiers/{dossier}/table-of-contents", headers=d.h("chuyenvien.dcgs")
     )
     assert toc.status_code == 200
+    # Served as every stored file is (app.uploads.stored_file): its length, never cached.
+    assert toc.headers["Content-Length"] == str(len(toc.data))
+    assert toc.headers["Cache-Control"] == "private, no-store"
+    assert toc.headers["X-Content-Type-Options"] == "nosniff"
     text = "\n".join(
         c.text for t in Docx(io.BytesIO(toc.data)).tables for row in t.rows for c in row.cells
     )

@@ -383,9 +383,15 @@ def test_an_activation_code_shown_to_the_admin_counts_as_given_by_them(
     assert set(given) == {clerk.id}
     assert given[clerk.id].by_id == demo.user("admin").id
     assert given[clerk.id].how == "activation_code"
-    # Someone who is not their admin learns nothing of them.
-    with pytest.raises(Exception) as refused:
-        directory.passwords_given(
-            demo.uow(), demo.actor("vanthu.tw"), demo.org_id("tw"), [clerk.id]
-        )
-    assert getattr(refused.value, "kind", "") in ("forbidden", "not_found")
+    # Someone who is not their admin learns nothing of them: a clerk, and the admin of a
+    # province below, whether asking about the centre or naming the centre's people under
+    # the province's own organisation.
+    demo.add_admin("admin.tinh", org="tinh")
+    for who in ("vanthu.tw", "admin.tinh"):
+        with pytest.raises(Exception) as refused:
+            directory.passwords_given(demo.uow(), demo.actor(who), demo.org_id("tw"), [clerk.id])
+        assert getattr(refused.value, "kind", "") in ("forbidden", "not_found")
+    own = directory.passwords_given(
+        demo.uow(), demo.actor("admin.tinh"), demo.org_id("tinh"), [clerk.id]
+    )
+    assert own == {}

@@ -77,6 +77,7 @@ def test_a_province_gathers_its_wards_report_at_desktop_and_phone_width(
     clerk.get_by_label("Cán bộ chuyên trách — Số người").fill("6")
     clerk.get_by_label("Cán bộ chuyên trách — Có tài khoản").fill("abc")
     clerk.get_by_role("button", name="Lưu, trình ký duyệt").click()
+    clerk.locator(".is-invalid").first.wait_for()  # the answer's page, not the one clicked
     assert clerk.locator(".is-invalid").count() == 1  # the bad cell, named
     clerk.get_by_label("Cán bộ chuyên trách — Có tài khoản").fill("5")
     clerk.get_by_label("Khó khăn, vướng mắc").fill("Thiếu máy tính")
@@ -111,6 +112,8 @@ def test_a_province_gathers_its_wards_report_at_desktop_and_phone_width(
         assert width <= viewport["width"] + 1, f"{name}: the home page scrolls sideways ({width}px)"
         page.screenshot(path=str(shots / f"reports-home-{name}.png"), full_page=True)
         forms.get_by_role("link", name=FORM["title"]).click()
+        # A click waits only for the navigation to commit; count() does not wait for the page.
+        page.wait_for_url(re.compile(r"/bao-cao/mau/"))
         assert page.locator("#gathered").count() == 1  # the number's list: the gathering page
         page.goto(base + "/thong-ke")
         assert page.get_by_role("heading", name="Tình hình xử lý công việc").count() == 1

@@ -45,8 +45,10 @@ from docflow.outgoing.dispatch import (
     recall_received,
     receive_recall,
 )
+from docflow.outgoing.replacements import ReplacesKind, mark_corrected
 from docflow.uow import UnitOfWork
 from docflow.uploads import Upload, store_uploads
+from docflow.workdays import local_date
 from interop.edxml import fields
 from interop.edxml.codes import BussinessDocType, StatusCode, is_number
 from interop.edxml.model import EdxmlPackage, Organ, ResponseFor, StatusMessage
@@ -592,15 +594,23 @@ def import_package(
                     if package.bussiness.doc_type is BussinessDocType.REPLACE
                     else "Cập nhật"
                 )
+                received = previous.received_at or previous.created_at
                 meta["note"] = (
                     f"{verb} văn bản {previous.notation or ''} đã nhận ngày"
-                    f" {previous.received_at:%d/%m/%Y}."
+                    f" {local_date(received):%d/%m/%Y}."
                 )
             doc = receive_document(
                 uow, org.id, meta=meta, file_refs=list(_refs(stored)), source="axis"
             )
             if answered is not None:
                 doc.in_reply_to_id = answered.id
+            if previous is not None:  # the copy it replaces or corrects (an update: a correction)
+                doc.replaces_id = previous.id
+                if package.bussiness.doc_type is BussinessDocType.REPLACE:
+                    doc.replaces_kind = ReplacesKind.REPLACE.value
+                else:
+                    doc.replaces_kind = ReplacesKind.CORRECT.value
+                    mark_corrected(uow, previous, str(package.code))
             doc.package_signature = signature
             # A replacement ends every copy of what it replaces (an earlier replacement sent
             # under the same DocumentId included, which the first copy alone left live).

@@ -43,6 +43,7 @@ from interop.edxml.model import (
     Organ,
     OtherInfo,
     PromulgationInfo,
+    ReplacementInfo,
     ResponseFor,
     SignerInfo,
     parse_document_id,
@@ -103,7 +104,45 @@ def package_for(uow: UnitOfWork, document_id: uuid.UUID, to: list[Organ]) -> Edx
                 for f in files
             ),
             response_for=_answers(uow, doc, {o.organ_id for o in to}),
+            bussiness=_replacing(uow, doc, [o.organ_id for o in to]),
         )
+
+
+def _replacing(uow: UnitOfWork, doc: Document, recipients: list[str]) -> Bussiness:
+    """A replacement (3) or a correction (2, update) of a document we sent to ``recipients``
+    through the axis names the DocumentId we sent it under, with the ReplacementInfoList of a
+    replacement; to a recipient that never got it, the document is new (0): a replace naming a
+    document it does not have would be refused (docflow.outgoing.replacements)."""
+    if doc.replaces_id is None:
+        return Bussiness()
+    sent = uow.session.execute(
+        select(ExchangeMessage.key, ExchangeMessage.peer_code)
+        .where(
+            ExchangeMessage.direction == "out",
+            ExchangeMessage.kind == "edoc",
+            ExchangeMessage.organization_id == doc.organization_id,
+            ExchangeMessage.document_id == doc.replaces_id,
+            ExchangeMessage.peer_code.in_(recipients),
+        )
+        .order_by(ExchangeMessage.created_at)
+    ).all()
+    if not sent:
+        return Bussiness()
+    key = sent[0].key
+    peers = tuple(dict.fromkeys(p for k, p in sent if k == key and p))
+    old = uow.session.get_one(Document, doc.replaces_id)
+    if doc.replaces_kind == "correct":
+        return Bussiness(
+            doc_type=BussinessDocType.UPDATE,
+            reason=f"Đính chính văn bản số {old.notation}",
+            document_id=key,
+        )
+    return Bussiness(
+        doc_type=BussinessDocType.REPLACE,
+        reason=f"Thay thế văn bản số {old.notation}",
+        document_id=key,
+        replacements=(ReplacementInfo(key, peers),),
+    )
 
 
 def _answers(uow: UnitOfWork, doc: Document, recipients: set[str]) -> tuple[ResponseFor, ...]:

@@ -10,7 +10,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from docflow import Actor, incoming
-from docflow.documents.queries import Deadline, ReplyLinks, state_label
+from docflow.documents.queries import Deadline, DocumentLinks, state_label
 from docflow.documents.views import AnyDocument
 from docflow.models import Document, TrailEntry
 from docflow.outgoing import actions as outgoing_actions
@@ -58,6 +58,19 @@ class DocumentLink(BaseModel):
             subject=doc.subject,
             issued_date=doc.issued_date,
             state=doc.state,
+        )
+
+
+class ReplacementLink(DocumentLink):
+    """A document replaced or corrected by another, or replacing or correcting it (Decree 30
+    Art. 10(3)): ``kind`` is ``replace`` (văn bản thay thế) or ``correct`` (đính chính)."""
+
+    kind: Literal["replace", "correct"]
+
+    @classmethod
+    def linked(cls, doc: Document, kind: str | None) -> ReplacementLink:
+        return cls(
+            **DocumentLink.of(doc).model_dump(), kind="correct" if kind == "correct" else "replace"
         )
 
 
@@ -194,6 +207,11 @@ class DocumentOut(BaseModel):
     # and a recall waiting for the clerk's decision.
     in_reply_to: DocumentLink | None = None
     replies: list[DocumentLink] = []
+    # A replacing document or a correction (Decree 30 Art. 10(3)): the earlier document it
+    # replaces or corrects (on a received copy: our copy of what its sender replaced), and the
+    # documents that replace or correct this one; only those the reader may see.
+    replaces: ReplacementLink | None = None
+    replaced_by: list[ReplacementLink] = []
     recall_request: RecallRequestOut | None = None
     snippet: str | None = Field(
         default=None,
@@ -212,12 +230,16 @@ class DocumentOut(BaseModel):
         doc: AnyDocument,
         actor: Actor,
         deadline: Deadline | None = None,
-        links: ReplyLinks | None = None,
+        links: DocumentLinks | None = None,
     ) -> DocumentOut:
-        links = links or ReplyLinks()
+        links = links or DocumentLinks()
         return cls(
             in_reply_to=DocumentLink.of(links.in_reply_to) if links.in_reply_to else None,
             replies=[DocumentLink.of(r) for r in links.replies],
+            replaces=ReplacementLink.linked(links.replaces, doc.replaces_kind)
+            if links.replaces
+            else None,
+            replaced_by=[ReplacementLink.linked(r, r.replaces_kind) for r in links.replaced_by],
             recall_request=RecallRequestOut.model_validate(doc.recall_request)
             if doc.recall_request
             else None,

@@ -42,7 +42,7 @@ log = logging.getLogger(__name__)
 def document_json(doc: Any) -> dict[str, Any]:
     actor = actor_required()
     marks = documents.deadlines(make_uow(), [doc])
-    links = documents.reply_links(make_uow(), actor, [doc])
+    links = documents.document_links(make_uow(), actor, [doc])
     return DocumentOut.of(doc, actor, marks.get(doc.id), links.get(doc.id)).model_dump(mode="json")
 
 
@@ -208,7 +208,7 @@ def list_documents() -> object:
         ),
     )
     marks = documents.deadlines(make_uow(), page.items)
-    links = documents.reply_links(make_uow(), actor, page.items)
+    links = documents.document_links(make_uow(), actor, page.items)
     items = [DocumentOut.of(d, actor, marks.get(d.id), links.get(d.id)) for d in page.items]
     if isinstance(page, SearchPage):
         for item in items:

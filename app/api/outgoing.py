@@ -35,13 +35,14 @@ from docflow.outgoing.states import STATUS_LABELS, DeliveryState
     multipart=DraftMeta,
     response=DocumentOut,
     status=201,
-    errors=(403, 413, 415, 422),
+    errors=(403, 409, 413, 415, 422),
     creates="document_id",
     link_params={"file_id": "$response.body#/files/0/id"},
     rules=(
         "`doc_type` phải có trong danh mục loại văn bản đang dùng (trường `doc_type`).",
         "`signer_user_id` là lãnh đạo của cơ quan mình (trường `signer_user_id`); mỗi nơi nhận phải có trong danh bạ (trường `recipients.N`).",
         "Cần một phần `files` là DOCX hoặc PDF (trường `files`; loại khác: 415).",
+        "Văn bản thay thế, đính chính (`replaces_document_id`, `replaces_kind`): văn bản đi đã ban hành của cơ quan mà người soạn xem được (trường `replaces_document_id`, 422 `document_not_found` hoặc `not_issued`); văn bản thay thế cùng loại với văn bản bị thay thế (422 `replacement_type`), đính chính bằng công văn CV (422 `correction_type`); văn bản đã được thay thế bởi một văn bản còn hiệu lực thì không thay thế lần nữa (409 `already_replaced`). Không ghi `recipients`: gửi đến nơi nhận của văn bản đó.",
     ),
     files_required=True,
 )
@@ -62,11 +63,12 @@ def create_outgoing() -> object:
     body=TemplateDraft,
     response=DocumentOut,
     status=201,
-    errors=(403, 422),
+    errors=(403, 409, 422),
     creates="document_id",
     rules=(
         "`doc_type` phải có trong danh mục loại văn bản đang dùng (trường `doc_type`).",
         "`signer_user_id` là lãnh đạo của cơ quan mình (trường `signer_user_id`); mỗi nơi nhận phải có trong danh bạ (trường `recipients.N`).",
+        "Văn bản thay thế, đính chính (`replaces_document_id`, `replaces_kind`): văn bản đi đã ban hành của cơ quan mà người soạn xem được (trường `replaces_document_id`, 422 `document_not_found` hoặc `not_issued`); văn bản thay thế cùng loại với văn bản bị thay thế (422 `replacement_type`), đính chính bằng công văn CV (422 `correction_type`); văn bản đã được thay thế bởi một văn bản còn hiệu lực thì không thay thế lần nữa (409 `already_replaced`). Không ghi `recipients`: gửi đến nơi nhận của văn bản đó.",
     ),
 )
 @api_auth

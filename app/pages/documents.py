@@ -34,6 +34,7 @@ from docflow.incoming.states import (
     IncomingState,
 )
 from docflow.models import DocumentType
+from docflow.outgoing.replacements import TRAIL_LABELS
 from docflow.pagination import Page
 from docflow.workdays import local_date
 
@@ -235,10 +236,10 @@ def document_page(document_id: uuid.UUID) -> Any:
         trail=documents.get_trail(uow, actor, document_id),
         text_notes=search.text_notes(uow, doc),
         mark=documents.deadlines(uow, [doc]).get(doc.id),
-        links=documents.reply_links(uow, actor, [doc]).get(doc.id),
+        links=documents.document_links(uow, actor, [doc]).get(doc.id),
         states=INCOMING_LABELS,
         state=IncomingState(doc.state),
-        action_labels=ACTION_LABELS,
+        action_labels={**ACTION_LABELS, **TRAIL_LABELS},
         roles={r.value: r.label for r in AssignmentRole},
         urgency_labels=URGENCY_LABELS,
         sources=SOURCES,

@@ -27,9 +27,10 @@ from docflow.enums import Direction, Role
 from docflow.models import Document, DocumentFile, DraftVersion
 from docflow.outgoing import actions as outgoing_actions
 from docflow.outgoing import drafts as outgoing
-from docflow.outgoing import may_be_signer, may_draft, may_edit_draft
+from docflow.outgoing import may_be_signer, may_draft, may_edit_draft, replacements
 from docflow.outgoing import versions as outgoing_versions
 from docflow.outgoing.commands import DraftMeta, TemplateDraft, TemplateVersion
+from docflow.outgoing.replacements import REPLACES_LABELS, ReplacesKind
 from docflow.outgoing.states import (
     COMPETENCES,
     OUTGOING_ACTION_LABELS,
@@ -53,6 +54,7 @@ TRAIL_LABELS: dict[str, str] = {
     "delivery_retry": "Gửi lại qua Trục liên thông",
     "delivery_cancel": "Hủy gửi",
     **{a.value: label for a, label in OUTGOING_ACTION_LABELS.items()},
+    **replacements.TRAIL_LABELS,
 }
 FILE_KINDS = {
     "draft": "Dự thảo (tệp gốc)",
@@ -143,6 +145,8 @@ def _draft_data() -> dict[str, Any]:
             "due_date",
             "note",
             "body",
+            "replaces_document_id",
+            "replaces_kind",
         )
         if f.get(k, "").strip()
     }
@@ -203,6 +207,12 @@ def outgoing_new() -> Any:
     errors: dict[str, str] = {}
     status = 200
     mode = request.form.get("mode", request.args.get("mode", "template"))
+    replacing = _replacing(actor)
+    form: Any = request.form
+    chosen = set(request.form.getlist("recipient_org"))
+    if request.method == "GET" and replacing is not None:  # the form starts from the document
+        form = _replacement_start(replacing)
+        chosen = set(replacing.organization_ids)
     if request.method == "POST" and request.form.get("find_agency"):
         pass  # the search button of the recipient picker (without JavaScript): show the form
     elif request.method == "POST":
@@ -228,11 +238,48 @@ def outgoing_new() -> Any:
     return render_template(
         "outgoing/new.html",
         errors=errors,
-        form=request.form,
+        form=form,
         mode=mode,
-        chosen=set(request.form.getlist("recipient_org")),
+        chosen=chosen,
+        replacing=replacing,
+        replaces_labels=REPLACES_LABELS,
         **_form_context(actor),
     ), status
+
+
+def _replacing(actor: Actor) -> replacements.DraftForm | None:
+    """The document a replacement or correction is drafted for (``?replaces=<id>&kind=``
+    from its page, then the form's hidden fields), if the person may see it (404 otherwise)."""
+    raw = request.values.get("replaces_document_id") or request.args.get("replaces")
+    if not raw:
+        return None
+    kind = request.values.get("replaces_kind") or request.args.get("kind") or "replace"
+    try:
+        document_id, chosen = uuid.UUID(raw), ReplacesKind(kind)
+    except ValueError:
+        abort(404)
+    found = replacements.draft_form(make_uow(), actor, document_id, chosen)
+    if found is None:
+        abort(404)
+    return found
+
+
+def _replacement_start(r: replacements.DraftForm) -> dict[str, str]:
+    """The form's fields as a replacement or correction of ``r.replaced`` starts."""
+    old = r.replaced
+    return {
+        "doc_type": r.doc_type,
+        "subject": r.subject,
+        "urgency": old.urgency,
+        "signer_user_id": str(old.signer_user_id or ""),
+        "competence": old.signer_competence or "TM.",
+        "authority": old.signer_authority or "Ban Thường trực",
+        "place": old.issue_place or "",
+        "external": "\n".join(f"{code} {name}".strip() for code, name in r.external),
+        "replaces_document_id": str(old.id),
+        "replaces_kind": r.kind.value,
+        "body": r.body,
+    }
 
 
 # ---------------------------------------------------------------- one document
@@ -286,7 +333,8 @@ def outgoing_page(document_id: uuid.UUID) -> Any:
         preview=preview_file(doc, current),
         trail=trail,
         thread=thread(trail),
-        links=documents.reply_links(uow, actor, [doc]).get(doc.id),
+        links=documents.document_links(uow, actor, [doc]).get(doc.id),
+        may_replace=may_draft(actor.effective_roles) and doc.state in replacements.ACTED_UPON,
         editable=editable,
         action_labels=OUTGOING_ACTION_LABELS,
         A=OutgoingAction,

@@ -559,47 +559,60 @@ def overall_summary(reports: Sequence[dict[str, Any]]) -> str:
 
 
 @dataclass(frozen=True)
-class ReplyLinks:
-    """An arrived document's link to our outgoing document it answers (edXML ResponseFor), and
-    an outgoing document's replies; only the documents the reader may see."""
+class DocumentLinks:
+    """A document's links to others, only those the reader may see: an arrived document's
+    link to our outgoing document it answers (edXML ResponseFor) and an outgoing document's
+    replies; the earlier document this one replaces or corrects, and those that replace or
+    correct it (``Document.replaces_id``, docflow.outgoing.replacements; drafts included, for
+    whoever sees them)."""
 
     in_reply_to: Document | None = None
     replies: tuple[Document, ...] = ()
+    replaces: Document | None = None
+    replaced_by: tuple[Document, ...] = ()
 
 
-def reply_links(
+def document_links(
     uow: UnitOfWork, actor: Actor, docs: Sequence[AnyDocument]
-) -> dict[uuid.UUID, ReplyLinks]:
-    """The reply links of ``docs`` (two queries whatever their number), visibility applied."""
-    targets = {d.in_reply_to_id for d in docs if d.in_reply_to_id is not None}
-    outgoing = [d.id for d in docs if d.direction == "outgoing"]
-    if not targets and not outgoing:
+) -> dict[uuid.UUID, DocumentLinks]:
+    """The links of ``docs`` (two queries whatever their number), visibility applied."""
+    if not docs:
         return {}
+    targets = {d.in_reply_to_id for d in docs if d.in_reply_to_id is not None}
+    targets |= {d.replaces_id for d in docs if d.replaces_id is not None}
+    outgoing = [d.id for d in docs if d.direction == "outgoing"]
+    ids = [d.id for d in docs]
+    asked = set(outgoing)
     with uow:
         s = uow.session
         seen = access.visible_clause(actor)
-        answered = {
+        linked = {
             d.id: d
             for d in (
                 s.scalars(select(Document).where(Document.id.in_(targets), seen)) if targets else []
             )
         }
+        later = or_(Document.replaces_id.in_(ids), Document.in_reply_to_id.in_(outgoing))
         replies: dict[uuid.UUID, list[Document]] = {}
-        if outgoing:
-            for reply in s.scalars(
-                select(Document)
-                .where(Document.in_reply_to_id.in_(outgoing), seen)
-                .order_by(Document.received_at, Document.id)
-            ):
-                assert reply.in_reply_to_id is not None
-                replies.setdefault(reply.in_reply_to_id, []).append(reply)
+        replaced_by: dict[uuid.UUID, list[Document]] = {}
+        for other in s.scalars(
+            select(Document)
+            .where(later if outgoing else Document.replaces_id.in_(ids), seen)
+            .order_by(Document.received_at, Document.created_at, Document.id)
+        ):
+            if other.in_reply_to_id is not None and other.in_reply_to_id in asked:
+                replies.setdefault(other.in_reply_to_id, []).append(other)
+            if other.replaces_id is not None:
+                replaced_by.setdefault(other.replaces_id, []).append(other)
     out = {}
     for d in docs:
-        links = ReplyLinks(
-            answered.get(d.in_reply_to_id) if d.in_reply_to_id else None,
+        links = DocumentLinks(
+            linked.get(d.in_reply_to_id) if d.in_reply_to_id else None,
             tuple(replies.get(d.id, ())),
+            linked.get(d.replaces_id) if d.replaces_id else None,
+            tuple(replaced_by.get(d.id, ())),
         )
-        if links.in_reply_to is not None or links.replies:
+        if links != DocumentLinks():
             out[d.id] = links
     return out
 

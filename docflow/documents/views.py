@@ -147,6 +147,8 @@ class DocumentView:
     signer_authority: str | None
     reply_document_id: uuid.UUID | None
     in_reply_to_id: uuid.UUID | None
+    replaces_id: uuid.UUID | None
+    replaces_kind: str | None
     recall_request: dict[str, Any] | None
     verification: dict[str, Any] | None
     package_signature: dict[str, Any] | None

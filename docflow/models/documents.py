@@ -79,6 +79,12 @@ class Document(IdMixin, Base):
     # Incoming: a recall the sender asked for after the document was handled, waiting for the
     # clerk's decision (accept_recall / refuse_recall): {"reason", "by", "notation", "at"}.
     recall_request: Mapped[dict[str, Any] | None]
+    # The earlier document this one replaces or corrects (Decree 30 Art. 10(3), DOMAIN.md §5):
+    # on an outgoing document, ours that it replaces ("replace": errors of content, a document
+    # of the same kind) or corrects ("correct": errors of form, by công văn); on a received
+    # copy, our copy of what its sender replaced or corrected (edXML BussinessDocType 3 or 2).
+    replaces_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("documents.id"))
+    replaces_kind: Mapped[str | None] = mapped_column(String(8))
     # Accent- and case-folded notation + subject + issuer, for diacritics-insensitive search.
     search_text: Mapped[str] = mapped_column(Text, default="")
     verification: Mapped[dict[str, Any] | None]
@@ -155,6 +161,7 @@ class Document(IdMixin, Base):
         Index("ix_documents_created_by", "created_by_id", "state"),
         Index("ix_documents_drafting_unit", "drafting_unit_id", "state"),
         Index("ix_documents_in_reply_to", "in_reply_to_id"),
+        Index("ix_documents_replaces", "replaces_id"),
         Index(
             "ix_documents_duplicate", "organization_id", "issuer_name", "notation", "issued_date"
         ),

@@ -49,6 +49,18 @@ class DraftMeta(Command):
     authority: Annotated[str, StringConstraints(strip_whitespace=True, max_length=255)] = ""
     place: Annotated[str, StringConstraints(strip_whitespace=True, max_length=64)] | None = None
     note: Comment | None = None
+    replaces_document_id: uuid.UUID | None = Field(
+        default=None,
+        description="An issued outgoing document of the organisation that this one replaces "
+        "(errors of content: a document of the same type) or corrects (errors of form: a "
+        "công văn, `doc_type` CV), as `replaces_kind` says (Decree 30 Art. 10(3)). Without "
+        "`recipients`, the draft goes to the recipients of that document.",
+    )
+    replaces_kind: Literal["replace", "correct"] = Field(
+        default="replace",
+        description="With `replaces_document_id`: `replace` (văn bản thay thế) or `correct` "
+        "(đính chính).",
+    )
 
 
 class TemplateDraft(DraftMeta):

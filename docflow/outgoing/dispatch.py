@@ -38,6 +38,7 @@ from docflow.incoming.states import STATUS_CODE, AssignmentState, IncomingState
 from docflow.models import Delivery, DeliveryEvent, Document, ExchangeMessage
 from docflow.outbox import Handlers
 from docflow.outgoing.queries import queue_priority
+from docflow.outgoing.replacements import link_copy
 from docflow.outgoing.states import STATUS_LABELS, DeliveryState
 from docflow.statistics import statistics_changed
 from docflow.uow import UnitOfWork
@@ -178,6 +179,16 @@ def deliver_internal(uow: UnitOfWork, payload: dict[str, Any]) -> None:
         copy = receive_document(
             uow, d.recipient_organization_id, meta=meta, file_refs=refs, source="internal"
         )
+        # A replacement or correction names the recipient's copy of the earlier document; a
+        # replacement ends that copy (docflow.outgoing.replacements).
+        for old in link_copy(uow, sender, d.recipient_organization_id, copy):
+            recall_received(
+                uow,
+                old.id,
+                f"Được thay thế bởi văn bản số {sender.notation}",
+                by=sender.issuer_name,
+                notation=sender.notation,
+            )
         d.recipient_document_id = copy.id
         d.state = Q.SENT.value
         d.sent_at = uow.now()

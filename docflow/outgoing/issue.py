@@ -32,6 +32,7 @@ from docflow.enums import Direction, Secrecy
 from docflow.errors import ConflictError, ValidationError
 from docflow.models import Document, DocumentType, Register
 from docflow.numbering import allocate_number, format_number
+from docflow.outgoing import replacements
 from docflow.outgoing.errors import signing_errors
 from docflow.outgoing.queries import latest_file, organization_of, unit_abbreviation
 from docflow.search import queue_text_extraction
@@ -71,6 +72,7 @@ def reserve_number(
     no number is consumed). A number reserved in an earlier year (a signing session opened on
     31 December, issued in January) is released, with an audit entry, and this year's taken:
     a document issued in 2027 never carries a number of the 2026 series."""
+    replacements.ensure_replaceable(uow, doc)  # before the number: a refusal consumes none
     year = local_date(uow.now()).year
     if doc.register_number is not None and doc.notation:
         reserved = uow.session.get_one(Register, doc.register_id)
@@ -197,6 +199,7 @@ def record_issued(
     doc.issued_date = local_date(at)
     doc.registered_at = at
     doc.search_text = search_text(doc.notation, doc.subject, doc.issuer_name)
+    replacements.record_issued(uow, actor, doc)
     queue_text_extraction(uow, doc)
 
 

@@ -228,8 +228,38 @@ def test_draft_review_sign_issue_dispatch_register(
         check=True,
         timeout=60,
     )
+
+    # 9. A correction (Decree 30 Art. 10(3)), started from the issued plan's page: the form
+    # comes filled in from it (a công văn, its recipients); the draft names the plan, and the
+    # plan names the correction being drafted. On a phone too.
+    spec.goto(doc_url)
+    spec.get_by_role("link", name="Soạn công văn đính chính").click()
+    spec.wait_for_url("**/outgoing/new?**")
+    assert spec.locator("#replacing").count() == 1
+    assert spec.get_by_label("Loại văn bản").input_value() == "CV"
+    assert spec.get_by_label("Trích yếu").input_value().startswith("V/v đính chính kế hoạch số")
+    spec.get_by_label("Nội dung").fill("Đính chính thời hạn báo cáo tại đoạn 2: ngày 15 tháng 12.")
+    _shot(spec, shots, "14-correction-form")
+    spec.get_by_role("button", name="Tạo dự thảo").click()
+    spec.wait_for_url("**/outgoing/*")
+    spec.locator("#replaces").wait_for()
+    assert "Đính chính văn bản" in spec.locator("#replaces").inner_text()
+    _shot(spec, shots, "15-correction-draft")
+    spec.goto(doc_url)
+    assert "Đang soạn công văn đính chính" in spec.locator("#replaced-by").inner_text()
+    writer = _login(browser, base, "chuyenvien.dcgs", PHONE, page_errors)
+    writer.goto(doc_url)
+    writer.get_by_role("link", name="Soạn văn bản thay thế").click()
+    writer.wait_for_url("**/outgoing/new?**")
+    assert (
+        "Ban Dân chủ, Giám sát và Phản biện xã hội" in writer.get_by_label("Nội dung").input_value()
+    )
+    width = writer.evaluate("document.documentElement.scrollWidth")
+    assert width <= PHONE["width"] + 1, f"the form scrolls sideways ({width}px)"
+    _shot(writer, shots, "16-replacement-form", "phone")
+
     assert page_errors == [], page_errors
-    for p in (spec, head, leader, clerk, province, phone):
+    for p in (spec, head, leader, clerk, province, phone, writer):
         p.context.close()
 
 

@@ -236,11 +236,6 @@ def test_a_handled_copy_is_recalled_only_when_its_organisation_agrees(
     assert _status(out, doc)[TINH] == ("16", "Từ chối thu hồi: Hội nghị đã tổ chức xong.")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="FINDING: no replacing document (or correction) can be drafted: DraftMeta has no "
-    "field naming the issued document it replaces (docflow/outgoing/commands.py DraftMeta)",
-)
 def test_a_replacing_document_names_the_one_it_replaces(out: Outgoing) -> None:
     """FINDING (severity: medium). §5: "Errors of content are fixed by a replacing document;
     errors of form by a correction (đính chính)"; §7: BussinessDocType 3 = replace, with

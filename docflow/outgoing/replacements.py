@@ -1,0 +1,293 @@
+"""Replacing documents and corrections (Decree 30/2020 Art. 10(3), DOMAIN.md §5): "errors of
+content are fixed by a replacing document; errors of form by a correction (đính chính)".
+
+* **Drafting** (:func:`replaced_for_draft`): a draft names the issued document of its
+  organisation it replaces (``replaces_document_id``, ``replaces_kind="replace"``) or corrects
+  (``"correct"``). The drafter must see that document. A replacement is a document of the same
+  kind (văn bản có hình thức tương đương: a plan by a plan); a correction is a công văn (CV).
+  Without recipients of its own, the draft goes to those of the document it acts upon.
+* **Issuing** (:func:`ensure_replaceable`, before the number; :func:`record_issued`): a
+  document is replaced once: a second replacement, while the first stands (issued, not
+  recalled), is 409 ``already_replaced`` naming it, and no number is consumed. Corrections may
+  be several. The replaced or corrected document keeps its state and gets a trail step
+  (``replaced`` / ``corrected``) naming the new one.
+* **Dispatching** to an organisation of this installation (:func:`link_copy`): the recipient's
+  new copy names its copy of the earlier document; a replacement ends that copy at once
+  (recalled, "Được thay thế bởi văn bản số …", 15 back to us), as a replacement received
+  through the axis does (``interop.inbox``); a correction leaves it as it is.
+* **Through the axis** (``interop.outbox.package_for``): to a recipient we sent the earlier
+  document to, a replacement leaves with BussinessDocType 3 (replace), Bussiness/DocumentId and
+  ReplacementInfoList naming the DocumentId we sent it under; a correction with 2 (update),
+  naming it the same way. A recipient that never got the earlier document gets a new (0)
+  package: a replace or update naming a document it does not have would be refused.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from enum import StrEnum
+
+from sqlalchemy import select
+
+from docflow.actors import Actor
+from docflow.documents import access, trail
+from docflow.errors import ConflictError, ValidationError
+from docflow.models import Delivery, Document, DocumentType, DraftVersion
+from docflow.outgoing.states import DeliveryState, OutgoingState
+from docflow.uow import UnitOfWork
+from docflow.workdays import local_date
+
+CORRECTION_TYPE = "CV"  # đính chính bằng công văn (Decree 30 Art. 10(3))
+
+
+class ReplacesKind(StrEnum):
+    REPLACE = "replace"  # văn bản thay thế: errors of content
+    CORRECT = "correct"  # đính chính: errors of form
+
+    @property
+    def label(self) -> str:
+        return REPLACES_LABELS[self]
+
+
+REPLACES_LABELS = {ReplacesKind.REPLACE: "Thay thế", ReplacesKind.CORRECT: "Đính chính"}
+#: The trail step written on the earlier document when its replacement or correction is issued.
+TRAIL_ACTION = {ReplacesKind.REPLACE: "replaced", ReplacesKind.CORRECT: "corrected"}
+TRAIL_LABELS = {"replaced": "Bị thay thế", "corrected": "Được đính chính"}
+
+#: States of an outgoing document that a replacement or correction may act upon: it has its
+#: number (a recalled one too: recalled, then replaced by a right one).
+ACTED_UPON = frozenset(
+    {OutgoingState.ISSUED.value, OutgoingState.DISPATCHED.value, OutgoingState.RECALLED.value}
+)
+#: States in which a replacement stands (a recalled one replaces nothing any more).
+STANDING = frozenset({OutgoingState.ISSUED.value, OutgoingState.DISPATCHED.value})
+
+FIELD = "replaces_document_id"
+
+
+def replaced_for_draft(
+    uow: UnitOfWork, actor: Actor, document_id: uuid.UUID, kind: ReplacesKind, doc_type: str
+) -> Document:
+    """The issued document a new draft replaces or corrects, checked (422 on the field that
+    is wrong, 409 when it was replaced already)."""
+    old = access.find_visible(uow.session, actor, document_id)
+    if old is None or old.direction != "outgoing":
+        raise ValidationError.field(
+            FIELD, "Không tìm thấy văn bản đi được thay thế, đính chính.", code="document_not_found"
+        )
+    if old.state not in ACTED_UPON or not old.notation:
+        raise ValidationError.field(
+            FIELD,
+            "Chỉ văn bản đã ban hành (đã có số) mới được thay thế hoặc đính chính.",
+            code="not_issued",
+        )
+    if kind is ReplacesKind.REPLACE and doc_type != old.doc_type:
+        name = _type_name(uow, old.doc_type)
+        raise ValidationError.field(
+            "doc_type",
+            f"Văn bản thay thế phải có hình thức tương đương văn bản bị thay thế ({name}).",
+            code="replacement_type",
+        )
+    if kind is ReplacesKind.CORRECT and doc_type != CORRECTION_TYPE:
+        raise ValidationError.field(
+            "doc_type",
+            "Văn bản có sai sót về thể thức được đính chính bằng công văn.",
+            code="correction_type",
+        )
+    if kind is ReplacesKind.REPLACE:
+        _not_replaced(uow, old, None)
+    return old
+
+
+def ensure_replaceable(uow: UnitOfWork, doc: Document) -> Document | None:
+    """At issuing, before the number: the document ``doc`` replaces, locked (two clerks issuing
+    two replacements of it take turns), and not replaced meanwhile by another (409)."""
+    if doc.replaces_id is None:
+        return None
+    old = uow.session.scalars(
+        select(Document).where(Document.id == doc.replaces_id).with_for_update(of=Document)
+    ).one()
+    if doc.replaces_kind == ReplacesKind.REPLACE.value:
+        _not_replaced(uow, old, doc.id)
+    return old
+
+
+def _not_replaced(uow: UnitOfWork, old: Document, other_than: uuid.UUID | None) -> None:
+    stmt = select(Document.notation).where(
+        Document.replaces_id == old.id,
+        Document.replaces_kind == ReplacesKind.REPLACE.value,
+        Document.state.in_(STANDING),
+    )
+    if other_than is not None:
+        stmt = stmt.where(Document.id != other_than)
+    by = uow.session.scalars(stmt.limit(1)).first()
+    if by is not None:
+        raise ConflictError(
+            f"Văn bản {old.notation} đã được thay thế bởi văn bản số {by}; hãy thay thế văn bản"
+            " đó nếu cần.",
+            code="already_replaced",
+        )
+
+
+def record_issued(uow: UnitOfWork, actor: Actor, doc: Document) -> None:
+    """The issued replacement or correction, on the document it acts upon: a trail step. The
+    check of :func:`ensure_replaceable` is made again: a signing session reserved the number
+    before another replacement may have been issued meanwhile."""
+    old = ensure_replaceable(uow, doc)
+    if old is None:
+        return
+    kind = ReplacesKind(doc.replaces_kind or ReplacesKind.REPLACE.value)
+    trail.append(
+        uow,
+        old,
+        TRAIL_ACTION[kind],
+        actor=actor,
+        from_state=old.state,
+        details={"notation": doc.notation, "replacement_id": str(doc.id)},
+    )
+
+
+def previous_recipients(uow: UnitOfWork, old: Document) -> list[dict[str, object]]:
+    """The recipients of ``old`` (as a draft's ``recipients``), those it was not cancelled for,
+    in their order."""
+    rows = uow.session.scalars(
+        select(Delivery)
+        .where(Delivery.document_id == old.id, Delivery.state != DeliveryState.CANCELLED.value)
+        .order_by(Delivery.position)
+    )
+    out: list[dict[str, object]] = []
+    for d in rows:
+        if d.recipient_organization_id is not None:
+            out.append({"organization_id": d.recipient_organization_id})
+        elif d.recipient_code:
+            out.append({"code": d.recipient_code, "name": d.recipient_name})
+    return out
+
+
+def link_copy(
+    uow: UnitOfWork, sender: Document, organization_id: uuid.UUID, copy: Document
+) -> list[Document]:
+    """An internal recipient's copy of a replacement or correction: it names the recipient's
+    copy of the earlier document (the first one given, if it was given twice). Returns the
+    copies a replacement ends (every copy of the earlier document; none for a correction),
+    which the caller recalls at once, as a replacement from the axis does."""
+    if sender.replaces_id is None:
+        return []
+    earlier = list(
+        uow.session.scalars(
+            select(Document)
+            .join(Delivery, Delivery.recipient_document_id == Document.id)
+            .where(
+                Delivery.document_id == sender.replaces_id,
+                Delivery.recipient_organization_id == organization_id,
+            )
+            .order_by(Document.received_at, Document.id)
+        )
+    )
+    if not earlier:
+        return []  # it never had the earlier document: a new one to it
+    kind = ReplacesKind(sender.replaces_kind or ReplacesKind.REPLACE.value)
+    first = earlier[0]
+    copy.replaces_id, copy.replaces_kind = first.id, kind.value
+    received = (
+        f" đã nhận ngày {local_date(first.received_at):%d/%m/%Y}" if first.received_at else ""
+    )
+    copy.note = f"{kind.label} văn bản {first.notation or ''}{received}."
+    if kind is ReplacesKind.CORRECT:
+        mark_corrected(uow, first, sender.notation)
+        return []
+    return earlier
+
+
+def mark_corrected(uow: UnitOfWork, copy: Document, notation: str | None) -> None:
+    """A received copy whose sender corrected it: it stays as it is, with a trail step naming
+    the correction (its readers see it, and its change log moves: a phone's cached copy is
+    read again)."""
+    trail.append(
+        uow,
+        copy,
+        TRAIL_ACTION[ReplacesKind.CORRECT],
+        actor=None,
+        from_state=copy.state,
+        details={"notation": notation},
+    )
+
+
+@dataclass(frozen=True)
+class DraftForm:
+    """What the drafting form starts from for a replacement or a correction of ``replaced``:
+    its kind of document (a công văn for a correction), a subject, its recipients (ours by id,
+    the others by code and name), and whether a replacement still may be drafted."""
+
+    replaced: Document
+    kind: ReplacesKind
+    doc_type: str
+    subject: str
+    organization_ids: list[str]
+    external: list[tuple[str, str]]
+    refused: str | None
+    body: str = ""  # a replacement starts from the text of the document it replaces
+
+
+def draft_form(
+    uow: UnitOfWork, actor: Actor, document_id: uuid.UUID, kind: ReplacesKind
+) -> DraftForm | None:
+    """The form's start for a replacement or correction of ``document_id`` (None when
+    ``actor`` may not see such a document); ``refused`` says why it cannot be drafted now."""
+    with uow:
+        old = access.find_visible(uow.session, actor, document_id)
+        if old is None or old.direction != "outgoing":
+            return None
+        doc_type = old.doc_type if kind is ReplacesKind.REPLACE else CORRECTION_TYPE
+        refused = None
+        try:
+            replaced_for_draft(uow, actor, old.id, kind, doc_type)
+        except (ValidationError, ConflictError) as exc:
+            refused = exc.message
+        recipients = previous_recipients(uow, old)
+        subject = (
+            old.subject
+            if kind is ReplacesKind.REPLACE
+            else f"V/v đính chính {_type_name(uow, old.doc_type).lower()} số {old.notation}"
+        )
+        body = ""
+        if kind is ReplacesKind.REPLACE:
+            params = uow.session.scalar(
+                select(DraftVersion.template).where(
+                    DraftVersion.document_id == old.id,
+                    DraftVersion.version == old.draft_version,
+                )
+            )
+            body = str((params or {}).get("body") or "")
+        return DraftForm(
+            old,
+            kind,
+            doc_type,
+            subject,
+            [str(r["organization_id"]) for r in recipients if "organization_id" in r],
+            [(str(r["code"]), str(r.get("name") or "")) for r in recipients if "code" in r],
+            refused,
+            body,
+        )
+
+
+def _type_name(uow: UnitOfWork, code: str) -> str:
+    row = uow.session.get(DocumentType, code)
+    return row.name if row is not None else code
+
+
+__all__ = [
+    "CORRECTION_TYPE",
+    "REPLACES_LABELS",
+    "TRAIL_LABELS",
+    "DraftForm",
+    "ReplacesKind",
+    "draft_form",
+    "ensure_replaceable",
+    "link_copy",
+    "mark_corrected",
+    "previous_recipients",
+    "record_issued",
+    "replaced_for_draft",
+]

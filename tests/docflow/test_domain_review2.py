@@ -243,7 +243,9 @@ def test_a_replacing_document_names_the_one_it_replaces(out: Outgoing) -> None:
     replacement cannot say what it replaces: ``replaces_document_id`` in the draft's meta is
     refused (422 "Trường này không được chấp nhận"), no other field exists, and the outgoing
     flow never emits an update (2) or replace (3) package (interop/outbox.py builds only new
-    and revoke). The recipients get an unrelated new plan beside the old one."""
+    and revoke). The recipients get an unrelated new plan beside the old one. Now fixed: a
+    draft names the document it replaces or corrects (docflow.outgoing.replacements; the whole
+    behaviour in tests/outgoing/test_replacements.py)."""
     old = out.to_dispatched()
     r = out.template(
         subject="Kế hoạch giám sát (thay thế Kế hoạch số 01/KH-MTTW-DCGSPBXH)",

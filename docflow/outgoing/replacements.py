@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from enum import StrEnum
 
 from sqlalchemy import select
 
@@ -34,23 +33,13 @@ from docflow.actors import Actor
 from docflow.documents import access, trail
 from docflow.errors import ConflictError, ValidationError
 from docflow.models import Delivery, Document, DocumentType, DraftVersion
-from docflow.outgoing.states import DeliveryState, OutgoingState
+from docflow.outgoing.states import REPLACES_LABELS, DeliveryState, OutgoingState, ReplacesKind
 from docflow.uow import UnitOfWork
 from docflow.workdays import local_date
 
 CORRECTION_TYPE = "CV"  # đính chính bằng công văn (Decree 30 Art. 10(3))
 
 
-class ReplacesKind(StrEnum):
-    REPLACE = "replace"  # văn bản thay thế: errors of content
-    CORRECT = "correct"  # đính chính: errors of form
-
-    @property
-    def label(self) -> str:
-        return REPLACES_LABELS[self]
-
-
-REPLACES_LABELS = {ReplacesKind.REPLACE: "Thay thế", ReplacesKind.CORRECT: "Đính chính"}
 #: The trail step written on the earlier document when its replacement or correction is issued.
 TRAIL_ACTION = {ReplacesKind.REPLACE: "replaced", ReplacesKind.CORRECT: "corrected"}
 TRAIL_LABELS = {"replaced": "Bị thay thế", "corrected": "Được đính chính"}

@@ -137,3 +137,16 @@ COMPETENCES = {
     "TUQ.": "TUQ. (thừa ủy quyền)",
     "Q.": "Q. (quyền)",
 }
+
+
+# A replacing document or a correction (Decree 30 Art. 10(3); docflow.outgoing.replacements).
+class ReplacesKind(StrEnum):
+    REPLACE = "replace"  # văn bản thay thế: errors of content
+    CORRECT = "correct"  # đính chính: errors of form
+
+    @property
+    def label(self) -> str:
+        return REPLACES_LABELS[self]
+
+
+REPLACES_LABELS = {ReplacesKind.REPLACE: "Thay thế", ReplacesKind.CORRECT: "Đính chính"}

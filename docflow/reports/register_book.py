@@ -25,6 +25,7 @@ from docx.enum.section import WD_ORIENT
 from docx.enum.text import WD_ALIGN_PARAGRAPH
 from docx.shared import Mm, Pt
 from sqlalchemy import func, select
+from sqlalchemy.orm import aliased
 
 from docflow import audit, spreadsheets
 from docflow.actors import Actor, require_role
@@ -32,7 +33,7 @@ from docflow.documents import access
 from docflow.enums import Direction, Role, Secrecy
 from docflow.errors import NotFoundError, PermissionDeniedError
 from docflow.models import Document, Organization, Register, TrailEntry, Unit
-from docflow.outgoing.states import OutgoingAction
+from docflow.outgoing.states import OutgoingAction, ReplacesKind
 from docflow.uow import UnitOfWork
 from docflow.workdays import local_date
 
@@ -111,17 +112,22 @@ def rows(uow: UnitOfWork, book: RegisterBook, *, batch: int = 500) -> Iterator[l
         )
         .scalar_subquery()
     )
+    # «Ghi chú» of a replacing document or a correction names the one it acts upon (Decree 30
+    # Art. 10(3)), if the reader is cleared for that one.
+    earlier = aliased(Document)
     while True:
         with uow:
             found = uow.session.execute(
-                select(Document, dispatched, Unit.name)
+                select(Document, dispatched, Unit.name, earlier.notation, earlier.secrecy_rank)
                 .outerjoin(Unit, Unit.id == Document.drafting_unit_id)
+                .outerjoin(earlier, earlier.id == Document.replaces_id)
                 .where(Document.register_id == book.register_id, Document.register_number > last)
                 .order_by(Document.register_number)
                 .limit(batch)
             ).all()
-            for doc, sent_at, unit_name in found:
-                yield _row(book, doc, sent_at, unit_name)
+            for doc, sent_at, unit_name, acts_on, acts_on_rank in found:
+                shown = acts_on if (acts_on_rank or 0) <= book.reader.clearance.rank else None
+                yield _row(book, doc, sent_at, unit_name, shown)
         if len(found) < batch:
             return
         last = found[-1][0].register_number or last
@@ -132,9 +138,14 @@ def _row(
     doc: Document,
     dispatched_at: dt.datetime | None = None,
     keeper: str | None = None,
+    acts_on: str | None = None,
 ) -> list[str]:
     if not access.cleared_for(book.reader, doc):
         return _masked_row(book, doc, dispatched_at)
+    note = doc.note or ""
+    if acts_on and doc.replaces_kind and book.direction is Direction.OUTGOING:
+        kind = ReplacesKind(doc.replaces_kind).label
+        note = "; ".join(n for n in (f"{kind} văn bản số {acts_on}", note) if n)
     subject = f"{doc.doc_type}: {doc.subject}" if doc.doc_type not in ("CV", "THC") else doc.subject
     if book.direction is Direction.INCOMING:
         leads = [
@@ -163,7 +174,7 @@ def _row(
         "",
         _d(dispatched_at),
         "",
-        doc.note or "",
+        note,
     ]
 
 

@@ -13,12 +13,15 @@ nothing: no document, no object, no number."""
 from __future__ import annotations
 
 import html
+import io
 import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import openpyxl
 import pytest
+from docx import Document as DocxFile
 from lxml import etree
 from sqlalchemy import select
 
@@ -450,3 +453,33 @@ def test_the_pages_start_a_correction_from_the_document_and_show_both_links(
     _login(other, "chuyenvien.tg")
     assert other.get(f"/outgoing/new?replaces={old}&kind=replace").status_code == 404
     assert spec.get("/outgoing/new?replaces=not-an-id").status_code == 404
+
+
+def test_the_outgoing_register_notes_what_each_document_replaces_or_corrects(
+    flow: Outgoing,
+) -> None:
+    """The register's «Ghi chú» (Decree 30 Appendix IV) of a replacing document and of a
+    correction names the document each acts upon, in the printed register as in the XLSX."""
+    old = flow.to_dispatched()
+    new = flow.to_dispatched(replaces_document_id=old, recipients=[])
+    fix = flow.to_dispatched(
+        doc_type="CV", replaces_document_id=old, replaces_kind="correct", recipients=[]
+    )
+    notation = {d: flow.get("vanthu.tw", d).get_json()["notation"] for d in (old, new, fix)}
+    issued = flow.get("vanthu.tw", old).get_json()
+    year = issued["issued_date"][:4]
+    url = f"/api/v1/reports/registers/{issued['register']['id']}?year={year}&format=docx"
+    r = flow.client.get(url, headers=flow.h("vanthu.tw"))
+    assert r.status_code == 200, r.get_json()
+    table = [[c.text for c in row.cells] for row in DocxFile(io.BytesIO(r.data)).tables[0].rows]
+    rows = {row[0]: dict(zip(table[0], row, strict=True)) for row in table[1:]}
+    assert rows[notation[old]]["Ghi chú"] == ""
+    assert rows[notation[new]]["Ghi chú"] == f"Thay thế văn bản số {notation[old]}"
+    assert rows[notation[fix]]["Ghi chú"] == f"Đính chính văn bản số {notation[old]}"
+    xlsx = flow.client.get(url.replace("docx", "xlsx"), headers=flow.h("vanthu.tw"))
+    cells = [
+        c
+        for row in openpyxl.load_workbook(io.BytesIO(xlsx.data)).active.iter_rows(values_only=True)
+        for c in row
+    ]
+    assert f"Thay thế văn bản số {notation[old]}" in cells

@@ -69,7 +69,13 @@ def send_transfer_reminders(uow: UnitOfWork, *, days_before: int = 30) -> int:
                 [d.keeper_id],
                 kind=f"dossier_{kind}",
                 title=title,
-                body=f"Hồ sơ số {d.code} (năm {d.year}): nộp lưu trước ngày {due:%d/%m/%Y}.",
+                # The due day is the last one allowed: "chậm nhất", not "trước ngày".
+                body=f"Hồ sơ số {d.code} (năm {d.year}): "
+                + (
+                    f"đã quá hạn nộp lưu (hạn chậm nhất ngày {due:%d/%m/%Y})."
+                    if kind == "transfer_overdue"
+                    else f"nộp lưu chậm nhất ngày {due:%d/%m/%Y}."
+                ),
                 link=f"/dossiers/{d.id}",
             )
             sent += 1

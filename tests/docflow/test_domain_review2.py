@@ -570,10 +570,13 @@ def test_closed_dossiers_are_reminded_before_and_after_the_one_year_deadline(
             if n.kind.startswith("dossier_")
         ]
     assert got == [
-        ("dossier_transfer_soon", "Hồ sơ số 11.DCGS (năm 2026): nộp lưu trước ngày 10/12/2026."),
+        (
+            "dossier_transfer_soon",
+            "Hồ sơ số 11.DCGS (năm 2026): nộp lưu chậm nhất ngày 10/12/2026.",
+        ),
         (
             "dossier_transfer_overdue",
-            "Hồ sơ số 11.DCGS (năm 2026): nộp lưu trước ngày 10/12/2026.",
+            "Hồ sơ số 11.DCGS (năm 2026): đã quá hạn nộp lưu (hạn chậm nhất ngày 10/12/2026).",
         ),
     ]
 

@@ -138,7 +138,7 @@ NOT_FROM_PACKAGES = frozenset(
     {
         "documents.direction", "documents.state", "documents.doc_type", "documents.urgency",
         "documents.secrecy", "documents.source", "documents.issue_place",
-        "documents.signer_authority", "document_files.kind", "document_files.sha256", "document_files.text_status",
+        "documents.signer_authority", "documents.replaces_kind", "document_files.kind", "document_files.sha256", "document_files.text_status",
         "document_files.content_type", "document_files.object_key",
         "exchange_messages.direction", "exchange_messages.kind", "exchange_messages.status_code",
         "exchange_messages.channel", "exchange_messages.axis_doc_id", "exchange_messages.sha256",

@@ -24,6 +24,7 @@ from docflow.models import Document, Organization
 from docflow.models.exchange import ExchangeMessage
 from docflow.models.outgoing import Delivery
 from docflow.outgoing import axis_deliveries, dispatch
+from docflow.outgoing.states import DeliveryState
 from docflow.uow import UnitOfWork
 from interop.axis_client import AxisClient
 from interop.axis_results import SentEdoc
@@ -111,12 +112,14 @@ def package_for(uow: UnitOfWork, document_id: uuid.UUID, to: list[Organ]) -> Edx
 def _replacing(uow: UnitOfWork, doc: Document, recipients: list[str]) -> Bussiness:
     """A replacement (3) or a correction (2, update) of a document we sent to ``recipients``
     through the axis names the DocumentId we sent it under, with the ReplacementInfoList of a
-    replacement; to a recipient that never got it, the document is new (0): a replace naming a
-    document it does not have would be refused (docflow.outgoing.replacements)."""
+    replacement (every organisation the earlier document was delivered to, of this
+    installation or through the axis); to a recipient that never got it, the document is new
+    (0): a replace naming a document it does not have would be refused
+    (docflow.outgoing.replacements)."""
     if doc.replaces_id is None:
         return Bussiness()
-    sent = uow.session.execute(
-        select(ExchangeMessage.key, ExchangeMessage.peer_code)
+    key = uow.session.scalars(
+        select(ExchangeMessage.key)
         .where(
             ExchangeMessage.direction == "out",
             ExchangeMessage.kind == "edoc",
@@ -125,11 +128,20 @@ def _replacing(uow: UnitOfWork, doc: Document, recipients: list[str]) -> Bussine
             ExchangeMessage.peer_code.in_(recipients),
         )
         .order_by(ExchangeMessage.created_at)
-    ).all()
-    if not sent:
+        .limit(1)
+    ).first()
+    if key is None:
         return Bussiness()
-    key = sent[0].key
-    peers = tuple(dict.fromkeys(p for k, p in sent if k == key and p))
+    had = uow.session.scalars(
+        select(Delivery.recipient_code)
+        .where(
+            Delivery.document_id == doc.replaces_id,
+            Delivery.state == DeliveryState.SENT.value,
+            Delivery.recipient_code.is_not(None),
+        )
+        .order_by(Delivery.position)
+    )
+    peers = tuple(dict.fromkeys(code for code in had if code))
     old = uow.session.get_one(Document, doc.replaces_id)
     if doc.replaces_kind == "correct":
         return Bussiness(

@@ -23,7 +23,7 @@ from app.uploads import uploads
 from docflow import Actor, DomainError, directory
 from docflow.documents import queries as documents
 from docflow.documents.states import URGENCY_LABELS
-from docflow.enums import Direction, Role
+from docflow.enums import Direction, Role, Secrecy
 from docflow.models import Document, DocumentFile, DraftVersion
 from docflow.outgoing import actions as outgoing_actions
 from docflow.outgoing import drafts as outgoing
@@ -147,6 +147,7 @@ def _draft_data() -> dict[str, Any]:
             "body",
             "replaces_document_id",
             "replaces_kind",
+            "secrecy",  # a replacement's: the form carries the replaced document's
         )
         if f.get(k, "").strip()
     }
@@ -243,6 +244,7 @@ def outgoing_new() -> Any:
         chosen=chosen,
         replacing=replacing,
         replaces_labels=REPLACES_LABELS,
+        secrecy_labels={s.value: s.label for s in Secrecy},
         **_form_context(actor),
     ), status
 
@@ -278,6 +280,7 @@ def _replacement_start(r: replacements.DraftForm) -> dict[str, str]:
         "external": "\n".join(f"{code} {name}".strip() for code, name in r.external),
         "replaces_document_id": str(old.id),
         "replaces_kind": r.kind.value,
+        "secrecy": old.secrecy,
         "body": r.body,
     }
 

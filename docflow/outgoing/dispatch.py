@@ -38,7 +38,7 @@ from docflow.incoming.states import STATUS_CODE, AssignmentState, IncomingState
 from docflow.models import Delivery, DeliveryEvent, Document, ExchangeMessage
 from docflow.outbox import Handlers
 from docflow.outgoing.queries import queue_priority
-from docflow.outgoing.replacements import link_copy
+from docflow.outgoing.replacements import arrived_after, link_copy
 from docflow.outgoing.states import STATUS_LABELS, DeliveryState
 from docflow.statistics import statistics_changed
 from docflow.uow import UnitOfWork
@@ -147,6 +147,7 @@ def deliver_internal(uow: UnitOfWork, payload: dict[str, Any]) -> None:
         if d is None or d.state != Q.QUEUED.value or d.channel != "internal":
             return  # done already, or recalled before it left
         assert d.recipient_organization_id is not None
+        org_id = d.recipient_organization_id
         sender = uow.session.get_one(Document, d.document_id)
         files = [f for f in sender.files if f.kind in ("main", "attachment")]
         meta = {
@@ -181,13 +182,18 @@ def deliver_internal(uow: UnitOfWork, payload: dict[str, Any]) -> None:
         )
         # A replacement or correction names the recipient's copy of the earlier document; a
         # replacement ends that copy (docflow.outgoing.replacements).
-        for old in link_copy(uow, sender, d.recipient_organization_id, copy):
+        # A copy arriving after a replacement of it (which overtook it) is ended the same way.
+        ended = [(old, sender.notation) for old in link_copy(uow, sender, org_id, copy)]
+        later = arrived_after(uow, sender, org_id, copy)
+        if later is not None:
+            ended.append((copy, later))
+        for old, by in ended:
             recall_received(
                 uow,
                 old.id,
-                f"Được thay thế bởi văn bản số {sender.notation}",
+                f"Được thay thế bởi văn bản số {by}",
                 by=sender.issuer_name,
-                notation=sender.notation,
+                notation=by,
             )
         d.recipient_document_id = copy.id
         d.state = Q.SENT.value

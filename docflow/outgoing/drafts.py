@@ -190,7 +190,9 @@ def _new_document(
     replaced = None
     if meta.replaces_document_id is not None:
         kind = ReplacesKind(meta.replaces_kind)
-        replaced = replaced_for_draft(uow, actor, meta.replaces_document_id, kind, dtype.code)
+        replaced = replaced_for_draft(
+            uow, actor, meta.replaces_document_id, kind, dtype.code, meta.secrecy
+        )
         if not meta.recipients:
             meta = meta.model_copy(
                 update={

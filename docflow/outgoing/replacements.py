@@ -31,6 +31,7 @@ from sqlalchemy import select
 
 from docflow.actors import Actor
 from docflow.documents import access, trail
+from docflow.enums import Secrecy
 from docflow.errors import ConflictError, ValidationError
 from docflow.models import Delivery, Document, DocumentType, DraftVersion
 from docflow.outgoing.states import REPLACES_LABELS, DeliveryState, OutgoingState, ReplacesKind
@@ -56,10 +57,16 @@ FIELD = "replaces_document_id"
 
 
 def replaced_for_draft(
-    uow: UnitOfWork, actor: Actor, document_id: uuid.UUID, kind: ReplacesKind, doc_type: str
+    uow: UnitOfWork,
+    actor: Actor,
+    document_id: uuid.UUID,
+    kind: ReplacesKind,
+    doc_type: str,
+    secrecy: Secrecy,
 ) -> Document:
     """The issued document a new draft replaces or corrects, checked (422 on the field that
-    is wrong, 409 when it was replaced already)."""
+    is wrong, 409 when it was replaced already). A replacement or a correction is at least as
+    secret as the document it acts upon: it carries its content, or names it."""
     old = access.find_visible(uow.session, actor, document_id)
     if old is None or old.direction != "outgoing":
         raise ValidationError.field(
@@ -70,6 +77,13 @@ def replaced_for_draft(
             FIELD,
             "Chỉ văn bản đã ban hành (đã có số) mới được thay thế hoặc đính chính.",
             code="not_issued",
+        )
+    if secrecy.rank < old.secrecy_rank:
+        raise ValidationError.field(
+            "secrecy",
+            "Văn bản thay thế, đính chính phải có độ mật không thấp hơn văn bản được thay thế,"
+            f" đính chính ({Secrecy(old.secrecy).label}).",
+            code="replacement_secrecy",
         )
     if kind is ReplacesKind.REPLACE and doc_type != old.doc_type:
         name = _type_name(uow, old.doc_type)
@@ -103,18 +117,22 @@ def ensure_replaceable(uow: UnitOfWork, doc: Document) -> Document | None:
 
 
 def _not_replaced(uow: UnitOfWork, old: Document, other_than: uuid.UUID | None) -> None:
-    stmt = select(Document.notation).where(
+    """409 when a standing replacement of ``old`` exists; it is named only when it is no more
+    secret than ``old`` (whoever may act on ``old`` may not be cleared for a secret one)."""
+    stmt = select(Document.notation, Document.secrecy_rank).where(
         Document.replaces_id == old.id,
         Document.replaces_kind == ReplacesKind.REPLACE.value,
         Document.state.in_(STANDING),
     )
     if other_than is not None:
         stmt = stmt.where(Document.id != other_than)
-    by = uow.session.scalars(stmt.limit(1)).first()
+    by = uow.session.execute(stmt.limit(1)).first()
     if by is not None:
+        named = f"văn bản số {by.notation}" if by.secrecy_rank <= old.secrecy_rank else None
         raise ConflictError(
-            f"Văn bản {old.notation} đã được thay thế bởi văn bản số {by}; hãy thay thế văn bản"
-            " đó nếu cần.",
+            f"Văn bản {old.notation} đã được thay thế bởi {named}; hãy thay thế văn bản đó nếu cần."
+            if named
+            else f"Văn bản {old.notation} đã được thay thế bởi một văn bản khác.",
             code="already_replaced",
         )
 
@@ -127,13 +145,16 @@ def record_issued(uow: UnitOfWork, actor: Actor, doc: Document) -> None:
     if old is None:
         return
     kind = ReplacesKind(doc.replaces_kind or ReplacesKind.REPLACE.value)
+    # A replacement more secret than ``old`` is not named on its trail, which readers of
+    # ``old`` without that clearance read.
+    named = doc.secrecy_rank <= old.secrecy_rank
     trail.append(
         uow,
         old,
         TRAIL_ACTION[kind],
         actor=actor,
         from_state=old.state,
-        details={"notation": doc.notation, "replacement_id": str(doc.id)},
+        details={"notation": doc.notation, "replacement_id": str(doc.id)} if named else {},
     )
 
 
@@ -189,6 +210,36 @@ def link_copy(
     return earlier
 
 
+def arrived_after(
+    uow: UnitOfWork, sender: Document, organization_id: uuid.UUID, copy: Document
+) -> str | None:
+    """An internal recipient's copy of ``sender`` that arrives after a standing replacement or
+    correction of it (urgent mail overtakes the queue): the copy of the later one, already
+    there, is linked to it now; a correction marks it; a replacement ends it at once: its
+    notation is returned for the caller to recall ``copy`` with."""
+    later = uow.session.execute(
+        select(Document, Delivery.recipient_document_id)
+        .join(Delivery, Delivery.document_id == Document.id)
+        .where(
+            Document.replaces_id == sender.id,
+            Document.state.in_(STANDING),
+            Delivery.recipient_organization_id == organization_id,
+            Delivery.recipient_document_id.is_not(None),
+        )
+        .order_by(Document.issued_at, Document.id)
+    ).all()
+    ended_by: str | None = None
+    for doc, copy_id in later:
+        theirs = uow.session.get_one(Document, copy_id)
+        if theirs.replaces_id is None:
+            theirs.replaces_id, theirs.replaces_kind = copy.id, doc.replaces_kind
+        if doc.replaces_kind == ReplacesKind.CORRECT.value:
+            mark_corrected(uow, copy, doc.notation)
+        elif ended_by is None:
+            ended_by = doc.notation or ""
+    return ended_by
+
+
 def mark_corrected(uow: UnitOfWork, copy: Document, notation: str | None) -> None:
     """A received copy whose sender corrected it: it stays as it is, with a trail step naming
     the correction (its readers see it, and its change log moves: a phone's cached copy is
@@ -231,7 +282,7 @@ def draft_form(
         doc_type = old.doc_type if kind is ReplacesKind.REPLACE else CORRECTION_TYPE
         refused = None
         try:
-            replaced_for_draft(uow, actor, old.id, kind, doc_type)
+            replaced_for_draft(uow, actor, old.id, kind, doc_type, Secrecy(old.secrecy))
         except (ValidationError, ConflictError) as exc:
             refused = exc.message
         recipients = previous_recipients(uow, old)
@@ -272,6 +323,7 @@ __all__ = [
     "TRAIL_LABELS",
     "DraftForm",
     "ReplacesKind",
+    "arrived_after",
     "draft_form",
     "ensure_replaceable",
     "link_copy",

@@ -103,13 +103,8 @@ def _issue(flow: Outgoing, doc: str) -> dict[str, Any]:
 # ---------------------------------------------------------------- secrecy
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="FINDING: the replacement form copies a secret document's text into a draft that"
-    " cannot be secret (the page has no secrecy field; nothing carries the old one's)",
-)
 def test_replacing_a_secret_plan_from_its_page_keeps_it_secret(flow: Outgoing, app: Any) -> None:
-    """FINDING (high): a «Mật» plan, issued and dispatched, is replaced from its page by a
+    """FINDING (high), fixed: a «Mật» plan, issued and dispatched, is replaced from its page by a
     cleared specialist. The form starts from the plan's own text (``draft_form`` copies the
     body) but ``_replacement_start`` does not carry ``secrecy`` and ``_draft_data`` has no
     ``secrecy`` at all: saving it makes an ordinary draft holding the secret text, which every
@@ -147,15 +142,10 @@ def test_replacing_a_secret_plan_from_its_page_keeps_it_secret(flow: Outgoing, a
         assert r.status_code == 422
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="FINDING: a replacement less secret than the document it replaces is accepted; its"
-    " recipients' copies then name the secret copy in their note",
-)
 def test_a_replacement_may_not_be_less_secret_than_what_it_replaces(
     flow: Outgoing, app: Any
 ) -> None:
-    """FINDING (medium): through the API, an ordinary (``none``) plan replacing a «Mật» one is
+    """FINDING (medium), fixed: through the API, an ordinary (``none``) plan replacing a «Mật» one is
     201, issued and dispatched; each recipient's new, ordinary copy carries the note «Thay thế
     văn bản <notation of the secret copy> đã nhận ngày …» (``link_copy``), which its clerk
     without clearance reads (and the incoming register prints in «ghi chú»), while the
@@ -172,29 +162,30 @@ def test_a_replacement_may_not_be_less_secret_than_what_it_replaces(
 def test_held_links_to_a_secret_document_are_hidden_from_readers_without_clearance(
     flow: Outgoing, app: Any
 ) -> None:
-    """HELD: once an ordinary replacement of a «Mật» plan is dispatched (as the finding above
-    allows), the province clerk without clearance sees the new copy, whose ``replaces`` is
-    null (the secret copy is not listed), and cannot open the secret copy (404)."""
+    """HELD: an ordinary plan is replaced by a «Mật» one (a replacement may be more secret,
+    never less). The province clerk without clearance cannot open the new, secret copy (404)
+    and does not see it in ``replaced_by`` of the plan's copy, which it still reads; once
+    cleared, it sees the link both ways."""
     _clear(flow, app, "confidential", *CLEARED)
-    old = flow.to_dispatched(secrecy="confidential", body=SECRET_BODY)
+    old = flow.to_dispatched()
     before = _copies(flow, old)
-    new = flow.to_dispatched(replaces_document_id=old, secrecy="none", recipients=[])
+    new = flow.to_dispatched(replaces_document_id=old, secrecy="confidential", recipients=[])
     after = _copies(flow, new)
-    seen = flow.get("vanthu.tinh", str(after[TINH].id)).get_json()
-    assert seen["secrecy"] == "none" and seen["replaces"] is None
-    assert flow.get("vanthu.tinh", str(before[TINH].id)).status_code == 404
-    assert flow.get("vanthu.tw", new).get_json()["replaces"]["id"] == old  # cleared: linked
+    assert flow.get("vanthu.tinh", str(after[TINH].id)).status_code == 404
+    seen = flow.get("vanthu.tinh", str(before[TINH].id)).get_json()
+    assert seen["state"] == "recalled" and seen["replaced_by"] == []
+    _clear(flow, app, "confidential", "vanthu.tinh")
+    seen = flow.get("vanthu.tinh", str(before[TINH].id)).get_json()
+    assert [x["id"] for x in seen["replaced_by"]] == [str(after[TINH].id)]
+    assert flow.get("vanthu.tinh", str(after[TINH].id)).get_json()["replaces"]["id"] == str(
+        before[TINH].id
+    )
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="FINDING: the notation of a secret replacement reaches readers without clearance"
-    " through the replaced document's trail and the already_replaced message",
-)
 def test_a_secret_replacements_notation_is_not_told_to_readers_without_clearance(
     flow: Outgoing, app: Any
 ) -> None:
-    """FINDING (low): an ordinary plan is replaced by a «Mật» one (a cleared unit head drafts
+    """FINDING (low), fixed: an ordinary plan is replaced by a «Mật» one (a cleared unit head drafts
     it). The specialist who drafted the plan, without clearance, does not see the replacement
     in ``replaced_by`` (right) but reads its notation in the plan's trail (step ``replaced``,
     ``details.notation``, written by ``record_issued``) and in the 409 ``already_replaced``
@@ -222,15 +213,10 @@ def test_a_secret_replacements_notation_is_not_told_to_readers_without_clearance
 # ---------------------------------------------------------------- delivery order
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="FINDING: a copy of the replaced document still queued when the replacement is"
-    " delivered arrives afterwards, live and unlinked",
-)
 def test_a_replacement_ends_the_earlier_copy_that_arrives_after_it(
     flow: Outgoing, app: Any
 ) -> None:
-    """FINDING (medium): the plan is dispatched while the delivery worker is behind (its
+    """FINDING (medium), fixed: the plan is dispatched while the delivery worker is behind (its
     deliveries wait in the outbox); the clerk sees the mistake, and a «Khẩn» replacement is
     issued and dispatched (urgent first: it overtakes the queue). ``link_copy`` looks for the
     recipients' copies of the plan when the replacement arrives, finds none (the plan has not
@@ -573,15 +559,10 @@ def test_held_hostile_replace_and_update_packages_change_nothing(
 # ---------------------------------------------------------------- through the axis
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="FINDING: ReplacementInfo/OrganIdList names only the package's addressee, not the"
-    " organisations that received the replaced document (replace.edxml lists them all)",
-)
 def test_the_replacement_info_lists_every_organisation_that_had_the_plan(
     flow: Outgoing, app: Any, tmp_path: Path
 ) -> None:
-    """FINDING (low): the plan went through the axis to two organisations of another
+    """FINDING (low), fixed: the plan went through the axis to two organisations of another
     system; its replacement goes to both. The hand-written fixture replace.edxml (and the
     model's own docstring: "A document replaced by this one, and the organisations that had
     received it") lists in ReplacementInfo/OrganIdList every organisation that received the

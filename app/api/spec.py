@@ -73,11 +73,11 @@ LIMITS_DESCRIPTION = (
     "60 phiên bản, 300 000 đối tượng, 1 000 trang, 30 giây (422 verification_limit_exceeded). "
     "Máy chủ không tải bất cứ địa chỉ nào ghi trong tệp (AIA, OCSP, CRL của chứng thư trong "
     "PDF; liên kết trong DOCX): chỉ máy chủ dấu thời gian, các địa chỉ của chứng thư gốc tin cậy "
-    "và DHTN_FETCH_ALLOW. Ảnh trang văn bản (/outgoing/…/pages/N.png) nhận tham số dpi từ 36 "
-    "đến 200 (mặc định 80), ngoài khoảng này trả 422. Góp ý của người dân (POST "
-    "/api/v1/public/feedback) bị giới hạn theo máy khách (DHTN_FEEDBACK_RATE_LIMIT), theo số "
-    "điện thoại (DHTN_FEEDBACK_PHONE_LIMIT) và toàn hệ thống; tra cứu bằng mã theo dõi dùng "
-    "giới hạn DHTN_PUBLIC_RATE_LIMIT và không trả thông tin cá nhân."
+    "và DHTN_FETCH_ALLOW. Ảnh trang văn bản (/documents/…/pages/N.png, /outgoing/…/pages/N.png) "
+    "nhận tham số dpi từ 36 đến 200 (mặc định 80), ngoài khoảng này trả 422. Góp ý của người "
+    "dân (POST /api/v1/public/feedback) bị giới hạn theo máy khách (DHTN_FEEDBACK_RATE_LIMIT), "
+    "theo số điện thoại (DHTN_FEEDBACK_PHONE_LIMIT) và toàn hệ thống; tra cứu bằng mã theo dõi "
+    "dùng giới hạn DHTN_PUBLIC_RATE_LIMIT và không trả thông tin cá nhân."
 )
 
 REFUSAL_ORDER_DESCRIPTION = (

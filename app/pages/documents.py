@@ -33,12 +33,14 @@ from docflow.incoming.states import (
     IncomingAction,
     IncomingState,
 )
-from docflow.models import DocumentType
+from docflow.models import DocumentFile, DocumentType
 from docflow.outgoing.replacements import TRAIL_LABELS
 from docflow.pagination import Page
 from docflow.workdays import local_date
 
 BOXES = {"inbox": "Chờ xử lý", "processing": "Đang xử lý", "done": "Đã xong", "all": "Tất cả"}
+# The page-image route draws pages 1..MAX_PAGE_NUMBER.
+MAX_PAGE_NUMBER = 500
 
 
 def _doc_types() -> list[DocumentType]:
@@ -196,6 +198,12 @@ def highlighted(page: Any) -> dict[uuid.UUID, Markup]:
         parts.append(escape(found.text[at:]))
         out[doc_id] = Markup("").join(parts)
     return out
+
+
+def file_bytes(uow: Any, row: DocumentFile) -> bytes:
+    """A stored file's content (``row`` from a visibility-checked read)."""
+    with documents.open_document_file(uow, row) as reader:
+        return b"".join(reader.iter_chunks())
 
 
 @bp.get("/documents/<uuid:document_id>")

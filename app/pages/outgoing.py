@@ -13,7 +13,7 @@ from flask import Response, abort, flash, redirect, render_template, request, ur
 from app.auth import actor_required, page_auth
 from app.errors import ApiError, pydantic_fields
 from app.pages import bp
-from app.pages.documents import _date
+from app.pages.documents import MAX_PAGE_NUMBER, _date, file_bytes
 from app.pages.dossiers import filing_context
 from app.pages.forms import domain_errors
 from app.pdf_preview import DEFAULT_DPI, MAX_DPI, MIN_DPI, Mark, PreviewError, render_page
@@ -419,21 +419,23 @@ def outgoing_template_version(document_id: uuid.UUID) -> Any:
     return redirect(url_for("pages.outgoing_page", document_id=document_id))
 
 
+# One view, two addresses: an incoming document's page asks under /documents/ (its file's own
+# address), an outgoing one's under /outgoing/. Either reads the file through get_file, so the
+# visibility and clearance checks are the file route's own.
+@bp.get(
+    "/documents/<uuid:document_id>/files/<uuid:file_id>/pages/<int:number>.png",
+    endpoint="document_page_image",
+)
 @bp.get("/outgoing/<uuid:document_id>/files/<uuid:file_id>/pages/<int:number>.png")
 @page_auth
 def outgoing_page_image(document_id: uuid.UUID, file_id: uuid.UUID, number: int) -> Response:
     """One page of a PDF as an image (the preview works on every phone and browser)."""
     uow = make_uow()
     row = documents.get_file(uow, actor_required(), document_id, file_id, purpose="preview")
-    if row.content_type != "application/pdf" or not 1 <= number <= 500:
+    if row.content_type != "application/pdf" or not 1 <= number <= MAX_PAGE_NUMBER:
         abort(404)
-    pdf = _read(uow, row)
+    pdf = file_bytes(uow, row)
     return _png(pdf, number, [])
-
-
-def _read(uow: Any, row: DocumentFile) -> bytes:
-    with documents.open_document_file(uow, row) as reader:
-        return b"".join(reader.iter_chunks())
 
 
 def preview_dpi() -> int:

@@ -424,6 +424,7 @@ ENDPOINTS: dict[str, str] = {
     "pages.outgoing_deliveries": DOCUMENT,
     "pages.outgoing_fields_image": DOCUMENT,
     "pages.outgoing_page_image": DOCUMENT,
+    "pages.document_page_image": DOCUMENT,
     "pages.outgoing_issue_screen": DOCUMENT,
     "pages.outgoing_print": DOCUMENT,
     "pages.outgoing_sign_screen": DOCUMENT,

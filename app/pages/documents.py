@@ -18,7 +18,9 @@ from app.errors import pydantic_fields
 from app.pages import bp
 from app.pages.dossiers import filing_context
 from app.pages.forms import domain_errors
-from app.runtime import make_uow
+from app.pdf_preview import PreviewError, page_count
+from app.runtime import make_uow, runtime
+from app.sandbox import Sandbox, SandboxUnavailable
 from app.uploads import uploads
 from docflow import DomainError, directory, incoming, search
 from docflow.documents import queries as documents
@@ -37,10 +39,13 @@ from docflow.models import DocumentFile, DocumentType
 from docflow.outgoing.replacements import TRAIL_LABELS
 from docflow.pagination import Page
 from docflow.workdays import local_date
+from storage import StorageError
 
 BOXES = {"inbox": "Chờ xử lý", "processing": "Đang xử lý", "done": "Đã xong", "all": "Tất cả"}
-# The page-image route draws pages 1..MAX_PAGE_NUMBER.
+# The page-image route draws pages 1..MAX_PAGE_NUMBER; the incoming page offers images of the
+# first SHOWN_PAGES (a longer PDF: "Mở tệp PDF" for the rest).
 MAX_PAGE_NUMBER = 500
+SHOWN_PAGES = 100
 
 
 def _doc_types() -> list[DocumentType]:
@@ -206,6 +211,16 @@ def file_bytes(uow: Any, row: DocumentFile) -> bytes:
         return b"".join(reader.iter_chunks())
 
 
+def pdf_pages(uow: Any, row: DocumentFile) -> int:
+    """How many pages the PDF ``row`` has (the images its page may offer), 0 when poppler
+    cannot tell, the sandbox cannot run or the store cannot give the file: the page then shows
+    the PDF in its frame only (and the page itself never fails for it)."""
+    try:
+        return page_count(file_bytes(uow, row), sandbox=Sandbox(runtime().settings.sandbox))
+    except (PreviewError, SandboxUnavailable, StorageError):
+        return 0
+
+
 @bp.get("/documents/<uuid:document_id>")
 @page_auth
 def document_page(document_id: uuid.UUID) -> Any:
@@ -237,6 +252,10 @@ def document_page(document_id: uuid.UUID) -> Any:
             completed=doc.state == IncomingState.DONE or request.args.get("xong") == "1",
         )
     )
+    # The PDF the page shows: in a frame on a desktop, as page images on a phone or a touch
+    # screen (their browsers show a framed PDF empty, or its first page only).
+    shown = next((f for f in doc.files if f.content_type == "application/pdf"), None)
+    total = pdf_pages(uow, shown) if shown is not None else 0
     return render_template(
         "documents/show.html",
         doc=doc,
@@ -253,6 +272,9 @@ def document_page(document_id: uuid.UUID) -> Any:
         sources=SOURCES,
         secrecy_label=Secrecy(doc.secrecy).label,
         today=local_date(uow.now()),
+        shown_pdf=shown,
+        pdf_pages=total,
+        shown_pages=min(total, SHOWN_PAGES),
         **context,
     )
 

@@ -10,7 +10,7 @@ import pytest
 
 from tests.browser.conftest import DESKTOP, PHONE, new_page
 from tests.conftest import EMBEDDED_PASSWORD
-from tests.pdfs import make_pdf
+from tests.search.files import text_pdf
 
 pytestmark = pytest.mark.browser
 
@@ -44,10 +44,12 @@ def test_register_direct_pass_on_complete(
     base = embedded_server["base"]
     notation = f"{'17' if label == 'desktop' else '18'}/KH-MTTQ-BTT"
     pdf = tmp_path / "Kế hoạch giám sát.pdf"
-    pdf.write_bytes(make_pdf(2, title="Kế hoạch giám sát"))
+    pdf.write_bytes(text_pdf(pages=2))  # text, so that a person sees the page images read well
 
     # 1. The clerk registers the PDF and presents it to the leader.
     clerk = _login(browser, base, "vanthu.tw", viewport, page_errors)
+    asked: list[str] = []  # the page images the browser asked for
+    clerk.on("request", lambda r: asked.append(r.url) if r.url.endswith(".png") else None)
     clerk.goto(base + "/incoming/new")
     _shot(clerk, shots, "1-register-empty", label)
     clerk.get_by_label("Số, ký hiệu").fill(notation)
@@ -64,6 +66,28 @@ def test_register_direct_pass_on_complete(
     clerk.get_by_role("button", name="Vào sổ", exact=True).click()
     clerk.get_by_text("Đã vào sổ: số đến").wait_for()
     _shot(clerk, shots, "3-registered", label)
+    # The document's PDF: page images on a phone (its browser shows a framed PDF empty or as
+    # one unscrollable page), the browser's own viewer in a frame on a desktop, and the link
+    # to the file on both.
+    shown = clerk.locator("#document-pdf")
+    assert shown.get_by_role("link", name="Mở tệp PDF").is_visible()
+    pages = shown.locator("img.dhtn-page")
+    assert pages.count() == 2
+    if label == "phone":
+        assert shown.locator("iframe").is_hidden()
+        pages.first.scroll_into_view_if_needed()
+        pages.first.wait_for(state="visible")
+        clerk.wait_for_function(
+            "() => { const i = document.querySelector('#document-pdf img.dhtn-page');"
+            " return i.complete && i.naturalWidth > 0; }"
+        )
+        width = pages.first.evaluate("i => [i.naturalWidth, i.getBoundingClientRect().width]")
+        assert width[0] > 300 and width[1] > 300, width  # drawn across the phone's width
+        clerk.screenshot(path=str(shots / "incoming-3-pdf-pages-phone.png"))
+    else:
+        assert shown.locator("iframe").is_visible() and pages.first.is_hidden()
+        # Hidden and lazy: a desktop does not make the server draw pages nobody sees.
+        assert not [u for u in asked if "/pages/" in u], asked
     clerk.locator("select[name=to_user_id]").select_option(label="Lê Văn Minh — Phó Chủ tịch")
     clerk.get_by_role("button", name="Trình", exact=True).click()
     clerk.get_by_text("Đã thực hiện: Trình lãnh đạo.").wait_for()

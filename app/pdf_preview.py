@@ -60,33 +60,6 @@ def _page_size(sandbox: Sandbox, source: Path, page: int, tmp: Path) -> tuple[fl
     return (float(found[1]), float(found[2])) if found else None
 
 
-_PAGES = re.compile(rb"^Pages:\s+(\d+)\s*$", re.MULTILINE)
-
-
-def page_count(pdf: bytes, *, sandbox: Sandbox | None = None) -> int:
-    """How many pages poppler finds in ``pdf`` (``pdfinfo``, in the sandbox), so that a page
-    offers as many images as :func:`render_page` can draw.
-
-    :class:`PreviewError` when poppler cannot tell (a damaged or password-protected PDF);
-    :class:`~app.sandbox.SandboxUnavailable` when the sandbox cannot run.
-    """
-    sandbox = sandbox or Sandbox()
-    with tempfile.TemporaryDirectory() as tmp:
-        source = Path(tmp) / "doc.pdf"
-        source.write_bytes(pdf)
-        command = sandbox.command(
-            ["pdfinfo", str(source)], limits=PREVIEW_LIMITS, writable=[Path(tmp)]
-        )
-        try:
-            result = subprocess.run(command, capture_output=True, timeout=30, check=False)
-        except subprocess.TimeoutExpired as exc:
-            raise PreviewError("pdfinfo took too long") from exc
-    found = _PAGES.search(result.stdout)
-    if result.returncode != 0 or found is None or int(found[1]) < 1:
-        raise PreviewError(result.stderr.decode(errors="replace")[:300] or "no page count")
-    return int(found[1])
-
-
 def render_page(
     pdf: bytes,
     page: int,

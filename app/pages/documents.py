@@ -18,9 +18,7 @@ from app.errors import pydantic_fields
 from app.pages import bp
 from app.pages.dossiers import filing_context
 from app.pages.forms import domain_errors
-from app.pdf_preview import PreviewError, page_count
-from app.runtime import make_uow, runtime
-from app.sandbox import Sandbox, SandboxUnavailable
+from app.runtime import make_uow
 from app.uploads import uploads
 from docflow import DomainError, directory, incoming, search
 from docflow.documents import queries as documents
@@ -39,7 +37,6 @@ from docflow.models import DocumentFile, DocumentType
 from docflow.outgoing.replacements import TRAIL_LABELS
 from docflow.pagination import Page
 from docflow.workdays import local_date
-from storage import StorageError
 
 BOXES = {"inbox": "Chờ xử lý", "processing": "Đang xử lý", "done": "Đã xong", "all": "Tất cả"}
 # The page-image route draws pages 1..MAX_PAGE_NUMBER; the incoming page offers images of the
@@ -211,14 +208,12 @@ def file_bytes(uow: Any, row: DocumentFile) -> bytes:
         return b"".join(reader.iter_chunks())
 
 
-def pdf_pages(uow: Any, row: DocumentFile) -> int:
-    """How many pages the PDF ``row`` has (the images its page may offer), 0 when poppler
-    cannot tell, the sandbox cannot run or the store cannot give the file: the page then shows
-    the PDF in its frame only (and the page itself never fails for it)."""
-    try:
-        return page_count(file_bytes(uow, row), sandbox=Sandbox(runtime().settings.sandbox))
-    except (PreviewError, SandboxUnavailable, StorageError):
-        return 0
+def pdf_pages(uow: Any, doc: Any, row: DocumentFile) -> int | None:
+    """How many pages the PDF ``row`` has, as far as is known without opening it on the
+    request path: the pages its reading for search found (the worker read it in its sandbox),
+    else the document's «Số trang» (the sender's or the clerk's); None when neither is known
+    (the page then offers the first page's image and the link to the whole file)."""
+    return search.page_count(uow, row.id) or doc.page_count or None
 
 
 @bp.get("/documents/<uuid:document_id>")
@@ -255,7 +250,7 @@ def document_page(document_id: uuid.UUID) -> Any:
     # The PDF the page shows: in a frame on a desktop, as page images on a phone or a touch
     # screen (their browsers show a framed PDF empty, or its first page only).
     shown = next((f for f in doc.files if f.content_type == "application/pdf"), None)
-    total = pdf_pages(uow, shown) if shown is not None else 0
+    total = pdf_pages(uow, doc, shown) if shown is not None else None
     return render_template(
         "documents/show.html",
         doc=doc,
@@ -274,7 +269,7 @@ def document_page(document_id: uuid.UUID) -> Any:
         today=local_date(uow.now()),
         shown_pdf=shown,
         pdf_pages=total,
-        shown_pages=min(total, SHOWN_PAGES),
+        shown_pages=min(total or 1, SHOWN_PAGES),
         **context,
     )
 

@@ -6,7 +6,7 @@ file, search, re-indexing. See :mod:`docflow.search.queries` for how search scal
 from docflow.search.commands import SearchTerms, parse_query
 from docflow.search.extract import Extracted, ExtractionError, extract
 from docflow.search.ports import RecognitionError, Recognized, TextRecognizer
-from docflow.search.queries import SearchPage, search_documents, text_notes
+from docflow.search.queries import SearchPage, page_count, search_documents, text_notes
 from docflow.search.reading import ExtractionSettings
 from docflow.search.services import (
     TOPIC_EXTRACT,
@@ -50,6 +50,7 @@ __all__ = [
     "extract_task_text",
     "file_text",
     "make_snippet",
+    "page_count",
     "parse_query",
     "queue_new_files_extraction",
     "queue_task_text_extraction",

@@ -442,7 +442,20 @@ def _snippets(
     return out
 
 
-__all__ = ["SearchPage", "search_documents"]
+def page_count(uow: UnitOfWork, file_id: uuid.UUID) -> int | None:
+    """How many pages the reading of a file found (its text layer's or OCR's pages), without
+    loading their text; None before it was read, or when it failed. The caller read the file's
+    document with visibility applied (a page showing its PDF as page images)."""
+    with uow:
+        found = uow.session.scalar(
+            select(func.json_array_length(FileText.pages)).where(
+                FileText.file_id == file_id, FileText.error.is_(None)
+            )
+        )
+    return int(found) if found else None
+
+
+__all__ = ["SearchPage", "page_count", "search_documents"]
 
 
 def text_notes(uow: UnitOfWork, doc: Document) -> dict[uuid.UUID, str]:

@@ -60,6 +60,7 @@ def test_register_direct_pass_on_complete(
     clerk.get_by_label("Cơ quan ban hành / nơi gửi").fill("Ủy ban MTTQ Việt Nam tỉnh Demo")
     clerk.get_by_label("Ngày văn bản").fill("2026-11-20")
     clerk.get_by_label("Độ khẩn").select_option("urgent")
+    clerk.get_by_label("Số trang").fill("2")  # until the worker has read it, the page uses this
     clerk.locator("#files").set_input_files(str(pdf))
     clerk.locator(".dhtn-preview").wait_for(state="visible")
     _shot(clerk, shots, "2-register-filled", label)

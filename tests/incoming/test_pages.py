@@ -6,13 +6,16 @@ from __future__ import annotations
 
 import io
 import re
+import uuid
 from typing import Any
 
 from PIL import Image
 
+from docflow import search
 from tests.app.test_pages import login
 from tests.incoming.conftest import Incoming
 from tests.pdfs import make_pdf
+from tests.search.files import text_pdf
 
 
 def _page_client(app: Any, username: str) -> Any:
@@ -22,8 +25,11 @@ def _page_client(app: Any, username: str) -> Any:
 
 
 def test_the_page_offers_page_images_and_the_pdf_link(flow: Incoming, app: Any) -> None:
-    body = flow.register(files=[(make_pdf(3), "Kế hoạch.pdf", "application/pdf")]).get_json()
+    pdf = text_pdf(pages=3)
+    body = flow.register(files=[(pdf, "Kế hoạch.pdf", "application/pdf")]).get_json()
     doc, file_id = body["id"], body["files"][0]["id"]
+    # Registering queued the reading of its text, which counted its pages: the page uses that.
+    assert search.page_count(flow.demo.uow(), uuid.UUID(file_id)) == 3
     clerk = _page_client(app, "vanthu.tw")
     html = clerk.get(f"/documents/{doc}").get_data(as_text=True)
 
@@ -35,7 +41,7 @@ def test_the_page_offers_page_images_and_the_pdf_link(flow: Incoming, app: Any) 
     assert re.search(r'<iframe class="[^"]*\bdhtn-wide-only\b[^"]*"', section), section
     assert 'class="dhtn-pages dhtn-narrow-only"' in section
     images = re.findall(r'<img class="dhtn-page"[^>]*\bsrc="([^"]+)"', section)
-    # As many images as the PDF has pages: pdfinfo counts them, not the register's "Số trang".
+    # As many images as the PDF has pages: as its reading for search counted them.
     assert images == [f"{file_url}/pages/{n}.png" for n in (1, 2, 3)], images
     assert "· 3 trang" in section
 
@@ -77,22 +83,21 @@ def test_page_images_are_refused_like_the_file(flow: Incoming, app: Any) -> None
     assert clerk.get(image).mimetype == "image/png"
 
 
-def test_a_pdf_poppler_cannot_count_keeps_the_frame_everywhere(
-    flow: Incoming, app: Any, monkeypatch: Any
-) -> None:
-    """No count (a damaged or protected PDF, no sandbox): no images, the frame on every screen
-    (no .dhtn-wide-only) and the link; the page itself still answers."""
-    from app.pages import documents as page
-    from app.pdf_preview import PreviewError
+def test_a_pdf_not_read_yet_offers_its_first_page_and_the_link(flow: Incoming, app: Any) -> None:
+    """Before the worker has read the PDF (and without a «Số trang»), the page does not open
+    the file on the request path to count its pages: it offers the first page's image and the
+    link to the whole file; the frame stays for a desktop."""
+    from docflow.models import FileText
 
-    def refuse(pdf: bytes, **_: Any) -> int:
-        raise PreviewError("Command Line Error: Incorrect password")
-
-    monkeypatch.setattr(page, "page_count", refuse)
-    body = flow.register().get_json()
+    body = flow.register(files=[(make_pdf(2), "Kế hoạch.pdf", "application/pdf")]).get_json()
+    with flow.demo.factory() as s:
+        s.query(FileText).filter(FileText.document_id == body["id"]).delete()
+        s.commit()
     r = _page_client(app, "vanthu.tw").get(f"/documents/{body['id']}")
     html = r.get_data(as_text=True)
     assert r.status_code == 200
-    assert '<iframe class="dhtn-preview-frame border-0" title="Nội dung văn bản"' in html
-    assert "dhtn-page" not in html and "dhtn-narrow-only" not in html
-    assert ">Mở tệp PDF</a>" in html
+    section = html[html.index('id="document-pdf"') : html.index("Thông tin văn bản")]
+    images = re.findall(r'<img class="dhtn-page"[^>]*\bsrc="([^"]+)"', section)
+    assert images == [f"/documents/{body['id']}/files/{body['files'][0]['id']}/pages/1.png"]
+    assert "để xem toàn bộ văn bản" in section and "· 2 trang" not in section
+    assert re.search(r'<iframe class="[^"]*\bdhtn-wide-only\b', section)

@@ -45,7 +45,7 @@ from docflow.outgoing.dispatch import (
     recall_received,
     receive_recall,
 )
-from docflow.outgoing.replacements import ReplacesKind, mark_corrected
+from docflow.outgoing.replacements import ReplacesKind, link, mark_corrected
 from docflow.uow import UnitOfWork
 from docflow.uploads import Upload, store_uploads
 from docflow.workdays import local_date
@@ -605,11 +605,10 @@ def import_package(
             if answered is not None:
                 doc.in_reply_to_id = answered.id
             if previous is not None:  # the copy it replaces or corrects (an update: a correction)
-                doc.replaces_id = previous.id
                 if package.bussiness.doc_type is BussinessDocType.REPLACE:
-                    doc.replaces_kind = ReplacesKind.REPLACE.value
+                    link(doc, previous, ReplacesKind.REPLACE)
                 else:
-                    doc.replaces_kind = ReplacesKind.CORRECT.value
+                    link(doc, previous, ReplacesKind.CORRECT)
                     mark_corrected(uow, previous, str(package.code))
             doc.package_signature = signature
             # A replacement ends every copy of what it replaces (an earlier replacement sent

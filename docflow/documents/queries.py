@@ -575,13 +575,14 @@ class DocumentLinks:
 def document_links(
     uow: UnitOfWork, actor: Actor, docs: Sequence[AnyDocument]
 ) -> dict[uuid.UUID, DocumentLinks]:
-    """The links of ``docs`` (two queries whatever their number), visibility applied."""
+    """The links of ``docs`` (two queries at most whatever their number, none for documents
+    that can have none), visibility applied."""
     if not docs:
         return {}
     targets = {d.in_reply_to_id for d in docs if d.in_reply_to_id is not None}
     targets |= {d.replaces_id for d in docs if d.replaces_id is not None}
     outgoing = [d.id for d in docs if d.direction == "outgoing"]
-    ids = [d.id for d in docs]
+    named = [d.id for d in docs if d.has_replacements]
     asked = set(outgoing)
     with uow:
         s = uow.session
@@ -592,13 +593,22 @@ def document_links(
                 s.scalars(select(Document).where(Document.id.in_(targets), seen)) if targets else []
             )
         }
-        later = or_(Document.replaces_id.in_(ids), Document.in_reply_to_id.in_(outgoing))
+        # Replies to the outgoing ones, and what replaces or corrects those some document names
+        # (Document.has_replacements): one statement, none when neither can exist.
+        later = [
+            *([Document.in_reply_to_id.in_(outgoing)] if outgoing else []),
+            *([Document.replaces_id.in_(named)] if named else []),
+        ]
         replies: dict[uuid.UUID, list[Document]] = {}
         replaced_by: dict[uuid.UUID, list[Document]] = {}
-        for other in s.scalars(
-            select(Document)
-            .where(later if outgoing else Document.replaces_id.in_(ids), seen)
-            .order_by(Document.received_at, Document.created_at, Document.id)
+        for other in (
+            s.scalars(
+                select(Document)
+                .where(or_(*later), seen)
+                .order_by(Document.received_at, Document.created_at, Document.id)
+            )
+            if later
+            else []
         ):
             if other.in_reply_to_id is not None and other.in_reply_to_id in asked:
                 replies.setdefault(other.in_reply_to_id, []).append(other)

@@ -149,6 +149,7 @@ class DocumentView:
     in_reply_to_id: uuid.UUID | None
     replaces_id: uuid.UUID | None
     replaces_kind: str | None
+    has_replacements: bool
     recall_request: dict[str, Any] | None
     verification: dict[str, Any] | None
     package_signature: dict[str, Any] | None

@@ -6,7 +6,7 @@ import datetime as dt
 import uuid
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint, text
+from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint, false, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from docflow.db import Base, IdMixin, utcnow
@@ -85,6 +85,9 @@ class Document(IdMixin, Base):
     # copy, our copy of what its sender replaced or corrected (edXML BussinessDocType 3 or 2).
     replaces_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("documents.id"))
     replaces_kind: Mapped[str | None] = mapped_column(String(8))
+    # Some document names this one in ``replaces_id`` (a draft included): only then do the
+    # answers look for what replaces it (one statement fewer for every other document).
+    has_replacements: Mapped[bool] = mapped_column(default=False, server_default=false())
     # Accent- and case-folded notation + subject + issuer, for diacritics-insensitive search.
     search_text: Mapped[str] = mapped_column(Text, default="")
     verification: Mapped[dict[str, Any] | None]

@@ -193,6 +193,7 @@ def _new_document(
         replaced = replaced_for_draft(
             uow, actor, meta.replaces_document_id, kind, dtype.code, meta.secrecy
         )
+        replaced.has_replacements = True  # the answers about it now look for this one
         if not meta.recipients:
             meta = meta.model_copy(
                 update={

@@ -158,6 +158,13 @@ def record_issued(uow: UnitOfWork, actor: Actor, doc: Document) -> None:
     )
 
 
+def link(later: Document, earlier: Document, kind: ReplacesKind | str) -> None:
+    """``later`` replaces or corrects ``earlier``; ``earlier`` is marked as named, so that the
+    answers look for what replaces it (``Document.has_replacements``)."""
+    later.replaces_id, later.replaces_kind = earlier.id, ReplacesKind(kind).value
+    earlier.has_replacements = True
+
+
 def previous_recipients(uow: UnitOfWork, old: Document) -> list[dict[str, object]]:
     """The recipients of ``old`` (as a draft's ``recipients``), those it was not cancelled for,
     in their order."""
@@ -199,7 +206,7 @@ def link_copy(
         return []  # it never had the earlier document: a new one to it
     kind = ReplacesKind(sender.replaces_kind or ReplacesKind.REPLACE.value)
     first = earlier[0]
-    copy.replaces_id, copy.replaces_kind = first.id, kind.value
+    link(copy, first, kind)
     received = (
         f" đã nhận ngày {local_date(first.received_at):%d/%m/%Y}" if first.received_at else ""
     )
@@ -232,7 +239,7 @@ def arrived_after(
     for doc, copy_id in later:
         theirs = uow.session.get_one(Document, copy_id)
         if theirs.replaces_id is None:
-            theirs.replaces_id, theirs.replaces_kind = copy.id, doc.replaces_kind
+            link(theirs, copy, doc.replaces_kind or ReplacesKind.REPLACE)
         if doc.replaces_kind == ReplacesKind.CORRECT.value:
             mark_corrected(uow, copy, doc.notation)
         elif ended_by is None:
@@ -326,6 +333,7 @@ __all__ = [
     "arrived_after",
     "draft_form",
     "ensure_replaceable",
+    "link",
     "link_copy",
     "mark_corrected",
     "previous_recipients",

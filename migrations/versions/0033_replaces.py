@@ -1,6 +1,7 @@
 """documents.replaces_id and replaces_kind: a replacing document (errors of content) or a
 correction (đính chính, errors of form) names the earlier document it acts upon, on the
-issuing side and on each recipient's copy (Decree 30 Art. 10(3); edXML BussinessDocType 3, 2)
+issuing side and on each recipient's copy (Decree 30 Art. 10(3); edXML BussinessDocType 3, 2);
+documents.has_replacements marks a document some other one names
 
 Revision ID: 0033_replaces
 Revises: 0032_axis_held
@@ -24,6 +25,9 @@ def upgrade() -> None:
     with op.batch_alter_table("documents") as batch:
         batch.add_column(sa.Column("replaces_id", sa.Uuid(), nullable=True))
         batch.add_column(sa.Column("replaces_kind", sa.String(8), nullable=True))
+        batch.add_column(
+            sa.Column("has_replacements", sa.Boolean(), nullable=False, server_default=sa.false())
+        )
         batch.create_foreign_key(
             op.f("fk_documents_replaces_id_documents"), "documents", ["replaces_id"], ["id"]
         )
@@ -34,5 +38,6 @@ def downgrade() -> None:
     with op.batch_alter_table("documents") as batch:
         batch.drop_index("ix_documents_replaces")
         batch.drop_constraint(op.f("fk_documents_replaces_id_documents"), type_="foreignkey")
+        batch.drop_column("has_replacements")
         batch.drop_column("replaces_kind")
         batch.drop_column("replaces_id")

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import dataclasses
 import html
-import re
 import threading
 from pathlib import Path
 from typing import Any
@@ -19,9 +18,10 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from docflow.models import Delivery, Document, Register, User
+from docflow.models import Document, Register, User
 from tests.outgoing.conftest import BODY, Outgoing
 from tests.outgoing.test_pages import _login
+from tests.outgoing.test_replacements import _copies, _field, _trail
 
 TINH, PHUONG = "000.00.01.Z01", "000.01.01.Z01"
 FIXTURES = Path(__file__).parents[1] / "interop" / "fixtures"
@@ -30,25 +30,6 @@ SECRET_BODY = "Phương án bảo vệ mục tiêu trọng điểm: lực lượ
 
 
 # ---------------------------------------------------------------- helpers
-
-
-def _copies(flow: Outgoing, doc: str) -> dict[str, Document]:
-    """Recipient organisation code → the recipient's copy of ``doc``."""
-    with flow.demo.factory() as s:
-        rows = s.execute(
-            select(Delivery.recipient_code, Document)
-            .join(Document, Document.id == Delivery.recipient_document_id)
-            .where(Delivery.document_id == doc)
-        ).all()
-        s.expunge_all()
-    return {code: copy for code, copy in rows}
-
-
-def _trail(flow: Outgoing, username: str, doc: str) -> list[dict[str, Any]]:
-    r = flow.client.get(f"/api/v1/documents/{doc}/trail", headers=flow.h(username))
-    assert r.status_code == 200, r.get_json()
-    items: list[dict[str, Any]] = r.get_json()["items"]
-    return items
 
 
 def _clear(flow: Outgoing, app: Any, level: str, *usernames: str) -> None:
@@ -84,16 +65,6 @@ def _clear(flow: Outgoing, app: Any, level: str, *usernames: str) -> None:
 
 
 CLEARED = ("chuyenvien.dcgs", "truongban.dcgs", "lanhdao.tw", "vanthu.tw")
-
-
-def _field(page: str, name: str) -> str:
-    found = re.search(rf'name="{name}" value="([^"]*)"', page) or re.search(
-        rf'name="{name}"[^>]*>(?:(?!</select>).)*?<option value="([^"]*)" selected',
-        page,
-        re.S,
-    )
-    assert found is not None, name
-    return html.unescape(found.group(1))
 
 
 def _issue(flow: Outgoing, doc: str) -> dict[str, Any]:

@@ -6,7 +6,16 @@ import datetime as dt
 import uuid
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint, false, text
+from sqlalchemy import (
+    CheckConstraint,
+    ForeignKey,
+    Index,
+    String,
+    Text,
+    UniqueConstraint,
+    false,
+    text,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from docflow.db import Base, IdMixin, utcnow
@@ -25,6 +34,13 @@ CLERK_OUTGOING_SQL = "direction = 'outgoing' AND state IN ('signed', 'issued')"
 OPEN_WORK_SQL = "state IN ('pending', 'in_progress') AND role IN ('lead', 'cooperating')"
 OPEN_UNIT_WORK_SQL = "user_id IS NULL AND " + OPEN_WORK_SQL
 INCOMING_DATED_SQL = "direction = 'incoming' AND due_date IS NOT NULL"
+
+
+REPLACES_KIND_SQL = (
+    "(replaces_id IS NULL AND replaces_kind IS NULL)"
+    " OR (replaces_id IS NOT NULL AND replaces_kind IS NOT NULL"
+    " AND replaces_kind IN ('replace', 'correct'))"
+)
 
 
 class Document(IdMixin, Base):
@@ -120,6 +136,9 @@ class Document(IdMixin, Base):
     __mapper_args__ = {"version_id_col": version}
     __table_args__ = (
         UniqueConstraint("register_id", "register_number"),
+        # A closed list, written by us only (docflow.outgoing.states.ReplacesKind), and only
+        # beside the document it names: the database refuses anything else.
+        CheckConstraint(REPLACES_KIND_SQL, name="replaces_kind"),
         Index(
             "ix_documents_box",
             "organization_id",

@@ -32,10 +32,17 @@ def upgrade() -> None:
             op.f("fk_documents_replaces_id_documents"), "documents", ["replaces_id"], ["id"]
         )
         batch.create_index("ix_documents_replaces", ["replaces_id"])
+        batch.create_check_constraint(
+            op.f("ck_documents_replaces_kind"),
+            "(replaces_id IS NULL AND replaces_kind IS NULL)"
+            " OR (replaces_id IS NOT NULL AND replaces_kind IS NOT NULL"
+            " AND replaces_kind IN ('replace', 'correct'))",
+        )
 
 
 def downgrade() -> None:
     with op.batch_alter_table("documents") as batch:
+        batch.drop_constraint(op.f("ck_documents_replaces_kind"), type_="check")
         batch.drop_index("ix_documents_replaces")
         batch.drop_constraint(op.f("fk_documents_replaces_id_documents"), type_="foreignkey")
         batch.drop_column("has_replacements")

@@ -23,7 +23,8 @@ import openpyxl
 import pytest
 from docx import Document as DocxFile
 from lxml import etree
-from sqlalchemy import select
+from sqlalchemy import select, update
+from sqlalchemy.exc import DataError, IntegrityError
 
 from docflow.models import Delivery, Document
 from tests.interop.conftest import (
@@ -193,7 +194,35 @@ def test_what_cannot_be_replaced_is_refused_and_nothing_is_stored(flow: Outgoing
         "document_not_found",
         "replaces_document_id",
     )
+    # A kind outside the closed list is refused before anything is read.
+    status, _code, field = refused(replaces_document_id=issued, replaces_kind="replacement")
+    assert (status, field) == (422, "replaces_kind")
     assert flow.counts() == counts
+
+
+def test_the_database_keeps_the_kind_to_its_closed_list(flow: Outgoing) -> None:
+    """``replaces_kind`` (String(8)) is written by us only; the database itself refuses a value
+    outside ``replace``/``correct`` and a kind without the document it names, so nothing longer
+    or stray can reach the column (PostgreSQL as SQLite)."""
+    issued = flow.to_dispatched()
+    other = flow.template().get_json()["id"]
+    for values in (
+        {"replaces_id": issued, "replaces_kind": "replacement"},
+        {"replaces_id": issued, "replaces_kind": "x"},
+        {"replaces_id": None, "replaces_kind": "replace"},
+        {"replaces_id": issued, "replaces_kind": None},
+    ):
+        with flow.demo.factory() as s, pytest.raises((IntegrityError, DataError)):
+            s.execute(update(Document).where(Document.id == other).values(**values))
+            s.flush()
+    with flow.demo.factory() as s:
+        s.execute(
+            update(Document)
+            .where(Document.id == other)
+            .values(replaces_id=issued, replaces_kind="correct")
+        )
+        s.flush()
+        s.rollback()
 
 
 def test_a_document_is_replaced_once_and_the_second_issue_consumes_no_number(

@@ -42,13 +42,12 @@ from docflow.models.exchange import ExchangeMessage
 from docflow.outgoing.dispatch import (
     AUTO_RECALL_STATES,
     ENDED_STATES,
-    recall_received,
+    end_replaced,
     receive_recall,
 )
-from docflow.outgoing.replacements import ReplacesKind, link, mark_corrected
+from docflow.outgoing.replacements import ReplacesKind, earlier_note, link, mark_corrected
 from docflow.uow import UnitOfWork
 from docflow.uploads import Upload, store_uploads
-from docflow.workdays import local_date
 from interop.edxml import fields
 from interop.edxml.codes import BussinessDocType, StatusCode, is_number
 from interop.edxml.model import EdxmlPackage, Organ, ResponseFor, StatusMessage
@@ -594,32 +593,23 @@ def import_package(
                     if package.bussiness.doc_type is BussinessDocType.REPLACE
                     else "Cập nhật"
                 )
-                received = previous.received_at or previous.created_at
-                meta["note"] = (
-                    f"{verb} văn bản {previous.notation or ''} đã nhận ngày"
-                    f" {local_date(received):%d/%m/%Y}."
-                )
+                meta["note"] = earlier_note(verb, previous)
             doc = receive_document(
                 uow, org.id, meta=meta, file_refs=list(_refs(stored)), source="axis"
             )
             if answered is not None:
                 doc.in_reply_to_id = answered.id
+            replacing = package.bussiness.doc_type is BussinessDocType.REPLACE
             if previous is not None:  # the copy it replaces or corrects (an update: a correction)
-                if package.bussiness.doc_type is BussinessDocType.REPLACE:
-                    link(doc, previous, ReplacesKind.REPLACE)
-                else:
-                    link(doc, previous, ReplacesKind.CORRECT)
+                link(doc, previous, ReplacesKind.REPLACE if replacing else ReplacesKind.CORRECT)
+                if not replacing:
                     mark_corrected(uow, previous, str(package.code))
             doc.package_signature = signature
             # A replacement ends every copy of what it replaces (an earlier replacement sent
             # under the same DocumentId included, which the first copy alone left live).
-            for copy in copies if package.bussiness.doc_type is BussinessDocType.REPLACE else ():
-                recall_received(
-                    uow,
-                    copy.id,
-                    f"Được thay thế bởi văn bản {package.code}",
-                    by=package.from_.organ_name or _sender(package),
-                    notation=str(package.code),
+            for copy in copies if replacing else ():
+                end_replaced(
+                    uow, copy.id, str(package.code), by=package.from_.organ_name or _sender(package)
                 )
             s.add(
                 _logged(

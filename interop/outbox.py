@@ -24,7 +24,8 @@ from docflow.models import Document, Organization
 from docflow.models.exchange import ExchangeMessage
 from docflow.models.outgoing import Delivery
 from docflow.outgoing import axis_deliveries, dispatch
-from docflow.outgoing.states import DeliveryState
+from docflow.outgoing.replacements import kind_of
+from docflow.outgoing.states import DeliveryState, ReplacesKind
 from docflow.uow import UnitOfWork
 from interop.axis_client import AxisClient
 from interop.axis_results import SentEdoc
@@ -132,6 +133,13 @@ def _replacing(uow: UnitOfWork, doc: Document, recipients: list[str]) -> Bussine
     ).first()
     if key is None:
         return Bussiness()
+    old = uow.session.get_one(Document, doc.replaces_id)
+    if kind_of(doc) is ReplacesKind.CORRECT:
+        return Bussiness(
+            doc_type=BussinessDocType.UPDATE,
+            reason=f"Đính chính văn bản số {old.notation}",
+            document_id=key,
+        )
     had = uow.session.scalars(
         select(Delivery.recipient_code)
         .where(
@@ -142,13 +150,6 @@ def _replacing(uow: UnitOfWork, doc: Document, recipients: list[str]) -> Bussine
         .order_by(Delivery.position)
     )
     peers = tuple(dict.fromkeys(code for code in had if code))
-    old = uow.session.get_one(Document, doc.replaces_id)
-    if doc.replaces_kind == "correct":
-        return Bussiness(
-            doc_type=BussinessDocType.UPDATE,
-            reason=f"Đính chính văn bản số {old.notation}",
-            document_id=key,
-        )
     return Bussiness(
         doc_type=BussinessDocType.REPLACE,
         reason=f"Thay thế văn bản số {old.notation}",

@@ -39,9 +39,8 @@ from docflow.pagination import Page
 from docflow.workdays import local_date
 
 BOXES = {"inbox": "Chờ xử lý", "processing": "Đang xử lý", "done": "Đã xong", "all": "Tất cả"}
-# The page-image route draws pages 1..MAX_PAGE_NUMBER; the incoming page offers images of the
-# first SHOWN_PAGES (a longer PDF: "Mở tệp PDF" for the rest).
-MAX_PAGE_NUMBER = 500
+# The incoming page offers images of the first SHOWN_PAGES of its PDF (a longer PDF: "Mở tệp
+# PDF" for the rest).
 SHOWN_PAGES = 100
 
 
@@ -200,12 +199,6 @@ def highlighted(page: Any) -> dict[uuid.UUID, Markup]:
         parts.append(escape(found.text[at:]))
         out[doc_id] = Markup("").join(parts)
     return out
-
-
-def file_bytes(uow: Any, row: DocumentFile) -> bytes:
-    """A stored file's content (``row`` from a visibility-checked read)."""
-    with documents.open_document_file(uow, row) as reader:
-        return b"".join(reader.iter_chunks())
 
 
 def pdf_pages(uow: Any, doc: Any, row: DocumentFile) -> int | None:

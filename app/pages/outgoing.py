@@ -13,7 +13,7 @@ from flask import Response, abort, flash, redirect, render_template, request, ur
 from app.auth import actor_required, page_auth
 from app.errors import ApiError, pydantic_fields
 from app.pages import bp
-from app.pages.documents import MAX_PAGE_NUMBER, _date, file_bytes
+from app.pages.documents import _date
 from app.pages.dossiers import filing_context
 from app.pages.forms import domain_errors
 from app.pdf_preview import DEFAULT_DPI, MAX_DPI, MIN_DPI, Mark, PreviewError, render_page
@@ -41,6 +41,7 @@ from docflow.outgoing.states import (
 from docflow.pagination import Page
 from docflow.workdays import local_date
 
+MAX_PAGE_NUMBER = 500  # the page-image view draws pages 1..MAX_PAGE_NUMBER
 BOXES = {
     "inbox": "Chờ tôi xử lý",
     "processing": "Đang soạn, trình ký",
@@ -337,7 +338,7 @@ def outgoing_page(document_id: uuid.UUID) -> Any:
         trail=trail,
         thread=thread(trail),
         links=documents.document_links(uow, actor, [doc]).get(doc.id),
-        may_replace=may_draft(actor.effective_roles) and doc.state in replacements.ACTED_UPON,
+        replace_kinds=replacements.kinds_offered(uow, actor, doc),
         editable=editable,
         action_labels=OUTGOING_ACTION_LABELS,
         A=OutgoingAction,
@@ -434,8 +435,13 @@ def outgoing_page_image(document_id: uuid.UUID, file_id: uuid.UUID, number: int)
     row = documents.get_file(uow, actor_required(), document_id, file_id, purpose="preview")
     if row.content_type != "application/pdf" or not 1 <= number <= MAX_PAGE_NUMBER:
         abort(404)
-    pdf = file_bytes(uow, row)
+    pdf = _read(uow, row)
     return _png(pdf, number, [])
+
+
+def _read(uow: Any, row: DocumentFile) -> bytes:
+    with documents.open_document_file(uow, row) as reader:
+        return b"".join(reader.iter_chunks())
 
 
 def preview_dpi() -> int:

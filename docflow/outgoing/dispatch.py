@@ -180,21 +180,14 @@ def deliver_internal(uow: UnitOfWork, payload: dict[str, Any]) -> None:
         copy = receive_document(
             uow, d.recipient_organization_id, meta=meta, file_refs=refs, source="internal"
         )
-        # A replacement or correction names the recipient's copy of the earlier document; a
-        # replacement ends that copy (docflow.outgoing.replacements).
-        # A copy arriving after a replacement of it (which overtook it) is ended the same way.
-        ended = [(old, sender.notation) for old in link_copy(uow, sender, org_id, copy)]
+        # A replacement or correction names the recipient's copy of the earlier document, and
+        # a replacement ends it; a copy arriving after a replacement of it (which overtook it)
+        # is ended the same way (docflow.outgoing.replacements).
+        for old in link_copy(uow, sender, org_id, copy):
+            end_replaced(uow, old.id, sender.notation, by=sender.issuer_name)
         later = arrived_after(uow, sender, org_id, copy)
         if later is not None:
-            ended.append((copy, later))
-        for old, by in ended:
-            recall_received(
-                uow,
-                old.id,
-                f"Được thay thế bởi văn bản số {by}",
-                by=sender.issuer_name,
-                notation=by,
-            )
+            end_replaced(uow, copy.id, later, by=sender.issuer_name)
         d.recipient_document_id = copy.id
         d.state = Q.SENT.value
         d.sent_at = uow.now()
@@ -436,6 +429,16 @@ def recall_received(
         notify_state_change(uow, copy, entry.seq)
         uow.commit()
         return True
+
+
+def end_replaced(
+    uow: UnitOfWork, document_id: uuid.UUID, notation: str | None, *, by: str | None
+) -> bool:
+    """A received copy its sender replaced (internally or through the axis): recalled at once,
+    whatever was done with it, «Được thay thế bởi văn bản số …», 15 to the sender."""
+    return recall_received(
+        uow, document_id, f"Được thay thế bởi văn bản số {notation}", by=by, notation=notation
+    )
 
 
 # Copies a recall from another system recalls without asking: nothing was done with them yet.

@@ -29,9 +29,14 @@ from docflow.models import (
     User,
 )
 from docflow.outgoing import policy
-from docflow.outgoing.commands import DraftMeta, RecipientRef, TemplateDraft
+from docflow.outgoing.commands import DraftMeta, TemplateDraft
 from docflow.outgoing.queries import org_user
-from docflow.outgoing.replacements import ReplacesKind, previous_recipients, replaced_for_draft
+from docflow.outgoing.replacements import (
+    ReplacesKind,
+    link,
+    previous_recipients,
+    replaced_for_draft,
+)
 from docflow.outgoing.states import DeliveryState, OutgoingState
 from docflow.outgoing.versions import record_version, template_file
 from docflow.uow import UnitOfWork
@@ -193,15 +198,8 @@ def _new_document(
         replaced = replaced_for_draft(
             uow, actor, meta.replaces_document_id, kind, dtype.code, meta.secrecy
         )
-        replaced.has_replacements = True  # the answers about it now look for this one
         if not meta.recipients:
-            meta = meta.model_copy(
-                update={
-                    "recipients": [
-                        RecipientRef.model_validate(r) for r in previous_recipients(uow, replaced)
-                    ]
-                }
-            )
+            meta = meta.model_copy(update={"recipients": previous_recipients(uow, replaced)})
     deliveries = _recipients(uow, actor, meta)
     org = uow.session.get_one(Organization, actor.organization_id)
     doc = Document(
@@ -228,14 +226,14 @@ def _new_document(
         issue_place=meta.place or default_place(org),
         recipients_text="; ".join(d.recipient_name for d in deliveries) or None,
         note=meta.note,
-        replaces_id=replaced.id if replaced is not None else None,
-        replaces_kind=meta.replaces_kind if replaced is not None else None,
         search_text=search_text(meta.subject, org.name),
         draft_version=1,
         created_by_id=actor.user_id,
         created_at=now,
         updated_at=now,
     )
+    if replaced is not None:
+        link(doc, replaced, meta.replaces_kind)
     return doc, deliveries
 
 

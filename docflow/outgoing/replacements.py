@@ -27,13 +27,16 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import Row, select
 
 from docflow.actors import Actor
 from docflow.documents import access, trail
+from docflow.documents.views import AnyDocument
 from docflow.enums import Secrecy
 from docflow.errors import ConflictError, ValidationError
 from docflow.models import Delivery, Document, DocumentType, DraftVersion
+from docflow.outgoing import policy
+from docflow.outgoing.commands import RecipientRef
 from docflow.outgoing.states import REPLACES_LABELS, DeliveryState, OutgoingState, ReplacesKind
 from docflow.uow import UnitOfWork
 from docflow.workdays import local_date
@@ -111,22 +114,43 @@ def ensure_replaceable(uow: UnitOfWork, doc: Document) -> Document | None:
     old = uow.session.scalars(
         select(Document).where(Document.id == doc.replaces_id).with_for_update(of=Document)
     ).one()
-    if doc.replaces_kind == ReplacesKind.REPLACE.value:
+    if kind_of(doc) is ReplacesKind.REPLACE:
         _not_replaced(uow, old, doc.id)
     return old
 
 
-def _not_replaced(uow: UnitOfWork, old: Document, other_than: uuid.UUID | None) -> None:
-    """409 when a standing replacement of ``old`` exists; it is named only when it is no more
-    secret than ``old`` (whoever may act on ``old`` may not be cleared for a secret one)."""
+def kinds_offered(uow: UnitOfWork, actor: Actor, doc: AnyDocument) -> tuple[ReplacesKind, ...]:
+    """What ``actor`` may start drafting for ``doc`` from its page: a correction of an issued
+    document, and a replacement unless a standing one exists (looked for only when some
+    document names it)."""
+    if not policy.may_draft(actor.effective_roles) or doc.state not in ACTED_UPON:
+        return ()
+    if doc.has_replacements:
+        with uow:
+            if _standing_replacement(uow, doc.id, None) is not None:
+                return (ReplacesKind.CORRECT,)
+    return (ReplacesKind.REPLACE, ReplacesKind.CORRECT)
+
+
+def _standing_replacement(
+    uow: UnitOfWork, document_id: uuid.UUID, other_than: uuid.UUID | None
+) -> Row[str | None, int] | None:
+    """The notation and secrecy of a standing replacement of ``document_id`` (other than
+    ``other_than``), if there is one."""
     stmt = select(Document.notation, Document.secrecy_rank).where(
-        Document.replaces_id == old.id,
+        Document.replaces_id == document_id,
         Document.replaces_kind == ReplacesKind.REPLACE.value,
         Document.state.in_(STANDING),
     )
     if other_than is not None:
         stmt = stmt.where(Document.id != other_than)
-    by = uow.session.execute(stmt.limit(1)).first()
+    return uow.session.execute(stmt.limit(1)).first()
+
+
+def _not_replaced(uow: UnitOfWork, old: Document, other_than: uuid.UUID | None) -> None:
+    """409 when a standing replacement of ``old`` exists; it is named only when it is no more
+    secret than ``old`` (whoever may act on ``old`` may not be cleared for a secret one)."""
+    by = _standing_replacement(uow, old.id, other_than)
     if by is not None:
         named = f"văn bản số {by.notation}" if by.secrecy_rank <= old.secrecy_rank else None
         raise ConflictError(
@@ -144,7 +168,7 @@ def record_issued(uow: UnitOfWork, actor: Actor, doc: Document) -> None:
     old = ensure_replaceable(uow, doc)
     if old is None:
         return
-    kind = ReplacesKind(doc.replaces_kind or ReplacesKind.REPLACE.value)
+    kind = kind_of(doc)
     # A replacement more secret than ``old`` is not named on its trail, which readers of
     # ``old`` without that clearance read.
     named = doc.secrecy_rank <= old.secrecy_rank
@@ -158,6 +182,19 @@ def record_issued(uow: UnitOfWork, actor: Actor, doc: Document) -> None:
     )
 
 
+def kind_of(doc: Document) -> ReplacesKind:
+    """What ``doc`` does to the document it names (set with it: ck_documents_replaces_kind)."""
+    assert doc.replaces_kind is not None, doc.id
+    return ReplacesKind(doc.replaces_kind)
+
+
+def earlier_note(verb: str, earlier: Document) -> str:
+    """The note of a received copy that replaces or corrects ``earlier``, our copy of the
+    document its sender acted upon: «Thay thế văn bản 60/KH-… đã nhận ngày 18/06/2026.»"""
+    at = earlier.received_at or earlier.created_at
+    return f"{verb} văn bản {earlier.notation or ''} đã nhận ngày {local_date(at):%d/%m/%Y}."
+
+
 def link(later: Document, earlier: Document, kind: ReplacesKind | str) -> None:
     """``later`` replaces or corrects ``earlier``; ``earlier`` is marked as named, so that the
     answers look for what replaces it (``Document.has_replacements``)."""
@@ -165,7 +202,7 @@ def link(later: Document, earlier: Document, kind: ReplacesKind | str) -> None:
     earlier.has_replacements = True
 
 
-def previous_recipients(uow: UnitOfWork, old: Document) -> list[dict[str, object]]:
+def previous_recipients(uow: UnitOfWork, old: Document) -> list[RecipientRef]:
     """The recipients of ``old`` (as a draft's ``recipients``), those it was not cancelled for,
     in their order."""
     rows = uow.session.scalars(
@@ -173,13 +210,13 @@ def previous_recipients(uow: UnitOfWork, old: Document) -> list[dict[str, object
         .where(Delivery.document_id == old.id, Delivery.state != DeliveryState.CANCELLED.value)
         .order_by(Delivery.position)
     )
-    out: list[dict[str, object]] = []
-    for d in rows:
-        if d.recipient_organization_id is not None:
-            out.append({"organization_id": d.recipient_organization_id})
-        elif d.recipient_code:
-            out.append({"code": d.recipient_code, "name": d.recipient_name})
-    return out
+    return [
+        RecipientRef(organization_id=d.recipient_organization_id)
+        if d.recipient_organization_id is not None
+        else RecipientRef(code=d.recipient_code, name=d.recipient_name)
+        for d in rows
+        if d.recipient_organization_id is not None or d.recipient_code
+    ]
 
 
 def link_copy(
@@ -204,13 +241,10 @@ def link_copy(
     )
     if not earlier:
         return []  # it never had the earlier document: a new one to it
-    kind = ReplacesKind(sender.replaces_kind or ReplacesKind.REPLACE.value)
+    kind = kind_of(sender)
     first = earlier[0]
     link(copy, first, kind)
-    received = (
-        f" đã nhận ngày {local_date(first.received_at):%d/%m/%Y}" if first.received_at else ""
-    )
-    copy.note = f"{kind.label} văn bản {first.notation or ''}{received}."
+    copy.note = earlier_note(kind.label, first)
     if kind is ReplacesKind.CORRECT:
         mark_corrected(uow, first, sender.notation)
         return []
@@ -239,8 +273,8 @@ def arrived_after(
     for doc, copy_id in later:
         theirs = uow.session.get_one(Document, copy_id)
         if theirs.replaces_id is None:
-            link(theirs, copy, doc.replaces_kind or ReplacesKind.REPLACE)
-        if doc.replaces_kind == ReplacesKind.CORRECT.value:
+            link(theirs, copy, kind_of(doc))
+        if kind_of(doc) is ReplacesKind.CORRECT:
             mark_corrected(uow, copy, doc.notation)
         elif ended_by is None:
             ended_by = doc.notation or ""
@@ -312,8 +346,8 @@ def draft_form(
             kind,
             doc_type,
             subject,
-            [str(r["organization_id"]) for r in recipients if "organization_id" in r],
-            [(str(r["code"]), str(r.get("name") or "")) for r in recipients if "code" in r],
+            [str(r.organization_id) for r in recipients if r.organization_id is not None],
+            [(r.code, r.name or "") for r in recipients if r.code is not None],
             refused,
             body,
         )
@@ -332,7 +366,10 @@ __all__ = [
     "ReplacesKind",
     "arrived_after",
     "draft_form",
+    "earlier_note",
     "ensure_replaceable",
+    "kind_of",
+    "kinds_offered",
     "link",
     "link_copy",
     "mark_corrected",
